@@ -1,0 +1,180 @@
+"""Config of one cluster of the fleet: `multicluster:clusters[i]`."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+
+from .base import Model, dns_label
+from .regions import KUBERNETES_VERSIONS, REGIONS_BY_CLOUD
+
+Cloud = Literal["aws", "gcp"]
+
+# Ranges a fleet may use for nodes, pods and services (RFC 1918 plus RFC 6598 shared space).
+PRIVATE_RANGES = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+AWS_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$")
+GCP_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z]+(-[0-9]+)*(-lssd)?$")
+
+
+def parse_cidr(value: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"'{value}' is not a valid IPv4 CIDR ({exc})") from None
+
+
+def private_cidr(value: str) -> str:
+    network = parse_cidr(value)
+    if not any(network.subnet_of(r) for r in PRIVATE_RANGES):
+        raise ValueError(
+            f"{value} is not a private range (use 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10)"
+        )
+    return value
+
+
+def any_cidr(value: str) -> str:
+    parse_cidr(value)
+    return value
+
+
+PrivateCidr = Annotated[str, AfterValidator(private_cidr)]
+Cidr = Annotated[str, AfterValidator(any_cidr)]
+ClusterName = Annotated[str, AfterValidator(lambda v: dns_label(v, 24))]
+PoolName = Annotated[str, AfterValidator(lambda v: dns_label(v, 32))]
+
+
+def prefix_between(low: int, high: int):
+    def check(value: str) -> str:
+        length = parse_cidr(value).prefixlen
+        if not low <= length <= high:
+            wanted = f"a /{low}" if low == high else f"between /{low} and /{high}"
+            raise ValueError(f"{value} must be {wanted}")
+        return value
+
+    return AfterValidator(check)
+
+
+class NetworkConfig(Model):
+    """Address plan of a cluster. Every range is checked against every other range of the fleet."""
+
+    cidr: Annotated[PrivateCidr, prefix_between(8, 20)] = Field(
+        description="VPC (AWS) or subnetwork (GCP) primary range, /8 to /20."
+    )
+    pod_cidr: Annotated[PrivateCidr, prefix_between(8, 21)] | None = Field(
+        None, description="Pod range: GKE secondary range (required on GCP); reserved on AWS."
+    )
+    service_cidr: Annotated[PrivateCidr, prefix_between(12, 24)] = Field(
+        description="Kubernetes Service range, /12 to /24."
+    )
+    master_cidr: Annotated[PrivateCidr, prefix_between(28, 28)] | None = Field(
+        None, description="GKE control-plane range, exactly /28 (GCP only, required there)."
+    )
+    nat_gateways: Literal["perZone", "single"] = Field(
+        "perZone", description="One NAT gateway per zone (HA) or a single one (cheaper)."
+    )
+
+
+class EndpointConfig(Model):
+    """Who can reach the Kubernetes API server."""
+
+    private_access: bool = Field(True, description="API server reachable from inside the network.")
+    public_access_cidrs: list[Cidr] = Field(
+        default_factory=list, description="CIDRs allowed on the public endpoint; [] = private only."
+    )
+
+    @model_validator(mode="after")
+    def _reachable(self) -> EndpointConfig:
+        if not self.private_access and not self.public_access_cidrs:
+            raise ValueError("privateAccess is false and publicAccessCidrs is empty: the API would be unreachable")
+        return self
+
+
+class Taint(Model):
+    key: str
+    value: str = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class NodePoolConfig(Model):
+    """A managed node group (EKS) or node pool (GKE)."""
+
+    name: PoolName
+    machine_type: str = Field(description="Instance type: m7i.large on AWS, e2-standard-4 on GCP.")
+    min_size: int = Field(ge=0, le=1000)
+    max_size: int = Field(ge=1, le=1000)
+    desired_size: int = Field(ge=0, le=1000)
+    spot: bool = False
+    disk_size_gb: int = Field(50, ge=20, le=2000)
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> NodePoolConfig:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"sizes must satisfy minSize <= desiredSize <= maxSize "
+                f"(got {self.min_size} <= {self.desired_size} <= {self.max_size})"
+            )
+        return self
+
+
+class ClusterConfig(Model):
+    """One Kubernetes cluster of the fleet."""
+
+    name: ClusterName = Field(description="Unique DNS-1123 label, at most 24 characters.")
+    cloud: Cloud
+    region: str
+    role: Literal["primary", "standby"] = "primary"
+    residency: str | None = Field(None, description="Partitioned only: a key of multicluster:residencies.")
+    kubernetes_version: str
+    project: str | None = Field(None, description="GCP only: project id; defaults to gcp:project.")
+    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
+        "REGULAR", description="GCP only: GKE release channel."
+    )
+    network: NetworkConfig
+    endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
+    node_pools: list[NodePoolConfig] = Field(min_length=1)
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra labels, exposed to Argo CD.")
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")
+        regions = REGIONS_BY_CLOUD.get(cloud or "", {})
+        if cloud and value not in regions:
+            raise ValueError(
+                f"'{value}' is not a{'n' if cloud == 'aws' else ''} {cloud.upper()} region{suggest(value, regions)}"
+            )
+        return value
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _offered_version(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")
+        versions = KUBERNETES_VERSIONS.get(cloud or "", ())
+        if cloud and value not in versions:
+            service = "EKS" if cloud == "aws" else "GKE"
+            raise ValueError(f"'{value}' is not offered by {service} (supported: {', '.join(versions)})")
+        return value
+
+    @property
+    def ranges(self) -> dict[str, str]:
+        """Every address range this cluster uses, by config key."""
+        keys = {
+            "cidr": self.network.cidr,
+            "podCidr": self.network.pod_cidr,
+            "serviceCidr": self.network.service_cidr,
+            "masterCidr": self.network.master_cidr,
+        }
+        return {k: v for k, v in keys.items() if v}
+
+
+def suggest(value: str, choices) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,13 @@
+"""Dns capability (stub: filled in by its issue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .cluster import KubernetesCluster
+from .config import StackConfig
+
+
+def build_dns(config: StackConfig, clusters: dict[str, KubernetesCluster], **wiring: Any) -> Any | None:
+    """Create the dns components for the fleet, or None when the block is absent."""
+    return None

@@ -1,0 +1,408 @@
+"""EKS cluster component: VPC, IAM, encrypted control plane, IRSA, managed node groups and add-ons."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from .aws_iam import MANAGED_POLICY, irsa_role, service_trust_policy
+from .cluster import ClusterArgs, KubernetesCluster, kubeconfig_json
+from .config import NodePoolConfig
+from .config.regions import AWS_REGIONS
+
+LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
+# Graviton families have a 'g' after the generation digit (m7g, c6gn, t4g, r8g).
+ARM_FAMILY_MARKER = "g"
+
+
+def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
+    """Private subnets take three quarters of the VPC; public ones share the last quarter."""
+    network = ipaddress.ip_network(cidr)
+    quarters = list(network.subnets(prefixlen_diff=2))
+    public = list(quarters[3].subnets(prefixlen_diff=2))
+    return [str(n) for n in quarters[:zones]], [str(n) for n in public[:zones]]
+
+
+def ami_type(machine_type: str) -> str:
+    family = machine_type.split(".")[0]
+    generation_suffix = family.lstrip("abcdefghijklmnopqrstuvwxyz").lstrip("0123456789")
+    return "AL2023_ARM_64_STANDARD" if generation_suffix.startswith(ARM_FAMILY_MARKER) else "AL2023_x86_64_STANDARD"
+
+
+class EksCluster(KubernetesCluster):
+    """One EKS cluster of the fleet, with its own AWS provider for its region."""
+
+    TYPE = "multicluster:eks:EksCluster"
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(self.TYPE, name, args, opts)
+        self.eks_name = f"{args.environment}-{name}"
+        self.zones = min(3, AWS_REGIONS[args.spec.region].zones)
+        self.aws_provider = aws.Provider(
+            f"{name}-aws",
+            region=args.spec.region,
+            default_tags={"tags": {**args.tags, "multicluster:cluster": name}},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._network()
+        self._iam()
+        self._control_plane()
+        self._identity()
+        self._node_groups()
+        self._kubernetes_access()
+        self.register_outputs({**self.outputs(), "kubeconfig": self.kubeconfig})
+
+    def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self.aws_provider, **kwargs)
+
+    def _invoke_opts(self) -> pulumi.InvokeOutputOptions:
+        return pulumi.InvokeOutputOptions(parent=self, provider=self.aws_provider)
+
+    # --- network -------------------------------------------------------------------------
+    def _network(self) -> None:
+        name, spec = self._name, self.spec
+        zones = aws.get_availability_zones_output(state="available", opts=self._invoke_opts())
+        self.availability_zones = [zones.names.apply(lambda names, i=i: names[i]) for i in range(self.zones)]
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=spec.network.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": self.eks_name},
+            opts=self.child_opts(),
+        )
+        self.vpc_id = self.vpc.id
+        self.network_id = self.vpc.id
+        # Deny-all on the default security group, so nothing lands in an open group by accident.
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=self.vpc.id, opts=self.child_opts())
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=self.vpc.id, tags={"Name": self.eks_name}, opts=self.child_opts()
+        )
+        private_cidrs, public_cidrs = subnet_plan(spec.network.cidr, self.zones)
+        cluster_tag = {f"kubernetes.io/cluster/{self.eks_name}": "shared"}
+        self.public_subnets = [
+            aws.ec2.Subnet(
+                f"{name}-public-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{self.eks_name}-public-{i}", "kubernetes.io/role/elb": "1", **cluster_tag},
+                opts=self.child_opts(),
+            )
+            for i, (cidr, zone) in enumerate(zip(public_cidrs, self.availability_zones, strict=True))
+        ]
+        self.private_subnets = [
+            aws.ec2.Subnet(
+                f"{name}-private-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone=zone,
+                tags={"Name": f"{self.eks_name}-private-{i}", "kubernetes.io/role/internal-elb": "1", **cluster_tag},
+                opts=self.child_opts(),
+            )
+            for i, (cidr, zone) in enumerate(zip(private_cidrs, self.availability_zones, strict=True))
+        ]
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public", vpc_id=self.vpc.id, tags={"Name": f"{self.eks_name}-public"}, opts=self.child_opts()
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=self.child_opts(),
+        )
+        for i, subnet in enumerate(self.public_subnets):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{i}", route_table_id=public_rt.id, subnet_id=subnet.id, opts=self.child_opts()
+            )
+        self.public_route_table_ids = [public_rt.id]
+        self._private_routes(igw)
+
+    def _private_routes(self, igw: aws.ec2.InternetGateway) -> None:
+        name = self._name
+        nat_count = self.zones if self.spec.network.nat_gateways == "perZone" else 1
+        nats = []
+        for i in range(nat_count):
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{i}", domain="vpc", tags={"Name": f"{self.eks_name}-nat-{i}"}, opts=self.child_opts()
+            )
+            nats.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{i}",
+                    allocation_id=eip.id,
+                    subnet_id=self.public_subnets[i].id,
+                    tags={"Name": f"{self.eks_name}-nat-{i}"},
+                    opts=self.child_opts(depends_on=[igw]),
+                )
+            )
+        self.private_route_tables = []
+        for i, subnet in enumerate(self.private_subnets):
+            table = aws.ec2.RouteTable(
+                f"{name}-private-{i}",
+                vpc_id=self.vpc.id,
+                tags={"Name": f"{self.eks_name}-private-{i}"},
+                opts=self.child_opts(),
+            )
+            aws.ec2.Route(
+                f"{name}-private-{i}-default",
+                route_table_id=table.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nats[min(i, nat_count - 1)].id,
+                opts=self.child_opts(),
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{i}", route_table_id=table.id, subnet_id=subnet.id, opts=self.child_opts()
+            )
+            self.private_route_tables.append(table)
+        self.private_route_table_ids = [t.id for t in self.private_route_tables]
+
+    # --- IAM and encryption -----------------------------------------------------------------
+    def _iam(self) -> None:
+        name, protect = self._name, self.args.protect
+        self.kms_key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"EKS {self.eks_name} Secrets envelope encryption",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=self.child_opts(protect=protect),
+        )
+        aws.kms.Alias(
+            f"{name}-secrets",
+            name=f"alias/eks/{self.eks_name}",
+            target_key_id=self.kms_key.key_id,
+            opts=self.child_opts(),
+        )
+        self.cluster_role = aws.iam.Role(
+            f"{name}-cluster",
+            assume_role_policy=service_trust_policy("eks.amazonaws.com", ("sts:AssumeRole", "sts:TagSession")),
+            opts=self.child_opts(),
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-AmazonEKSClusterPolicy",
+            role=self.cluster_role.name,
+            policy_arn=MANAGED_POLICY + "AmazonEKSClusterPolicy",
+            opts=self.child_opts(),
+        )
+        # Only what EKS needs to use this one key for envelope encryption.
+        kms_policy = aws.iam.RolePolicy(
+            f"{name}-cluster-kms",
+            role=self.cluster_role.id,
+            policy=self.kms_key.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Resource": arn,
+                                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=self.child_opts(),
+        )
+        self._cluster_role_ready = [cluster_policy, kms_policy]
+        self.node_role = aws.iam.Role(
+            f"{name}-node", assume_role_policy=service_trust_policy("ec2.amazonaws.com"), opts=self.child_opts()
+        )
+        # The CNI policy is on the vpc-cni IRSA role, not on the nodes.
+        self._node_role_ready = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                role=self.node_role.name,
+                policy_arn=MANAGED_POLICY + policy,
+                opts=self.child_opts(),
+            )
+            for policy in ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+        ]
+
+    # --- control plane ---------------------------------------------------------------------
+    def _control_plane(self) -> None:
+        name, spec = self._name, self.spec
+        # Created first so that EKS does not create it with unlimited retention.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=f"/aws/eks/{self.eks_name}/cluster",
+            retention_in_days=90,
+            opts=self.child_opts(),
+        )
+        public = bool(spec.endpoint.public_access_cidrs)
+        vpc_config: dict[str, Any] = {
+            "subnet_ids": [s.id for s in self.private_subnets],
+            "endpoint_private_access": spec.endpoint.private_access,
+            "endpoint_public_access": public,
+        }
+        if public:
+            vpc_config["public_access_cidrs"] = list(spec.endpoint.public_access_cidrs)
+        self.cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=self.eks_name,
+            version=spec.kubernetes_version,
+            role_arn=self.cluster_role.arn,
+            vpc_config=vpc_config,
+            encryption_config={"provider": {"key_arn": self.kms_key.arn}, "resources": ["secrets"]},
+            enabled_cluster_log_types=LOG_TYPES,
+            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
+            kubernetes_network_config={"service_ipv4_cidr": spec.network.service_cidr, "ip_family": "ipv4"},
+            bootstrap_self_managed_addons=False,
+            deletion_protection=self.args.protect,
+            opts=self.child_opts(protect=self.args.protect, depends_on=[*self._cluster_role_ready, log_group]),
+        )
+        self.cluster_name = self.cluster.name
+        self.endpoint = self.cluster.endpoint
+        self.certificate_authority = self.cluster.certificate_authority.apply(lambda ca: ca.data)
+        self.node_security_group_id = self.cluster.vpc_config.apply(lambda v: v.cluster_security_group_id)
+
+    def _identity(self) -> None:
+        name = self._name
+        self.oidc_issuer = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc", url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"], opts=self.child_opts()
+        )
+        self.oidc_provider_arn = self.oidc_provider.arn
+        cni_role = irsa_role(
+            f"{name}-vpc-cni",
+            self.oidc_provider_arn,
+            self.oidc_issuer,
+            [("kube-system", "aws-node")],
+            [MANAGED_POLICY + "AmazonEKS_CNI_Policy"],
+            self.child_opts(),
+        )
+        # Networking add-ons go before the nodes: without a CNI, nodes never become Ready.
+        self.base_addons = [
+            self._addon("vpc-cni", role=cni_role, configuration={"enableNetworkPolicy": "true"}),
+            self._addon("kube-proxy"),
+            self._addon("eks-pod-identity-agent"),
+        ]
+
+    def _addon(
+        self,
+        addon: str,
+        role: aws.iam.Role | None = None,
+        configuration: dict | None = None,
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> aws.eks.Addon:
+        version = aws.eks.get_addon_version_output(
+            addon_name=addon,
+            kubernetes_version=self.spec.kubernetes_version,
+            most_recent=True,
+            opts=self._invoke_opts(),
+        )
+        return aws.eks.Addon(
+            f"{self._name}-{addon}",
+            cluster_name=self.cluster.name,
+            addon_name=addon,
+            addon_version=version.version,
+            service_account_role_arn=role.arn if role else None,
+            configuration_values=json.dumps(configuration) if configuration else None,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="PRESERVE",
+            opts=self.child_opts(depends_on=depends_on or []),
+        )
+
+    # --- nodes -----------------------------------------------------------------------------
+    def _node_groups(self) -> None:
+        self.node_groups = [self._node_group(pool) for pool in self.spec.node_pools]
+        ebs_role = irsa_role(
+            f"{self._name}-ebs-csi",
+            self.oidc_provider_arn,
+            self.oidc_issuer,
+            [("kube-system", "ebs-csi-controller-sa")],
+            [MANAGED_POLICY + "service-role/AmazonEBSCSIDriverPolicy"],
+            self.child_opts(),
+        )
+        # These run as Deployments and need nodes to become healthy.
+        self.addons = [
+            *self.base_addons,
+            self._addon("coredns", depends_on=self.node_groups),
+            self._addon("aws-ebs-csi-driver", role=ebs_role, depends_on=self.node_groups),
+        ]
+        self.ready = [*self.node_groups, *self.addons]
+
+    def _node_group(self, pool: NodePoolConfig) -> aws.eks.NodeGroup:
+        name = f"{self._name}-{pool.name}"
+        template = aws.ec2.LaunchTemplate(
+            name,
+            description=f"{self.eks_name} node pool {pool.name}",
+            update_default_version=True,
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 2,
+                "instance_metadata_tags": "disabled",
+            },
+            block_device_mappings=[
+                {
+                    "device_name": "/dev/xvda",
+                    "ebs": {
+                        "volume_size": pool.disk_size_gb,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "delete_on_termination": "true",
+                    },
+                }
+            ],
+            tag_specifications=[
+                {"resource_type": kind, "tags": {"Name": f"{self.eks_name}-{pool.name}"}}
+                for kind in ("instance", "volume")
+            ],
+            opts=self.child_opts(),
+        )
+        return aws.eks.NodeGroup(
+            name,
+            cluster_name=self.cluster.name,
+            node_role_arn=self.node_role.arn,
+            subnet_ids=[s.id for s in self.private_subnets],
+            instance_types=[pool.machine_type],
+            ami_type=ami_type(pool.machine_type),
+            capacity_type="SPOT" if pool.spot else "ON_DEMAND",
+            scaling_config={"min_size": pool.min_size, "max_size": pool.max_size, "desired_size": pool.desired_size},
+            update_config={"max_unavailable_percentage": 33},
+            labels={"multicluster/node-pool": pool.name, **pool.labels},
+            taints=[{"key": t.key, "value": t.value or None, "effect": TAINT_EFFECTS[t.effect]} for t in pool.taints],
+            launch_template={"id": template.id, "version": template.latest_version.apply(str)},
+            # The cluster autoscaler owns the current size once the group exists.
+            opts=self.child_opts(
+                depends_on=[*self._node_role_ready, *self.base_addons], ignore_changes=["scalingConfig.desiredSize"]
+            ),
+        )
+
+    # --- access ------------------------------------------------------------------------------
+    def _kubernetes_access(self) -> None:
+        region = self.spec.region
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.certificate_authority).apply(
+                lambda v: kubeconfig_json(
+                    v[0],
+                    v[1],
+                    v[2],
+                    {
+                        "command": "aws",
+                        "args": ["eks", "get-token", "--cluster-name", v[0], "--region", region, "--output", "json"],
+                    },
+                )
+            )
+        )
+        self.k8s_provider = k8s.Provider(
+            f"{self._name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        return {
+            **self.common_outputs(),
+            "vpcId": self.vpc_id,
+            "privateRouteTableIds": self.private_route_table_ids,
+            "nodeSecurityGroupId": self.node_security_group_id,
+            "oidcProviderArn": self.oidc_provider_arn,
+            "oidcIssuer": self.oidc_issuer,
+        }

@@ -1,0 +1,234 @@
+"""AWS resources and invokes: ARNs, ids, EKS endpoint/CA/OIDC, zones, add-on versions."""
+
+from __future__ import annotations
+
+import uuid
+
+from . import ACCOUNT_ID, MockCall, MockResource, call, digest, fake_certificate, resource
+
+ADDON_VERSIONS = {
+    "vpc-cni": "v1.20.4-eksbuild.1",
+    "kube-proxy": "v1.33.3-eksbuild.6",
+    "coredns": "v1.12.3-eksbuild.1",
+    "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
+    "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
+}
+
+
+def arn(r: MockResource, service: str, resource_path: str, region: bool = True) -> str:
+    return f"arn:aws:{service}:{r.region if region else ''}:{ACCOUNT_ID}:{resource_path}"
+
+
+@resource("aws:ec2/vpc:Vpc")
+def vpc(r: MockResource) -> dict:
+    vpc_id = f"vpc-{r.hex()}"
+    return {
+        "id": vpc_id,
+        "arn": arn(r, "ec2", f"vpc/{vpc_id}"),
+        "ownerId": ACCOUNT_ID,
+        "defaultSecurityGroupId": f"sg-{r.hex()}",
+        "mainRouteTableId": f"rtb-{digest(r.name, 'main', length=17)}",
+        "defaultRouteTableId": f"rtb-{digest(r.name, 'main', length=17)}",
+    }
+
+
+@resource("aws:ec2/subnet:Subnet")
+def subnet(r: MockResource) -> dict:
+    subnet_id = f"subnet-{r.hex()}"
+    return {"id": subnet_id, "arn": arn(r, "ec2", f"subnet/{subnet_id}"), "ownerId": ACCOUNT_ID}
+
+
+def _prefixed(prefix: str):
+    def mock(r: MockResource) -> dict:
+        return {"id": f"{prefix}-{r.hex()}"}
+
+    return mock
+
+
+for _type, _prefix in {
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:ec2/securityGroupRule:SecurityGroupRule": "sgrule",
+    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": "pcx",
+    "aws:ec2/customerGateway:CustomerGateway": "cgw",
+    "aws:ec2/vpnGateway:VpnGateway": "vgw",
+    "aws:ec2/vpnConnection:VpnConnection": "vpn",
+}.items():
+    resource(_type)(_prefixed(_prefix))
+
+
+@resource("aws:ec2/launchTemplate:LaunchTemplate")
+def launch_template(r: MockResource) -> dict:
+    lt_id = f"lt-{r.hex()}"
+    return {"id": lt_id, "arn": arn(r, "ec2", f"launch-template/{lt_id}"), "latestVersion": 1, "defaultVersion": 1}
+
+
+@resource("aws:ec2/eip:Eip")
+def eip(r: MockResource) -> dict:
+    h = int(r.hex(8), 16)
+    return {
+        "id": f"eipalloc-{r.hex()}",
+        "allocationId": f"eipalloc-{r.hex()}",
+        "publicIp": f"3.{h % 200 + 10}.{(h >> 8) % 250}.{(h >> 16) % 250 + 1}",
+    }
+
+
+@resource("aws:ec2/route:Route")
+def route(r: MockResource) -> dict:
+    return {
+        "id": f"r-{r.inputs.get('routeTableId', 'rtb')}{digest(r.inputs.get('destinationCidrBlock'), length=8)}",
+        "state": "active",
+        "origin": "CreateRoute",
+    }
+
+
+@resource("aws:iam/role:Role")
+def role(r: MockResource) -> dict:
+    name = r.inputs.get("name") or r.auto_name()
+    return {
+        "id": name,
+        "name": name,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+        "uniqueId": f"AROA{r.hex(17).upper()}",
+    }
+
+
+@resource("aws:iam/policy:Policy")
+def policy(r: MockResource) -> dict:
+    name = r.inputs.get("name") or r.auto_name()
+    return {
+        "id": f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}",
+        "name": name,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}",
+        "policyId": f"ANPA{r.hex(17).upper()}",
+    }
+
+
+@resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+def role_policy_attachment(r: MockResource) -> dict:
+    return {"id": f"{r.inputs.get('role')}-{r.hex(8)}"}
+
+
+@resource("aws:iam/rolePolicy:RolePolicy")
+def role_policy(r: MockResource) -> dict:
+    name = r.inputs.get("name") or r.auto_name()
+    return {"id": f"{r.inputs.get('role')}:{name}", "name": name}
+
+
+@resource("aws:kms/key:Key")
+def kms_key(r: MockResource) -> dict:
+    key_id = str(uuid.UUID(r.hex(32)))
+    return {"id": key_id, "keyId": key_id, "arn": arn(r, "kms", f"key/{key_id}"), "keyUsage": "ENCRYPT_DECRYPT"}
+
+
+@resource("aws:kms/alias:Alias")
+def kms_alias(r: MockResource) -> dict:
+    return {"id": r.inputs["name"], "arn": arn(r, "kms", r.inputs["name"])}
+
+
+@resource("aws:cloudwatch/logGroup:LogGroup")
+def log_group(r: MockResource) -> dict:
+    name = r.inputs.get("name") or r.auto_name()
+    return {"id": name, "name": name, "arn": arn(r, "logs", f"log-group:{name}")}
+
+
+@resource("aws:eks/cluster:Cluster")
+def eks_cluster(r: MockResource) -> dict:
+    name = r.inputs["name"]
+    oidc_id = digest("oidc", r.region, name, length=32).upper()
+    vpc_config = {
+        **r.inputs.get("vpcConfig", {}),
+        "clusterSecurityGroupId": f"sg-{digest('eks-cluster-sg', name, length=17)}",
+        "vpcId": f"vpc-{digest('eks-vpc', name, length=17)}",
+    }
+    return {
+        "id": name,
+        "arn": arn(r, "eks", f"cluster/{name}"),
+        "endpoint": f"https://{digest('endpoint', r.region, name, length=32).upper()}.gr7.{r.region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": fake_certificate("eks", r.region, name)},
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{r.region}.amazonaws.com/id/{oidc_id}"}]}],
+        "vpcConfig": vpc_config,
+        "status": "ACTIVE",
+        "platformVersion": "eks.12",
+        "clusterId": str(uuid.UUID(digest("cluster-id", name, length=32))),
+    }
+
+
+@resource("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+def oidc_provider(r: MockResource) -> dict:
+    host = str(r.inputs["url"]).removeprefix("https://")
+    provider_arn = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+    return {"id": provider_arn, "arn": provider_arn}
+
+
+@resource("aws:eks/addon:Addon")
+def addon(r: MockResource) -> dict:
+    return {
+        "id": f"{r.inputs['clusterName']}:{r.inputs['addonName']}",
+        "arn": arn(r, "eks", f"addon/{r.inputs['clusterName']}/{r.inputs['addonName']}/{r.hex(8)}"),
+    }
+
+
+@resource("aws:eks/nodeGroup:NodeGroup")
+def node_group(r: MockResource) -> dict:
+    name = r.inputs.get("nodeGroupName") or r.auto_name()
+    return {
+        "id": f"{r.inputs['clusterName']}:{name}",
+        "nodeGroupName": name,
+        "status": "ACTIVE",
+        "arn": arn(r, "eks", f"nodegroup/{r.inputs['clusterName']}/{name}/{r.hex(8)}"),
+    }
+
+
+@resource("aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+def access_entry(r: MockResource) -> dict:
+    return {
+        "id": f"{r.inputs.get('clusterName')}#{r.inputs.get('principalArn')}",
+        "accessEntryArn": arn(r, "eks", f"access-entry/{r.inputs.get('clusterName')}/{r.hex(8)}"),
+    }
+
+
+@call("aws:index/getAvailabilityZones:getAvailabilityZones")
+def availability_zones(c: MockCall) -> dict:
+    letters = "abcdef"
+    return {
+        "names": [f"{c.region}{x}" for x in letters],
+        "zoneIds": [f"{c.region[:3]}{c.region[-1]}-az{i + 1}" for i in range(len(letters))],
+        "id": c.region,
+        "groupNames": [c.region],
+    }
+
+
+@call("aws:eks/getAddonVersion:getAddonVersion")
+def addon_version(c: MockCall) -> dict:
+    return {
+        "id": c.args["addonName"],
+        "addonName": c.args["addonName"],
+        "kubernetesVersion": c.args["kubernetesVersion"],
+        "version": ADDON_VERSIONS[c.args["addonName"]],
+    }
+
+
+@call("aws:index/getCallerIdentity:getCallerIdentity")
+def caller_identity(c: MockCall) -> dict:
+    return {
+        "id": ACCOUNT_ID,
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/deployer",
+        "userId": "AROADEPLOYER:pulumi",
+    }
+
+
+@call("aws:index/getPartition:getPartition")
+def partition(c: MockCall) -> dict:
+    return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
+
+
+@call("aws:index/getRegion:getRegion")
+def region(c: MockCall) -> dict:
+    return {"id": c.region, "name": c.region, "region": c.region, "endpoint": f"ec2.{c.region}.amazonaws.com"}

@@ -1,0 +1,147 @@
+"""Rendering a captured plan: JSON for machines, a tree and a summary for people."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from .capture import Plan, PlannedResource, mask_secrets, unwrap_secrets
+from .estimate import DEFAULT_PARALLELISM, estimate
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    show_secrets: bool = False
+    policy: bool = False
+    parallelism: int = DEFAULT_PARALLELISM
+
+
+def to_json(plan: Plan, options: ReportOptions | None = None) -> dict[str, Any]:
+    """The plan as one JSON object (see README: offline plan)."""
+    options = options or ReportOptions()
+    view = unwrap_secrets if options.show_secrets else mask_secrets
+    document = {
+        "project": plan.project,
+        "stack": plan.stack,
+        "resources": [_resource_json(r, view) for r in plan.resources],
+        "outputs": view(plan.raw_outputs),
+        "estimates": estimate(plan, options.parallelism),
+    }
+    if options.policy:
+        document["policies"] = policy_results(plan)
+    return document
+
+
+def render_markdown(plan: Plan, options: ReportOptions) -> str:
+    from .markdown import render
+
+    return render(plan, options)
+
+
+def policy_results(plan: Plan) -> list[dict[str, Any]]:
+    """Guardrail policy results over the plan (the pack in policy/, run offline)."""
+    from .policy import run_policies
+
+    return run_policies(plan)
+
+
+def _resource_json(r: PlannedResource, view) -> dict[str, Any]:
+    return {
+        "urn": r.urn,
+        "type": r.type,
+        "name": r.name,
+        "custom": r.custom,
+        "parent": r.parent,
+        "provider": r.provider_urn,
+        "dependencies": r.dependencies,
+        "inputs": view(r.raw_inputs),
+        "outputs": view(r.raw_outputs),
+        "secretInputs": r.secret_inputs,
+        "protect": r.protect,
+        "retainOnDelete": r.retain_on_delete,
+        "deleteBeforeReplace": r.delete_before_replace,
+    }
+
+
+def cluster_of(plan: Plan, resource: PlannedResource, cluster_urns: dict[str, str]) -> str | None:
+    """The cluster component a resource belongs to, if any."""
+    parents = {r.urn: r.parent for r in plan.resources}
+    urn: str | None = resource.urn
+    while urn:
+        if urn in cluster_urns:
+            return cluster_urns[urn]
+        urn = parents.get(urn)
+    return None
+
+
+def summary(plan: Plan) -> dict[str, Any]:
+    """Figures a reviewer wants first: counts per cluster and component, protection, DR numbers."""
+    clusters = {
+        r.urn: r.name
+        for r in plan.resources
+        if r.type in ("multicluster:eks:EksCluster", "multicluster:gke:GkeCluster")
+    }
+    per_cluster: Counter[str] = Counter()
+    for r in plan.resources:
+        if r.custom:
+            per_cluster[cluster_of(plan, r, clusters) or "(fleet)"] += 1
+    components = Counter(r.type for r in plan.resources if not r.custom)
+    return {
+        "resources": sum(1 for r in plan.resources if r.custom),
+        "components": sum(components.values()),
+        "perCluster": dict(sorted(per_cluster.items())),
+        "perComponentType": dict(sorted(components.items())),
+        "protected": sorted(r.name for r in plan.resources if r.protect),
+        "retainOnDelete": sorted(r.name for r in plan.resources if r.retain_on_delete),
+    }
+
+
+def render_text(plan: Plan, console: Console, options: ReportOptions | None = None) -> None:
+    options = options or ReportOptions()
+    console.print(_tree(plan))
+    figures = summary(plan)
+    table = Table(
+        title=f"Plan for stack {plan.stack}: {figures['resources']} resources in {figures['components']} components"
+    )
+    table.add_column("cluster / scope")
+    table.add_column("resources", justify="right")
+    for name, count in figures["perCluster"].items():
+        table.add_row(name, str(count))
+    console.print(table)
+    console.print(f"protected: {', '.join(figures['protected']) or 'nothing'}")
+    estimates = estimate(plan, options.parallelism)
+    if estimates:
+        console.print(
+            f"estimated deploy time from scratch: {estimates.get('unboundedMinutes')} min unbounded, "
+            f"{estimates.get('parallelMinutes')} min at --parallel {options.parallelism}"
+        )
+    if options.policy:
+        failed = [r for r in policy_results(plan) if r.get("violations")]
+        console.print(f"policies: {'all passed' if not failed else f'{len(failed)} failed'}")
+
+
+def _tree(plan: Plan) -> Tree:
+    root = Tree(f"[bold]{plan.project}-{plan.stack}[/bold]")
+    children: dict[str | None, list[PlannedResource]] = defaultdict(list)
+    for r in plan.resources:
+        children[r.parent].append(r)
+    stack_urns = {r.parent for r in plan.resources if r.parent and r.parent.endswith(f"::{plan.project}-{plan.stack}")}
+
+    def add(node: Tree, parent_urn: str) -> None:
+        kids = children.get(parent_urn, [])
+        for component in (k for k in kids if not k.custom):
+            add(node.add(f"[cyan]{component.type}[/cyan] {component.name}"), component.urn)
+        counts = Counter(k.type for k in kids if k.custom)
+        for type_, count in sorted(counts.items()):
+            protected = sum(1 for k in kids if k.type == type_ and k.protect)
+            flag = f" [red](protected: {protected})[/red]" if protected else ""
+            node.add(f"{type_} x{count}{flag}")
+
+    for stack_urn in sorted(stack_urns):
+        add(root, stack_urn)
+    return root

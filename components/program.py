@@ -1,0 +1,21 @@
+"""The Pulumi program: validate the stack config, build the fleet, export its outputs."""
+
+from __future__ import annotations
+
+import pulumi
+
+from .config import ConfigError, load_stack_config
+from .fleet import Fleet, build_fleet
+
+
+def main() -> Fleet:
+    """Entry point shared by `__main__.py` and the offline plan."""
+    try:
+        config = load_stack_config()
+    except ConfigError as exc:
+        # RunError ends `pulumi up` with the message only, before any resource is registered.
+        raise pulumi.RunError(str(exc)) from None
+    fleet = build_fleet(config)
+    for key, value in fleet.outputs().items():
+        pulumi.export(key, value)
+    return fleet

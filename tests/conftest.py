@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+from pulumi.runtime import settings
+
+from tests.support import UPSTREAM
+
+
+@pytest.fixture(autouse=True)
+def reset_pulumi_runtime():
+    """Every test starts and ends with no Pulumi runtime state (stack, config, mocks)."""
+    settings.set_root_resource(None)
+    yield
+    settings.set_root_resource(None)
+    import pulumi.runtime
+
+    pulumi.runtime.set_all_config({}, [])
+
+
+@pytest.fixture(scope="session")
+def upstream():
+    """../shared/upstream/ (charts, CRDs, action.yml); tests that need it skip without it."""
+    if not UPSTREAM.is_dir():
+        pytest.skip("../shared/upstream/ is not present")
+    return UPSTREAM
