@@ -1,0 +1,140 @@
+"""GCP resources and invokes: self links, GKE endpoint/CA, service account emails, project number."""
+
+from __future__ import annotations
+
+from . import GCP_PROJECT_NUMBER, MockCall, MockResource, call, digest, fake_certificate, resource
+
+COMPUTE = "https://www.googleapis.com/compute/v1"
+
+
+def _name(r: MockResource, max_length: int = 63) -> str:
+    return r.inputs.get("name") or r.auto_name(max_length)
+
+
+@resource("gcp:compute/network:Network")
+def network(r: MockResource) -> dict:
+    name = _name(r)
+    path = f"projects/{r.project}/global/networks/{name}"
+    return {
+        "id": path,
+        "name": name,
+        "selfLink": f"{COMPUTE}/{path}",
+        "numericId": str(int(r.hex(12), 16)),
+        "gatewayIpv4": "",
+    }
+
+
+@resource("gcp:compute/subnetwork:Subnetwork")
+def subnetwork(r: MockResource) -> dict:
+    name = _name(r)
+    path = f"projects/{r.project}/regions/{r.region}/subnetworks/{name}"
+    return {
+        "id": path,
+        "name": name,
+        "selfLink": f"{COMPUTE}/{path}",
+        "gatewayAddress": r.inputs["ipCidrRange"].rsplit(".", 2)[0] + ".0.1",
+    }
+
+
+@resource("gcp:compute/router:Router")
+def router(r: MockResource) -> dict:
+    name = _name(r)
+    path = f"projects/{r.project}/regions/{r.region}/routers/{name}"
+    return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}"}
+
+
+@resource("gcp:compute/routerNat:RouterNat")
+def router_nat(r: MockResource) -> dict:
+    name = _name(r)
+    return {"id": f"{r.project}/{r.region}/{r.inputs['router']}/{name}", "name": name}
+
+
+@resource("gcp:projects/service:Service")
+def project_service(r: MockResource) -> dict:
+    return {"id": f"{r.project}/{r.inputs['service']}"}
+
+
+@resource("gcp:serviceaccount/account:Account")
+def service_account(r: MockResource) -> dict:
+    email = f"{r.inputs['accountId']}@{r.project}.iam.gserviceaccount.com"
+    return {
+        "id": f"projects/{r.project}/serviceAccounts/{email}",
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "name": f"projects/{r.project}/serviceAccounts/{email}",
+        "uniqueId": str(int(r.hex(20), 16))[:21],
+    }
+
+
+@resource("gcp:projects/iAMMember:IAMMember")
+def project_iam_member(r: MockResource) -> dict:
+    return {"id": f"{r.project}/{r.inputs['role']}/{r.inputs['member']}", "etag": f"BwY{r.hex(8)}="}
+
+
+@resource("gcp:kms/keyRing:KeyRing")
+def key_ring(r: MockResource) -> dict:
+    name = _name(r)
+    path = f"projects/{r.project}/locations/{r.inputs['location']}/keyRings/{name}"
+    return {"id": path, "name": name}
+
+
+@resource("gcp:kms/cryptoKey:CryptoKey")
+def crypto_key(r: MockResource) -> dict:
+    name = _name(r)
+    return {"id": f"{r.inputs['keyRing']}/cryptoKeys/{name}", "name": name}
+
+
+@resource("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+def crypto_key_iam_member(r: MockResource) -> dict:
+    return {"id": f"{r.inputs['cryptoKeyId']}/{r.inputs['role']}/{r.inputs['member']}", "etag": f"BwY{r.hex(8)}="}
+
+
+@resource("gcp:container/cluster:Cluster")
+def gke_cluster(r: MockResource) -> dict:
+    name = r.inputs["name"]
+    location = r.inputs["location"]
+    master = r.inputs.get("privateClusterConfig", {}).get("masterIpv4CidrBlock", "172.16.0.0/28")
+    private_ip = master.rsplit(".", 1)[0] + "." + str(int(master.rsplit(".", 1)[1].split("/")[0]) + 2)
+    h = int(r.hex(8), 16)
+    public_ip = f"34.{h % 200 + 20}.{(h >> 8) % 250}.{(h >> 16) % 250 + 1}"
+    private_endpoint = r.inputs.get("privateClusterConfig", {}).get("enablePrivateEndpoint", False)
+    return {
+        "id": f"projects/{r.project}/locations/{location}/clusters/{name}",
+        "endpoint": private_ip if private_endpoint else public_ip,
+        "masterAuth": {
+            "clusterCaCertificate": fake_certificate("gke", r.project, name),
+            "clientCertificateConfig": {"issueClientCertificate": False},
+        },
+        "privateClusterConfig": {
+            **r.inputs.get("privateClusterConfig", {}),
+            "privateEndpoint": private_ip,
+            "publicEndpoint": public_ip,
+            "peeringName": f"gke-n{r.hex(16)}-{r.hex(4)}-peer",
+        },
+        "selfLink": f"https://container.googleapis.com/v1/projects/{r.project}/locations/{location}/clusters/{name}",
+        "masterVersion": f"{r.inputs.get('minMasterVersion', '1.33')}.5-gke.1080000",
+        "labelFingerprint": r.hex(8),
+        "operation": "",
+    }
+
+
+@resource("gcp:container/nodePool:NodePool")
+def node_pool(r: MockResource) -> dict:
+    name = _name(r, 40)
+    cluster = r.inputs["cluster"]
+    return {
+        "id": f"{cluster}/nodePools/{name}",
+        "name": name,
+        "instanceGroupUrls": [
+            f"{COMPUTE}/projects/{r.project}/zones/{r.region}-{z}/instanceGroupManagers/"
+            f"gke-{digest(name, z, length=8)}-grp"
+            for z in "abc"
+        ],
+        "version": "1.33.5-gke.1080000",
+    }
+
+
+@call("gcp:organizations/getProject:getProject")
+def get_project(c: MockCall) -> dict:
+    project = c.args.get("projectId") or c.project
+    return {"id": f"projects/{project}", "projectId": project, "number": GCP_PROJECT_NUMBER, "name": project}
