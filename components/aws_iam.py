@@ -36,11 +36,12 @@ def irsa_trust_policy(
                         "Effect": "Allow",
                         "Principal": {"Federated": arn},
                         "Action": "sts:AssumeRoleWithWebIdentity",
+                        # Exact subjects (a list is OR-ed by IAM), and only tokens minted for STS.
                         "Condition": {
-                            "StringEquals": {f"{host}:aud": "sts.amazonaws.com"},
-                            "StringLike" if len(subjects) > 1 else "StringEquals": {
-                                f"{host}:sub": subjects if len(subjects) > 1 else subjects[0]
-                            },
+                            "StringEquals": {
+                                f"{host}:aud": "sts.amazonaws.com",
+                                f"{host}:sub": subjects if len(subjects) > 1 else subjects[0],
+                            }
                         },
                     }
                 ],

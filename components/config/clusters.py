@@ -148,9 +148,10 @@ class ClusterConfig(Model):
         cloud = info.data.get("cloud")
         regions = REGIONS_BY_CLOUD.get(cloud or "", {})
         if cloud and value not in regions:
-            raise ValueError(
-                f"'{value}' is not a{'n' if cloud == 'aws' else ''} {cloud.upper()} region{suggest(value, regions)}"
-            )
+            other = "gcp" if cloud == "aws" else "aws"
+            in_other = value in REGIONS_BY_CLOUD[other]
+            hint = f" (it is {_article(other)} {other.upper()} region)" if in_other else suggest(value, regions)
+            raise ValueError(f"'{value}' is not {_article(cloud)} {cloud.upper()} region{hint}")
         return value
 
     @field_validator("kubernetes_version")
@@ -173,6 +174,10 @@ class ClusterConfig(Model):
             "masterCidr": self.network.master_cidr,
         }
         return {k: v for k, v in keys.items() if v}
+
+
+def _article(cloud: str) -> str:
+    return "an" if cloud == "aws" else "a"
 
 
 def suggest(value: str, choices) -> str:

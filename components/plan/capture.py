@@ -119,10 +119,19 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-def run_program(program: Callable[[], Any], config: dict[str, str], secret_keys: list[str], stack: str) -> Plan:
-    """Run `program` as `pulumi up` would, against mocks, and return what it registered."""
-    mocks = FleetMocks(stack=stack)
-    monitor = CaptureMonitor(mocks)
+def run_program(
+    program: Callable[[], Any],
+    config: dict[str, str],
+    secret_keys: list[str],
+    stack: str,
+    monitor: CaptureMonitor | None = None,
+) -> Plan:
+    """Run `program` as `pulumi up` would, against mocks, and return what it registered.
+
+    Pass `monitor` to inspect what was registered even when the program fails.
+    """
+    monitor = monitor or CaptureMonitor(FleetMocks(stack=stack))
+    mocks = monitor.mocks
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

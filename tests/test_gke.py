@@ -1,0 +1,181 @@
+"""GKE component: what terraform-google-kubernetes-engine users expect, secure by default."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.gke import NODE_ROLES, REQUIRED_APIS, service_account_id
+from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
+
+GKE = "gcp:container/cluster:Cluster"
+POOL = "gcp:container/nodePool:NodePool"
+
+
+@pytest.fixture(scope="module")
+def staging():
+    return plan_config("staging")
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return plan_config("prod")
+
+
+def test_private_nodes_and_endpoint_access(staging, prod):
+    public = staging.named("gcp-usc1-gke", GKE)
+    assert public.input("privateClusterConfig.enablePrivateNodes") is True
+    assert public.input("privateClusterConfig.enablePrivateEndpoint") is False
+    assert public.input("privateClusterConfig.masterIpv4CidrBlock") == "192.168.20.0/28"
+    assert public.input("masterAuthorizedNetworksConfig.cidrBlocks") == [
+        {"cidrBlock": "203.0.113.0/24", "displayName": "allowed-0"}
+    ]
+    private = prod.named("gcp-euw1-gke", GKE)
+    assert private.input("privateClusterConfig.enablePrivateEndpoint") is True
+    assert private.input("masterAuthorizedNetworksConfig.cidrBlocks") == [
+        {"cidrBlock": "10.12.0.0/16", "displayName": "allowed-0"}
+    ]
+
+
+def test_vpc_native_on_the_named_secondary_ranges(staging):
+    subnet = staging.named("gcp-usc1-nodes", "gcp:compute/subnetwork:Subnetwork")
+    ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.input("secondaryIpRanges")}
+    assert ranges == {"pods": "10.120.0.0/16", "services": "172.21.0.0/16"}
+    assert subnet.input("ipCidrRange") == "10.20.0.0/16"
+    assert subnet.input("privateIpGoogleAccess") is True
+    assert subnet.input("logConfig.metadata") == "INCLUDE_ALL_METADATA"
+    cluster = staging.named("gcp-usc1-gke", GKE)
+    assert cluster.input("ipAllocationPolicy") == {
+        "clusterSecondaryRangeName": "pods",
+        "servicesSecondaryRangeName": "services",
+    }
+    assert cluster.input("networkingMode") == "VPC_NATIVE"
+    assert cluster.input("subnetwork") == subnet.id
+    network = staging.named("gcp-usc1-network", "gcp:compute/network:Network")
+    assert network.input("autoCreateSubnetworks") is False
+    nat = staging.named("gcp-usc1-nat", "gcp:compute/routerNat:RouterNat")
+    assert nat.input("sourceSubnetworkIpRangesToNat") == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+
+
+def test_cluster_hardening(staging):
+    cluster = staging.named("gcp-usc1-gke", GKE)
+    assert cluster.input("workloadIdentityConfig") == {"workloadPool": "acme-staging.svc.id.goog"}
+    assert cluster.input("datapathProvider") == "ADVANCED_DATAPATH"
+    assert cluster.input("enableShieldedNodes") is True
+    assert cluster.input("enableLegacyAbac") is False
+    assert cluster.input("masterAuth.clientCertificateConfig.issueClientCertificate") is False
+    assert cluster.input("removeDefaultNodePool") is True
+    assert cluster.input("releaseChannel") == {"channel": "REGULAR"}
+    assert "WORKLOADS" in cluster.input("loggingConfig.enableComponents")
+    assert "SYSTEM_COMPONENTS" in cluster.input("monitoringConfig.enableComponents")
+    assert cluster.input("maintenancePolicy.recurringWindow.recurrence") == "FREQ=WEEKLY;BYDAY=SA,SU"
+
+
+def test_secrets_encrypted_with_a_rotating_cloud_kms_key_the_gke_agent_may_use(staging):
+    cluster = staging.named("gcp-usc1-gke", GKE)
+    key = staging.named("gcp-usc1-secrets", "gcp:kms/cryptoKey:CryptoKey")
+    assert cluster.input("databaseEncryption") == {"state": "ENCRYPTED", "keyName": key.id}
+    assert key.input("rotationPeriod") == "7776000s"
+    grant = staging.named("gcp-usc1-secrets-gke-agent")
+    assert grant.input("cryptoKeyId") == key.id
+    assert grant.input("role") == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+    assert grant.input("member") == "serviceAccount:service-481516234200@container-engine-robot.iam.gserviceaccount.com"
+    assert grant.urn in cluster.dependencies
+
+
+def test_nodes_use_a_dedicated_least_privilege_service_account(staging):
+    account = staging.named("gcp-usc1-nodes", "gcp:serviceaccount/account:Account")
+    email = account.output("email")
+    assert email == "staging-gcp-usc1-nodes@acme-staging.iam.gserviceaccount.com"
+    roles = sorted(
+        m.input("role")
+        for m in staging.of_type("gcp:projects/iAMMember:IAMMember")
+        if m.input("member") == f"serviceAccount:{email}"
+    )
+    assert roles == sorted(NODE_ROLES)
+    for config in [
+        staging.named("gcp-usc1-gke", GKE).input("nodeConfig"),
+        staging.named("gcp-usc1-system", POOL).input("nodeConfig"),
+    ]:
+        assert config["serviceAccount"] == email
+        assert "compute@developer" not in config["serviceAccount"]
+        assert config["oauthScopes"] == ["https://www.googleapis.com/auth/cloud-platform"]
+        assert config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+        assert config["shieldedInstanceConfig"] == {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
+
+
+def test_node_pools_from_config(staging):
+    pool = staging.named("gcp-usc1-system", POOL)
+    assert pool.input("autoscaling") == {"totalMinNodeCount": 1, "totalMaxNodeCount": 3, "locationPolicy": "BALANCED"}
+    assert pool.input("management") == {"autoRepair": True, "autoUpgrade": True}
+    assert pool.input("upgradeSettings") == {"strategy": "SURGE", "maxSurge": 1, "maxUnavailable": 0}
+    assert pool.input("nodeConfig.spot") is True
+    assert pool.input("nodeConfig.machineType") == "e2-standard-4"
+    assert pool.input("nodeConfig.labels") == {"multicluster/node-pool": "system"}
+    assert pool.input("cluster") == staging.named("gcp-usc1-gke", GKE).id
+
+
+def test_apis_are_enabled_first_and_never_disabled(staging):
+    apis = staging.children(staging.component("gcp-usc1"), "gcp:projects/service:Service")
+    assert sorted(a.input("service") for a in apis) == sorted(REQUIRED_APIS)
+    assert all(a.input("disableOnDestroy") is False for a in apis)
+    cluster = staging.named("gcp-usc1-gke", GKE)
+    assert {a.urn for a in apis} <= set(cluster.dependencies)
+
+
+def test_deletion_protection_follows_the_environment(staging, prod):
+    assert staging.named("gcp-usc1-gke", GKE).input("deletionProtection") is False
+    assert staging.named("gcp-usc1-gke", GKE).protect is False
+    assert prod.named("gcp-euw1-gke", GKE).input("deletionProtection") is True
+    assert prod.named("gcp-euw1-gke", GKE).protect is True
+    assert prod.named("gcp-euw1-secrets", "gcp:kms/cryptoKey:CryptoKey").protect is True
+
+
+def test_kubeconfig_uses_the_exec_plugin(staging):
+    provider = staging.named("gcp-usc1-k8s", "pulumi:providers:kubernetes")
+    cluster = staging.named("gcp-usc1-gke", GKE)
+    assert provider.secret_inputs == ["kubeconfig"]
+    assert provider.dependencies == [cluster.urn]
+    kubeconfig = json.loads(provider.input("kubeconfig"))
+    user = kubeconfig["users"][0]["user"]
+    assert "auth-provider" not in user
+    assert user["exec"]["command"] == "gke-gcloud-auth-plugin"
+    assert user["exec"]["apiVersion"] == "client.authentication.k8s.io/v1beta1"
+    assert kubeconfig["clusters"][0]["cluster"] == {
+        "server": f"https://{cluster.output('endpoint')}",
+        "certificate-authority-data": cluster.output("masterAuth.clusterCaCertificate"),
+    }
+
+
+def test_provider_per_cluster_project_and_region():
+    plan = plan_config(
+        fleet(
+            aws_cluster("a", "us-east-1", 1),
+            gcp_cluster("g1", "us-central1", 2, role="standby", project="other-project"),
+            gcp_cluster("g2", "europe-west1", 3, role="standby"),
+            failover="active-passive",
+        )
+    )
+    providers = {p.name: p for p in plan.of_type("pulumi:providers:gcp")}
+    assert providers["g1-gcp"].input("project") == "other-project"
+    assert providers["g1-gcp"].input("region") == "us-central1"
+    assert providers["g2-gcp"].input("project") == "acme-test"
+    for name in ("g1", "g2"):
+        for r in plan.children(plan.component(name)):
+            if r.custom and r.type.startswith("gcp:"):
+                assert r.provider_urn == providers[f"{name}-gcp"].urn
+    assert plan.outputs["clusters"]["g1"]["workloadIdentityPool"] == "other-project.svc.id.goog"
+
+
+def test_same_output_surface_as_eks(staging):
+    aws, gcp = staging.outputs["clusters"]["aws-use1"], staging.outputs["clusters"]["gcp-usc1"]
+    common = {"name", "cloud", "region", "role", "endpoint", "certificateAuthority", "networkId", "cidr"}
+    assert common <= set(aws) and common <= set(gcp)
+    assert gcp["networkId"].startswith("https://www.googleapis.com/compute/v1/projects/acme-staging/global/networks/")
+
+
+def test_service_account_ids_fit_gcp_limits():
+    assert service_account_id("staging", "gcp-usc1", "nodes") == "staging-gcp-usc1-nodes"
+    long_id = service_account_id("production-eu", "gcp-europe-west1-a", "nodes")
+    assert len(long_id) <= 30 and long_id == service_account_id("production-eu", "gcp-europe-west1-a", "nodes")
