@@ -105,10 +105,11 @@ class FleetMocks(pulumi_mocks.Mocks):
             return None, {}
         if args.typ.startswith("pulumi:providers:"):
             self.providers[args.name] = inputs
-            return f"{args.name}-{digest(args.typ, args.name, length=8)}", inputs
+            return f"{args.name}-{digest(args.typ, args.name, length=8)}", dict(args.inputs)
         mock = MockResource(args.typ, args.name, inputs, self._provider_inputs(args.provider))
         computed = RESOURCES[args.typ](mock) if args.typ in RESOURCES else {}
-        outputs = {**inputs, **computed}
+        # Echo the raw inputs so that secret inputs stay secret in the outputs, as with a real engine.
+        outputs = {**args.inputs, **computed}
         resource_id = outputs.pop("id", None) or f"{args.name}-{mock.hex(8)}"
         return resource_id, outputs
 

@@ -1,0 +1,148 @@
+"""The offline plan command: JSON contract, secrets, determinism, and bad configs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from components.config import read_stack_file
+from components.config.loader import SECURE_PLACEHOLDER
+from components.plan.__main__ import run
+from tests.support import ROOT, stack_config
+
+RESOURCE_KEYS = {
+    "urn",
+    "type",
+    "name",
+    "custom",
+    "parent",
+    "provider",
+    "dependencies",
+    "inputs",
+    "outputs",
+    "secretInputs",
+    "protect",
+    "retainOnDelete",
+    "deleteBeforeReplace",
+}
+
+
+def plan_json(capsys, *args: str) -> dict:
+    assert run(list(args)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="module")
+def staging_json():
+    out = subprocess.run(
+        [sys.executable, "-m", "components.plan", "--stack", "staging", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out
+
+
+def test_json_contract(staging_json):
+    document = json.loads(staging_json)
+    assert document["project"] == "multicluster" and document["stack"] == "staging"
+    assert {"resources", "outputs"} <= set(document)
+    resources = {r["urn"]: r for r in document["resources"]}
+    assert all(set(r) >= RESOURCE_KEYS for r in resources.values())
+    cluster = next(r for r in resources.values() if r["type"] == "aws:eks/cluster:Cluster")
+    component = resources[cluster["parent"]]
+    assert component["type"] == "multicluster:eks:EksCluster" and component["custom"] is False
+    provider = resources[cluster["provider"]]
+    assert provider["type"] == "pulumi:providers:aws" and provider["inputs"]["region"] == "us-east-1"
+    assert cluster["inputs"]["name"] == "staging-aws-use1"
+    assert cluster["outputs"]["endpoint"].startswith("https://")
+    assert all(dep in resources for dep in cluster["dependencies"])
+    assert component["outputs"]["kubeconfig"] == "[secret]"
+
+
+def test_secrets_are_masked_unless_asked(staging_json, capsys):
+    masked = json.loads(staging_json)
+    provider = next(r for r in masked["resources"] if r["name"] == "aws-use1-k8s")
+    assert provider["secretInputs"] == ["kubeconfig"]
+    assert provider["inputs"]["kubeconfig"] == "[secret]"
+    assert masked["outputs"]["kubeconfigs"] == "[secret]"
+    assert "get-token" not in staging_json
+    shown = plan_json(capsys, "--stack", "staging", "--format", "json", "--show-secrets")
+    provider = next(r for r in shown["resources"] if r["name"] == "aws-use1-k8s")
+    assert json.loads(provider["inputs"]["kubeconfig"])["users"][0]["user"]["exec"]["command"] == "aws"
+
+
+def test_two_runs_print_identical_json(staging_json):
+    again = subprocess.run(
+        [sys.executable, "-m", "components.plan", "--stack", "staging", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert again == staging_json
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_text_plan_shows_the_tree_and_summary(capsys, stack):
+    assert run(["--stack", stack]) == 0
+    out = capsys.readouterr().out
+    names = [c["name"] for c in stack_config(stack)["multicluster:clusters"]]
+    for name in names:
+        assert f"multicluster:{'eks:EksCluster' if name.startswith('aws') else 'gke:GkeCluster'} {name}" in out
+    assert f"Plan for stack {stack}" in out
+
+
+def test_examples_plan_through_config_flag(capsys):
+    document = plan_json(
+        capsys, "--stack", "partitioned", "--config", str(ROOT / "examples/partitioned.yaml"), "--format", "json"
+    )
+    assert sorted(document["outputs"]["clusters"]) == ["aws-euc1", "aws-use1", "gcp-euw1", "gcp-usc1"]
+
+
+def test_bad_config_exits_1_with_the_message_on_stderr(tmp_path, capsys):
+    config = stack_config("staging")
+    config["multicluster:clusters"][1]["network"]["cidr"] = "10.10.0.0/16"
+    config["multicluster:topolgy"] = "replicated"
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    assert run(["--stack", "bad", "--config", str(path), "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "invalid stack configuration (2 problem(s)):",
+        "  - multicluster:clusters[1].network.cidr 10.10.0.0/16 overlaps clusters[0].network.cidr",
+        "  - multicluster:topolgy is not a known key (did you mean 'topology'?)",
+    ]
+
+
+def test_missing_stack_file_is_an_error(capsys):
+    assert run(["--stack", "nope"]) == 1
+    assert "no stack file" in capsys.readouterr().err
+
+
+def test_secure_values_become_placeholders(tmp_path):
+    path = tmp_path / "Pulumi.s.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    "multicluster:environment": "s",
+                    "acme:token": {"secure": "v1:abc"},
+                    "multicluster:protect": False,
+                }
+            }
+        )
+    )
+    settings, secret_keys = read_stack_file(path)
+    assert settings == {
+        "multicluster:environment": "s",
+        "acme:token": SECURE_PLACEHOLDER,
+        "multicluster:protect": "false",
+    }
+    assert secret_keys == ["acme:token"]
