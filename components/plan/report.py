@@ -98,6 +98,10 @@ def summary(plan: Plan) -> dict[str, Any]:
         "perComponentType": dict(sorted(components.items())),
         "protected": sorted(r.name for r in plan.resources if r.protect),
         "retainOnDelete": sorted(r.name for r in plan.resources if r.retain_on_delete),
+        "failoverSeconds": {
+            record["fqdn"]: record.get("failoverSeconds")
+            for record in ((plan.outputs.get("dns") or {}).get("records") or {}).values()
+        },
     }
 
 
@@ -114,6 +118,12 @@ def render_text(plan: Plan, console: Console, options: ReportOptions | None = No
         table.add_row(name, str(count))
     console.print(table)
     console.print(f"protected: {', '.join(figures['protected']) or 'nothing'}")
+    for fqdn, seconds in figures["failoverSeconds"].items():
+        console.print(
+            f"dns {fqdn}: traffic leaves a failed cluster within {int(seconds)} s"
+            if seconds is not None
+            else f"dns {fqdn}: one cluster per name, no failover"
+        )
     estimates = estimate(plan, options.parallelism)
     if estimates:
         console.print(

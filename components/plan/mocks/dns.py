@@ -1,0 +1,96 @@
+"""DNS resources and invokes: Route53 zones/checks/records, Cloud DNS zones/record sets/checks, ELB zone ids.
+
+LoadBalancer Services (the ingress addresses) are mocked in mesh.py, shared with the mesh gateways.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from . import MockCall, MockResource, call, digest, resource
+
+# Canonical hosted zone ids of Elastic Load Balancing (AWS docs, "Elastic Load Balancing endpoints").
+ELB_ZONES = {
+    ("us-east-1", "network"): "Z26RNL4JYFTOTI",
+    ("us-east-1", "application"): "Z35SXDOTRQ7X7K",
+    ("us-east-2", "network"): "ZLMOA37VPKANP",
+    ("us-east-2", "application"): "Z3AADJGX6KTTL2",
+    ("us-west-2", "network"): "Z18D5FSROUN65G",
+    ("us-west-2", "application"): "Z1H1FL5HABSF5",
+    ("eu-west-1", "network"): "Z2IFOLAFXWLO4F",
+    ("eu-west-1", "application"): "Z32O12XQLNTSW2",
+    ("eu-central-1", "network"): "Z3F0SRJ5LGBH90",
+    ("eu-central-1", "application"): "Z215JYRZR1TBD5",
+}
+
+
+@resource("aws:route53/zone:Zone")
+def route53_zone(r: MockResource) -> dict:
+    zone_id = "Z" + digest("zone", r.inputs.get("name"), length=20).upper()
+    n = int(digest("ns", zone_id, length=6), 16)
+    return {
+        "id": zone_id,
+        "zoneId": zone_id,
+        "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+        "nameServers": [
+            f"ns-{n % 512}.awsdns-{n % 64:02d}.com",
+            f"ns-{512 + n % 512}.awsdns-{n % 64:02d}.net",
+            f"ns-{1024 + n % 512}.awsdns-{n % 64:02d}.org",
+            f"ns-{1536 + n % 512}.awsdns-{n % 64:02d}.co.uk",
+        ],
+        "primaryNameServer": f"ns-{n % 512}.awsdns-{n % 64:02d}.com",
+    }
+
+
+@resource("aws:route53/healthCheck:HealthCheck")
+def route53_health_check(r: MockResource) -> dict:
+    check_id = str(uuid.UUID(r.hex(32)))
+    return {"id": check_id, "arn": f"arn:aws:route53:::healthcheck/{check_id}"}
+
+
+@resource("aws:route53/record:Record")
+def route53_record(r: MockResource) -> dict:
+    parts = [r.inputs.get("zoneId"), r.inputs.get("name"), r.inputs.get("type")]
+    if r.inputs.get("setIdentifier"):
+        parts.append(r.inputs["setIdentifier"])
+    return {"id": "_".join(str(p) for p in parts), "fqdn": r.inputs.get("name")}
+
+
+@call("aws:lb/getHostedZoneId:getHostedZoneId", "aws:elb/getHostedZoneId:getHostedZoneId")
+def elb_hosted_zone_id(c: MockCall) -> dict:
+    kind = c.args.get("loadBalancerType") or "application"
+    zone = ELB_ZONES.get((c.region, kind)) or "Z" + digest("elb", c.region, kind, length=13).upper()
+    return {"id": zone, "region": c.region, "loadBalancerType": kind}
+
+
+@resource("gcp:dns/managedZone:ManagedZone")
+def managed_zone(r: MockResource) -> dict:
+    shard = int(digest("ns", r.inputs.get("name"), length=4), 16) % 5 + 1
+    return {
+        "id": f"projects/{r.project}/managedZones/{r.inputs['name']}",
+        "managedZoneId": str(int(digest("zone-id", r.inputs["name"], length=12), 16)),
+        "nameServers": [f"ns-cloud-{letter}{shard}.googledomains.com." for letter in "abcd"],
+        "creationTime": "2026-01-01T00:00:00.000Z",
+    }
+
+
+@resource("gcp:dns/recordSet:RecordSet")
+def record_set(r: MockResource) -> dict:
+    zone, name, type_ = r.inputs.get("managedZone"), r.inputs.get("name"), r.inputs.get("type")
+    return {"id": f"projects/{r.project}/managedZones/{zone}/rrsets/{name}/{type_}", "project": r.project}
+
+
+@resource("gcp:compute/healthCheck:HealthCheck")
+def compute_health_check(r: MockResource) -> dict:
+    name = r.inputs.get("name") or r.auto_name()
+    path = f"projects/{r.project}/global/healthChecks/{name}"
+    kind = next(
+        (k.removesuffix("HealthCheck").upper() for k in r.inputs if k.endswith("HealthCheck") and k != "type"), "TCP"
+    )
+    return {
+        "id": path,
+        "name": name,
+        "selfLink": f"https://www.googleapis.com/compute/v1/{path}",
+        "type": kind,
+        "creationTimestamp": "2026-01-01T00:00:00.000-07:00",
+    }
