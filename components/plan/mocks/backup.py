@@ -1,0 +1,79 @@
+"""Backup resources and invokes: S3/GCS bucket names and ARNs, IAM roles and pools, the GCS agent."""
+
+from __future__ import annotations
+
+from . import GCP_PROJECT_NUMBER, MockCall, MockResource, call, resource
+
+
+@resource("aws:s3/bucket:Bucket")
+def s3_bucket(r: MockResource) -> dict:
+    name = r.inputs.get("bucket") or r.auto_name(63)
+    return {
+        "id": name,
+        "bucket": name,
+        "arn": f"arn:aws:s3:::{name}",
+        "bucketDomainName": f"{name}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{name}.s3.{r.region}.amazonaws.com",
+        "bucketRegion": r.region,
+        "region": r.region,
+        "hostedZoneId": "Z3AQBSTGFYJSTF",
+    }
+
+
+@resource("gcp:storage/bucket:Bucket")
+def gcs_bucket(r: MockResource) -> dict:
+    name = r.inputs.get("name") or r.auto_name(63)
+    return {
+        "id": name,
+        "name": name,
+        "url": f"gs://{name}",
+        "selfLink": f"https://www.googleapis.com/storage/v1/b/{name}",
+        "projectNumber": int(GCP_PROJECT_NUMBER),
+    }
+
+
+@resource("gcp:storage/bucketIAMMember:BucketIAMMember")
+def bucket_iam_member(r: MockResource) -> dict:
+    return {"id": f"b/{r.inputs['bucket']}/{r.inputs['role']}/{r.inputs['member']}", "etag": f"CAE{r.hex(6)}="}
+
+
+@resource("gcp:serviceaccount/iAMMember:IAMMember")
+def service_account_iam_member(r: MockResource) -> dict:
+    return {
+        "id": f"{r.inputs['serviceAccountId']}/{r.inputs['role']}/{r.inputs['member']}",
+        "etag": f"BwY{r.hex(8)}=",
+    }
+
+
+@resource("gcp:projects/iAMCustomRole:IAMCustomRole")
+def custom_role(r: MockResource) -> dict:
+    path = f"projects/{r.project}/roles/{r.inputs['roleId']}"
+    return {"id": path, "name": path, "deleted": False}
+
+
+@resource("gcp:iam/workloadIdentityPool:WorkloadIdentityPool")
+def workload_identity_pool(r: MockResource) -> dict:
+    path = f"projects/{GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/{r.inputs['workloadIdentityPoolId']}"
+    pool_id = r.inputs["workloadIdentityPoolId"]
+    return {
+        "id": f"projects/{r.project}/locations/global/workloadIdentityPools/{pool_id}",
+        "name": path,
+        "state": "ACTIVE",
+    }
+
+
+@resource("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
+def workload_identity_pool_provider(r: MockResource) -> dict:
+    pool, provider = r.inputs["workloadIdentityPoolId"], r.inputs["workloadIdentityPoolProviderId"]
+    suffix = f"locations/global/workloadIdentityPools/{pool}/providers/{provider}"
+    return {
+        "id": f"projects/{r.project}/{suffix}",
+        "name": f"projects/{GCP_PROJECT_NUMBER}/{suffix}",
+        "state": "ACTIVE",
+    }
+
+
+@call("gcp:storage/getProjectServiceAccount:getProjectServiceAccount")
+def gcs_service_agent(c: MockCall) -> dict:
+    email = f"service-{GCP_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
+    return {"id": email, "emailAddress": email, "member": f"serviceAccount:{email}", "project": c.project}
