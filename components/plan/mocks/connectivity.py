@@ -1,0 +1,153 @@
+"""Connectivity resources: peering states, VPN endpoints and tunnel addresses, GCP VPN self links, PSKs."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from . import ACCOUNT_ID, MockResource, digest, resource
+
+COMPUTE = "https://www.googleapis.com/compute/v1"
+
+
+def _public_ip(r: MockResource, salt: str, first_octet: int) -> str:
+    h = int(digest(r.type, r.name, salt, length=8), 16)
+    return f"{first_octet}.{h % 200 + 20}.{(h >> 8) % 250}.{(h >> 16) % 250 + 1}"
+
+
+def _aws_arn(r: MockResource, path: str) -> str:
+    return f"arn:aws:ec2:{r.region}:{ACCOUNT_ID}:{path}"
+
+
+# --- AWS ---------------------------------------------------------------------------------------
+
+
+@resource("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
+def vpc_peering(r: MockResource) -> dict:
+    return {"id": f"pcx-{r.hex()}", "acceptStatus": "pending-acceptance", "peerOwnerId": ACCOUNT_ID}
+
+
+@resource("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")
+def vpc_peering_accepter(r: MockResource) -> dict:
+    return {"id": r.inputs["vpcPeeringConnectionId"], "acceptStatus": "active", "peerOwnerId": ACCOUNT_ID}
+
+
+@resource("aws:ec2/peeringConnectionOptions:PeeringConnectionOptions")
+def peering_options(r: MockResource) -> dict:
+    return {"id": r.inputs["vpcPeeringConnectionId"]}
+
+
+@resource("aws:ec2/vpnGateway:VpnGateway")
+def vpn_gateway(r: MockResource) -> dict:
+    gateway_id = f"vgw-{r.hex()}"
+    return {"id": gateway_id, "arn": _aws_arn(r, f"vpn-gateway/{gateway_id}")}
+
+
+@resource("aws:ec2/vpnGatewayRoutePropagation:VpnGatewayRoutePropagation")
+def vpn_route_propagation(r: MockResource) -> dict:
+    return {"id": f"{r.inputs['vpnGatewayId']}_{r.inputs['routeTableId']}"}
+
+
+@resource("aws:ec2/customerGateway:CustomerGateway")
+def customer_gateway(r: MockResource) -> dict:
+    gateway_id = f"cgw-{r.hex()}"
+    return {"id": gateway_id, "arn": _aws_arn(r, f"customer-gateway/{gateway_id}")}
+
+
+def _inside(cidr: str | None) -> tuple[str, str]:
+    # AWS takes the first host of the /30, the customer gateway the second.
+    hosts = list(ipaddress.ip_network(cidr or "169.254.10.0/30").hosts())
+    return str(hosts[0]), str(hosts[1])
+
+
+@resource("aws:ec2/vpnConnection:VpnConnection")
+def vpn_connection(r: MockResource) -> dict:
+    connection_id = f"vpn-{r.hex()}"
+    outputs = {
+        "id": connection_id,
+        "arn": _aws_arn(r, f"vpn-connection/{connection_id}"),
+        "customerGatewayConfiguration": f"<vpn_connection id='{connection_id}'/>",
+        "transitGatewayId": "",
+    }
+    for tunnel in (1, 2):
+        vgw_ip, cgw_ip = _inside(r.inputs.get(f"tunnel{tunnel}InsideCidr"))
+        outputs |= {
+            f"tunnel{tunnel}Address": _public_ip(r, f"tunnel{tunnel}", 52),
+            f"tunnel{tunnel}VgwInsideAddress": vgw_ip,
+            f"tunnel{tunnel}CgwInsideAddress": cgw_ip,
+            f"tunnel{tunnel}BgpHoldtime": 30,
+        }
+    return outputs
+
+
+# --- GCP ---------------------------------------------------------------------------------------
+
+
+def _regional(r: MockResource, collection: str) -> dict:
+    name = r.inputs.get("name") or r.auto_name(63)
+    path = f"projects/{r.project}/regions/{r.region}/{collection}/{name}"
+    return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}"}
+
+
+@resource("gcp:compute/haVpnGateway:HaVpnGateway")
+def ha_vpn_gateway(r: MockResource) -> dict:
+    return {
+        **_regional(r, "vpnGateways"),
+        "vpnInterfaces": [{"id": i, "ipAddress": _public_ip(r, f"interface{i}", 35)} for i in range(2)],
+    }
+
+
+@resource("gcp:compute/externalVpnGateway:ExternalVpnGateway")
+def external_vpn_gateway(r: MockResource) -> dict:
+    name = r.inputs.get("name") or r.auto_name(63)
+    path = f"projects/{r.project}/global/externalVpnGateways/{name}"
+    return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}", "labelFingerprint": r.hex(11)}
+
+
+@resource("gcp:compute/vPNTunnel:VPNTunnel")
+def vpn_tunnel(r: MockResource) -> dict:
+    return {
+        **_regional(r, "vpnTunnels"),
+        "tunnelId": str(int(r.hex(12), 16)),
+        "detailedStatus": "Tunnel is up and running.",
+        "sharedSecretHash": r.hex(27),
+        "creationTimestamp": "2026-01-01T00:00:00.000-08:00",
+    }
+
+
+@resource("gcp:compute/routerInterface:RouterInterface", "gcp:compute/routerPeer:RouterPeer")
+def router_attachment(r: MockResource) -> dict:
+    name = r.inputs.get("name") or r.auto_name(63)
+    outputs = {"id": f"projects/{r.project}/regions/{r.region}/routers/{r.inputs['router']}/{name}", "name": name}
+    if r.type.endswith("RouterPeer"):
+        outputs |= {"managementType": "MANAGED_BY_USER", "enable": True}
+    return outputs
+
+
+@resource("gcp:compute/networkPeering:NetworkPeering")
+def network_peering(r: MockResource) -> dict:
+    network = str(r.inputs["network"]).rsplit("/", 1)[-1]
+    return {"id": f"{network}/{r.inputs['name']}", "state": "ACTIVE", "stateDetails": "[2026-01-01] Connected."}
+
+
+@resource("gcp:compute/firewall:Firewall")
+def firewall(r: MockResource) -> dict:
+    name = r.inputs.get("name") or r.auto_name(63)
+    path = f"projects/{r.project}/global/firewalls/{name}"
+    return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}", "creationTimestamp": "2026-01-01T00:00:00Z"}
+
+
+# --- random ------------------------------------------------------------------------------------
+
+
+@resource("random:index/randomPassword:RandomPassword")
+def random_password(r: MockResource) -> dict:
+    """Deterministic, letters only when asked (as the provider honours numeric/special=false)."""
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if r.inputs.get("numeric", True):
+        alphabet += "0123456789"
+    if r.inputs.get("special", True):
+        alphabet += "!@#$%&*()-_=+[]{}<>:?"
+    seed = digest(r.type, r.name, length=64) * 4
+    length = int(r.inputs.get("length", 16))
+    result = "".join(alphabet[int(seed[2 * i : 2 * i + 2], 16) % len(alphabet)] for i in range(length))
+    return {"id": "none", "result": result, "bcryptHash": f"$2a$10${digest('bcrypt', r.name, length=53)}"}
