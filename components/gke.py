@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 from .cluster import ClusterArgs, KubernetesCluster, kubeconfig_json
 from .config import NodePoolConfig
+from .config.clusters import PRIVATE_RANGES
 
 # APIs the cluster, its network, its KMS key and its node logging need.
 REQUIRED_APIS = (
@@ -45,6 +46,18 @@ def service_account_id(environment: str, name: str, purpose: str) -> str:
         return wanted
     suffix = hashlib.sha256(wanted.encode()).hexdigest()[:6]
     return f"{wanted[:23].rstrip('-')}-{suffix}"
+
+
+def authorized_networks(public_cidrs: list[str]) -> list[dict[str, str]]:
+    """Who may call the API server: the listed public CIDRs, plus private ranges.
+
+    Private ranges are reachable only over the fleet's peering/VPN, so the network is the real gate;
+    listing the ranges (not each peer's CIDR) keeps this input unchanged when clusters are added,
+    while Argo CD on the hub and istiod in peer clusters can still reach a private endpoint.
+    """
+    private = [{"cidr_block": str(r), "display_name": f"fleet-private-{i}"} for i, r in enumerate(PRIVATE_RANGES)]
+    public = [{"cidr_block": cidr, "display_name": f"public-{i}"} for i, cidr in enumerate(public_cidrs)]
+    return public + private
 
 
 class GkeCluster(KubernetesCluster):
@@ -203,12 +216,7 @@ class GkeCluster(KubernetesCluster):
                 "master_ipv4_cidr_block": spec.network.master_cidr,
                 "master_global_access_config": {"enabled": True},
             },
-            master_authorized_networks_config={
-                "cidr_blocks": [
-                    {"cidr_block": cidr, "display_name": f"allowed-{i}"}
-                    for i, cidr in enumerate(public_cidrs or [spec.network.cidr])
-                ],
-            },
+            master_authorized_networks_config={"cidr_blocks": authorized_networks(public_cidrs)},
             workload_identity_config={"workload_pool": self.workload_identity_pool},
             datapath_provider="ADVANCED_DATAPATH",
             release_channel={"channel": spec.release_channel},

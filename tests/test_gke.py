@@ -24,18 +24,23 @@ def prod():
 
 
 def test_private_nodes_and_endpoint_access(staging, prod):
+    private_ranges = [
+        {"cidrBlock": cidr, "displayName": f"fleet-private-{i}"}
+        for i, cidr in enumerate(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"])
+    ]
     public = staging.named("gcp-usc1-gke", GKE)
     assert public.input("privateClusterConfig.enablePrivateNodes") is True
     assert public.input("privateClusterConfig.enablePrivateEndpoint") is False
     assert public.input("privateClusterConfig.masterIpv4CidrBlock") == "192.168.20.0/28"
+    # The public endpoint admits only the listed CIDRs; peers reach the private endpoint over the fleet network.
     assert public.input("masterAuthorizedNetworksConfig.cidrBlocks") == [
-        {"cidrBlock": "203.0.113.0/24", "displayName": "allowed-0"}
+        {"cidrBlock": "203.0.113.0/24", "displayName": "public-0"},
+        *private_ranges,
     ]
     private = prod.named("gcp-euw1-gke", GKE)
     assert private.input("privateClusterConfig.enablePrivateEndpoint") is True
-    assert private.input("masterAuthorizedNetworksConfig.cidrBlocks") == [
-        {"cidrBlock": "10.12.0.0/16", "displayName": "allowed-0"}
-    ]
+    assert private.input("privateClusterConfig.masterGlobalAccessConfig") == {"enabled": True}
+    assert private.input("masterAuthorizedNetworksConfig.cidrBlocks") == private_ranges
 
 
 def test_vpc_native_on_the_named_secondary_ranges(staging):
