@@ -1,19 +1,215 @@
-"""Config block `multicluster:gitops` (stub: filled in by its issue)."""
+"""Config block `multicluster:gitops`: the Argo CD hub and the applications it fans out to the fleet."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from .base import Issue, Model
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from .base import Issue, Model, dns_label, format_path
 
 if TYPE_CHECKING:
+    from .clusters import ClusterConfig
     from .stack import StackConfig
+
+DEFAULT_CHART_VERSION = "10.1.1"  # argo-cd chart 10.1.1 = Argo CD v3.4.4
+# Exact versions only (10.1.1, 10.2.0-rc.1): ranges such as ^10 or 10.x would let a re-run upgrade Argo CD.
+PINNED_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
+HTTPS_GIT_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%+-]+)+/?$")
+SSH_GIT_URL = re.compile(
+    r"^(ssh://[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~%+-]+)+"
+    r"|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~%+-]+(/[A-Za-z0-9._~%+-]+)*)/?$"
+)
+# A git ref: no whitespace, no '..', none of the characters git forbids in ref names.
+GIT_REVISION = re.compile(r"^(?!.*\.\.)[^\s~^:?*\[\\]+$")
+LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+# `{{key}}` in an application path: `name` (the cluster) or one of the cluster's registration labels.
+PATH_PLACEHOLDER = re.compile(r"{{\s*([^{}\s]*)\s*}}")
+# Applications are generated as `<application>-<cluster>`, which must stay a 63-character label.
+APPLICATION_NAME_LENGTH = 63 - 1 - 24
+
+
+class Placement(Model):
+    """Which clusters of the environment an application goes to (parsed from the YAML shorthand)."""
+
+    kind: Literal["all", "residency", "labels"]
+    residency: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if self.kind == "residency":
+            return f"residency:{self.residency}"
+        if self.kind == "labels":
+            return "labels: {" + ", ".join(f"{k}: {v}" for k, v in self.labels.items()) + "}"
+        return "all"
+
+    def selects(self, labels: dict[str, str]) -> bool:
+        """True when a cluster with these registration labels receives the application."""
+        if self.kind == "residency":
+            return labels.get("residency") == self.residency
+        return all(labels.get(k) == v for k, v in self.labels.items())
+
+
+PLACEMENT_HELP = "must be 'all', 'residency:<key>' or {labels: {key: value}}"
+
+
+def parse_placement(value: Any) -> Any:
+    if isinstance(value, Placement):
+        return value
+    if value == "all":
+        return Placement(kind="all")
+    if isinstance(value, str) and value.startswith("residency:") and value.removeprefix("residency:"):
+        return Placement(kind="residency", residency=value.removeprefix("residency:"))
+    if isinstance(value, dict) and set(value) == {"labels"} and isinstance(value["labels"], dict) and value["labels"]:
+        return Placement(kind="labels", labels=_selector(value["labels"]))
+    raise ValueError(f"{PLACEMENT_HELP} (got {value!r})")
+
+
+def _selector(labels: dict[Any, Any]) -> dict[str, str]:
+    for key, value in labels.items():
+        if not isinstance(key, str) or not LABEL_KEY.match(key):
+            raise ValueError(f"label key {key!r} is not a valid Kubernetes label key")
+        if not isinstance(value, str) or not LABEL_VALUE.match(value):
+            raise ValueError(f"label value {value!r} of '{key}' is not a valid Kubernetes label value")
+    return dict(labels)
+
+
+def git_url(value: str) -> str:
+    if not (HTTPS_GIT_URL.match(value) or SSH_GIT_URL.match(value)):
+        raise ValueError(
+            f"'{value}' is not an https or ssh git URL "
+            "(e.g. https://github.com/acme/platform-apps or git@github.com:acme/platform-apps.git)"
+        )
+    return value
+
+
+def pinned_version(value: str) -> str:
+    if not PINNED_SEMVER.match(value):
+        raise ValueError(
+            f"'{value}' is not a pinned chart version (use an exact semver such as {DEFAULT_CHART_VERSION})"
+        )
+    return value
+
+
+def git_revision(value: str) -> str:
+    if not GIT_REVISION.match(value):
+        raise ValueError(f"'{value}' is not a git branch, tag or commit")
+    return value
+
+
+def repo_path(value: str) -> str:
+    parts = value.split("/")
+    if not value or value.startswith("/") or ".." in parts:
+        raise ValueError(f"'{value}' must be a relative path inside the repository (no leading '/', no '..')")
+    return value
+
+
+class ApplicationConfig(Model):
+    """One application, deployed by an ApplicationSet to the clusters its placement selects."""
+
+    name: Annotated[str, AfterValidator(lambda v: dns_label(v, APPLICATION_NAME_LENGTH))] = Field(
+        description="DNS label; Argo CD Applications are named <name>-<cluster>."
+    )
+    path: Annotated[str, AfterValidator(repo_path)] = Field(
+        description="Directory in the repository; {{label}} and {{name}} are filled in per cluster."
+    )
+    namespace: Annotated[str, AfterValidator(lambda v: dns_label(v, 63))] = Field(
+        description="Namespace the application deploys to (created by the sync)."
+    )
+    placement: Annotated[Placement, BeforeValidator(parse_placement)] = Field(
+        default_factory=lambda: Placement(kind="all"),
+        description="all | residency:<key> | {labels: {k: v}}.",
+    )
+
+    @property
+    def placeholders(self) -> list[str]:
+        return PATH_PLACEHOLDER.findall(self.path)
 
 
 class GitopsConfig(Model):
-    """`multicluster:gitops`."""
+    """`multicluster:gitops`: Argo CD on a hub cluster, every cluster registered, applications fanned out."""
+
+    hub: str = Field(description="Cluster of the fleet that runs Argo CD.")
+    chart_version: Annotated[str, AfterValidator(pinned_version)] = Field(
+        DEFAULT_CHART_VERSION, description="argo-cd Helm chart version, exact."
+    )
+    repo_url: Annotated[str, AfterValidator(git_url)] = Field(description="GitOps repository (https or ssh).")
+    revision: Annotated[str, AfterValidator(git_revision)] = Field("main", description="Branch, tag or commit.")
+    domain: str | None = Field(None, description="Hostname of the Argo CD UI/API (global.domain).")
+    applications: list[ApplicationConfig] = Field(default_factory=list)
+
+
+# --- checks that need the rest of the config -------------------------------------------------
 
 
 def check(config: StackConfig) -> list[Issue]:
     """Problems of this block that need the rest of the config (e.g. cluster names)."""
-    return []
+    gitops = config.gitops
+    if gitops is None:
+        return []
+    names = [c.name for c in config.clusters]
+    issues = []
+    if gitops.hub not in names:
+        issues.append(
+            Issue(
+                format_path(("gitops", "hub")),
+                f"'{gitops.hub}' is not a cluster of the fleet (clusters: {', '.join(names)})",
+            )
+        )
+    seen: dict[str, int] = {}
+    for i, app in enumerate(gitops.applications):
+        if app.name in seen:
+            issues.append(
+                Issue(
+                    format_path(("gitops", "applications", i, "name")),
+                    f"'{app.name}' is already used by applications[{seen[app.name]}]",
+                )
+            )
+        seen.setdefault(app.name, i)
+        issues += _placement_issues(config, i, app)
+    return issues
+
+
+def _placement_issues(config: StackConfig, index: int, app: ApplicationConfig) -> list[Issue]:
+    at = ("gitops", "applications", index)
+    placement = app.placement
+    if placement.kind == "residency":
+        if config.topology != "partitioned":
+            return [
+                Issue(
+                    format_path((*at, "placement")),
+                    f"'{placement}' needs the partitioned topology (topology is {config.topology}); use 'all'",
+                )
+            ]
+        if placement.residency not in config.residencies:
+            return [
+                Issue(
+                    format_path((*at, "placement")),
+                    f"'{placement.residency}' is not a key of multicluster:residencies "
+                    f"({', '.join(sorted(config.residencies))})",
+                )
+            ]
+    targets = [c for c in config.clusters if placement.selects(registration_labels(config, c))]
+    if not targets:
+        return [Issue(format_path((*at, "placement")), f"'{placement}' selects no cluster of the fleet")]
+    issues = []
+    for key in app.placeholders:
+        missing = [c.name for c in targets if key != "name" and key not in registration_labels(config, c)]
+        if missing:
+            issues.append(
+                Issue(
+                    format_path((*at, "path")),
+                    f"'{{{{{key}}}}}' is not a label of cluster(s) {', '.join(missing)} "
+                    "(use name, environment, cloud, region, role, residency or a label of the clusters)",
+                )
+            )
+    return issues
+
+
+def registration_labels(config: StackConfig, cluster: ClusterConfig) -> dict[str, str]:
+    """The labels Argo CD sees on a cluster: the single definition is ClusterArgs.labels."""
+    from ..cluster import ClusterArgs  # lazy: the config package does not import Pulumi at load time
+
+    return ClusterArgs(spec=cluster, environment=config.environment, protect=config.protected).labels
