@@ -101,7 +101,7 @@ class FleetMocks(pulumi_mocks.Mocks):
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         inputs = _unwrap(args.inputs)
-        if not args.custom:
+        if args.custom is False:  # component resources; reads (Resource.get) arrive with custom=None
             return None, {}
         if args.typ.startswith("pulumi:providers:"):
             self.providers[args.name] = inputs

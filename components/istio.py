@@ -1,0 +1,352 @@
+"""Istio multi-primary on multiple networks, as istio.io's install guides do it, with Pulumi resources.
+
+Per mesh: one root CA. Per cluster: an intermediate CA in `cacerts`, the `base`, `istiod`,
+east-west and ingress gateway charts, the cross-network Gateway and the mesh-wide
+PeerAuthentication. Per ordered pair of clusters: a remote secret for endpoint discovery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+
+from .cluster import KubernetesCluster
+from .mesh import MeshProps, ReaderAccess, load_balancer_address, load_balancer_annotations, privately_connected
+from .mesh import remote_kubeconfig as reader_kubeconfig
+
+CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+NAMESPACE = "istio-system"
+EASTWEST = "istio-eastwestgateway"
+INGRESS = "istio-ingressgateway"
+# The reader ClusterRole the istiod chart installs (revision "" in istio-system).
+READER_CLUSTER_ROLE = f"istio-reader-clusterrole-{NAMESPACE}"
+CA_KEY_ALGORITHM = "RSA"
+CA_KEY_BITS = 4096  # what istio's tools/certs Makefile uses for root and intermediates
+ROOT_VALIDITY_HOURS = 10 * 365 * 24
+INTERMEDIATE_VALIDITY_HOURS = 2 * 365 * 24
+CA_USES = ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"]
+# The four ports istio.io's multi-network guide exposes on the east-west gateway.
+EASTWEST_PORTS = {
+    "status-port": 15021,
+    "tls": 15443,
+    "tls-istiod": 15012,
+    "tls-webhook": 15017,
+}
+INGRESS_PORTS = [
+    {"name": "status-port", "port": 15021, "targetPort": 15021, "protocol": "TCP"},
+    {"name": "http2", "port": 80, "targetPort": 80, "protocol": "TCP"},
+    {"name": "https", "port": 443, "targetPort": 443, "protocol": "TCP"},
+]
+MTLS_MODES = {"strict": "STRICT", "permissive": "PERMISSIVE"}
+
+
+def network_of(cluster: str) -> str:
+    """Each cluster is its own network: cross-cluster traffic goes through east-west gateways."""
+    return f"{cluster}-network"
+
+
+class IstioMesh(pulumi.ComponentResource):
+    """One Istio mesh (fleet or residency): root CA, control planes, and endpoint discovery."""
+
+    TYPE = "multicluster:mesh:IstioMesh"
+
+    def __init__(
+        self,
+        name: str,
+        props: MeshProps,
+        clusters: dict[str, KubernetesCluster],
+        connectivity: Any | None,
+        tls_provider: tls.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__(self.TYPE, name, None, opts)
+        self.props = props
+        self._tls_opts = pulumi.ResourceOptions(parent=self, provider=tls_provider, protect=props.protect)
+        self._root_ca(name)
+        self.control_planes = {
+            cluster_name: IstioControlPlane(
+                f"{cluster_name}-istio",
+                props,
+                cluster,
+                self,
+                internal_gateway=privately_connected(cluster_name, props.group, connectivity),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for cluster_name, cluster in clusters.items()
+        }
+        self.remote_secrets = [self._remote_secret(local, remote, clusters) for local, remote in props.group.pairs()]
+        self.ingress_addresses = {n: cp.ingress_address for n, cp in self.control_planes.items()}
+        self.gateway_addresses = {n: cp.eastwest_address for n, cp in self.control_planes.items()}
+        self.register_outputs(
+            {
+                "meshId": props.group.mesh_id,
+                "rootCertificate": self.root_certificate,
+                "ingressAddresses": self.ingress_addresses,
+            }
+        )
+
+    def _root_ca(self, name: str) -> None:
+        self.root_key = tls.PrivateKey(
+            f"{name}-root-ca", algorithm=CA_KEY_ALGORITHM, rsa_bits=CA_KEY_BITS, opts=self._tls_opts
+        )
+        self.root_cert = tls.SelfSignedCert(
+            f"{name}-root-ca",
+            private_key_pem=self.root_key.private_key_pem,
+            is_ca_certificate=True,
+            subject={"organization": "Istio", "common_name": f"Root CA {self.props.group.mesh_id}"},
+            validity_period_hours=ROOT_VALIDITY_HOURS,
+            allowed_uses=CA_USES,
+            opts=self._tls_opts,
+        )
+        self.root_certificate = self.root_cert.cert_pem
+
+    def _remote_secret(self, local: str, remote: str, clusters: dict[str, KubernetesCluster]) -> k8s.core.v1.Secret:
+        """What `istioctl create-remote-secret` produces, applied to the local cluster."""
+        remote_plane, local_plane = self.control_planes[remote], self.control_planes[local]
+        kubeconfig = reader_kubeconfig(
+            f"{remote}-istio-reader-for-{local}",
+            local,
+            clusters[remote],
+            ReaderAccess(NAMESPACE, f"istio-reader-{local}", READER_CLUSTER_ROLE, {"app": "istio-reader"}),
+            parent=self,
+            depends_on=[remote_plane.istiod],  # the namespace and reader ClusterRole exist
+        )
+        return k8s.core.v1.Secret(
+            f"{local}-istio-remote-secret-{remote}",
+            metadata={
+                "name": f"istio-remote-secret-{remote}",
+                "namespace": local_plane.namespace.metadata.name,
+                "labels": {"istio/multiCluster": "true"},
+                "annotations": {"networking.istio.io/cluster": remote},
+            },
+            string_data={remote: kubeconfig},
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=clusters[local].k8s_provider, depends_on=[local_plane.istiod]
+            ),
+        )
+
+
+class IstioControlPlane(pulumi.ComponentResource):
+    """Istio on one cluster: intermediate CA, istiod, gateways, mesh-wide config."""
+
+    TYPE = "multicluster:mesh:IstioControlPlane"
+
+    def __init__(
+        self,
+        name: str,
+        props: MeshProps,
+        cluster: KubernetesCluster,
+        mesh: IstioMesh,
+        internal_gateway: bool,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__(self.TYPE, name, None, opts)
+        self.props, self.cluster, self.mesh = props, cluster, mesh
+        self.cluster_name = cluster.spec.name
+        self.network = network_of(self.cluster_name)
+        self.internal_gateway = internal_gateway
+        # The gateway chart selects its pods by the `app` and `istio` labels.
+        self.eastwest_selector = {"istio": "eastwestgateway", "app": EASTWEST}
+        self.ingress_selector = {"istio": "ingressgateway", "app": INGRESS}
+        self._namespace(name)
+        self._cacerts(name)
+        self._charts(name)
+        self._mesh_config(name)
+        self.register_outputs(
+            {
+                "network": self.network,
+                "ingressAddress": self.ingress_address,
+                "eastWestAddress": self.eastwest_address,
+            }
+        )
+
+    def _k8s_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self.cluster.k8s_provider, **kwargs)
+
+    def _namespace(self, name: str) -> None:
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": NAMESPACE, "labels": {"topology.istio.io/network": self.network}},
+            opts=self._k8s_opts(depends_on=self.cluster.ready),
+        )
+
+    def _cacerts(self, name: str) -> None:
+        """Intermediate CA signed by the mesh root, plugged in through the `cacerts` Secret."""
+        tls_opts = pulumi.ResourceOptions.merge(self.mesh._tls_opts, pulumi.ResourceOptions(parent=self))
+        key = tls.PrivateKey(f"{name}-ca", algorithm=CA_KEY_ALGORITHM, rsa_bits=CA_KEY_BITS, opts=tls_opts)
+        request = tls.CertRequest(
+            f"{name}-ca",
+            private_key_pem=key.private_key_pem,
+            subject={
+                "organization": "Istio",
+                "common_name": "Intermediate CA",
+                "locality": self.cluster_name,
+            },
+            dns_names=[f"istiod.{NAMESPACE}.svc"],
+            opts=tls_opts,
+        )
+        self.ca_cert = tls.LocallySignedCert(
+            f"{name}-ca",
+            cert_request_pem=request.cert_request_pem,
+            ca_private_key_pem=self.mesh.root_key.private_key_pem,
+            ca_cert_pem=self.mesh.root_cert.cert_pem,
+            is_ca_certificate=True,
+            validity_period_hours=INTERMEDIATE_VALIDITY_HOURS,
+            early_renewal_hours=30 * 24,
+            allowed_uses=CA_USES,
+            opts=tls_opts,
+        )
+        root_pem = self.mesh.root_cert.cert_pem
+        self.cacerts = k8s.core.v1.Secret(
+            f"{name}-cacerts",
+            metadata={"name": "cacerts", "namespace": self.namespace.metadata.name},
+            string_data={
+                "ca-cert.pem": self.ca_cert.cert_pem,
+                "ca-key.pem": pulumi.Output.secret(key.private_key_pem),
+                "root-cert.pem": root_pem,
+                "cert-chain.pem": pulumi.Output.concat(self.ca_cert.cert_pem, root_pem),
+            },
+            opts=self._k8s_opts(protect=self.props.protect),
+        )
+
+    def _release(self, name: str, release: str, chart: str, values: dict[str, Any], **opts: Any) -> k8s.helm.v3.Release:
+        return k8s.helm.v3.Release(
+            f"{name}-{release}",
+            name=release,
+            chart=chart,
+            version=self.props.version,
+            repository_opts={"repo": CHART_REPOSITORY},
+            namespace=self.namespace.metadata.name,
+            values=values,
+            timeout=600,
+            opts=self._k8s_opts(**opts),
+        )
+
+    def _charts(self, name: str) -> None:
+        ready = self.cluster.ready
+        self.base = self._release(name, "istio-base", "base", {"defaultRevision": "default"}, depends_on=ready)
+        self.istiod = self._release(
+            name, "istiod", "istiod", self.istiod_values(), depends_on=[*ready, self.base, self.cacerts]
+        )
+        self.eastwest = self._release(
+            name, EASTWEST, "gateway", self.eastwest_values(), depends_on=[*ready, self.istiod]
+        )
+        self.ingress = self._release(name, INGRESS, "gateway", self.ingress_values(), depends_on=[*ready, self.istiod])
+        # The Services are ours, not the chart's: the Kubernetes provider waits until a
+        # LoadBalancer Service has its address, so the address is a real output of `pulumi up`.
+        self.eastwest_service = self._gateway_service(
+            name,
+            EASTWEST,
+            self.eastwest_selector,
+            self.internal_gateway,
+            {"topology.istio.io/network": self.network},
+            [
+                {"name": port_name, "port": port, "targetPort": port, "protocol": "TCP"}
+                for port_name, port in EASTWEST_PORTS.items()
+            ],
+        )
+        self.ingress_service = self._gateway_service(name, INGRESS, self.ingress_selector, False, {}, INGRESS_PORTS)
+        self.ingress_address = load_balancer_address(self.ingress_service)
+        self.eastwest_address = load_balancer_address(self.eastwest_service)
+
+    def _gateway_service(
+        self,
+        name: str,
+        service: str,
+        selector: dict[str, str],
+        internal: bool,
+        labels: dict[str, str],
+        ports: list[dict[str, Any]],
+    ) -> k8s.core.v1.Service:
+        return k8s.core.v1.Service(
+            f"{name}-{service}",
+            metadata={
+                "name": service,
+                "namespace": self.namespace.metadata.name,
+                "labels": {**selector, **labels},
+                "annotations": load_balancer_annotations(self.cluster.cloud, internal),
+            },
+            spec={"type": "LoadBalancer", "selector": selector, "ports": ports},
+            opts=self._k8s_opts(depends_on=self.cluster.ready),
+        )
+
+    def istiod_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "global": {
+                "meshID": self.props.group.mesh_id,
+                "multiCluster": {"clusterName": self.cluster_name},
+                "network": self.network,
+            },
+        }
+        if self.props.high_availability:
+            values |= {
+                "autoscaleMin": 2,
+                "replicaCount": 2,
+                "topologySpreadConstraints": [zone_spread({"app": "istiod"})],
+            }
+        return values
+
+    def _gateway_ha(self, labels: dict[str, str]) -> dict[str, Any]:
+        if not self.props.high_availability:
+            return {}
+        return {
+            "autoscaling": {"minReplicas": 2},
+            "podDisruptionBudget": {"minAvailable": 1},
+            "topologySpreadConstraints": [zone_spread(labels)],
+        }
+
+    def eastwest_values(self) -> dict[str, Any]:
+        # networkGateway makes the chart label the pods with the network and set
+        # ISTIO_META_REQUESTED_NETWORK_VIEW; the LoadBalancer Service is created next to it.
+        return {
+            "labels": self.eastwest_selector,
+            "networkGateway": self.network,
+            "networkGatewayPorts": {name: {"port": port, "targetPort": port} for name, port in EASTWEST_PORTS.items()},
+            "service": {"type": "None"},
+            **self._gateway_ha(self.eastwest_selector),
+        }
+
+    def ingress_values(self) -> dict[str, Any]:
+        return {"labels": self.ingress_selector, "service": {"type": "None"}, **self._gateway_ha(self.ingress_selector)}
+
+    def _mesh_config(self, name: str) -> None:
+        # istiod's validation webhook must answer before Istio resources are applied.
+        after = [self.base, self.istiod]
+        self.cross_network_gateway = k8s.apiextensions.CustomResource(
+            f"{name}-cross-network-gateway",
+            api_version="networking.istio.io/v1",
+            kind="Gateway",
+            metadata={"name": "cross-network-gateway", "namespace": self.namespace.metadata.name},
+            spec={
+                "selector": {"istio": "eastwestgateway"},
+                "servers": [
+                    {
+                        "port": {"number": EASTWEST_PORTS["tls"], "name": "tls", "protocol": "TLS"},
+                        "tls": {"mode": "AUTO_PASSTHROUGH"},
+                        "hosts": ["*.local"],
+                    }
+                ],
+            },
+            opts=self._k8s_opts(depends_on=after),
+        )
+        self.peer_authentication = k8s.apiextensions.CustomResource(
+            f"{name}-peer-authentication",
+            api_version="security.istio.io/v1",
+            kind="PeerAuthentication",
+            metadata={"name": "default", "namespace": self.namespace.metadata.name},
+            spec={"mtls": {"mode": MTLS_MODES[self.props.mtls]}},
+            opts=self._k8s_opts(depends_on=after),
+        )
+
+
+def zone_spread(labels: dict[str, str]) -> dict[str, Any]:
+    """Spread replicas across zones, so that one zone outage leaves the control plane up."""
+    return {
+        "maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": labels},
+    }

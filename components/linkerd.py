@@ -1,0 +1,310 @@
+"""Linkerd multicluster, as linkerd.io's "Installing Multi-cluster Components" does it, with Pulumi.
+
+Per mesh: one ECDSA P-256 trust anchor. Per cluster: an issuer certificate, the `linkerd-crds`,
+`linkerd-control-plane` and `linkerd-multicluster` charts and a gateway LoadBalancer. Per ordered
+pair: what `linkerd multicluster link-gen` prints (credentials Secrets and a v1alpha3 Link).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+
+from .cluster import KubernetesCluster
+from .mesh import MeshProps, ReaderAccess, load_balancer_address, load_balancer_annotations, privately_connected
+from .mesh import remote_kubeconfig as reader_kubeconfig
+
+CHART_REPOSITORY = "https://helm.linkerd.io/edge"
+NAMESPACE = "linkerd"
+MULTICLUSTER_NAMESPACE = "linkerd-multicluster"
+TRUST_DOMAIN = "cluster.local"
+CLUSTER_DOMAIN = "cluster.local"
+GATEWAY = "linkerd-gateway"
+GATEWAY_PORT = 4143
+PROBE_PORT = 4191
+PROBE_PATH = "/ready"
+PROBE_PERIOD = "3s"
+# The ClusterRole the multicluster chart creates for remote service mirrors.
+REMOTE_ACCESS_ROLE = "linkerd-service-mirror-remote-access-default"
+MIRROR_SECRET_TYPE = "mirror.linkerd.io/remote-kubeconfig"
+ANCHOR_VALIDITY_HOURS = 10 * 365 * 24
+ISSUER_VALIDITY_HOURS = 365 * 24
+CA_USES = ["cert_signing", "crl_signing"]
+# Linkerd always encrypts meshed traffic; mTLS mode decides whether plaintext is still accepted.
+INBOUND_POLICIES = {"strict": "all-authenticated", "permissive": "all-unauthenticated"}
+
+
+def ecdsa_key(name: str, opts: pulumi.ResourceOptions) -> tls.PrivateKey:
+    """Linkerd's identity requires ECDSA P-256 for anchors and issuers."""
+    return tls.PrivateKey(name, algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
+
+
+class LinkerdMesh(pulumi.ComponentResource):
+    """One Linkerd mesh (fleet or residency): trust anchor, control planes and links."""
+
+    TYPE = "multicluster:mesh:LinkerdMesh"
+
+    def __init__(
+        self,
+        name: str,
+        props: MeshProps,
+        clusters: dict[str, KubernetesCluster],
+        connectivity: Any | None,
+        tls_provider: tls.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__(self.TYPE, name, None, opts)
+        self.props = props
+        self._tls_opts = pulumi.ResourceOptions(parent=self, provider=tls_provider, protect=props.protect)
+        self.anchor_key = ecdsa_key(f"{name}-trust-anchor", self._tls_opts)
+        self.anchor_cert = tls.SelfSignedCert(
+            f"{name}-trust-anchor",
+            private_key_pem=self.anchor_key.private_key_pem,
+            is_ca_certificate=True,
+            subject={"common_name": f"root.linkerd.{TRUST_DOMAIN}"},
+            validity_period_hours=ANCHOR_VALIDITY_HOURS,
+            allowed_uses=CA_USES,
+            opts=self._tls_opts,
+        )
+        self.root_certificate = self.anchor_cert.cert_pem
+        self.control_planes = {
+            cluster_name: LinkerdControlPlane(
+                f"{cluster_name}-linkerd",
+                props,
+                cluster,
+                self,
+                internal_gateway=privately_connected(cluster_name, props.group, connectivity),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for cluster_name, cluster in clusters.items()
+        }
+        self.links = [self._link(local, remote, clusters) for local, remote in props.group.pairs()]
+        self.ingress_addresses: dict[str, pulumi.Output[str]] = {}  # Linkerd has no north-south gateway
+        self.gateway_addresses = {n: cp.gateway_address for n, cp in self.control_planes.items()}
+        self.register_outputs({"trustAnchor": self.root_certificate, "gatewayAddresses": self.gateway_addresses})
+
+    def _link(
+        self, local: str, remote: str, clusters: dict[str, KubernetesCluster]
+    ) -> k8s.apiextensions.CustomResource:
+        """What `linkerd --context=<remote> multicluster link-gen --cluster-name <remote>` prints, in local."""
+        local_plane, remote_plane = self.control_planes[local], self.control_planes[remote]
+        kubeconfig = reader_kubeconfig(
+            f"{remote}-linkerd-reader-for-{local}",
+            local,
+            clusters[remote],
+            ReaderAccess(
+                MULTICLUSTER_NAMESPACE,
+                f"linkerd-service-mirror-remote-access-{local}",
+                REMOTE_ACCESS_ROLE,
+                {"linkerd.io/extension": "multicluster"},
+            ),
+            parent=self,
+            depends_on=[remote_plane.multicluster],  # namespace and ClusterRole exist
+        )
+        opts = pulumi.ResourceOptions(
+            parent=self, provider=clusters[local].k8s_provider, depends_on=[local_plane.multicluster]
+        )
+        credentials = f"cluster-credentials-{remote}"
+        secrets = [
+            # Read by the Link's service-mirror controller.
+            k8s.core.v1.Secret(
+                f"{local}-linkerd-credentials-{remote}",
+                metadata={"name": credentials, "namespace": MULTICLUSTER_NAMESPACE},
+                type=MIRROR_SECRET_TYPE,
+                string_data={"kubeconfig": kubeconfig},
+                opts=opts,
+            ),
+            # Read by the local destination controller for remote (pod-to-pod) discovery.
+            k8s.core.v1.Secret(
+                f"{local}-linkerd-destination-credentials-{remote}",
+                metadata={
+                    "name": credentials,
+                    "namespace": NAMESPACE,
+                    "labels": {"multicluster.linkerd.io/cluster-name": remote},
+                    "annotations": {
+                        "multicluster.linkerd.io/trust-domain": TRUST_DOMAIN,
+                        "multicluster.linkerd.io/cluster-domain": CLUSTER_DOMAIN,
+                    },
+                },
+                type=MIRROR_SECRET_TYPE,
+                string_data={"kubeconfig": kubeconfig},
+                opts=opts,
+            ),
+        ]
+        return k8s.apiextensions.CustomResource(
+            f"{local}-linkerd-link-{remote}",
+            api_version="multicluster.linkerd.io/v1alpha3",
+            kind="Link",
+            metadata={"name": remote, "namespace": MULTICLUSTER_NAMESPACE},
+            spec=link_spec(remote, remote_plane.gateway_address),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=secrets)),
+        )
+
+
+def link_spec(remote: str, gateway_address: pulumi.Input[str]) -> dict[str, Any]:
+    """The v1alpha3 Link spec link-gen writes, with the gateway's annotations resolved."""
+    return {
+        "targetClusterName": remote,
+        "targetClusterDomain": CLUSTER_DOMAIN,
+        "targetClusterLinkerdNamespace": NAMESPACE,
+        "clusterCredentialsSecret": f"cluster-credentials-{remote}",
+        "gatewayAddress": gateway_address,
+        "gatewayPort": str(GATEWAY_PORT),
+        "gatewayIdentity": f"{GATEWAY}.{MULTICLUSTER_NAMESPACE}.serviceaccount.identity.{NAMESPACE}.{TRUST_DOMAIN}",
+        "probeSpec": {"path": PROBE_PATH, "port": str(PROBE_PORT), "period": PROBE_PERIOD},
+        "selector": {"matchLabels": {"mirror.linkerd.io/exported": "true"}},
+        "remoteDiscoverySelector": {"matchLabels": {"mirror.linkerd.io/exported": "remote-discovery"}},
+        "federatedServiceSelector": {"matchLabels": {"mirror.linkerd.io/federated": "member"}},
+        "excludedAnnotations": [],
+        "excludedLabels": [],
+    }
+
+
+class LinkerdControlPlane(pulumi.ComponentResource):
+    """Linkerd and its multicluster extension on one cluster."""
+
+    TYPE = "multicluster:mesh:LinkerdControlPlane"
+
+    def __init__(
+        self,
+        name: str,
+        props: MeshProps,
+        cluster: KubernetesCluster,
+        mesh: LinkerdMesh,
+        internal_gateway: bool,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__(self.TYPE, name, None, opts)
+        self.props, self.cluster, self.mesh = props, cluster, mesh
+        self.cluster_name = cluster.spec.name
+        self.remotes = [other for other in props.group.clusters if other != self.cluster_name]
+        self._issuer(name)
+        self._namespaces(name)
+        self._charts(name)
+        self._gateway(name, internal_gateway)
+        self.register_outputs({"gatewayAddress": self.gateway_address})
+
+    def _k8s_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self.cluster.k8s_provider, **kwargs)
+
+    def _issuer(self, name: str) -> None:
+        tls_opts = pulumi.ResourceOptions.merge(self.mesh._tls_opts, pulumi.ResourceOptions(parent=self))
+        self.issuer_key = ecdsa_key(f"{name}-issuer", tls_opts)
+        request = tls.CertRequest(
+            f"{name}-issuer",
+            private_key_pem=self.issuer_key.private_key_pem,
+            subject={"common_name": f"identity.{NAMESPACE}.{TRUST_DOMAIN}"},
+            opts=tls_opts,
+        )
+        self.issuer_cert = tls.LocallySignedCert(
+            f"{name}-issuer",
+            cert_request_pem=request.cert_request_pem,
+            ca_private_key_pem=self.mesh.anchor_key.private_key_pem,
+            ca_cert_pem=self.mesh.anchor_cert.cert_pem,
+            is_ca_certificate=True,
+            validity_period_hours=ISSUER_VALIDITY_HOURS,
+            early_renewal_hours=30 * 24,
+            allowed_uses=CA_USES,
+            opts=tls_opts,
+        )
+
+    def _namespaces(self, name: str) -> None:
+        opts = self._k8s_opts(depends_on=self.cluster.ready)
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={
+                "name": NAMESPACE,
+                "labels": {
+                    "linkerd.io/is-control-plane": "true",
+                    "linkerd.io/control-plane-ns": NAMESPACE,
+                    "config.linkerd.io/admission-webhooks": "disabled",
+                    # linkerd-init needs NET_ADMIN to set up iptables.
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                },
+            },
+            opts=opts,
+        )
+        self.multicluster_namespace = k8s.core.v1.Namespace(
+            f"{name}-multicluster-namespace",
+            metadata={"name": MULTICLUSTER_NAMESPACE, "labels": {"linkerd.io/extension": "multicluster"}},
+            opts=opts,
+        )
+
+    def _release(
+        self, name: str, release: str, namespace: k8s.core.v1.Namespace, values: dict[str, Any], after: list
+    ) -> k8s.helm.v3.Release:
+        return k8s.helm.v3.Release(
+            f"{name}-{release}",
+            name=release,
+            chart=release,
+            version=self.props.version,
+            repository_opts={"repo": CHART_REPOSITORY},
+            namespace=namespace.metadata.name,
+            values=values,
+            timeout=600,
+            opts=self._k8s_opts(depends_on=[*self.cluster.ready, *after]),
+        )
+
+    def _charts(self, name: str) -> None:
+        self.crds = self._release(name, "linkerd-crds", self.namespace, {"installGatewayAPI": True}, [])
+        self.control_plane = self._release(
+            name, "linkerd-control-plane", self.namespace, self.control_plane_values(), [self.crds]
+        )
+        self.multicluster = self._release(
+            name, "linkerd-multicluster", self.multicluster_namespace, self.multicluster_values(), [self.control_plane]
+        )
+
+    def control_plane_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "identityTrustAnchorsPEM": self.mesh.anchor_cert.cert_pem,
+            "identity": {
+                "issuer": {
+                    "tls": {
+                        "crtPEM": self.issuer_cert.cert_pem,
+                        "keyPEM": pulumi.Output.secret(self.issuer_key.private_key_pem),
+                    }
+                }
+            },
+            "proxy": {"defaultInboundPolicy": INBOUND_POLICIES[self.props.mtls]},
+        }
+        if self.props.high_availability:
+            values |= {"controllerReplicas": 3, "enablePodAntiAffinity": True, "enablePodDisruptionBudget": True}
+        return values
+
+    def multicluster_values(self) -> dict[str, Any]:
+        # The chart's gateway Service stays in-cluster; the LoadBalancer is ours (see _gateway).
+        values: dict[str, Any] = {
+            "gateway": {"enabled": True, "serviceType": "ClusterIP", "port": GATEWAY_PORT},
+            # One service-mirror controller per Link this cluster holds.
+            "controllers": [{"link": {"ref": {"name": remote}}} for remote in self.remotes],
+        }
+        if self.props.high_availability:
+            values["gateway"]["replicas"] = 2
+            values["enablePodAntiAffinity"] = True
+        return values
+
+    def _gateway(self, name: str, internal: bool) -> None:
+        """The gateway's LoadBalancer: the provider waits for its address, which the Links use."""
+        selector = {"app": GATEWAY, "linkerd.io/extension": "multicluster"}
+        self.gateway_service = k8s.core.v1.Service(
+            f"{name}-gateway-lb",
+            metadata={
+                "name": f"{GATEWAY}-lb",
+                "namespace": self.multicluster_namespace.metadata.name,
+                "labels": {"linkerd.io/extension": "multicluster"},
+                "annotations": load_balancer_annotations(self.cluster.cloud, internal),
+            },
+            spec={
+                "type": "LoadBalancer",
+                "selector": selector,
+                "ports": [
+                    {"name": "mc-gateway", "port": GATEWAY_PORT, "targetPort": GATEWAY_PORT, "protocol": "TCP"},
+                    {"name": "mc-probe", "port": PROBE_PORT, "targetPort": PROBE_PORT, "protocol": "TCP"},
+                ],
+            },
+            opts=self._k8s_opts(depends_on=[*self.cluster.ready, self.multicluster]),
+        )
+        self.gateway_address = load_balancer_address(self.gateway_service)

@@ -1,0 +1,150 @@
+"""Every Helm value and custom resource the mesh creates, checked against the upstream charts and CRDs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from components.plan import Plan
+from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+# Chart name -> its folder under shared/upstream/.
+CHARTS = {
+    "base": "istio/charts/base",
+    "istiod": "istio/charts/istiod",
+    "gateway": "istio/charts/gateway",
+    "linkerd-crds": "linkerd/charts/linkerd-crds",
+    "linkerd-control-plane": "linkerd/charts/linkerd-control-plane",
+    "linkerd-multicluster": "linkerd/charts/linkerd-multicluster",
+}
+
+
+@pytest.fixture(scope="module")
+def plans() -> list[Plan]:
+    clusters = (aws_cluster("aws-use1", "us-east-1", 1), gcp_cluster("gcp-euw1", "europe-west1", 2, role="standby"))
+    # prod: the HA values are set too.
+    return [
+        plan_config(fleet(*clusters, environment="prod", mesh={"provider": provider}))
+        for provider in ("istio", "linkerd")
+    ]
+
+
+def releases(plans: list[Plan]):
+    return [r for plan in plans for r in plan.of_type(RELEASE)]
+
+
+def custom_resources(plans: list[Plan]):
+    """Resources of the Istio and Linkerd API groups (built-in kinds have no CRD)."""
+    return [
+        r
+        for plan in plans
+        for r in plan
+        if r.custom and str(r.input("apiVersion", "")).split("/")[0].endswith(("istio.io", "linkerd.io"))
+    ]
+
+
+def chart_defaults(upstream: Path, chart: str) -> dict[str, Any]:
+    values = yaml.safe_load((upstream / CHARTS[chart] / "values.yaml").read_text()) or {}
+    # Istio nests its defaults under a key users must not set; the real keys are below it.
+    return {**values.pop("_internal_defaults_do_not_set", {}), **values}
+
+
+def unknown_keys(values: Any, defaults: Any, path: str = "") -> list[str]:
+    """Keys set in `values` that the chart's values.yaml does not define.
+
+    An empty map or a list upstream is free-form (labels, controllers...): anything goes below it.
+    """
+    if not isinstance(values, dict) or not isinstance(defaults, dict) or not defaults:
+        return []
+    problems = []
+    for key, value in values.items():
+        where = f"{path}.{key}" if path else key
+        if key not in defaults:
+            problems.append(where)
+        else:
+            problems += unknown_keys(value, defaults[key], where)
+    return problems
+
+
+def test_every_helm_value_exists_in_the_chart(upstream, plans):
+    checked = set()
+    for release in releases(plans):
+        chart = release.input("chart")
+        if chart == "gateway":
+            continue  # checked against its values.schema.json below
+        assert unknown_keys(release.input("values"), chart_defaults(upstream, chart)) == [], release.name
+        checked.add(chart)
+    assert checked == set(CHARTS) - {"gateway"}
+
+
+def test_gateway_values_validate_against_the_chart_schema(upstream, plans):
+    schema = json.loads((upstream / CHARTS["gateway"] / "values.schema.json").read_text())
+    gateways = [r for r in releases(plans) if r.input("chart") == "gateway"]
+    assert len(gateways) == 4
+    for release in gateways:
+        jsonschema.validate(release.input("values"), schema)
+
+
+def test_the_schema_check_rejects_unknown_gateway_values(upstream):
+    schema = json.loads((upstream / CHARTS["gateway"] / "values.schema.json").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"networkGateways": "typo"}, schema)
+
+
+def crd_schemas(upstream: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) -> openAPIV3Schema, for the Istio CRDs and the Linkerd Link CRD."""
+    documents = list(yaml.safe_load_all((upstream / "istio/crds/crd-all.gen.yaml").read_text()))
+    link = upstream / "linkerd/charts/linkerd-multicluster/templates/link-crd.yaml"
+    # The Link CRD is a Helm template; its template lines are only in metadata.
+    untemplated = "\n".join(line for line in link.read_text().splitlines() if "{{" not in line)
+    documents += list(yaml.safe_load_all(untemplated))
+    schemas = {}
+    for crd in filter(None, documents):
+        spec = crd["spec"]
+        for version in spec["versions"]:
+            schemas[(f"{spec['group']}/{version['name']}", spec["names"]["kind"])] = version["schema"][
+                "openAPIV3Schema"
+            ]
+    return schemas
+
+
+def strict(schema: Any) -> Any:
+    """OpenAPI objects with properties reject unknown fields, as the API server prunes/rejects them."""
+    if isinstance(schema, dict):
+        schema = {k: strict(v) for k, v in schema.items()}
+        if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
+            schema.setdefault("additionalProperties", False)
+        return schema
+    if isinstance(schema, list):
+        return [strict(v) for v in schema]
+    return schema
+
+
+def test_every_custom_resource_validates_against_its_crd(upstream, plans):
+    schemas = crd_schemas(upstream)
+    kinds = set()
+    for resource in custom_resources(plans):
+        key = (resource.input("apiVersion"), resource.input("kind"))
+        assert key in schemas, f"{resource.name}: no CRD for {key}"
+        body = {"spec": resource.input("spec")}
+        jsonschema.validate(body, strict(schemas[key]))
+        kinds.add(key)
+    assert kinds == {
+        ("networking.istio.io/v1", "Gateway"),
+        ("security.istio.io/v1", "PeerAuthentication"),
+        ("multicluster.linkerd.io/v1alpha3", "Link"),
+    }
+
+
+def test_the_crd_check_rejects_a_wrong_field(upstream):
+    schema = strict(crd_schemas(upstream)[("multicluster.linkerd.io/v1alpha3", "Link")])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"spec": {"gatewayPort": 4143}}, schema)  # a string in the CRD
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"spec": {"gatewayAdress": "x"}}, schema)
