@@ -50,7 +50,7 @@ MESH_PORTS: tuple[FleetPort, ...] = (
     FleetPort("linkerd-gateway", 4143),  # linkerd multicluster gateway
     FleetPort("linkerd-probe", 4191),  # linkerd gateway liveness probe across clusters
 )
-# Argo CD on the gitops hub drives every spoke's API server.
+# Argo CD on the gitops hub, and mesh control planes of peers, call a cluster's API server.
 KUBERNETES_API = FleetPort("kubernetes-api", 443)
 
 # RFC 6996 16-bit private ASNs, accepted both as an AWS VGW amazon-side ASN and a Cloud Router ASN.
@@ -141,9 +141,22 @@ def gitops_hub(config: StackConfig) -> str | None:
     return config.gitops.hub if config.gitops is not None else None
 
 
-def ingress_ports(peer: str, api_client: str | None) -> tuple[FleetPort, ...]:
-    """Ports a cluster opens to a linked peer: the mesh ports, plus its API server to the gitops hub."""
-    return MESH_PORTS + ((KUBERNETES_API,) if peer == api_client else ())
+def api_clients(config: StackConfig, cluster: str) -> set[str]:
+    """Clusters that call this cluster's API server: the gitops hub, and its mesh peers.
+
+    Istio's istiod and Linkerd's service mirror watch the remote clusters' API servers for endpoints.
+    """
+    clients = {gitops_hub(config)} - {None}
+    mesh = config.mesh
+    if mesh is not None and mesh.provider != "none":
+        me = config.cluster(cluster)
+        clients |= {c.name for c in config.clusters if mesh.scope != "residency" or c.residency == me.residency}
+    return clients - {cluster}
+
+
+def ingress_ports(peer: str, clients: set[str]) -> tuple[FleetPort, ...]:
+    """Ports a cluster opens to a linked peer: the mesh ports, plus its API server to its API clients."""
+    return MESH_PORTS + ((KUBERNETES_API,) if peer in clients else ())
 
 
 def peer_ranges(spec: ClusterConfig) -> dict[str, str]:
@@ -592,13 +605,12 @@ class Connectivity(pulumi.ComponentResource):
         self._random = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
         self.vpn_gateways: dict[str, AwsVpnGateway] = {}
         self.links: dict[str, Link] = {}
-        api_client = gitops_hub(config)
         last_gcp_peering: list[pulumi.Resource] = []
         for first, second in pairs:
             name_ = link_name(first.name, second.name)
             args = LinkArgs(
-                first=Side(clusters[first.name], ingress_ports(second.name, api_client)),
-                second=Side(clusters[second.name], ingress_ports(first.name, api_client)),
+                first=Side(clusters[first.name], ingress_ports(second.name, api_clients(config, first.name))),
+                second=Side(clusters[second.name], ingress_ports(first.name, api_clients(config, second.name))),
                 environment=config.environment,
             )
             kind = link_kind(first, second)

@@ -147,7 +147,7 @@ def test_aws_peering_opens_only_the_mesh_ports_to_the_peer_cidr(grown):
     assert len(link_children(grown, "aws-use1--aws-usw2", SG_RULE)) == len(expected)
 
 
-def test_the_gitops_hub_alone_reaches_the_api_server_of_its_peers(monkeypatch):
+def test_without_a_mesh_the_gitops_hub_alone_reaches_the_api_server_of_its_peers(monkeypatch):
     monkeypatch.setattr(conn, "gitops_hub", lambda config: "aws-use1")
     plan = plan_config(fleet(*BASE, connectivity={"mode": "full-mesh"}))
     use1, usw2 = cluster_security_group(plan, "aws-use1"), cluster_security_group(plan, "aws-usw2")
@@ -163,8 +163,18 @@ def test_gitops_hub_is_read_from_the_gitops_block():
     config = parse_stack_config(namespace_settings(settings_of(fleet(*BASE)))[0], "acme-test")
     assert conn.gitops_hub(config) is None
     assert conn.gitops_hub(config.model_copy(update={"gitops": SimpleNamespace(hub="aws-usw2")})) == "aws-usw2"
-    assert conn.ingress_ports("aws-usw2", "aws-usw2")[-1] == conn.KUBERNETES_API
-    assert conn.KUBERNETES_API not in conn.ingress_ports("gcp-usc1", "aws-usw2")
+    assert conn.ingress_ports("aws-usw2", {"aws-usw2"})[-1] == conn.KUBERNETES_API
+    assert conn.KUBERNETES_API not in conn.ingress_ports("gcp-usc1", {"aws-usw2"})
+
+
+def test_mesh_peers_reach_each_others_api_servers():
+    """istiod (and Linkerd's service mirror) watch remote API servers: peers of one mesh get 443."""
+    plan = plan_config(
+        fleet(*BASE, connectivity={"mode": "full-mesh"}, mesh={"provider": "istio", "version": "1.30.3", "meshId": "m"})
+    )
+    use1, usw2 = cluster_security_group(plan, "aws-use1"), cluster_security_group(plan, "aws-usw2")
+    api = {rule for rule in rules(plan, "aws-use1--aws-usw2") if rule[2] == 443}
+    assert api == {(use1, "10.2.0.0/16", 443), (usw2, "10.1.0.0/16", 443)}
 
 
 # --- GCP <-> GCP --------------------------------------------------------------------------------
