@@ -14,7 +14,7 @@ from ..config import ConfigError, namespace_settings, parse_stack_config, read_s
 from ..program import main as program
 from .capture import run_program
 from .estimate import DEFAULT_PARALLELISM
-from .report import ReportOptions, render_markdown, render_text, to_json
+from .report import ReportOptions, policy_results, render_markdown, render_text, to_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--config", type=Path, help="plan this file (Pulumi.<stack>.yaml format) instead")
     parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
-    parser.add_argument("--policy", action="store_true", help="also run the guardrail policies (policy/)")
+    parser.add_argument("--policy", action="store_true",
+                        help="also run the guardrail policies (policy/); exit 2 on a violation")
     parser.add_argument(
         "--parallel",
         type=int,
@@ -64,6 +65,9 @@ def run(argv: list[str] | None = None) -> int:
         sys.stdout.write(render_markdown(plan, options))
     else:
         render_text(plan, Console(), options)
+    if args.policy and any(result["violations"] for result in policy_results(plan)):
+        print("guardrail policies failed: see the report above", file=sys.stderr)
+        return 2
     return 0
 
 

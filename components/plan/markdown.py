@@ -1,11 +1,315 @@
-"""Markdown report of a plan for pull requests (stub: filled in by the delivery issue)."""
+"""Markdown report of a plan, for the pull-request comment and the job summary.
+
+Read in ten seconds: the fleet (table and Mermaid diagram), where the resources go, what is protected,
+the DR figures the capabilities export, and the guardrail results. Capability outputs are read
+defensively: a stack without a capability simply has no row or edge for it.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from .capture import Plan
+from .capture import Plan, PlannedResource
+
+CLUSTER_TYPES = ("multicluster:eks:EksCluster", "multicluster:gke:GkeCluster")
+CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud"}
+FLEET = "(fleet)"
+MAX_LISTED = 40
 
 
-def render(plan: Plan, options: Any) -> str:
-    return f"# Plan for stack `{plan.stack}`\n\n{sum(1 for r in plan.resources if r.custom)} resources.\n"
+@dataclass(frozen=True)
+class FleetCluster:
+    name: str
+    cloud: str
+    region: str
+    role: str
+    residency: str | None
+
+
+def render(plan: Plan, options: Any = None) -> str:
+    from .policy import run_policies
+
+    results = run_policies(plan)
+    sections = [
+        _header(plan, results),
+        _clusters_section(plan),
+        _diagram_section(plan),
+        _resources_section(plan),
+        _protected_section(plan),
+        _dr_section(plan),
+        _policy_section(results),
+    ]
+    return "\n\n".join(s for s in sections if s) + "\n"
+
+
+# --- reading the plan --------------------------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def fleet_clusters(plan: Plan) -> list[FleetCluster]:
+    """The clusters from the exported `clusters` output (cloud, region, role), labels from gitops when known."""
+    residencies = {
+        c.get("name"): _dict(c.get("labels")).get("residency")
+        for c in _dict(plan.outputs.get("gitops")).get("clusters", [])
+        if isinstance(c, dict)
+    }
+    clusters = []
+    for name, data in sorted(_dict(plan.outputs.get("clusters")).items()):
+        data = _dict(data)
+        clusters.append(
+            FleetCluster(
+                name=name,
+                cloud=str(data.get("cloud", "?")),
+                region=str(data.get("region", "?")),
+                role=str(data.get("role", "?")),
+                residency=residencies.get(name),
+            )
+        )
+    return clusters
+
+
+def _component_of(plan: Plan) -> dict[str, PlannedResource]:
+    """Each resource's top-level component (the child of the stack it sits under)."""
+    by_urn = {r.urn: r for r in plan.resources}
+    top: dict[str, PlannedResource] = {}
+    for r in plan.resources:
+        node = r
+        while node.parent in by_urn:
+            node = by_urn[node.parent]
+        top[r.urn] = node
+    return top
+
+
+def resources_per_cluster(plan: Plan) -> Counter[str]:
+    """Custom resources that land in or belong to each cluster: under its component or through its providers."""
+    by_urn = {r.urn: r for r in plan.resources}
+    clusters = {r.urn: r.name for r in plan.resources if r.type in CLUSTER_TYPES}
+
+    def cluster_of(urn: str | None) -> str | None:
+        while urn:
+            if urn in clusters:
+                return clusters[urn]
+            urn = by_urn[urn].parent if urn in by_urn else None
+        return None
+
+    counts: Counter[str] = Counter()
+    for r in plan.resources:
+        if r.custom and not r.type.startswith("pulumi:providers:"):
+            counts[cluster_of(r.urn) or cluster_of(r.provider_urn) or FLEET] += 1
+    return counts
+
+
+def resources_per_component(plan: Plan) -> list[tuple[str, str, int]]:
+    """(component type, component name, custom resources under it), for each top-level component."""
+    top = _component_of(plan)
+    counts: Counter[str] = Counter(
+        top[r.urn].urn for r in plan.resources if r.custom and not r.type.startswith("pulumi:providers:")
+    )
+    by_urn = {r.urn: r for r in plan.resources}
+    rows = [(by_urn[urn].type, by_urn[urn].name, count) for urn, count in counts.items()]
+    return sorted(rows)
+
+
+# --- sections ------------------------------------------------------------------------------------------
+
+
+def _header(plan: Plan, results: list[dict[str, Any]]) -> str:
+    o = plan.outputs
+    custom = [r for r in plan.resources if r.custom and not r.type.startswith("pulumi:providers:")]
+    failed = [r for r in results if r["violations"]]
+    verdict = (
+        f"✅ all {len(results)} guardrails pass"
+        if not failed
+        else f"❌ {len(failed)} of {len(results)} guardrails fail"
+    )
+    facts = ", ".join(str(o[k]) for k in ("environment", "topology", "failover") if isinstance(o.get(k), str))
+    protected = sum(1 for r in plan.resources if r.protect)
+    return (
+        f"## Plan for stack `{plan.stack}`" + (f" ({facts})" if facts else "") + "\n\n"
+        f"**{len(custom)} resources** in {len(fleet_clusters(plan))} cluster(s) · "
+        f"{protected} protected · {verdict}"
+    )
+
+
+def _clusters_section(plan: Plan) -> str:
+    clusters = fleet_clusters(plan)
+    if not clusters:
+        return ""
+    per_cluster = resources_per_cluster(plan)
+    residency = any(c.residency for c in clusters)
+    head = "| cloud | region | cluster | role |" + (" residency |" if residency else "") + " resources |"
+    rule = "|---|---|---|---|" + ("---|" if residency else "") + "---:|"
+    rows = [
+        f"| {CLOUD_NAMES.get(c.cloud, c.cloud)} | {c.region} | `{c.name}` | {c.role} |"
+        + (f" {c.residency or '-'} |" if residency else "")
+        + f" {per_cluster.get(c.name, 0)} |"
+        for c in sorted(clusters, key=lambda c: (c.cloud, c.region, c.name))
+    ]
+    shared = per_cluster.get(FLEET, 0)
+    footer = f"\n\n{shared} resource(s) belong to no single cluster (links, DNS, identities)." if shared else ""
+    return "### Clusters\n\n" + "\n".join([head, rule, *rows]) + footer
+
+
+def _diagram_section(plan: Plan) -> str:
+    diagram = mermaid(plan)
+    return f"### Fleet\n\n```mermaid\n{diagram}\n```" if diagram else ""
+
+
+def _resources_section(plan: Plan) -> str:
+    rows = resources_per_component(plan)
+    if not rows:
+        return ""
+    lines = ["| component | name | resources |", "|---|---|---:|"]
+    lines += [f"| `{type_}` | {name} | {count} |" for type_, name, count in rows]
+    return "### Resources per component\n\n" + "\n".join(lines)
+
+
+def _protected_section(plan: Plan) -> str:
+    protected = sorted((r.type, r.name, r.retain_on_delete) for r in plan.resources if r.protect)
+    if not protected:
+        return "### Protected\n\nNothing is protected (`multicluster:protect` is off)."
+    lines = [f"- `{name}` ({type_}){' · retained on delete' if retain else ''}" for type_, name, retain in protected]
+    shown = lines[:MAX_LISTED]
+    more = f"\n- … and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""
+    return (
+        f"### Protected\n\n<details><summary>{len(protected)} protected resource(s): "
+        "Pulumi refuses to delete them</summary>\n\n" + "\n".join(shown) + more + "\n\n</details>"
+    )
+
+
+def _dr_section(plan: Plan) -> str:
+    o = plan.outputs
+    lines = []
+    records = _dict(_dict(o.get("dns")).get("records"))
+    for name, record in sorted(records.items()):
+        record = _dict(record)
+        seconds = record.get("failoverSeconds")
+        figure = f"{seconds:g} s" if isinstance(seconds, int | float) else "no failover (single endpoint)"
+        lines.append(f"| DNS failover `{record.get('fqdn', name)}` ({record.get('routing', '?')}) | {figure} |")
+    for cluster, backup in sorted(_dict(o.get("backup")).items()):
+        backup = _dict(backup)
+        if "rpo" in backup or "rpoMinutes" in backup:
+            restore = ", ".join(backup.get("restoreLocations", []) or []) or "-"
+            lines.append(f"| Backup RPO `{cluster}` (restorable from: {restore}) | {backup.get('rpo', '?')} |")
+    if not lines:
+        return "### Disaster recovery\n\nNo DR figures yet (configure `multicluster:dns` and `multicluster:backup`)."
+    return "### Disaster recovery\n\n| figure | value |\n|---|---|\n" + "\n".join(lines)
+
+
+def _policy_section(results: list[dict[str, Any]]) -> str:
+    if not results:
+        return ""
+    lines = ["| guardrail | result |", "|---|---|"]
+    details = []
+    for result in results:
+        count = len(result["violations"])
+        lines.append(f"| `{result['policy']}` | {'✅ pass' if not count else f'❌ {count} violation(s)'} |")
+        for v in result["violations"]:
+            details.append(f"- **{result['policy']}**: {v['message']}")
+    text = "### Guardrails (policy pack, run offline)\n\n" + "\n".join(lines)
+    if details:
+        text += "\n\n**Violations**\n\n" + "\n".join(details)
+    return text
+
+
+# --- Mermaid -------------------------------------------------------------------------------------------
+
+
+def node_id(*parts: str) -> str:
+    """A Mermaid-safe identifier (letters, digits, underscores)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts))
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', "#quot;") + '"'
+
+
+def mermaid(plan: Plan) -> str:
+    """The fleet as a Mermaid flowchart: clusters by cloud and region, links, mesh, GitOps hub, DNS entries."""
+    clusters = fleet_clusters(plan)
+    if not clusters:
+        return ""
+    o = plan.outputs
+    hub = _dict(o.get("gitops")).get("hub")
+    lines = ["flowchart LR"]
+    for cloud in sorted({c.cloud for c in clusters}):
+        lines.append(f"  subgraph {node_id('cloud', cloud)}[{_quote(CLOUD_NAMES.get(cloud, cloud))}]")
+        for region in sorted({c.region for c in clusters if c.cloud == cloud}):
+            lines.append(f"    subgraph {node_id('region', cloud, region)}[{_quote(region)}]")
+            for c in (c for c in clusters if c.cloud == cloud and c.region == region):
+                lines.append(f"      {node_id('c', c.name)}[{_quote(_cluster_text(c, hub))}]")
+            lines.append("    end")
+        lines.append("  end")
+    names = {c.name for c in clusters}
+    lines += _link_edges(o, names)
+    lines += _mesh_edges(o, names)
+    lines += _gitops_edges(o, names)
+    lines += _dns_edges(o, names)
+    return "\n".join(lines)
+
+
+def _cluster_text(c: FleetCluster, hub: Any) -> str:
+    extras = (
+        [c.role] + ([f"residency {c.residency}"] if c.residency else []) + (["Argo CD hub"] if c.name == hub else [])
+    )
+    return f"{c.name}<br/>{' · '.join(extras)}"
+
+
+def _link_edges(o: dict[str, Any], names: set[str]) -> list[str]:
+    edges = []
+    for link in _dict(_dict(o.get("connectivity")).get("links")).values():
+        ends = [n for n in _dict(link).get("clusters", []) if n in names]
+        if len(ends) == 2:
+            kind = str(_dict(link).get("kind", "link"))
+            edges.append(f"  {node_id('c', ends[0])} <-->|{_quote(kind)}| {node_id('c', ends[1])}")
+    return edges
+
+
+def _mesh_edges(o: dict[str, Any], names: set[str]) -> list[str]:
+    mesh = _dict(o.get("mesh"))
+    edges = []
+    for group, data in sorted(_dict(mesh.get("meshes")).items()):
+        members = [n for n in _dict(data).get("clusters", []) if n in names]
+        label = _quote(f"{mesh.get('provider', 'mesh')} mesh {_dict(data).get('meshId', group)}")
+        for a, b in _pairs(members):
+            edges.append(f"  {node_id('c', a)} -.-|{label}| {node_id('c', b)}")
+    return edges
+
+
+def _pairs(members: list[str]) -> Iterable[tuple[str, str]]:
+    for i, a in enumerate(members):
+        for b in members[i + 1 :]:
+            yield a, b
+
+
+def _gitops_edges(o: dict[str, Any], names: set[str]) -> list[str]:
+    gitops = _dict(o.get("gitops"))
+    hub = gitops.get("hub")
+    if hub not in names:
+        return []
+    registered = [_dict(c).get("name") for c in gitops.get("clusters", []) or []]
+    return [
+        f"  {node_id('c', hub)} ==>|{_quote('Argo CD')}| {node_id('c', name)}"
+        for name in registered
+        if name in names and name != hub
+    ]
+
+
+def _dns_edges(o: dict[str, Any], names: set[str]) -> list[str]:
+    lines = []
+    for name, record in sorted(_dict(_dict(o.get("dns")).get("records")).items()):
+        record = _dict(record)
+        entry = node_id("dns", name)
+        lines.append(f"  {entry}([{_quote(str(record.get('fqdn', name)) + ' · ' + str(record.get('routing', '')))}])")
+        targets: list[str] = []
+        for members in _dict(record.get("endpoints")).values():
+            targets += [m for m in members or [] if m in names and m not in targets]
+        lines += [f"  {entry} --> {node_id('c', target)}" for target in targets]
+    return lines
