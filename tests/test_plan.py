@@ -146,3 +146,13 @@ def test_secure_values_become_placeholders(tmp_path):
         "multicluster:protect": "false",
     }
     assert secret_keys == ["acme:token"]
+
+
+def test_policy_flag_exits_2_on_a_guardrail_violation(tmp_path, capsys):
+    config = stack_config("prod")
+    config["multicluster:clusters"][0]["endpoint"]["publicAccessCidrs"] = ["0.0.0.0/0"]
+    path = tmp_path / "Pulumi.open.yaml"
+    path.write_text(yaml.safe_dump({"config": config}))
+    assert run(["--stack", "open", "--config", str(path), "--policy"]) == 2
+    assert "guardrail policies failed" in capsys.readouterr().err
+    assert run(["--stack", "prod", "--policy"]) == 0

@@ -135,8 +135,10 @@ def test_pull_request_runs_install_lint_tests_and_the_offline_plan_of_every_stac
         '>> "$GITHUB_STEP_SUMMARY"',
     ):
         assert command in runs, command
-    # Guardrail violations fail the job (the JSON report is checked, not only printed).
-    assert 'p["violations"] for p in json.load(sys.stdin)["policies"]' in runs
+    # Guardrail violations fail the job: the plan exits 2 on a violation, and the step records it.
+    assert "--policy >> plan-report.md \\\n" in runs
+    assert '|| { echo "::error::plan failed or guardrails violated for stack $1"; failed=1; }' in runs
+    assert 'exit "$failed"' in runs
 
 
 def test_report_comment_is_one_comment_updated_by_a_privileged_workflow_that_runs_no_pr_code():

@@ -24,8 +24,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--config", type=Path, help="plan this file (Pulumi.<stack>.yaml format) instead")
     parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
-    parser.add_argument("--policy", action="store_true",
-                        help="also run the guardrail policies (policy/); exit 2 on a violation")
+    parser.add_argument(
+        "--policy", action="store_true", help="also run the guardrail policies (policy/); exit 2 on a violation"
+    )
     parser.add_argument(
         "--parallel",
         type=int,
