@@ -22,6 +22,7 @@ from .cluster import KubernetesCluster
 from .config import StackConfig
 from .config.backup import BackupConfig, format_minutes, restore_peers
 from .config.regions import GCP_REGIONS
+from .federation import AwsOidcTrust
 
 CHART_REPOSITORY = "https://vmware-tanzu.github.io/helm-charts"
 NAMESPACE = "velero"
@@ -104,6 +105,8 @@ class VeleroBackupProps:
     protect: bool
     # GCP project holding the workload identity pools that let EKS clusters read GCS peers.
     federation_project: str | None = None
+    # GKE only: AWS trust of this cluster's issuer, when it reads S3 peers (components/federation.py).
+    aws_trust: AwsOidcTrust | None = None
 
 
 @dataclass
@@ -423,17 +426,15 @@ class VeleroBackup(pulumi.ComponentResource):
 
     def _federate_to_aws(self, peers: list[VeleroBackup]) -> PodIdentityPatch:
         """GKE -> S3: an IAM role trusting this GKE cluster's OIDC issuer for velero/velero tokens."""
-        name, gke = self._name, self.cluster
+        name, trust = self._name, self.props.aws_trust
+        if trust is None:
+            raise ValueError(f"{name}: reading S3 peers from GKE needs the AWS trust of its issuer")
         iam_region = GCP_REGIONS[self.region].nearest_aws or "us-east-1"
         provider = aws.Provider(f"{name}-aws", region=iam_region, opts=pulumi.ResourceOptions(parent=self))
         opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        issuer = gke.cluster.self_link  # the GKE OIDC issuer is the cluster's self link
-        oidc = aws.iam.OpenIdConnectProvider(
-            f"{name}-gke-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], opts=opts
-        )
         role = aws.iam.Role(
             f"{name}-velero-aws",
-            assume_role_policy=irsa_trust_policy(oidc.arn, issuer, [(NAMESPACE, SERVICE_ACCOUNT)]),
+            assume_role_policy=irsa_trust_policy(trust.oidc_provider_arn, trust.issuer, [(NAMESPACE, SERVICE_ACCOUNT)]),
             description=f"Velero on {self._qualified} (GKE) reading its AWS peers' backups",
             opts=opts,
         )
@@ -732,6 +733,7 @@ def build_backup(config: StackConfig, clusters: dict[str, KubernetesCluster], **
                 environment=config.environment,
                 protect=config.protected,
                 federation_project=federation_project(config),
+                aws_trust=(wiring.get("aws_trusts") or {}).get(name),
             ),
         )
         for name, cluster in clusters.items()

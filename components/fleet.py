@@ -14,6 +14,7 @@ from .config import ClusterConfig, StackConfig
 from .connectivity import build_connectivity
 from .dns import build_dns
 from .eks import EksCluster
+from .federation import build_aws_trusts
 from .gitops import build_gitops
 from .mesh import build_mesh
 
@@ -65,8 +66,9 @@ def build_fleet(config: StackConfig) -> Fleet:
     clusters = {spec.name: build_cluster(spec, config) for spec in config.clusters}
     connectivity = build_connectivity(config, clusters)
     mesh = build_mesh(config, clusters, connectivity=connectivity)
-    gitops = build_gitops(config, clusters)
-    backup = build_backup(config, clusters)
+    aws_trusts = build_aws_trusts(config, clusters)
+    gitops = build_gitops(config, clusters, aws_trusts=aws_trusts)
+    backup = build_backup(config, clusters, aws_trusts=aws_trusts)
     dns = build_dns(config, clusters, mesh=mesh)
     capabilities = {"connectivity": connectivity, "mesh": mesh, "gitops": gitops, "backup": backup, "dns": dns}
     return Fleet(config=config, clusters=clusters, capabilities=capabilities)

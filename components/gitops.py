@@ -24,6 +24,7 @@ from .aws_iam import irsa_trust_policy
 from .cluster import KubernetesCluster
 from .config import StackConfig
 from .config.gitops import PATH_PLACEHOLDER, ApplicationConfig, GitopsConfig, Placement
+from .federation import AwsOidcTrust
 
 NAMESPACE = "argocd"
 CHART = "argo-cd"
@@ -65,7 +66,7 @@ def build_gitops(config: StackConfig, clusters: dict[str, KubernetesCluster], **
     args = GitopsArgs(
         spec=config.gitops, environment=config.environment, highly_available=config.protected, tags=hub.args.tags
     )
-    return Gitops("gitops", args, hub, clusters, gcp_project=config.gcp_project)
+    return Gitops("gitops", args, hub, clusters, gcp_project=config.gcp_project, aws_trusts=wiring.get("aws_trusts"))
 
 
 class Gitops(pulumi.ComponentResource):
@@ -80,12 +81,21 @@ class Gitops(pulumi.ComponentResource):
         hub: KubernetesCluster,
         clusters: dict[str, KubernetesCluster],
         gcp_project: str | None = None,
+        aws_trusts: dict[str, AwsOidcTrust] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
         self.args, self.hub, self.clusters = args, hub, clusters
         child = pulumi.ResourceOptions(parent=self)
-        self.identity = ArgoCdIdentity(f"{name}-identity", args, hub, list(clusters.values()), gcp_project, child)
+        self.identity = ArgoCdIdentity(
+            f"{name}-identity",
+            args,
+            hub,
+            list(clusters.values()),
+            gcp_project,
+            child,
+            aws_trust=(aws_trusts or {}).get(hub.spec.name),
+        )
         self.argocd = ArgoCd(f"{name}-argocd", args, hub, self.identity, child)
         self.registrations = [
             ClusterRegistration(f"{name}-{cluster_name}", args, cluster, self.argocd, self.identity, child)
@@ -128,9 +138,11 @@ class ArgoCdIdentity(pulumi.ComponentResource):
         clusters: list[KubernetesCluster],
         gcp_project: str | None,
         opts: pulumi.ResourceOptions,
+        aws_trust: AwsOidcTrust | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
         self._name_prefix, self.args, self.hub = name, args, hub
+        self.aws_trust = aws_trust
         self.deployer_role: aws.iam.Role | None = None
         self.google_account: gcp.serviceaccount.Account | None = None
         self.annotations: dict[str, pulumi.Input[str]] = {}
@@ -194,15 +206,11 @@ class ArgoCdIdentity(pulumi.ComponentResource):
         """The OIDC issuer that signs the hub's service account tokens, as an IAM OIDC provider."""
         if self.hub.cloud == "aws":
             return self.hub.oidc_issuer, self.hub.oidc_provider_arn
-        # GKE publishes its issuer publicly: AWS trusts it like an EKS issuer; the pod gets a projected token.
-        cluster = self.hub.cluster
-        issuer = pulumi.Output.all(self.hub.project, cluster.location, cluster.name).apply(
-            lambda v: f"https://container.googleapis.com/v1/projects/{v[0]}/locations/{v[1]}/clusters/{v[2]}"
-        )
-        oidc = aws.iam.OpenIdConnectProvider(
-            f"{self._name_prefix}-hub-issuer", url=issuer, client_id_lists=[STS_AUDIENCE], opts=self._aws_opts()
-        )
-        return issuer, oidc.arn
+        # GKE publishes its issuer publicly: AWS trusts it like an EKS issuer (one IAM provider per issuer,
+        # shared with other capabilities: components/federation.py); the pod gets a projected token.
+        if self.aws_trust is None:
+            raise ValueError(f"GKE hub {self.hub.spec.name} has no AWS trust of its issuer")
+        return self.aws_trust.issuer, self.aws_trust.oidc_provider_arn
 
     def _hold_hub_role(self) -> None:
         """How the pods hold the hub role: the IRSA annotation on EKS, a projected token and env on GKE."""

@@ -428,7 +428,7 @@ def test_same_cloud_peers_get_read_only_rights(staging_plan):
 def test_cross_cloud_peers_are_keyless(staging_plan):
     plan = staging_plan
     # GKE -> S3: a role trusting the GKE issuer for velero/velero, token projected into the pods.
-    oidc = child(plan, "gcp-usc1", "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "gke-oidc")
+    oidc = plan.named("gcp-usc1-aws-trust-oidc")  # shared with gitops: components/federation.py
     gke = plan.named("gcp-usc1-gke", "gcp:container/cluster:Cluster")
     assert oidc.input("url") == gke.output("selfLink")
     role = child(plan, "gcp-usc1", "aws:iam/role:Role", "velero-aws")

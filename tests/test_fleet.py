@@ -41,3 +41,30 @@ def test_fleet_outputs_describe_every_cluster():
     assert plan.outputs["topology"] == "replicated" and plan.outputs["failover"] == "active-passive"
     assert {name: out["role"] for name, out in plan.outputs["clusters"].items()} == {"a": "primary", "g": "standby"}
     assert set(plan.outputs["kubeconfigs"]) == {"a", "g"}
+
+
+def test_one_iam_oidc_provider_per_issuer_even_when_gitops_and_backup_both_trust_a_gke_cluster():
+    """IAM refuses a second provider for the same issuer URL in an account: it must exist once."""
+    plan = plan_config(
+        fleet(
+            aws_cluster("aws-use1", "us-east-1", 1),
+            gcp_cluster("gcp-usc1", "us-central1", 2, role="standby"),
+            gitops={
+                "hub": "gcp-usc1",
+                "chartVersion": "10.1.1",
+                "repoUrl": "https://github.com/acme/apps",
+                "revision": "main",
+                "applications": [],
+            },
+            backup={"schedules": [{"name": "daily", "cron": "0 2 * * *"}]},
+        )
+    )
+    urls = [o.input("url") for o in plan.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")]
+    assert sorted(urls) == sorted(set(urls))
+    gke_issuer = "https://container.googleapis.com/v1/projects/acme-test/locations/us-central1/clusters/test-gcp-usc1"
+    assert gke_issuer in urls
+    trust = plan.named("gcp-usc1-aws-trust-oidc")
+    trusting_roles = [
+        r for r in plan.of_type("aws:iam/role:Role") if trust.output("arn") in r.input("assumeRolePolicy")
+    ]
+    assert len(trusting_roles) == 2  # Argo CD's hub role and Velero's S3 reader

@@ -242,7 +242,7 @@ def test_gke_hub_uses_workload_identity_and_web_identity_for_eks(staging):
     assert members == sorted(
         f"serviceAccount:acme-test.svc.id.goog[argocd/{s.rsplit(':', 1)[1]}]" for s in SERVICE_ACCOUNTS
     )
-    issuer = staging.named("gitops-identity-hub-issuer")
+    issuer = staging.named("gcp-euw1-aws-trust-oidc")  # shared: components/federation.py
     assert issuer.input("url") == (
         "https://container.googleapis.com/v1/projects/acme-test/locations/europe-west1/clusters/staging-gcp-euw1"
     )
