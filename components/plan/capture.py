@@ -80,6 +80,7 @@ class Plan:
     def children(self, parent: PlannedResource | str, type_: str | None = None) -> list[PlannedResource]:
         """Resources whose parent chain includes `parent`."""
         root = parent if isinstance(parent, str) else parent.urn
+        parents = self._parents  # built once: rebuilding it per step made this quadratic
         found = []
         for r in self.resources:
             ancestor = r.parent
@@ -88,7 +89,7 @@ class Plan:
                     if type_ is None or r.type == type_:
                         found.append(r)
                     break
-                ancestor = self._parents.get(ancestor)
+                ancestor = parents.get(ancestor)
         return found
 
     def component(self, name: str) -> PlannedResource:

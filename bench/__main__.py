@@ -1,0 +1,203 @@
+"""`venv/bin/python -m bench`: plan speed against the SDK floor, and deploy-time estimates, per fleet size.
+
+For each size (default 1, 5, 20, 50 clusters over both clouds, every capability the config
+accepts), it plans the synthetic fleet in fresh processes (`bench.child`) several times, then
+registers the same resources through the floor program as many times, and prints a Markdown
+report (medians): wall and CPU seconds, peak RSS, resource counts, ratio program/floor,
+growth per top-level component, and the deploy-time estimate. It measures; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.fleetgen import Capabilities, fleet_config, probe_capabilities, validate
+from components.plan.estimate import DEFAULT_PARALLELISM
+from tests.support import settings_of
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = (1, 5, 20, 50)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="fleet sizes (clusters)")
+    parser.add_argument("--runs", type=int, default=3, help="measured runs per size and program (median)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=540,
+        help="seconds the whole benchmark may take: the largest sizes get fewer runs to fit (at least one)",
+    )
+    parser.add_argument("--output", type=Path, help="also write the report to this file")
+    parser.add_argument("--json", type=Path, help="write the raw measurements as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    capabilities = usable_capabilities()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        for size in args.sizes:
+            deadline = started + args.budget
+            rows.append(measure_size(size, args.runs, capabilities, Path(scratch), deadline))
+            print(f"# {size} clusters measured ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    report = render(rows, capabilities, args.runs, time.perf_counter() - started)
+    print(report)
+    if args.output:
+        args.output.write_text(report)
+    if args.json:
+        args.json.write_text(json.dumps({"capabilities": capabilities.blocks, "sizes": rows}, indent=2))
+    return 0
+
+
+def usable_capabilities() -> Capabilities:
+    """Blocks the config accepts AND the program plans: a capability still being written is left off."""
+    from components.plan.capture import run_program
+    from components.program import main as program
+
+    probed = probe_capabilities()
+    try:
+        run_program(program, settings_of(fleet_config(2, probed)), [], "probe")
+        return probed  # the usual case: one plan settles it
+    except Exception:  # find the failing blocks one by one below
+        pass
+    usable = Capabilities(skipped=dict(probed.skipped))
+    for key, block in probed.blocks.items():
+        trial = Capabilities(blocks={**usable.blocks, key: block})
+        try:
+            run_program(program, settings_of(fleet_config(2, trial)), [], "probe")
+        except Exception as exc:
+            usable.skipped[key] = f"plan fails: {str(exc).splitlines()[-1][:160]}"
+            continue
+        usable.blocks[key] = block
+    return usable
+
+
+def measure_size(size: int, runs: int, capabilities: Capabilities, scratch: Path, deadline: float) -> dict[str, Any]:
+    config = fleet_config(size, capabilities)
+    problems = validate(config)
+    if problems:
+        raise SystemExit(f"the {size}-cluster fleet does not validate: {problems[:3]}")
+    settings_path = scratch / f"fleet-{size}.json"
+    settings_path.write_text(json.dumps(settings_of(config)))
+    first = time.perf_counter()
+    program = [run_child("program", settings_path, scratch / f"program-{size}-0.json")]
+    floor_spec = Path(program[0]["floorSpec"])
+    floor = [run_child("floor", floor_spec, scratch / f"floor-{size}-0.json")]
+    # One more pair of runs only while it fits the budget (sizes grow, so this is conservative).
+    pair_seconds = time.perf_counter() - first
+    for i in range(1, runs):
+        if time.perf_counter() + pair_seconds > deadline:
+            break
+        program.append(run_child("program", settings_path, scratch / f"program-{size}-{i}.json"))
+        floor.append(run_child("floor", floor_spec, scratch / f"floor-{size}-{i}.json"))
+    if floor[0]["resources"] != program[0]["resources"]:
+        raise SystemExit(f"floor registered {floor[0]['resources']} resources, program {program[0]['resources']}")
+    return {
+        "clusters": size,
+        "resources": program[0]["resources"],
+        "runs": len(program),
+        "program": medians(program),
+        "floor": medians(floor),
+        "estimates": program[0]["estimates"],
+        "recommendedMinutes": program[0]["recommendedMinutes"],
+        "criticalPath": program[0]["criticalPath"],
+        "perTopLevelType": program[0]["perTopLevelType"],
+    }
+
+
+def run_child(kind: str, input_path: Path, output_path: Path) -> dict[str, Any]:
+    subprocess.run([sys.executable, "-m", "bench.child", kind, str(input_path), str(output_path)], cwd=ROOT, check=True)
+    return json.loads(output_path.read_text())
+
+
+def medians(results: list[dict[str, Any]]) -> dict[str, float]:
+    keys = ("seconds", "cpuSeconds", "evaluateSeconds", "peakRssMiB")
+    return {key: statistics.median(r[key] for r in results) for key in keys}
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def render(rows: list[dict[str, Any]], capabilities: Capabilities, runs: int, elapsed: float) -> str:
+    per_size = ", ".join(f"{r['clusters']}: {r['runs']}" for r in rows)
+    lines = [
+        f"Fleets: replicated, active-active, clusters alternating AWS/GCP; median of up to {runs} run(s) "
+        f"(runs per size: {per_size}); "
+        f"benchmark took {elapsed:.0f} s.",
+        "",
+        f"Capabilities on: {', '.join(capabilities.blocks) or 'none'}.",
+        *[f"- off: `{key}`: {reason}" for key, reason in capabilities.skipped.items()],
+        "",
+        "| clusters | resources | program wall s | floor wall s | ratio wall | program CPU s | floor CPU s "
+        "| ratio CPU | program peak MiB | floor peak MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        p, f = row["program"], row["floor"]
+        lines.append(
+            f"| {row['clusters']} | {row['resources']} | {p['seconds']:.2f} | {f['seconds']:.2f} "
+            f"| {p['seconds'] / f['seconds']:.2f} | {p['cpuSeconds']:.2f} | {f['cpuSeconds']:.2f} "
+            f"| {p['cpuSeconds'] / f['cpuSeconds']:.2f} | {p['peakRssMiB']:.0f} | {f['peakRssMiB']:.0f} |"
+        )
+    lines += ["", *growth(rows), "", *estimates(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def growth(rows: list[dict[str, Any]]) -> list[str]:
+    """Exponent k of count ~ clusters^k between the two largest sizes: 1 linear, 2 pairwise."""
+    if len(rows) < 2:
+        return []
+    small, large = sorted(rows, key=lambda r: r["clusters"])[-2:]
+    scale = math.log(large["clusters"] / small["clusters"])
+    lines = [
+        f"Growth from {small['clusters']} to {large['clusters']} clusters (exponent: 1 linear, 2 pairwise):",
+        "",
+        "| scope | resources | exponent |",
+        "|---|---:|---:|",
+    ]
+    types = sorted(set(small["perTopLevelType"]) | set(large["perTopLevelType"]))
+    for type_ in types:
+        a, b = small["perTopLevelType"].get(type_, 0), large["perTopLevelType"].get(type_, 0)
+        exponent = f"{math.log(b / a) / scale:.2f}" if a and b else "new"
+        lines.append(f"| {type_} | {a} → {b} | {exponent} |")
+    for label, key in (("program CPU", "cpuSeconds"), ("floor CPU", "cpuSeconds")):
+        side = "program" if label.startswith("program") else "floor"
+        a, b = small[side][key], large[side][key]
+        lines.append(f"| {label} seconds | {a:.2f} → {b:.2f} | {math.log(b / a) / scale:.2f} |")
+    return lines
+
+
+def estimates(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "Deploy-time estimate (minutes, from scratch):",
+        "",
+        f"| clusters | critical path (unbounded) | at --parallel {DEFAULT_PARALLELISM} | recommended --parallel "
+        "| at recommended "
+        "| serial |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        e = row["estimates"]
+        lines.append(
+            f"| {row['clusters']} | {e['unboundedMinutes']} | {e['parallelMinutes']} | {e['recommendedParallelism']} "
+            f"| {row['recommendedMinutes']} | {e['serialMinutes']} |"
+        )
+    lines += ["", f"Critical path ({rows[-1]['clusters']} clusters): " + " → ".join(rows[-1]["criticalPath"])]
+    return lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""One measured run, in a fresh process: `python -m bench.child program|floor INPUT OUTPUT`.
+
+`program` plans a fleet config (INPUT: engine settings as JSON) through the real program;
+`floor` registers the resources listed in INPUT (written by a `program` run) with no logic:
+same types, names, inputs, parents and providers, same mocks, no dependencies. It imports the
+SDK module of every type it registers (a program cannot register `gcp:compute/...` without
+importing `pulumi_gcp.compute`), then registers through the generic `pulumi.CustomResource`.
+Both write wall time (imports included), peak RSS and counts to OUTPUT.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STACK = "bench"
+
+
+def main(kind: str, input_path: Path, output_path: Path) -> None:
+    started = time.perf_counter()
+    data = json.loads(input_path.read_text())
+    loaded = time.perf_counter()
+    cpu_loaded = _cpu_seconds()
+    result = _program(data, output_path) if kind == "program" else _floor(data)
+    finished = time.perf_counter()
+    result |= {
+        "seconds": finished - loaded,
+        # CPU time is what the machine load (other jobs on a shared runner) does not inflate.
+        "cpuSeconds": _cpu_seconds() - cpu_loaded,
+        "evaluateSeconds": finished - result.pop("evaluateStart"),
+        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "inputSeconds": loaded - started,
+    }
+    # Derived figures (floor spec, estimates) are computed after the clock stops.
+    if kind == "program":
+        result |= _describe(result.pop("plan"), output_path)
+    output_path.write_text(json.dumps(result, sort_keys=True))
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _program(settings: dict[str, str], output_path: Path) -> dict[str, Any]:
+    from components.plan.capture import run_program
+    from components.program import main as program
+
+    evaluate_start = time.perf_counter()
+    plan = run_program(program, settings, [], STACK)
+    return {"evaluateStart": evaluate_start, "plan": plan}
+
+
+def _floor(spec: list[dict[str, Any]]) -> dict[str, Any]:
+    import pulumi
+
+    from components.plan.capture import run_program
+
+    for module in sorted({m for entry in spec if (m := sdk_module(entry["type"]))}):
+        _import_deepest(module)
+
+    def program() -> None:
+        made: dict[str, pulumi.Resource] = {}
+        for entry in spec:
+            opts = pulumi.ResourceOptions(
+                parent=made.get(entry["parent"]), provider=made.get(entry["provider"]) if entry["provider"] else None
+            )
+            if entry["type"].startswith("pulumi:providers:"):
+                package = entry["type"].removeprefix("pulumi:providers:")
+                made[entry["urn"]] = pulumi.ProviderResource(package, entry["name"], entry["inputs"], opts)
+            elif entry["custom"]:
+                made[entry["urn"]] = pulumi.CustomResource(entry["type"], entry["name"], entry["inputs"], opts)
+            else:
+                component = pulumi.ComponentResource(entry["type"], entry["name"], None, opts)
+                component.register_outputs({})
+                made[entry["urn"]] = component
+
+    evaluate_start = time.perf_counter()
+    plan = run_program(program, {}, [], STACK)
+    return {"evaluateStart": evaluate_start, "resources": sum(1 for r in plan.resources if r.custom)}
+
+
+def sdk_module(type_token: str) -> str | None:
+    """The Python SDK module that defines a type: aws:ec2/vpc:Vpc -> pulumi_aws.ec2 (None for components)."""
+    package, module, name = type_token.split(":", 2)
+    if package == "pulumi":
+        return f"pulumi_{name.replace('-', '_')}" if module == "providers" else None
+    if package == "multicluster":
+        return None
+    python_package = f"pulumi_{package.replace('-', '_')}"
+    if module.startswith("index"):
+        return python_package
+    parts = module.split("/")
+    if package != "kubernetes":
+        return f"{python_package}.{parts[0]}"  # aws:ec2/vpc:Vpc: the ec2 package, as `aws.ec2.Vpc` loads it
+    return ".".join([python_package, parts[0].split(".")[0], *parts[1:2]])  # helm.sh/v3 -> helm.v3
+
+
+def _import_deepest(module: str) -> None:
+    """Import `module`, or its closest existing parent (Kubernetes CRD groups have no module)."""
+    import importlib
+
+    parts = module.split(".")
+    for end in range(len(parts), 0, -1):
+        try:
+            loaded = importlib.import_module(".".join(parts[:end]))
+        except ModuleNotFoundError:
+            continue
+        getattr(loaded, "__all__", None)  # SDK packages load lazily on a non-dunder-metadata attribute
+        if end == 1 and parts[0] == "pulumi_kubernetes" and len(parts) > 1:
+            importlib.import_module("pulumi_kubernetes.apiextensions")  # CustomResource of a CRD group
+        return
+
+
+def _describe(plan: Any, output_path: Path) -> dict[str, Any]:
+    from components.plan.estimate import DEFAULT_PARALLELISM, estimate
+
+    floor_path = output_path.with_suffix(".floor.json")
+    floor_path.write_text(json.dumps(floor_spec(plan)))
+    estimates = estimate(plan, DEFAULT_PARALLELISM)
+    recommended = estimate(plan, estimates["recommendedParallelism"])
+    return {
+        "resources": sum(1 for r in plan.resources if r.custom),
+        "registrations": len(plan.resources),
+        "floorSpec": str(floor_path),
+        "estimates": {k: v for k, v in estimates.items() if k != "criticalPath"},
+        "criticalPath": [f"{s['name']} ({s['minutes']} min)" for s in estimates["criticalPath"] if s["minutes"]],
+        "recommendedMinutes": recommended["parallelMinutes"],
+        "perTopLevelType": per_top_level_type(plan),
+    }
+
+
+def floor_spec(plan: Any) -> list[dict[str, Any]]:
+    """Every registration of the plan, each after its parent and provider."""
+    by_urn = {r.urn: r for r in plan.resources}
+    ordered: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def emit(urn: str | None) -> None:
+        if urn is None or urn in seen or urn not in by_urn:
+            return
+        r = by_urn[urn]
+        emit(r.parent)
+        emit(r.provider_urn)
+        seen.add(urn)
+        ordered.append(
+            {
+                "urn": urn,
+                "type": r.type,
+                "name": r.name,
+                "custom": r.custom,
+                "parent": r.parent if r.parent in by_urn else None,
+                "provider": r.provider_urn,
+                "inputs": r.inputs,
+            }
+        )
+
+    for urn in by_urn:
+        emit(urn)
+    return ordered
+
+
+def per_top_level_type(plan: Any) -> dict[str, int]:
+    """Custom resources per top-level component type (cluster, mesh, link ...)."""
+    by_urn = {r.urn: r for r in plan.resources}
+    counts: dict[str, int] = {}
+    for r in plan.resources:
+        if not r.custom:
+            continue
+        top = r
+        while top.parent in by_urn:
+            top = by_urn[top.parent]
+        key = top.type if top is not r else "(stack)"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]))
