@@ -229,12 +229,12 @@ class EksCluster(KubernetesCluster):
     # --- control plane ---------------------------------------------------------------------
     def _control_plane(self) -> None:
         name, spec = self._name, self.spec
-        # Created first so that EKS does not create it with unlimited retention.
+        # Created first so that EKS does not create it with unlimited retention; audit logs are evidence.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
             name=f"/aws/eks/{self.eks_name}/cluster",
             retention_in_days=90,
-            opts=self.child_opts(),
+            opts=self.child_opts(protect=self.args.protect),
         )
         public = bool(spec.endpoint.public_access_cidrs)
         vpc_config: dict[str, Any] = {

@@ -154,7 +154,9 @@ class ArgoCdIdentity(pulumi.ComponentResource):
         if any(c.cloud == "aws" for c in clusters):
             self._aws()
         if gke_projects:
-            self._google(gcp_project or gke_projects[0], gke_projects)
+            if gcp_project is None:
+                raise ValueError("gitops with GCP clusters needs gcp:project (validated in config)")
+            self._google(gcp_project, gke_projects)
         self.register_outputs(self.outputs())
 
     @property

@@ -173,7 +173,9 @@ class GkeCluster(KubernetesCluster):
             project_id=self.project, opts=pulumi.InvokeOutputOptions(parent=self, provider=self.gcp_provider)
         )
         # Key rings cannot be deleted: let Pulumi suffix the name so a rebuilt stack never collides.
-        key_ring = gcp.kms.KeyRing(f"{name}-gke", location=self.region, opts=self.child_opts(depends_on=self.apis))
+        key_ring = gcp.kms.KeyRing(
+            f"{name}-gke", location=self.region, opts=self.child_opts(protect=protect, depends_on=self.apis)
+        )
         self.kms_key = gcp.kms.CryptoKey(
             f"{name}-secrets",
             key_ring=key_ring.id,

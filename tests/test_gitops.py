@@ -435,3 +435,18 @@ def test_application_names_are_unique_and_placements_select_clusters():
 def test_https_and_ssh_repository_urls_are_accepted(url):
     raw, project = namespace_settings(settings_of(replicated(repoUrl=url)))
     assert parse_stack_config(raw, project).gitops.repo_url == url
+
+
+def test_gcp_project_is_required_with_gcp_clusters():
+    """Argo CD's Google identity must not move to another project when clusters are added or reordered."""
+    from components.config import ConfigError, namespace_settings, parse_stack_config
+    from tests.support import settings_of, stack_config
+
+    config = stack_config("staging")
+    del config["gcp:project"]
+    for cluster in config["multicluster:clusters"]:
+        if cluster["cloud"] == "gcp":
+            cluster["project"] = "acme-other"
+    with pytest.raises(ConfigError) as err:
+        parse_stack_config(*namespace_settings(settings_of(config)))
+    assert "multicluster:gitops needs gcp:project when the fleet has GCP clusters" in [str(i) for i in err.value.issues]

@@ -156,3 +156,14 @@ def test_policy_flag_exits_2_on_a_guardrail_violation(tmp_path, capsys):
     assert run(["--stack", "open", "--config", str(path), "--policy"]) == 2
     assert "guardrail policies failed" in capsys.readouterr().err
     assert run(["--stack", "prod", "--policy"]) == 0
+
+
+def test_outputs_the_engine_keeps_secret_are_masked(staging_json):
+    """Private keys, pre-shared keys and tokens (additionalSecretOutputs) never print without --show-secrets."""
+    document = json.loads(staging_json)
+    assert "PRIVATE KEY" not in staging_json
+    keys = [r for r in document["resources"] if r["type"] == "tls:index/privateKey:PrivateKey"]
+    psks = [r for r in document["resources"] if r["type"] == "random:index/randomPassword:RandomPassword"]
+    assert keys and psks
+    assert all(r["outputs"]["privateKeyPem"] == "[secret]" for r in keys)
+    assert all(r["outputs"]["result"] == "[secret]" for r in psks)

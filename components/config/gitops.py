@@ -158,6 +158,9 @@ def check(config: StackConfig) -> list[Issue]:
                 f"'{gitops.hub}' is not a cluster of the fleet (clusters: {', '.join(names)})",
             )
         )
+    if config.gcp_project is None and any(c.cloud == "gcp" for c in config.clusters):
+        # Argo CD's Google identity lives there; picking a cluster's project would move it as clusters change.
+        issues.append(Issue(format_path(("gitops",)), "needs gcp:project when the fleet has GCP clusters"))
     seen: dict[str, int] = {}
     for i, app in enumerate(gitops.applications):
         if app.name in seen:

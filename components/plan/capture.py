@@ -160,6 +160,8 @@ def _plan(monitor: CaptureMonitor, stack: str) -> Plan:
         custom = bool(request.custom)
         registration = monitor.resources.get(urn)
         outputs = (registration.state if registration else {}) if custom else monitor.registered_outputs.get(urn, {})
+        # The engine keeps these outputs secret (private keys, passwords, tokens): so does the plan.
+        outputs = mark_secret(outputs, set(request.additionalSecretOutputs))
         resources.append(
             PlannedResource(
                 urn=urn,
@@ -191,6 +193,10 @@ def _plan(monitor: CaptureMonitor, stack: str) -> Plan:
         raw_outputs=stack_outputs,
         secret_outputs=sorted(k for k, v in stack_outputs.items() if contains_secret(v)),
     )
+
+
+def mark_secret(outputs: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return {k: rpc.wrap_rpc_secret(v) if k in keys and not rpc.is_rpc_secret(v) else v for k, v in outputs.items()}
 
 
 def contains_secret(value: Any) -> bool:

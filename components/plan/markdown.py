@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .capture import Plan, PlannedResource
+from .estimate import DEFAULT_PARALLELISM, estimate
 
 CLUSTER_TYPES = ("multicluster:eks:EksCluster", "multicluster:gke:GkeCluster")
 CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud"}
@@ -41,6 +42,7 @@ def render(plan: Plan, options: Any = None) -> str:
         _resources_section(plan),
         _protected_section(plan),
         _dr_section(plan),
+        _estimate_section(plan, getattr(options, "parallelism", DEFAULT_PARALLELISM)),
         _policy_section(results),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -201,6 +203,23 @@ def _dr_section(plan: Plan) -> str:
     if not lines:
         return "### Disaster recovery\n\nNo DR figures yet (configure `multicluster:dns` and `multicluster:backup`)."
     return "### Disaster recovery\n\n| figure | value |\n|---|---|\n" + "\n".join(lines)
+
+
+def _estimate_section(plan: Plan, parallelism: int) -> str:
+    """Deploy time from scratch (also the rebuild time of a lost region) and its critical path."""
+    e = estimate(plan, parallelism)
+    if not e:
+        return ""
+    rows = "\n".join(
+        f"| {s['startMinute']} | {s['minutes']} | `{s['type']}` | {s['name']} |"
+        for s in e["criticalPath"]
+        if s["minutes"]
+    )
+    return (
+        f"## Deploy-time estimate\n\n{e['unboundedMinutes']} min unbounded, {e['parallelMinutes']} min at "
+        f"`--parallel {e['parallelism']}` (recommended: `--parallel {e['recommendedParallelism']}`).\n\n"
+        f"| start (min) | minutes | type | resource |\n|---:|---:|---|---|\n{rows}"
+    )
 
 
 def _policy_section(results: list[dict[str, Any]]) -> str:

@@ -68,9 +68,8 @@ def _resource_json(r: PlannedResource, view) -> dict[str, Any]:
     }
 
 
-def cluster_of(plan: Plan, resource: PlannedResource, cluster_urns: dict[str, str]) -> str | None:
-    """The cluster component a resource belongs to, if any."""
-    parents = {r.urn: r.parent for r in plan.resources}
+def cluster_of(resource: PlannedResource, cluster_urns: dict[str, str], parents: dict[str, str | None]) -> str | None:
+    """The cluster component a resource belongs to, if any (`parents`: urn -> parent urn of the plan)."""
     urn: str | None = resource.urn
     while urn:
         if urn in cluster_urns:
@@ -86,10 +85,11 @@ def summary(plan: Plan) -> dict[str, Any]:
         for r in plan.resources
         if r.type in ("multicluster:eks:EksCluster", "multicluster:gke:GkeCluster")
     }
+    parents = {r.urn: r.parent for r in plan.resources}
     per_cluster: Counter[str] = Counter()
     for r in plan.resources:
         if r.custom:
-            per_cluster[cluster_of(plan, r, clusters) or "(fleet)"] += 1
+            per_cluster[cluster_of(r, clusters, parents) or "(fleet)"] += 1
     components = Counter(r.type for r in plan.resources if not r.custom)
     return {
         "resources": sum(1 for r in plan.resources if r.custom),
