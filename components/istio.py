@@ -2,7 +2,8 @@
 
 Per mesh: one root CA. Per cluster: an intermediate CA in `cacerts`, the `base`, `istiod`,
 east-west and ingress gateway charts, the cross-network Gateway and the mesh-wide
-PeerAuthentication. Per ordered pair of clusters: a remote secret for endpoint discovery.
+PeerAuthentication, and a token for the charts' reader ServiceAccount. Per ordered pair of
+clusters: a remote secret (kubeconfig with the remote reader token) for endpoint discovery.
 """
 
 from __future__ import annotations
@@ -14,15 +15,25 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from .cluster import KubernetesCluster
-from .mesh import MeshProps, ReaderAccess, load_balancer_address, load_balancer_annotations, privately_connected
-from .mesh import remote_kubeconfig as reader_kubeconfig
+from .mesh import (
+    MeshProps,
+    load_balancer_address,
+    load_balancer_annotations,
+    privately_connected,
+    reader_kubeconfig,
+    reader_token,
+    tls_provider,
+)
 
 CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 NAMESPACE = "istio-system"
 EASTWEST = "istio-eastwestgateway"
 INGRESS = "istio-ingressgateway"
-# The reader ClusterRole the istiod chart installs (revision "" in istio-system).
-READER_CLUSTER_ROLE = f"istio-reader-clusterrole-{NAMESPACE}"
+# The reader identity the charts install (global.enableReaderRBAC, on by default): the base chart
+# renders this ServiceAccount, istiod its ClusterRole and ClusterRoleBinding. istioctl
+# create-remote-secret creates a long-lived token Secret for it, with this name.
+READER_ACCOUNT = "istio-reader-service-account"
+READER_TOKEN = f"{READER_ACCOUNT}-istio-remote-secret-token"
 CA_KEY_ALGORITHM = "RSA"
 CA_KEY_BITS = 4096  # what istio's tools/certs Makefile uses for root and intermediates
 ROOT_VALIDITY_HOURS = 10 * 365 * 24
@@ -59,12 +70,12 @@ class IstioMesh(pulumi.ComponentResource):
         props: MeshProps,
         clusters: dict[str, KubernetesCluster],
         connectivity: Any | None,
-        tls_provider: tls.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
         self.props = props
-        self._tls_opts = pulumi.ResourceOptions(parent=self, provider=tls_provider, protect=props.protect)
+        provider = tls_provider(f"{name}-tls", self)
+        self._tls_opts = pulumi.ResourceOptions(parent=self, provider=provider, protect=props.protect)
         self._root_ca(name)
         self.control_planes = {
             cluster_name: IstioControlPlane(
@@ -104,16 +115,8 @@ class IstioMesh(pulumi.ComponentResource):
         self.root_certificate = self.root_cert.cert_pem
 
     def _remote_secret(self, local: str, remote: str, clusters: dict[str, KubernetesCluster]) -> k8s.core.v1.Secret:
-        """What `istioctl create-remote-secret` produces, applied to the local cluster."""
-        remote_plane, local_plane = self.control_planes[remote], self.control_planes[local]
-        kubeconfig = reader_kubeconfig(
-            f"{remote}-istio-reader-for-{local}",
-            local,
-            clusters[remote],
-            ReaderAccess(NAMESPACE, f"istio-reader-{local}", READER_CLUSTER_ROLE, {"app": "istio-reader"}),
-            parent=self,
-            depends_on=[remote_plane.istiod],  # the namespace and reader ClusterRole exist
-        )
+        """What `istioctl create-remote-secret` produces for `remote`, applied to the local cluster."""
+        local_plane = self.control_planes[local]
         return k8s.core.v1.Secret(
             f"{local}-istio-remote-secret-{remote}",
             metadata={
@@ -122,7 +125,7 @@ class IstioMesh(pulumi.ComponentResource):
                 "labels": {"istio/multiCluster": "true"},
                 "annotations": {"networking.istio.io/cluster": remote},
             },
-            string_data={remote: kubeconfig},
+            string_data={remote: self.control_planes[remote].reader_kubeconfig},
             opts=pulumi.ResourceOptions(
                 parent=self, provider=clusters[local].k8s_provider, depends_on=[local_plane.istiod]
             ),
@@ -154,6 +157,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         self._namespace(name)
         self._cacerts(name)
         self._charts(name)
+        self._reader(name)
         self._mesh_config(name)
         self.register_outputs(
             {
@@ -252,6 +256,17 @@ class IstioControlPlane(pulumi.ComponentResource):
         self.ingress_address = load_balancer_address(self.ingress_service)
         self.eastwest_address = load_balancer_address(self.eastwest_service)
 
+    def _reader(self, name: str) -> None:
+        """The token peers read this cluster with: base made the account, istiod its ClusterRoleBinding."""
+        self.reader_token = reader_token(
+            f"{name}-reader-token",
+            NAMESPACE,
+            READER_ACCOUNT,
+            READER_TOKEN,
+            self._k8s_opts(depends_on=[self.base, self.istiod]),
+        )
+        self.reader_kubeconfig = reader_kubeconfig(self.cluster, self.reader_token)
+
     def _gateway_service(
         self,
         name: str,
@@ -300,11 +315,11 @@ class IstioControlPlane(pulumi.ComponentResource):
 
     def eastwest_values(self) -> dict[str, Any]:
         # networkGateway makes the chart label the pods with the network and set
-        # ISTIO_META_REQUESTED_NETWORK_VIEW; the LoadBalancer Service is created next to it.
+        # ISTIO_META_REQUESTED_NETWORK_VIEW; the LoadBalancer Service is created next to it, so the
+        # chart's Service-only values (networkGatewayPorts, service.ports...) would be ignored.
         return {
             "labels": self.eastwest_selector,
             "networkGateway": self.network,
-            "networkGatewayPorts": {name: {"port": port, "targetPort": port} for name, port in EASTWEST_PORTS.items()},
             "service": {"type": "None"},
             **self._gateway_ha(self.eastwest_selector),
         }

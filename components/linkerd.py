@@ -1,8 +1,9 @@
 """Linkerd multicluster, as linkerd.io's "Installing Multi-cluster Components" does it, with Pulumi.
 
-Per mesh: one ECDSA P-256 trust anchor. Per cluster: an issuer certificate, the `linkerd-crds`,
-`linkerd-control-plane` and `linkerd-multicluster` charts and a gateway LoadBalancer. Per ordered
-pair: what `linkerd multicluster link-gen` prints (credentials Secrets and a v1alpha3 Link).
+Per mesh: one ECDSA P-256 trust anchor. Per cluster: an issuer certificate (a kubernetes.io/tls
+Secret), the `linkerd-crds`, `linkerd-control-plane` and `linkerd-multicluster` charts, a gateway
+LoadBalancer and a token for the chart's remote-access ServiceAccount. Per ordered pair: what
+`linkerd multicluster link-gen` prints (credentials Secrets and a v1alpha3 Link).
 """
 
 from __future__ import annotations
@@ -14,8 +15,15 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from .cluster import KubernetesCluster
-from .mesh import MeshProps, ReaderAccess, load_balancer_address, load_balancer_annotations, privately_connected
-from .mesh import remote_kubeconfig as reader_kubeconfig
+from .mesh import (
+    MeshProps,
+    load_balancer_address,
+    load_balancer_annotations,
+    privately_connected,
+    reader_kubeconfig,
+    reader_token,
+    tls_provider,
+)
 
 CHART_REPOSITORY = "https://helm.linkerd.io/edge"
 NAMESPACE = "linkerd"
@@ -27,8 +35,12 @@ GATEWAY_PORT = 4143
 PROBE_PORT = 4191
 PROBE_PATH = "/ready"
 PROBE_PERIOD = "3s"
-# The ClusterRole the multicluster chart creates for remote service mirrors.
-REMOTE_ACCESS_ROLE = "linkerd-service-mirror-remote-access-default"
+# The reader identity the multicluster chart installs (remoteMirrorServiceAccount, on by default):
+# ServiceAccount, ClusterRole and ClusterRoleBinding of this name, which link-gen reads for.
+REMOTE_ACCESS_ACCOUNT = "linkerd-service-mirror-remote-access-default"
+# Our token for it: the chart's own `<account>-token` would need a read; the provider awaits a Secret it creates.
+REMOTE_ACCESS_TOKEN = f"{REMOTE_ACCESS_ACCOUNT}-link-token"
+ISSUER_SECRET = "linkerd-identity-issuer"
 MIRROR_SECRET_TYPE = "mirror.linkerd.io/remote-kubeconfig"
 ANCHOR_VALIDITY_HOURS = 10 * 365 * 24
 ISSUER_VALIDITY_HOURS = 365 * 24
@@ -53,12 +65,12 @@ class LinkerdMesh(pulumi.ComponentResource):
         props: MeshProps,
         clusters: dict[str, KubernetesCluster],
         connectivity: Any | None,
-        tls_provider: tls.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
         self.props = props
-        self._tls_opts = pulumi.ResourceOptions(parent=self, provider=tls_provider, protect=props.protect)
+        provider = tls_provider(f"{name}-tls", self)
+        self._tls_opts = pulumi.ResourceOptions(parent=self, provider=provider, protect=props.protect)
         self.anchor_key = ecdsa_key(f"{name}-trust-anchor", self._tls_opts)
         self.anchor_cert = tls.SelfSignedCert(
             f"{name}-trust-anchor",
@@ -91,19 +103,7 @@ class LinkerdMesh(pulumi.ComponentResource):
     ) -> k8s.apiextensions.CustomResource:
         """What `linkerd --context=<remote> multicluster link-gen --cluster-name <remote>` prints, in local."""
         local_plane, remote_plane = self.control_planes[local], self.control_planes[remote]
-        kubeconfig = reader_kubeconfig(
-            f"{remote}-linkerd-reader-for-{local}",
-            local,
-            clusters[remote],
-            ReaderAccess(
-                MULTICLUSTER_NAMESPACE,
-                f"linkerd-service-mirror-remote-access-{local}",
-                REMOTE_ACCESS_ROLE,
-                {"linkerd.io/extension": "multicluster"},
-            ),
-            parent=self,
-            depends_on=[remote_plane.multicluster],  # namespace and ClusterRole exist
-        )
+        kubeconfig = remote_plane.reader_kubeconfig
         opts = pulumi.ResourceOptions(
             parent=self, provider=clusters[local].k8s_provider, depends_on=[local_plane.multicluster]
         )
@@ -183,8 +183,10 @@ class LinkerdControlPlane(pulumi.ComponentResource):
         self.remotes = [other for other in props.group.clusters if other != self.cluster_name]
         self._issuer(name)
         self._namespaces(name)
+        self._issuer_secret(name)
         self._charts(name)
         self._gateway(name, internal_gateway)
+        self._reader(name)
         self.register_outputs({"gatewayAddress": self.gateway_address})
 
     def _k8s_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -210,6 +212,31 @@ class LinkerdControlPlane(pulumi.ComponentResource):
             allowed_uses=CA_USES,
             opts=tls_opts,
         )
+
+    def _issuer_secret(self, name: str) -> None:
+        """The issuer as a kubernetes.io/tls Secret, so the chart values hold no key (scheme kubernetes.io/tls)."""
+        self.issuer_secret = k8s.core.v1.Secret(
+            f"{name}-identity-issuer",
+            metadata={"name": ISSUER_SECRET, "namespace": self.namespace.metadata.name},
+            type="kubernetes.io/tls",
+            string_data={
+                "tls.crt": self.issuer_cert.cert_pem,
+                "tls.key": pulumi.Output.secret(self.issuer_key.private_key_pem),
+                "ca.crt": self.mesh.anchor_cert.cert_pem,
+            },
+            opts=self._k8s_opts(protect=self.props.protect),
+        )
+
+    def _reader(self, name: str) -> None:
+        """The token peers read this cluster with, for the account the multicluster chart made."""
+        self.reader_token = reader_token(
+            f"{name}-reader-token",
+            MULTICLUSTER_NAMESPACE,
+            REMOTE_ACCESS_ACCOUNT,
+            REMOTE_ACCESS_TOKEN,
+            self._k8s_opts(depends_on=[self.multicluster]),
+        )
+        self.reader_kubeconfig = reader_kubeconfig(self.cluster, self.reader_token)
 
     def _namespaces(self, name: str) -> None:
         opts = self._k8s_opts(depends_on=self.cluster.ready)
@@ -251,7 +278,7 @@ class LinkerdControlPlane(pulumi.ComponentResource):
     def _charts(self, name: str) -> None:
         self.crds = self._release(name, "linkerd-crds", self.namespace, {"installGatewayAPI": True}, [])
         self.control_plane = self._release(
-            name, "linkerd-control-plane", self.namespace, self.control_plane_values(), [self.crds]
+            name, "linkerd-control-plane", self.namespace, self.control_plane_values(), [self.crds, self.issuer_secret]
         )
         self.multicluster = self._release(
             name, "linkerd-multicluster", self.multicluster_namespace, self.multicluster_values(), [self.control_plane]
@@ -260,14 +287,8 @@ class LinkerdControlPlane(pulumi.ComponentResource):
     def control_plane_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
             "identityTrustAnchorsPEM": self.mesh.anchor_cert.cert_pem,
-            "identity": {
-                "issuer": {
-                    "tls": {
-                        "crtPEM": self.issuer_cert.cert_pem,
-                        "keyPEM": pulumi.Output.secret(self.issuer_key.private_key_pem),
-                    }
-                }
-            },
+            # The identity controller reads the issuer from the linkerd-identity-issuer Secret.
+            "identity": {"issuer": {"scheme": "kubernetes.io/tls"}},
             "proxy": {"defaultInboundPolicy": INBOUND_POLICIES[self.props.mtls]},
         }
         if self.props.high_availability:

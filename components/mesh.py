@@ -138,62 +138,45 @@ def token_kubeconfig(name: str, endpoint: str, ca_data: str, token: str) -> str:
     )
 
 
-@dataclass(frozen=True)
-class ReaderAccess:
-    """Where a remote cluster's reader identity lives and which ClusterRole it is bound to."""
+def reader_token(
+    resource_name: str, namespace: str, account: str, secret_name: str, opts: pulumi.ResourceOptions
+) -> k8s.core.v1.Secret:
+    """A long-lived token for the reader ServiceAccount a mesh chart installs in the cluster it reads.
 
-    namespace: str
-    account_name: str
-    cluster_role: str
-    labels: dict[str, str]
-
-
-def remote_kubeconfig(
-    resource_name: str,
-    local: str,
-    remote: KubernetesCluster,
-    access: ReaderAccess,
-    parent: pulumi.Resource,
-    depends_on: list[pulumi.Resource],
-) -> pulumi.Output[str]:
-    """Reader ServiceAccount, long-lived token and ClusterRoleBinding in `remote`, for `local`.
-
-    Returns the (secret) kubeconfig pointing at the remote API server with that token.
-    The token Secret's `data` is filled by the token controller; the Kubernetes provider
-    waits for it before returning, so the output is usable in a real `pulumi up`.
+    One per cluster, shared by every peer (a per-peer token would add no isolation: every peer
+    gets the same ClusterRole). `opts` must depend on the chart
+    release (a token Secret for a missing ServiceAccount is deleted by the token controller).
+    The Kubernetes provider waits for the token controller to fill `data`, so it is usable in a
+    real `pulumi up`.
     """
-    opts = pulumi.ResourceOptions(parent=parent, provider=remote.k8s_provider, depends_on=depends_on)
-    metadata = {"namespace": access.namespace, "name": access.account_name, "labels": access.labels}
-    account = k8s.core.v1.ServiceAccount(f"{resource_name}-reader", metadata=metadata, opts=opts)
-    token = k8s.core.v1.Secret(
-        f"{resource_name}-token",
+    return k8s.core.v1.Secret(
+        resource_name,
         metadata={
-            **metadata,
-            "name": f"{access.account_name}-token",
-            "annotations": {"kubernetes.io/service-account.name": access.account_name},
+            "name": secret_name,
+            "namespace": namespace,
+            "annotations": {"kubernetes.io/service-account.name": account},
         },
         type=SERVICE_ACCOUNT_TOKEN,
-        opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[account], additional_secret_outputs=["data"])
-        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["data"])),
     )
-    k8s.rbac.v1.ClusterRoleBinding(
-        f"{resource_name}-reader",
-        metadata={"name": access.account_name, "labels": access.labels},
-        role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": access.cluster_role},
-        subjects=[{"kind": "ServiceAccount", "name": access.account_name, "namespace": access.namespace}],
-        opts=opts,
-    )
+
+
+def reader_kubeconfig(cluster: KubernetesCluster, token: k8s.core.v1.Secret) -> pulumi.Output[str]:
+    """The (secret) kubeconfig every peer uses to read `cluster`: its endpoint, its CA, the reader token."""
     return pulumi.Output.secret(
-        pulumi.Output.all(remote.endpoint, remote.certificate_authority, token.data).apply(
-            lambda v: token_kubeconfig(remote.spec.name, v[0], v[1], base64.b64decode(v[2]["token"]).decode())
+        pulumi.Output.all(cluster.endpoint, cluster.certificate_authority, token.data).apply(
+            lambda v: token_kubeconfig(cluster.spec.name, v[0], v[1], base64.b64decode(v[2]["token"]).decode())
         )
     )
 
 
-def tls_provider(name: str) -> tls.Provider:
-    """An explicit provider for the CA keys and certificates (never the default provider)."""
-    return tls.Provider(name)
+def tls_provider(name: str, parent: pulumi.Resource) -> tls.Provider:
+    """An explicit provider for the CA keys and certificates (never the default provider).
+
+    One per mesh component, parented to it. The provider has no configuration, so moving
+    resources to it from an older provider is a state-only change (the engine asks DiffConfig).
+    """
+    return tls.Provider(name, opts=pulumi.ResourceOptions(parent=parent))
 
 
 def build_mesh(
@@ -204,7 +187,6 @@ def build_mesh(
     if mesh is None or mesh.provider == "none":
         return None
     handle = MeshHandle(provider=mesh.provider, groups=mesh_groups(config))
-    provider = tls_provider("mesh-tls")
     high_availability = config.environment == "prod"
     for group in handle.groups:
         props = MeshProps(group, mesh.chart_version, mesh.mtls, high_availability, config.protected)
@@ -212,11 +194,11 @@ def build_mesh(
         if mesh.provider == "istio":
             from .istio import IstioMesh
 
-            component = IstioMesh(f"{group.key}-istio", props, members, connectivity, provider)
+            component = IstioMesh(f"{group.key}-istio", props, members, connectivity)
         else:
             from .linkerd import LinkerdMesh
 
-            component = LinkerdMesh(f"{group.key}-linkerd", props, members, connectivity, provider)
+            component = LinkerdMesh(f"{group.key}-linkerd", props, members, connectivity)
         handle.components.append(component)
         handle.root_certificates[group.key] = component.root_certificate
         handle.ingress_addresses.update(component.ingress_addresses)

@@ -8,27 +8,32 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from pulumi.runtime import rpc
 
 from components.config import ConfigError, parse_stack_config
 from components.mesh import MeshGroup, load_balancer_annotations, privately_connected
 from components.plan import Plan
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
+# Mesh peers call each other's API servers: without private links, the public endpoint must
+# admit their egress (a stack check rejects private-only endpoints that peers cannot reach).
+REACHABLE = {"publicAccessCidrs": ["203.0.113.0/24"]}
+
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
 ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts"
 
-ISTIO_FLEET = fleet(
-    aws_cluster("aws-use1", "us-east-1", 1),
-    aws_cluster("aws-usw2", "us-west-2", 2, role="standby"),
-    gcp_cluster("gcp-euw1", "europe-west1", 3, role="standby"),
-    environment="prod",
-    mesh={"provider": "istio", "version": "1.30.3", "meshId": "acme-mesh", "mtls": "strict"},
+ISTIO_CLUSTERS = (
+    aws_cluster("aws-use1", "us-east-1", 1, endpoint=REACHABLE),
+    aws_cluster("aws-usw2", "us-west-2", 2, role="standby", endpoint=REACHABLE),
+    gcp_cluster("gcp-euw1", "europe-west1", 3, role="standby", endpoint=REACHABLE),
 )
+ISTIO_MESH = {"provider": "istio", "version": "1.30.3", "meshId": "acme-mesh", "mtls": "strict"}
+ISTIO_FLEET = fleet(*ISTIO_CLUSTERS, environment="prod", mesh=ISTIO_MESH)
 PARTITIONED = fleet(
-    aws_cluster("aws-euw1", "eu-west-1", 1, residency="eu"),
-    gcp_cluster("gcp-euw1", "europe-west1", 2, role="standby", residency="eu"),
-    aws_cluster("aws-use1", "us-east-1", 3, residency="us"),
+    aws_cluster("aws-euw1", "eu-west-1", 1, residency="eu", endpoint=REACHABLE),
+    gcp_cluster("gcp-euw1", "europe-west1", 2, role="standby", residency="eu", endpoint=REACHABLE),
+    aws_cluster("aws-use1", "us-east-1", 3, residency="us", endpoint=REACHABLE),
     topology="partitioned",
     residencies={
         "eu": {"regions": ["eu-west-1", "europe-west1"], "continents": ["EU"], "default": True},
@@ -36,11 +41,14 @@ PARTITIONED = fleet(
     },
     mesh={"provider": "istio", "meshId": "acme", "scope": "residency", "mtls": "permissive"},
 )
-LINKERD_FLEET = fleet(
-    aws_cluster("aws-use1", "us-east-1", 1),
-    gcp_cluster("gcp-usc1", "us-central1", 2, role="standby"),
-    mesh={"provider": "linkerd", "version": "2026.8.3"},
+LINKERD_CLUSTERS = (
+    aws_cluster("aws-use1", "us-east-1", 1, endpoint=REACHABLE),
+    gcp_cluster("gcp-usc1", "us-central1", 2, role="standby", endpoint=REACHABLE),
 )
+LINKERD_MESH = {"provider": "linkerd", "version": "2026.8.3"}
+LINKERD_FLEET = fleet(*LINKERD_CLUSTERS, mesh=LINKERD_MESH)
+# One more cluster, added last: nothing that exists may be renamed, replaced or changed.
+NEW_CLUSTER = gcp_cluster("gcp-asia1", "asia-southeast1", 9, role="standby", endpoint=REACHABLE)
 
 
 @pytest.fixture(scope="module")
@@ -232,25 +240,43 @@ def test_remote_secret_per_ordered_pair_points_at_the_remote_api_server(istio):
             kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"]
             == (istio.outputs["clusters"][remote]["certificateAuthority"])
         )
-        token = istio.named(f"{remote}-istio-reader-for-{local}-token", SECRET)
+        token = istio.named(f"{remote}-istio-reader-token", SECRET)
         assert kubeconfig["users"][0]["user"] == {"token": base64.b64decode(token.output("data.token")).decode()}
+        assert token.urn in secret.dependencies
 
 
-def test_reader_identity_lives_in_the_remote_cluster(istio):
-    account = istio.named("gcp-euw1-istio-reader-for-aws-use1-reader", "kubernetes:core/v1:ServiceAccount")
-    token = istio.named("gcp-euw1-istio-reader-for-aws-use1-token", SECRET)
-    binding = istio.named(
-        "gcp-euw1-istio-reader-for-aws-use1-reader", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
-    )
-    remote = k8s_provider_of(istio, "gcp-euw1")
-    assert account.provider_urn == token.provider_urn == binding.provider_urn == remote
-    assert token.input("type") == "kubernetes.io/service-account-token"
-    assert token.input("metadata.annotations") == {"kubernetes.io/service-account.name": "istio-reader-aws-use1"}
-    assert binding.input("roleRef.name") == "istio-reader-clusterrole-istio-system"
-    assert binding.input("subjects") == [
-        {"kind": "ServiceAccount", "name": "istio-reader-aws-use1", "namespace": "istio-system"}
+def mesh_resources(plan: Plan, component: str) -> list:
+    return plan.children(plan.component(component))
+
+
+def test_one_reader_token_per_cluster_for_the_charts_reader_account(istio):
+    """Like istioctl create-remote-secret: the charts' reader account, one token, shared by every peer."""
+    mesh = mesh_resources(istio, "fleet-istio")
+    tokens = [r for r in mesh if r.type == SECRET and r.input("type") == "kubernetes.io/service-account-token"]
+    assert sorted(t.name for t in tokens) == [
+        "aws-use1-istio-reader-token",
+        "aws-usw2-istio-reader-token",
+        "gcp-euw1-istio-reader-token",
     ]
-    assert release(istio, "gcp-euw1", "istiod").urn in account.dependencies
+    # The base chart renders the ServiceAccount and istiod its ClusterRole/Binding: nothing per pair.
+    assert not [r for r in mesh if r.type.startswith(("kubernetes:rbac.", "kubernetes:core/v1:ServiceAccount"))]
+    token = istio.named("gcp-euw1-istio-reader-token", SECRET)
+    assert token.parent == istio.component("gcp-euw1-istio").urn
+    assert token.provider_urn == k8s_provider_of(istio, "gcp-euw1")
+    assert token.input("metadata") == {
+        "name": "istio-reader-service-account-istio-remote-secret-token",
+        "namespace": "istio-system",
+        "annotations": {"kubernetes.io/service-account.name": "istio-reader-service-account"},
+    }
+    assert {release(istio, "gcp-euw1", "istio-base").urn, release(istio, "gcp-euw1", "istiod").urn} <= set(
+        token.dependencies
+    )
+    assert rpc.is_rpc_secret(token.raw_outputs["data"])  # the token never shows in plain text
+    # Every peer reads gcp-euw1 with the same kubeconfig.
+    copies = {
+        s.input("stringData")["gcp-euw1"] for s in istio.of_type(SECRET) if s.name.endswith("-remote-secret-gcp-euw1")
+    }
+    assert len(copies) == 1
 
 
 def test_ingress_addresses_are_exported_per_cluster(istio):
@@ -262,10 +288,80 @@ def test_ingress_addresses_are_exported_per_cluster(istio):
 
 def test_every_mesh_resource_uses_an_explicit_provider(istio, linkerd):
     for plan in (istio, linkerd):
-        mesh = [r for r in plan if r.custom and ("-istio" in r.name or "-linkerd" in r.name)]
+        mesh = [
+            r
+            for r in plan
+            if r.custom and ("-istio" in r.name or "-linkerd" in r.name) and not r.type.startswith("pulumi:providers:")
+        ]
         assert mesh
         for r in mesh:
             assert r.provider and "::default" not in r.provider, r.name
+
+
+def test_gateway_values_set_nothing_the_chart_reads_only_for_its_own_service(istio):
+    """With service.type None the gateway chart renders no Service, so networkGatewayPorts would be dead."""
+    for cluster in ("aws-use1", "gcp-euw1"):
+        for gateway in ("istio-eastwestgateway", "istio-ingressgateway"):
+            values = release(istio, cluster, gateway).input("values")
+            assert "networkGatewayPorts" not in values
+            assert values["service"] == {"type": "None"}
+
+
+# --- stability and ownership -----------------------------------------------------------------
+
+
+def mesh_state(plan: Plan, component: str) -> dict[str, tuple]:
+    """URN -> (type, parent, provider, inputs) of a mesh component and everything below it."""
+    root = plan.component(component)
+    return {r.urn: (r.type, r.parent, r.provider_urn, r.inputs) for r in [root, *plan.children(root)]}
+
+
+def test_adding_a_cluster_keeps_every_istio_resource_and_remote_secret(istio):
+    grown = plan_config(fleet(*ISTIO_CLUSTERS, NEW_CLUSTER, environment="prod", mesh=ISTIO_MESH))
+    before, after = mesh_state(istio, "fleet-istio"), mesh_state(grown, "fleet-istio")
+    assert {urn: after.get(urn) for urn in before} == before
+    added = sorted(grown.by_urn(urn).name for urn in set(after) - set(before) if "remote-secret" in urn)
+    assert added == [
+        "aws-use1-istio-remote-secret-gcp-asia1",
+        "aws-usw2-istio-remote-secret-gcp-asia1",
+        "gcp-asia1-istio-remote-secret-aws-use1",
+        "gcp-asia1-istio-remote-secret-aws-usw2",
+        "gcp-asia1-istio-remote-secret-gcp-euw1",
+        "gcp-euw1-istio-remote-secret-gcp-asia1",
+    ]
+
+
+def test_adding_a_cluster_only_adds_a_link_controller_to_existing_linkerd_clusters(linkerd):
+    grown = plan_config(fleet(*LINKERD_CLUSTERS, NEW_CLUSTER, mesh=LINKERD_MESH))
+    before, after = mesh_state(linkerd, "fleet-linkerd"), mesh_state(grown, "fleet-linkerd")
+    changed = sorted(linkerd.by_urn(urn).name for urn in before if after.get(urn) != before[urn])
+    # The multicluster release runs one service mirror per Link: that in-place update is expected.
+    assert changed == ["aws-use1-linkerd-linkerd-multicluster", "gcp-usc1-linkerd-linkerd-multicluster"]
+    for name in changed:
+        old, new = linkerd.named(name, RELEASE), grown.named(name, RELEASE)
+        assert new.input("values.controllers") == [
+            *old.input("values.controllers"),
+            {"link": {"ref": {"name": "gcp-asia1"}}},
+        ]
+        assert {**new.inputs, "values": None} == {**old.inputs, "values": None}
+
+
+def test_tls_provider_belongs_to_its_mesh_and_only_components_sit_at_the_stack(istio, partitioned, linkerd):
+    for plan, meshes in (
+        (istio, ["fleet-istio"]),
+        (partitioned, ["eu-istio", "us-istio"]),
+        (linkerd, ["fleet-linkerd"]),
+    ):
+        providers = {p.name: p for p in plan.of_type("pulumi:providers:tls")}
+        assert {name: p.parent for name, p in providers.items()} == {
+            f"{mesh}-tls": plan.component(mesh).urn for mesh in meshes
+        }
+        for mesh in meshes:
+            certificates = [r for r in plan.children(plan.component(mesh)) if r.type.startswith("tls:")]
+            assert certificates
+            assert {r.provider_urn for r in certificates} == {providers[f"{mesh}-tls"].urn}
+        urns = {r.urn for r in plan}
+        assert [r.name for r in plan if r.parent not in urns and r.custom] == []
 
 
 # --- scope: residency ------------------------------------------------------------------------
@@ -300,18 +396,26 @@ def test_linkerd_trust_anchor_is_ecdsa_p256_and_signs_every_issuer(linkerd):
         assert issuer.input("isCaCertificate") is True
 
 
-def test_linkerd_control_plane_gets_anchor_and_issuer_through_values(linkerd):
+def test_linkerd_control_plane_gets_the_anchor_in_values_and_the_issuer_from_a_tls_secret(linkerd):
     anchor = linkerd.named("fleet-linkerd-trust-anchor", "tls:index/selfSignedCert:SelfSignedCert").output("certPem")
     chart = linkerd.named("gcp-usc1-linkerd-linkerd-control-plane", RELEASE)
     issuer = linkerd.named("gcp-usc1-linkerd-issuer", "tls:index/locallySignedCert:LocallySignedCert")
     issuer_key = linkerd.named("gcp-usc1-linkerd-issuer", "tls:index/privateKey:PrivateKey")
     assert chart.input("values.identityTrustAnchorsPEM") == anchor
-    assert chart.input("values.identity.issuer.tls") == {
-        "crtPEM": issuer.output("certPem"),
-        "keyPEM": issuer_key.output("privateKeyPem"),
-    }
+    assert chart.input("values.identity") == {"issuer": {"scheme": "kubernetes.io/tls"}}
     assert chart.input("values.proxy.defaultInboundPolicy") == "all-authenticated"
-    assert "values" in chart.secret_inputs
+    assert "values" not in chart.secret_inputs  # no key in the values: they stay readable in diffs
+    issuer_secret = linkerd.named("gcp-usc1-linkerd-identity-issuer", SECRET)
+    assert issuer_secret.input("metadata") == {"name": "linkerd-identity-issuer", "namespace": "linkerd"}
+    assert issuer_secret.input("type") == "kubernetes.io/tls"
+    assert issuer_secret.input("stringData") == {
+        "tls.crt": issuer.output("certPem"),
+        "tls.key": issuer_key.output("privateKeyPem"),
+        "ca.crt": anchor,
+    }
+    assert "stringData" in issuer_secret.secret_inputs
+    assert issuer_secret.provider_urn == k8s_provider_of(linkerd, "gcp-usc1")
+    assert issuer_secret.urn in chart.dependencies
     assert chart.input("repositoryOpts.repo") == "https://helm.linkerd.io/edge"
     assert chart.input("version") == "2026.8.3"
     crds = linkerd.named("gcp-usc1-linkerd-linkerd-crds", RELEASE)
@@ -347,11 +451,27 @@ def test_linkerd_link_per_ordered_pair_targets_the_remote_gateway(linkerd):
     destination = linkerd.named("aws-use1-linkerd-destination-credentials-gcp-usc1", SECRET)
     assert destination.input("metadata.namespace") == "linkerd"
     assert destination.input("metadata.labels") == {"multicluster.linkerd.io/cluster-name": "gcp-usc1"}
-    binding = linkerd.named(
-        "gcp-usc1-linkerd-reader-for-aws-use1-reader", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
-    )
-    assert binding.provider_urn == k8s_provider_of(linkerd, "gcp-usc1")
-    assert binding.input("roleRef.name") == "linkerd-service-mirror-remote-access-default"
+
+
+def test_linkerd_reader_is_one_token_per_cluster_for_the_charts_remote_access_account(linkerd):
+    """link-gen reads the multicluster chart's linkerd-service-mirror-remote-access-default account."""
+    mesh = mesh_resources(linkerd, "fleet-linkerd")
+    assert not [r for r in mesh if r.type.startswith(("kubernetes:rbac.", "kubernetes:core/v1:ServiceAccount"))]
+    tokens = [r for r in mesh if r.type == SECRET and r.input("type") == "kubernetes.io/service-account-token"]
+    assert sorted(t.name for t in tokens) == ["aws-use1-linkerd-reader-token", "gcp-usc1-linkerd-reader-token"]
+    token = linkerd.named("gcp-usc1-linkerd-reader-token", SECRET)
+    assert token.parent == linkerd.component("gcp-usc1-linkerd").urn
+    assert token.provider_urn == k8s_provider_of(linkerd, "gcp-usc1")
+    assert token.input("metadata") == {
+        "name": "linkerd-service-mirror-remote-access-default-link-token",
+        "namespace": "linkerd-multicluster",
+        "annotations": {"kubernetes.io/service-account.name": "linkerd-service-mirror-remote-access-default"},
+    }
+    assert linkerd.named("gcp-usc1-linkerd-linkerd-multicluster", RELEASE).urn in token.dependencies
+    expected = base64.b64decode(token.output("data.token")).decode()
+    for name in ("aws-use1-linkerd-credentials-gcp-usc1", "aws-use1-linkerd-destination-credentials-gcp-usc1"):
+        kubeconfig = json.loads(linkerd.named(name, SECRET).input("stringData.kubeconfig"))
+        assert kubeconfig["users"][0]["user"] == {"token": expected}
 
 
 def test_linkerd_has_no_ingress_addresses(linkerd):
@@ -368,7 +488,7 @@ def test_plans_are_deterministic(linkerd):
 
 
 def test_provider_none_creates_nothing():
-    plan = plan_config(fleet(aws_cluster("aws-use1", "us-east-1", 1), mesh={"provider": "none"}))
+    plan = plan_config(fleet(aws_cluster("aws-use1", "us-east-1", 1, endpoint=REACHABLE), mesh={"provider": "none"}))
     assert "mesh" not in plan.outputs
     assert not [r for r in plan if r.type.startswith(("multicluster:mesh:", "tls:", "kubernetes:helm.sh"))]
     assert not [r for r in plan if r.type == "pulumi:providers:tls"]
@@ -404,7 +524,7 @@ def test_internal_load_balancer_annotations_per_cloud():
 def config_errors(**mesh) -> list[str]:
     raw = {
         "environment": "test",
-        "clusters": [aws_cluster("aws-use1", "us-east-1", 1)],
+        "clusters": [aws_cluster("aws-use1", "us-east-1", 1, endpoint=REACHABLE)],
         "mesh": mesh,
     }
     with pytest.raises(ConfigError) as err:
