@@ -103,7 +103,7 @@ class VeleroBackupProps:
     backup: BackupConfig
     environment: str
     protect: bool
-    # GCP project holding the workload identity pools that let EKS clusters read GCS peers.
+    # GCP project (gcp:project) holding the workload identity pools that let EKS clusters read GCS peers.
     federation_project: str | None = None
     # GKE only: AWS trust of this cluster's issuer, when it reads S3 peers (components/federation.py).
     aws_trust: AwsOidcTrust | None = None
@@ -145,6 +145,7 @@ class VeleroBackup(pulumi.ComponentResource):
         self.region = self.cluster.region
         self.location_name = storage_location_name(self.cluster.spec.name)
         self.peers: list[VeleroBackup] = []
+        self.rpo_minutes = props.backup.rpo_minutes()
         self._access: list[pulumi.Resource] = []
         if self.cloud == "aws":
             self._s3_bucket()
@@ -187,8 +188,10 @@ class VeleroBackup(pulumi.ComponentResource):
         self.bucket_name = self.bucket.bucket
         self.bucket_arn = self.bucket.arn
         bucket = self.bucket.id
+        # The companions are retained with the bucket: a retained bucket must keep its encryption,
+        # public access block, TLS-only policy and lifecycle after a teardown.
         versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=bucket, versioning_configuration={"status": "Enabled"}, opts=self._opts()
+            f"{name}-versioning", bucket=bucket, versioning_configuration={"status": "Enabled"}, opts=self._data_opts()
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
@@ -202,7 +205,7 @@ class VeleroBackup(pulumi.ComponentResource):
                     "bucket_key_enabled": True,
                 }
             ],
-            opts=self._opts(),
+            opts=self._data_opts(),
         )
         public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
@@ -211,16 +214,16 @@ class VeleroBackup(pulumi.ComponentResource):
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=self._opts(),
+            opts=self._data_opts(),
         )
         aws.s3.BucketOwnershipControls(
-            f"{name}-ownership", bucket=bucket, rule={"object_ownership": "BucketOwnerEnforced"}, opts=self._opts()
+            f"{name}-ownership", bucket=bucket, rule={"object_ownership": "BucketOwnerEnforced"}, opts=self._data_opts()
         )
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket,
             policy=self.bucket_arn.apply(deny_insecure_transport),
-            opts=self._opts(depends_on=[public_access]),
+            opts=self._data_opts(depends_on=[public_access]),
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -235,7 +238,7 @@ class VeleroBackup(pulumi.ComponentResource):
                     "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
                 }
             ],
-            opts=self._opts(depends_on=[versioning]),
+            opts=self._data_opts(depends_on=[versioning]),
         )
 
     def _irsa_identity(self) -> None:
@@ -282,8 +285,12 @@ class VeleroBackup(pulumi.ComponentResource):
             project=project, opts=pulumi.InvokeOutputOptions(parent=self, provider=cluster.gcp_provider)
         )
         # Key rings cannot be deleted: Pulumi suffixes the name, so a rebuilt stack never collides.
+        # Protected with the key, so that a change replacing the ring cannot cascade to the protected key.
         key_ring = gcp.kms.KeyRing(
-            f"{name}-backups", location=self.region, project=project, opts=self._opts(depends_on=after_apis)
+            f"{name}-backups",
+            location=self.region,
+            project=project,
+            opts=self._opts(protect=self.props.protect, depends_on=after_apis),
         )
         self.key = gcp.kms.CryptoKey(
             f"{name}-backups",
@@ -471,7 +478,9 @@ class VeleroBackup(pulumi.ComponentResource):
         from .gke import service_account_id
 
         name, eks = self._name, self.cluster
-        project = self.props.federation_project or peers[0].cluster.project
+        project = self.props.federation_project
+        if project is None:  # reported by components.config.backup.check
+            raise ValueError(f"{name}: reading GCS peers from EKS needs gcp:project (the pool's project)")
         provider = gcp.Provider(f"{name}-gcp", project=project, opts=pulumi.ResourceOptions(parent=self))
         opts = pulumi.ResourceOptions(parent=self, provider=provider)
         pool = gcp.iam.WorkloadIdentityPool(
@@ -592,6 +601,7 @@ class VeleroBackup(pulumi.ComponentResource):
                 ],
                 "volumeSnapshotLocation": [self._snapshot_location()],
                 "uploaderType": "kopia",
+                # Rendered into both the Velero Deployment and the node-agent DaemonSet.
                 "extraEnvVars": patch.env,
             },
             "backupsEnabled": True,
@@ -603,8 +613,10 @@ class VeleroBackup(pulumi.ComponentResource):
             "schedules": self._schedules(),
         }
         if node_agent:
+            # The node-agent DaemonSet renders configuration.extraEnvVars too: setting the env here as
+            # well would duplicate each variable (rejected by server-side apply, failing upgrades).
+            # Volumes are not shared: the DaemonSet renders only nodeAgent.extraVolumes/Mounts.
             values["nodeAgent"] = {
-                "extraEnvVars": patch.env,
                 "extraVolumes": patch.volumes,
                 "extraVolumeMounts": patch.mounts,
             }
@@ -639,8 +651,7 @@ class VeleroBackup(pulumi.ComponentResource):
         )
 
     def outputs(self) -> dict[str, Any]:
-        backup = self.props.backup
-        rpo = backup.rpo_minutes()
+        backup, rpo = self.props.backup, self.rpo_minutes
         return {
             "cloud": self.cloud,
             "region": self.region,
@@ -713,11 +724,9 @@ class BackupFleet:
 
 
 def federation_project(config: StackConfig) -> str | None:
-    """Where EKS clusters' workload identity pools live: gcp:project, else the first GCP cluster's."""
-    if config.gcp_project:
-        return config.gcp_project
-    gcp_clusters = [c for c in config.clusters if c.cloud == "gcp"]
-    return config.project_of(gcp_clusters[0]) if gcp_clusters else None
+    """Where EKS clusters' workload identity pools live: gcp:project, which never moves when clusters
+    are added or reordered (check() requires it when an EKS cluster has a GCP peer)."""
+    return config.gcp_project
 
 
 def build_backup(config: StackConfig, clusters: dict[str, KubernetesCluster], **wiring: Any) -> BackupFleet | None:

@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 import yaml
 
-from components.backup import PLUGIN_IMAGES
+from components.backup import PLUGIN_IMAGES, federation_project
 from components.config import ConfigError, namespace_settings, parse_stack_config
-from components.config.backup import format_minutes, max_gap_minutes, parse_cron
+from components.config.backup import BackupConfig, Cron, format_minutes, max_gap_minutes, parse_cron
 from components.plan import Plan
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config, settings_of
 
@@ -124,6 +124,43 @@ def test_schedule_names_must_be_unique():
     ]
 
 
+def without_gcp_project(config: dict[str, Any], project: str = "acme-gke") -> dict[str, Any]:
+    """The config with gcp:project unset and the project set on each GKE cluster instead."""
+    config = {k: v for k, v in config.items() if k != "gcp:project"}
+    for cluster in config["multicluster:clusters"]:
+        if cluster["cloud"] == "gcp":
+            cluster["project"] = project
+    return config
+
+
+def test_eks_readers_of_gcs_peers_require_gcp_project():
+    assert problems(without_gcp_project(replicated(backup={"schedules": [NIGHTLY]}))) == [
+        f"multicluster:backup cluster '{name}' (EKS) reads the backups of GCP peers (gcp-usc1) through a "
+        "workload identity pool, which requires gcp:project (the project holding the pool)"
+        for name in ("aws-use1", "aws-usw2")
+    ]
+
+
+def test_gcp_project_is_not_required_without_cross_cloud_readers():
+    config = without_gcp_project(
+        fleet(
+            gcp_cluster("gcp-usc1", "us-central1", 1),
+            gcp_cluster("gcp-euw1", "europe-west1", 2, role="standby"),
+            backup={"schedules": [NIGHTLY]},
+        )
+    )
+    parse_stack_config(*namespace_settings(settings_of(config)))
+
+
+def test_federation_project_is_gcp_project_wherever_the_gke_clusters_are():
+    config = replicated(backup={"schedules": [NIGHTLY]})
+    clusters = config["multicluster:clusters"]
+    clusters[2]["project"] = "acme-gke"
+    clusters.insert(0, clusters.pop())  # a GKE cluster of another project first
+    parsed = parse_stack_config(*namespace_settings(settings_of(config)))
+    assert federation_project(parsed) == "acme-test"
+
+
 def test_residency_rule_rejects_a_bucket_outside_its_residency():
     config = partitioned(backup={"schedules": [NIGHTLY]})
     config["multicluster:clusters"][1]["region"] = "us-central1"  # an eu cluster placed in the us
@@ -155,6 +192,27 @@ def test_residency_rule_rejects_a_bucket_outside_its_residency():
 )
 def test_rpo_is_the_longest_gap_between_firings(crons, rpo):
     assert format_minutes(max_gap_minutes([parse_cron(c) for c in crons])) == rpo
+
+
+def test_rpo_walks_the_calendar_once_per_set_of_schedules(monkeypatch):
+    days: list = []
+    fires_on = Cron.fires_on
+    monkeypatch.setattr(Cron, "fires_on", lambda self, day: days.append(day) or fires_on(self, day))
+    crons = ["17 5 * * 3", "41 */7 * * *"]  # used by no other test: not cached yet
+    rpo = max_gap_minutes([parse_cron(c) for c in crons])
+    walked = len(days)
+    assert walked > 0
+    assert max_gap_minutes(parse_cron(c) for c in crons) == rpo  # equal crons, parsed again
+    assert len(days) == walked
+
+
+def test_rpo_is_computed_once_per_component(monkeypatch):
+    calls: list[BackupConfig] = []
+    rpo_minutes = BackupConfig.rpo_minutes
+    monkeypatch.setattr(BackupConfig, "rpo_minutes", lambda self: calls.append(self) or rpo_minutes(self))
+    plan = plan_config(fleet(aws_cluster("aws-use1", "us-east-1", 1), backup={"schedules": [NIGHTLY]}))
+    assert plan.outputs["backup"]["aws-use1"]["rpoMinutes"] == 24 * 60
+    assert len(calls) == 1
 
 
 def test_step_and_names_follow_robfig_cron():
@@ -256,6 +314,33 @@ def test_buckets_and_keys_survive_teardown_only_when_protected(request, fixture,
     assert len(data) == (8 if protected else 6)
     for resource in data:
         assert (resource.protect, resource.retain_on_delete) == (protected, protected), resource.name
+
+
+S3_COMPANIONS = (
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "protected", "aws_clusters"),
+    [("staging_plan", False, ("aws-use1", "aws-usw2")), ("prod_plan", True, ("aws-euw1", "aws-use1"))],
+    ids=["staging", "prod"],
+)
+def test_bucket_companions_are_retained_with_the_bucket(request, fixture, protected, aws_clusters):
+    plan: Plan = request.getfixturevalue(fixture)
+    for name in aws_clusters:
+        for type_ in S3_COMPANIONS:
+            [companion] = plan.children(component(plan, name), type_)
+            assert (companion.protect, companion.retain_on_delete) == (protected, protected), companion.name
+    rings = [r for r in plan.of_type("gcp:kms/keyRing:KeyRing") if "-backup-" in r.name]
+    assert len(rings) == (2 if protected else 1)
+    for ring in rings:
+        assert ring.protect is protected, ring.name
 
 
 # --- identity ----------------------------------------------------------------------------
@@ -365,6 +450,31 @@ def test_plugins_node_agent_and_schedules(staging_plan, prod_plan):
     assert prod_plan.outputs["backup"]["gcp-euw1"]["schedules"] == ["velero-gcp-euw1-hourly", "velero-gcp-euw1-nightly"]
     namespace = child(prod_plan, "gcp-euw1", "kubernetes:core/v1:Namespace", "namespace")
     assert namespace.input("metadata.labels")["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+def rendered_env(chart_values: dict[str, Any], workload: str) -> list[str]:
+    """Names of the extra env vars chart 12.1.0 renders into a workload: the Velero Deployment reads
+    configuration.extraEnvVars, the node-agent DaemonSet reads it and nodeAgent.extraEnvVars."""
+    env = list(chart_values["configuration"].get("extraEnvVars", []))
+    if workload == "node-agent":
+        env += chart_values.get("nodeAgent", {}).get("extraEnvVars", [])
+    return [e["name"] for e in env]
+
+
+@pytest.mark.parametrize(
+    ("cluster", "identity_env"),
+    [("aws-euw1", "GOOGLE_APPLICATION_CREDENTIALS"), ("gcp-euw1", "AWS_ROLE_ARN")],
+)
+def test_identity_env_is_set_once_in_the_server_and_the_node_agent(prod_plan, cluster, identity_env):
+    v = values(prod_plan, cluster)
+    assert v["deployNodeAgent"] is True
+    for workload in ("velero", "node-agent"):
+        names = rendered_env(v, workload)
+        assert len(names) == len(set(names)), (workload, names)
+        assert names.count(identity_env) == 1, workload
+    # The node-agent mounts what the env points at (volumes are not shared with the Deployment).
+    assert v["nodeAgent"]["extraVolumeMounts"] == v["extraVolumeMounts"]
+    assert v["nodeAgent"]["extraVolumes"] == v["extraVolumes"]
 
 
 def test_storage_locations_are_lists_with_the_own_bucket_as_default(staging_plan):

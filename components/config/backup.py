@@ -7,8 +7,10 @@ and the RPO the schedules give (the longest gap between two scheduled backups).
 from __future__ import annotations
 
 import calendar
+import functools
 import itertools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated
@@ -143,12 +145,18 @@ CALENDAR_CYCLE_START = date(2028, 1, 1)
 CALENDAR_CYCLE_DAYS = (date(2056, 1, 1) - CALENDAR_CYCLE_START).days
 
 
-def max_gap_minutes(crons: list[Cron]) -> int | None:
+def max_gap_minutes(crons: Iterable[Cron]) -> int | None:
     """Longest time between two consecutive firings of any of the crons, in minutes.
 
     Enumerates every firing of one full 28-year calendar cycle and wraps around, so the result is
     exact (Feb 29 and weekday/day-of-month combinations included). None when nothing ever fires.
     """
+    return _max_gap_minutes(tuple(crons))
+
+
+# The walk covers ~10k days: each set of schedules is walked once per process (validation, every cluster).
+@functools.lru_cache(maxsize=256)
+def _max_gap_minutes(crons: tuple[Cron, ...]) -> int | None:
     longest, first, last = 0, None, None
     day_cache: dict[frozenset[int], tuple[list[int], int]] = {}
     for offset in range(CALENDAR_CYCLE_DAYS):
@@ -262,10 +270,32 @@ def restore_peers(config: StackConfig) -> dict[str, list[ClusterConfig]]:
 
 
 def check(config: StackConfig) -> list[Issue]:
-    """Unique schedule names, and in a partitioned fleet no bucket or storage location outside a residency."""
+    """Unique schedule names, gcp:project for EKS readers of GCS peers, and in a partitioned fleet
+    no bucket or storage location outside a residency."""
     if config.backup is None:
         return []
-    return _unique_schedules(config.backup) + _residency_issues(config)
+    return _unique_schedules(config.backup) + _federation_project_issues(config) + _residency_issues(config)
+
+
+def _federation_project_issues(config: StackConfig) -> list[Issue]:
+    """EKS clusters read GCS peers through workload identity pools in gcp:project: a stable home that
+    neither the order of the clusters nor a new GKE cluster can move (which would replace the pools)."""
+    if config.gcp_project:
+        return []
+    peers = restore_peers(config)
+    issues = []
+    for cluster in config.clusters:
+        gcp_peers = [p.name for p in peers.get(cluster.name, []) if p.cloud == "gcp"]
+        if cluster.cloud == "aws" and gcp_peers:
+            issues.append(
+                Issue(
+                    format_path(("backup",)),
+                    f"cluster '{cluster.name}' (EKS) reads the backups of GCP peers "
+                    f"({', '.join(gcp_peers)}) through a workload identity pool, which requires gcp:project "
+                    "(the project holding the pool)",
+                )
+            )
+    return issues
 
 
 def _unique_schedules(backup: BackupConfig) -> list[Issue]:
