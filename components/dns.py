@@ -15,7 +15,7 @@ import pulumi_gcp as gcp
 
 from .cluster import KubernetesCluster
 from .config import ClusterConfig, StackConfig
-from .config.dns import DnsConfig, RecordConfig, effective_routing
+from .config.dns import DnsConfig, HealthCheckConfig, RecordConfig, effective_routing
 from .config.regions import AWS_REGIONS, GCP_REGIONS
 from .ingress import IngressController, IngressControllerArgs
 
@@ -145,6 +145,28 @@ def lb_type(hostname: str) -> str:
     return "network" if ".elb." in hostname and not hostname.split(".elb.")[0].count(".") else "application"
 
 
+def health_check_target(
+    check: HealthCheckConfig, cloud: str, address: pulumi.Input[str], public_name: str
+) -> dict[str, Any]:
+    """Where a Route53 health check probes one cluster, and the name it presents (Host header, TLS SNI).
+
+    Route53 probes `ip_address` when set and then sends `fqdn` as Host (and SNI with `enable_sni`);
+    without `ip_address` it resolves `fqdn` and probes what DNS answers. A GCP entry is an IP, so the
+    check probes it and presents the public name, as a browser would. An AWS entry is an NLB hostname
+    without a fixed address: `fqdn` must stay that hostname (the public name would resolve through the
+    routed record, i.e. probe whichever cluster DNS picks), so Host and SNI are the NLB hostname.
+    """
+    if cloud == "aws":
+        target: dict[str, Any] = {"fqdn": address}
+    elif check.protocol == "TCP":
+        return {"ip_address": address}  # no Host header, no TLS: the name would be unused
+    else:
+        target = {"ip_address": address, "fqdn": public_name}
+    if check.protocol == "HTTPS":
+        target["enable_sni"] = True
+    return target
+
+
 # --- the component ---------------------------------------------------------------------------------
 
 
@@ -154,8 +176,9 @@ class GlobalDnsArgs:
 
     stack: StackConfig
     clusters: dict[str, KubernetesCluster]
-    # Public entry of each cluster: LB hostname (AWS) or IP (GCP).
-    addresses: dict[str, pulumi.Output[str]]
+    # Public entry of each cluster from the mesh's ingress gateways (LB hostname on AWS, IP on GCP);
+    # None installs a fallback ingress controller per cluster, parented to the DNS component.
+    gateway_addresses: dict[str, pulumi.Output[str]] | None = None
 
     @property
     def dns(self) -> DnsConfig:
@@ -173,6 +196,7 @@ class GlobalDns(pulumi.ComponentResource):
         self.args = args
         self.dns = args.dns
         self.plans = [plan_record(args.stack, record) for record in self.dns.records]
+        self.addresses = args.gateway_addresses if args.gateway_addresses is not None else self._fallback_ingresses()
         self.zone_id: pulumi.Output[str]
         self.name_servers: pulumi.Output[list[str]] | None = None
         self.health_checks: dict[str, pulumi.Output[str]] = {}
@@ -182,8 +206,33 @@ class GlobalDns(pulumi.ComponentResource):
             CloudDnsWriter(self).write()
         self.register_outputs(self.outputs())
 
+    def _fallback_ingresses(self) -> dict[str, pulumi.Output[str]]:
+        """A Traefik per cluster; its workloads still go through the cluster's own k8s provider."""
+        addresses = {}
+        for name, cluster in self.args.clusters.items():
+            controller = IngressController(
+                f"{name}-ingress",
+                IngressControllerArgs(cluster=cluster),
+                # Was parented to the cluster, whose outputs were already registered; the alias keeps URNs.
+                opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=cluster)]),
+            )
+            addresses[name] = controller.address
+        return addresses
+
     def fqdn(self, relative: str) -> str:
         return f"{relative}.{self.dns.zone}"
+
+    def health_name(self, cluster: ClusterConfig) -> str:
+        """The public name a cluster's health check presents: the first record (config order) it serves.
+
+        The ingress already has a certificate and routes for it; a dedicated name would need both on every
+        ingress. One name is enough: the check says whether the cluster's entry serves, not one app.
+        """
+        return next(
+            self.fqdn(plan.record.name)
+            for plan in self.plans
+            if any(cluster.name in {c.name for c in s.clusters} for s in plan.sets)
+        )
 
     def clusters_checked(self) -> list[ClusterConfig]:
         """Clusters that are one of several answers somewhere, so they need a health check."""
@@ -202,7 +251,7 @@ class GlobalDns(pulumi.ComponentResource):
             "nameServers": self.name_servers,
             "records": {plan.record.name: self._record_outputs(plan) for plan in self.plans},
             "healthChecks": self.health_checks,
-            "ingressAddresses": self.args.addresses,
+            "ingressAddresses": self.addresses,
         }
 
     def _record_outputs(self, plan: RecordPlan) -> dict[str, Any]:
@@ -218,7 +267,7 @@ class GlobalDns(pulumi.ComponentResource):
 
 
 class Route53Writer:
-    """Route53: health checks by fqdn (AWS LB hostname) or ip_address (GCP IP), routed record sets."""
+    """Route53: a health check per cluster entry (see `health_check_target`), routed record sets."""
 
     def __init__(self, owner: GlobalDns):
         self.owner, self.dns, self.name = owner, owner.dns, owner._name
@@ -260,10 +309,8 @@ class Route53Writer:
 
     def _health_check(self, cluster: ClusterConfig) -> aws.route53.HealthCheck:
         check = self.dns.health_check
-        address = self.owner.args.addresses[cluster.name]
-        target = {"fqdn": address, "enable_sni": True} if cluster.cloud == "aws" else {"ip_address": address}
-        if check.protocol != "HTTPS":
-            target.pop("enable_sni", None)
+        address = self.owner.addresses[cluster.name]
+        target = health_check_target(check, cluster.cloud, address, self.owner.health_name(cluster))
         return aws.route53.HealthCheck(
             f"{self.name}-check-{cluster.name}",
             type=check.protocol,
@@ -333,7 +380,7 @@ class Route53Writer:
         )
 
     def _target(self, cluster: ClusterConfig) -> dict[str, Any]:
-        address = self.owner.args.addresses[cluster.name]
+        address = self.owner.addresses[cluster.name]
         if cluster.cloud == "gcp":
             return {"type": "A", "ttl": self.dns.ttl, "records": [address]}
         # Alias A record to the load balancer: no TTL (the ELB's applies), follows the LB's addresses.
@@ -344,7 +391,7 @@ class Route53Writer:
 
     def _elb_zone(self, cluster: ClusterConfig) -> pulumi.Output[str]:
         if cluster.name not in self._elb_zones:
-            address = self.owner.args.addresses[cluster.name]
+            address = self.owner.addresses[cluster.name]
             self._elb_zones[cluster.name] = aws.lb.get_hosted_zone_id_output(
                 load_balancer_type=address.apply(lb_type),
                 region=cluster.region,
@@ -439,7 +486,7 @@ class CloudDnsWriter:
         )
 
     def _record_set(self, endpoints: EndpointSet) -> None:
-        address = self.owner.args.addresses
+        address = self.owner.addresses
         extra: dict[str, Any]
         if endpoints.mode == "single":
             extra = {"rrdatas": [address[endpoints.clusters[0].name]]}
@@ -477,7 +524,7 @@ class CloudDnsWriter:
         return [{"location": loc, **self._checked(members)} for loc, members in sorted(by_location.items())]
 
     def _checked(self, clusters: list[ClusterConfig]) -> dict[str, Any]:
-        return {"health_checked_targets": {"external_endpoints": [self.owner.args.addresses[c.name] for c in clusters]}}
+        return {"health_checked_targets": {"external_endpoints": [self.owner.addresses[c.name] for c in clusters]}}
 
     def _geo_record_set(self, plan: RecordPlan) -> None:
         # Cloud DNS geo matches the GCP region nearest to the user: each residency claims its own
@@ -516,19 +563,13 @@ def residency_locations(stack: StackConfig) -> dict[str, str]:
 # --- entry point -------------------------------------------------------------------------------------
 
 
-def ingress_addresses(
-    config: StackConfig, clusters: dict[str, KubernetesCluster], mesh: Any | None
-) -> dict[str, pulumi.Output[str]]:
-    """Each cluster's public entry: the Istio ingress gateway, or a Traefik installed here."""
+def mesh_gateway_addresses(
+    clusters: dict[str, KubernetesCluster], mesh: Any | None
+) -> dict[str, pulumi.Output[str]] | None:
+    """Each cluster's Istio ingress gateway address, or None when DNS must install its own ingress."""
     if mesh is not None and getattr(mesh, "provider", None) == "istio":
         return {name: mesh.ingress_addresses[name] for name in clusters}
-    addresses = {}
-    for name, cluster in clusters.items():
-        controller = IngressController(
-            f"{name}-ingress", IngressControllerArgs(cluster=cluster), opts=pulumi.ResourceOptions(parent=cluster)
-        )
-        addresses[name] = controller.address
-    return addresses
+    return None
 
 
 def build_dns(
@@ -537,5 +578,5 @@ def build_dns(
     """Create the dns components for the fleet, or None when the block is absent."""
     if config.dns is None:
         return None
-    addresses = ingress_addresses(config, clusters, mesh)
-    return GlobalDns("dns", GlobalDnsArgs(stack=config, clusters=clusters, addresses=addresses))
+    gateways = mesh_gateway_addresses(clusters, mesh)
+    return GlobalDns("dns", GlobalDnsArgs(stack=config, clusters=clusters, gateway_addresses=gateways))

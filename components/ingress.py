@@ -1,6 +1,7 @@
 """Fallback north-south entry of a cluster: Traefik behind a cloud load balancer.
 
-Installed by the DNS capability when the mesh does not provide an ingress gateway. The
+Installed by the DNS capability (as a child of its GlobalDns component, deploying through the
+cluster's own k8s provider) when the mesh does not provide an ingress gateway. The
 LoadBalancer Service is created here (not by the chart) so that Pulumi waits for the cloud to
 assign it an address and exposes that address as an output, on a real `pulumi up` as in a plan.
 """

@@ -8,15 +8,16 @@ from types import SimpleNamespace
 import pytest
 
 from components.config import ConfigError, parse_stack_config
-from components.config.dns import DnsConfig
+from components.config.dns import DnsConfig, HealthCheckConfig
 from components.dns import (
     ELB_ALIAS_TTL,
     ROUTE53_CHECKER_REGIONS,
     failover_seconds,
     gcp_location,
-    ingress_addresses,
+    health_check_target,
     latency_region,
     lb_type,
+    mesh_gateway_addresses,
     plan_record,
     residency_locations,
 )
@@ -105,9 +106,12 @@ def test_health_checks_probe_hostname_or_ip_from_several_regions(r53_active_pass
     plan = r53_active_passive
     addresses = plan.outputs["dns"]["ingressAddresses"]
     aws_check, gcp_check = check_of(plan, "use1"), check_of(plan, "gew3")
+    # AWS: no fixed NLB address, so the check resolves the NLB hostname itself (never the routed name).
     assert aws_check.input("fqdn") == addresses["use1"] and aws_check.input("ipAddress") is None
     assert aws_check.input("enableSni") is True
-    assert gcp_check.input("ipAddress") == addresses["gew3"] and gcp_check.input("fqdn") is None
+    # GCP: probe the LB IP, present the public name as Host and SNI so the ingress picks its certificate.
+    assert gcp_check.input("ipAddress") == addresses["gew3"]
+    assert gcp_check.input("fqdn") == "webapp.example.com" and gcp_check.input("enableSni") is True
     for check in (aws_check, gcp_check):
         assert check.input("type") == "HTTPS"
         assert check.input("resourcePath") == "/healthz"
@@ -140,7 +144,6 @@ def test_failover_time_output_uses_elb_alias_ttl(r53_active_passive):
 
 def test_fallback_ingress_is_pinned_traefik_behind_a_load_balancer(r53_active_passive):
     plan = r53_active_passive
-    eks = plan.component("use1")
     release = plan.named("use1-ingress-traefik", "kubernetes:helm.sh/v3:Release")
     assert release.input("chart") == "traefik" and release.input("version") == TRAEFIK_VERSION
     assert release.input("repositoryOpts.repo") == "https://traefik.github.io/charts"
@@ -155,9 +158,40 @@ def test_fallback_ingress_is_pinned_traefik_behind_a_load_balancer(r53_active_pa
         "app.kubernetes.io/name": "traefik",
         "app.kubernetes.io/instance": "traefik-traefik",
     }
-    assert service in plan.children(eks)
     gke_service = plan.named("gew3-ingress-lb", "kubernetes:core/v1:Service")
     assert gke_service.input("metadata.annotations") == {}
+
+
+def test_fallback_ingress_is_a_child_of_the_dns_component(r53_active_passive):
+    # The cluster component registered its outputs before DNS ran: nothing may be parented to it afterwards.
+    plan = r53_active_passive
+    dns_component = plan.component("dns")
+    for cluster in ("use1", "gew3"):
+        controller = plan.named(f"{cluster}-ingress", "multicluster:ingress:IngressController")
+        assert controller.parent == dns_component.urn
+        service = plan.named(f"{cluster}-ingress-lb", "kubernetes:core/v1:Service")
+        assert service in plan.children(dns_component)
+        assert service not in plan.children(plan.component(cluster))
+        # Its workloads still go to the cluster, through the cluster's own provider.
+        assert service.provider_urn == plan.named(f"{cluster}-k8s", "pulumi:providers:kubernetes").urn
+
+
+def test_fallback_ingress_keeps_its_urns_through_an_alias_to_the_cluster(monkeypatch):
+    import components.dns as dns_module
+
+    seen = {}
+
+    class Recording(dns_module.IngressController):
+        def __init__(self, name, args, opts=None):
+            seen[name] = (args.cluster, opts)
+            super().__init__(name, args, opts)
+
+    monkeypatch.setattr(dns_module, "IngressController", Recording)
+    plan_config(fleet(aws_cluster("use1", "us-east-1", 1), dns=dns()))
+    cluster, opts = seen["use1-ingress"]
+    # Same name and type (`...` = unchanged), old parent: the engine matches the existing resources.
+    assert [(a.name, a.type_, a.parent) for a in opts.aliases] == [(..., ..., cluster)]
+    assert opts.parent.__class__.__name__ == "GlobalDns"
 
 
 def test_plan_is_deterministic(r53_active_passive):
@@ -239,6 +273,17 @@ def test_residency_record_fails_over_within_the_residency(r53_partitioned):
     assert single.input("setIdentifier") is None and single.input("healthCheckId") is None
     assert single.input("records") == [plan.outputs["dns"]["ingressAddresses"]["usc1"]]
     assert "usc1" not in plan.outputs["dns"]["healthChecks"]
+
+
+def test_one_check_per_cluster_presents_the_first_public_name(r53_partitioned):
+    # gew3 serves webapp and api (each via eu.<name>): one check, named after the first record users type.
+    plan = r53_partitioned
+    checks = plan.of_type(CHECK)
+    assert sorted(c.name for c in checks) == ["dns-check-euw1", "dns-check-gew3"]
+    gcp_check = check_of(plan, "gew3")
+    assert gcp_check.input("fqdn") == "webapp.example.com"
+    assert gcp_check.input("ipAddress") == plan.outputs["dns"]["ingressAddresses"]["gew3"]
+    assert all(r.input("healthCheckId") == gcp_check.id for r in records(plan).values() if r.name.endswith("-gew3"))
 
 
 def test_geolocation_sends_continents_and_countries_to_their_residency(r53_partitioned):
@@ -414,11 +459,32 @@ def test_clouddns_partitioned_geo_points_regions_at_residency_names():
 
 
 def test_istio_gateway_addresses_are_used_instead_of_an_own_ingress():
-    config = parse_stack_config(*raw(fleet(aws_cluster("use1", "us-east-1", 1), dns=dns())))
     gateway = object()
     mesh = SimpleNamespace(provider="istio", ingress_addresses={"use1": gateway})
-    # No resource is created on this path, so no Pulumi runtime is needed.
-    assert ingress_addresses(config, {"use1": object()}, mesh) == {"use1": gateway}
+    assert mesh_gateway_addresses({"use1": object()}, mesh) == {"use1": gateway}
+    assert mesh_gateway_addresses({"use1": object()}, SimpleNamespace(provider="linkerd")) is None
+    assert mesh_gateway_addresses({"use1": object()}, None) is None
+
+
+# --- Route53 health-check targets ----------------------------------------------------------------------
+
+NLB = "a1b2-c3d4.elb.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("protocol", "cloud", "address", "target"),
+    [
+        ("HTTPS", "gcp", "34.1.2.3", {"ip_address": "34.1.2.3", "fqdn": "webapp.example.com", "enable_sni": True}),
+        ("HTTP", "gcp", "34.1.2.3", {"ip_address": "34.1.2.3", "fqdn": "webapp.example.com"}),
+        ("TCP", "gcp", "34.1.2.3", {"ip_address": "34.1.2.3"}),
+        ("HTTPS", "aws", NLB, {"fqdn": NLB, "enable_sni": True}),
+        ("HTTP", "aws", NLB, {"fqdn": NLB}),
+        ("TCP", "aws", NLB, {"fqdn": NLB}),
+    ],
+)
+def test_health_check_target_per_cloud_and_protocol(protocol, cloud, address, target):
+    check = HealthCheckConfig.model_validate({"protocol": protocol})
+    assert health_check_target(check, cloud, address, "webapp.example.com") == target
 
 
 # --- pure helpers --------------------------------------------------------------------------------------

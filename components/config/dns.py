@@ -43,7 +43,9 @@ class HealthCheckConfig(Model):
     protocol: Literal["HTTPS", "HTTP", "TCP"] = Field("HTTPS", description="Probe protocol.")
     port: int = Field(443, ge=1, le=65535, description="Port probed on the ingress load balancer.")
     path: Annotated[str, AfterValidator(health_path)] = Field(
-        "/healthz", description="HTTP(S) path that answers 2xx/3xx while the cluster can serve (any Host)."
+        "/healthz",
+        description="HTTP(S) path that answers 2xx/3xx while the cluster can serve. Route53 presents the first "
+        "record's public name (GCP clusters) or the NLB hostname (AWS clusters) as Host and SNI.",
     )
     interval_seconds: int | None = Field(
         None, description="Seconds between probes: 10 or 30 on Route53 (default 10), 30-300 on Cloud DNS (default 30)."
