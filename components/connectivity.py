@@ -4,7 +4,9 @@ One component per link, named from the two cluster names in sorted order (`a--b`
   AWS <-> AWS  `AwsPeering`: VPC peering (requester in the first cluster's region, accepter in the peer's),
   GCP <-> GCP  `GcpPeering`: a network peering in each direction, custom routes exchanged,
   AWS <-> GCP  `HaVpn`: GCP HA VPN to an AWS virtual private gateway, four BGP tunnels (Google's AWS recipe).
-Each AWS cluster with a VPN link gets one `AwsVpnGateway` (a VPC takes a single VGW), shared by its links.
+Each AWS cluster with a VPN link gets one `AwsVpnGateway` (a VPC takes a single VGW), shared by its links,
+and each GKE cluster with a VPN link one `NetworkPeeringRoutesConfig` exporting the routes learned over the VPN
+to its control plane's peering (a private endpoint is reachable from AWS only then).
 
 Everything is keyed by cluster names, never by list positions, so adding a cluster only adds resources.
 """
@@ -25,6 +27,7 @@ import pulumi_random as random
 
 from .cluster import KubernetesCluster
 from .config import ClusterConfig, StackConfig
+from .config.connectivity import api_clients as config_api_clients
 
 if TYPE_CHECKING:
     from .eks import EksCluster
@@ -136,22 +139,9 @@ def assign_inside_ranges(link_names: Sequence[str]) -> dict[str, list[str]]:
     }
 
 
-def gitops_hub(config: StackConfig) -> str | None:
-    """The cluster whose Argo CD reaches every other API server, if the gitops block names one."""
-    return config.gitops.hub if config.gitops is not None else None
-
-
 def api_clients(config: StackConfig, cluster: str) -> set[str]:
-    """Clusters that call this cluster's API server: the gitops hub, and its mesh peers.
-
-    Istio's istiod and Linkerd's service mirror watch the remote clusters' API servers for endpoints.
-    """
-    clients = {gitops_hub(config)} - {None}
-    mesh = config.mesh
-    if mesh is not None and mesh.provider != "none":
-        me = config.cluster(cluster)
-        clients |= {c.name for c in config.clusters if mesh.scope != "residency" or c.residency == me.residency}
-    return clients - {cluster}
+    """Clusters that call this cluster's API server (see config.connectivity.api_clients)."""
+    return set(config_api_clients(config, cluster))
 
 
 def ingress_ports(peer: str, clients: set[str]) -> tuple[FleetPort, ...]:
@@ -216,6 +206,22 @@ class HaVpnArgs:
     aws_asn: int
     inside_ranges: list[str]
     random_provider: random.Provider
+
+
+def router_advertisement(asn: int, spec: ClusterConfig) -> dict[str, Any]:
+    """BGP settings of a GKE network's HA VPN Cloud Router.
+
+    Every subnet range (ALL_SUBNETS: primary and secondary, so GKE pod and service ranges too), plus the
+    GKE control-plane /28: it lives in Google's network, peered with the cluster's, and a router in default
+    mode never advertises peering routes, so the AWS side would have no route to a private endpoint.
+    """
+    ranges = [spec.network.master_cidr] if spec.network.master_cidr else []
+    return {
+        "asn": asn,
+        "advertise_mode": "CUSTOM",
+        "advertised_groups": ["ALL_SUBNETS"],
+        "advertised_ip_ranges": [{"range": r, "description": f"GKE control plane of {spec.name}"} for r in ranges],
+    }
 
 
 def _aws_opts(owner: pulumi.Resource, cluster: EksCluster, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -461,8 +467,7 @@ class HaVpn(pulumi.ComponentResource):
             project=g.project,
             region=g.region,
             network=g.network_id,
-            # Default advertisement: every subnet range of the network, GKE pod and service ranges included.
-            bgp={"asn": self.args.gcp_asn, "advertise_mode": "DEFAULT"},
+            bgp=router_advertisement(self.args.gcp_asn, g.spec),
             opts=_gcp_opts(self, g),
         )
 
@@ -604,8 +609,10 @@ class Connectivity(pulumi.ComponentResource):
         self.inside_ranges = assign_inside_ranges(vpn_links)
         self._random = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
         self.vpn_gateways: dict[str, AwsVpnGateway] = {}
+        self.control_plane_routes: dict[str, gcp.compute.NetworkPeeringRoutesConfig] = {}
         self.links: dict[str, Link] = {}
-        last_gcp_peering: list[pulumi.Resource] = []
+        # The fleet's peering operations (GCP peerings, control-plane route exports) form one chain.
+        last_peering_operation: list[pulumi.Resource] = []
         for first, second in pairs:
             name_ = link_name(first.name, second.name)
             args = LinkArgs(
@@ -617,10 +624,13 @@ class Connectivity(pulumi.ComponentResource):
             if kind == KIND_AWS_PEERING:
                 link: Link = AwsPeering(name_, args, opts=pulumi.ResourceOptions(parent=self))
             elif kind == KIND_GCP_PEERING:
-                link = GcpPeering(name_, args, after=last_gcp_peering, opts=pulumi.ResourceOptions(parent=self))
-                last_gcp_peering = [link.last]
+                link = GcpPeering(name_, args, after=last_peering_operation, opts=pulumi.ResourceOptions(parent=self))
+                last_peering_operation = [link.last]
             else:
                 link = self._ha_vpn(name_, args)
+                gke = clusters[first.name if first.cloud == "gcp" else second.name]
+                if gke.spec.name not in self.control_plane_routes:
+                    last_peering_operation = [self._export_routes_to_control_plane(gke, last_peering_operation)]
             self.links[name_] = link
         self.connected: set[frozenset[str]] = {frozenset(link.clusters) for link in self.links.values()}
         self.register_outputs(self.outputs())
@@ -638,6 +648,29 @@ class Connectivity(pulumi.ComponentResource):
             random_provider=self._random,
         )
         return HaVpn(name, args, opts=pulumi.ResourceOptions(parent=self))
+
+    def _export_routes_to_control_plane(
+        self, cluster: GkeCluster, after: Sequence[pulumi.Resource]
+    ) -> gcp.compute.NetworkPeeringRoutesConfig:
+        """Let a GKE control plane answer clients behind the VPN: once per GKE cluster, whatever its VPN links.
+
+        The control plane sits in a Google-owned network peered with the cluster's; it only learns the
+        routes the cluster's network exports to that peering, and routes learned over BGP are custom routes.
+        The Google-owned side has no custom routes to give back, so nothing is imported (GKE's own default).
+        A peering operation: it takes its turn in the fleet's chain (`after`).
+        """
+        name = cluster.spec.name
+        routes = gcp.compute.NetworkPeeringRoutesConfig(
+            f"{name}-control-plane-routes",
+            project=cluster.project,
+            network=cluster.network.name,
+            peering=cluster.cluster.private_cluster_config.apply(lambda private: private.peering_name),
+            export_custom_routes=True,
+            import_custom_routes=False,
+            opts=_gcp_opts(self, cluster, depends_on=[cluster.cluster, *after]),
+        )
+        self.control_plane_routes[name] = routes
+        return routes
 
     def _vpn_gateway(self, cluster: EksCluster) -> AwsVpnGateway:
         name = cluster.spec.name
@@ -662,6 +695,7 @@ class Connectivity(pulumi.ComponentResource):
             "links": {name: link.outputs() for name, link in self.links.items()},
             "matrix": self.matrix(),
             "asns": {name: asn for name, asn in self.asns.items() if _uses_bgp(name, self.links.values())},
+            "controlPlanePeerings": {name: routes.peering for name, routes in self.control_plane_routes.items()},
         }
 
 

@@ -44,6 +44,11 @@ def plan_config(config: str | dict[str, Any], stack: str = "test") -> Plan:
     return run_program(main, settings_of(config), [], stack)
 
 
+# Test clusters expose their API to a documentation range, so that fleets without connectivity stay valid
+# (a private API server must be reachable over a link by the clusters that call it).
+TEST_ENDPOINT = {"privateAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}
+
+
 def aws_cluster(name: str, region: str, index: int, role: str = "primary", **extra: Any) -> dict[str, Any]:
     """A valid AWS cluster entry whose ranges do not overlap others of a different index."""
     return {
@@ -53,6 +58,7 @@ def aws_cluster(name: str, region: str, index: int, role: str = "primary", **ext
         "role": role,
         "kubernetesVersion": "1.33",
         "network": {"cidr": f"10.{index}.0.0/16", "serviceCidr": f"172.{16 + index}.0.0/16", "natGateways": "single"},
+        "endpoint": dict(TEST_ENDPOINT),
         "nodePools": [{"name": "system", "machineType": "m7i.large", "minSize": 1, "maxSize": 3, "desiredSize": 1}],
         **extra,
     }
@@ -72,6 +78,7 @@ def gcp_cluster(name: str, region: str, index: int, role: str = "primary", **ext
             "serviceCidr": f"172.{16 + index}.0.0/16",
             "masterCidr": f"192.168.{index}.0/28",
         },
+        "endpoint": dict(TEST_ENDPOINT),
         "nodePools": [{"name": "system", "machineType": "e2-standard-4", "minSize": 1, "maxSize": 3, "desiredSize": 1}],
         **extra,
     }

@@ -325,3 +325,38 @@ def test_malformed_configs_give_a_report_never_a_traceback(mutations):
         message, monitor = plan_must_fail(settings_of(config))
         assert message.startswith("invalid stack configuration")
         assert [r.type for r in monitor.requests.values()] == ["pulumi:pulumi:Stack"]
+
+
+# --- private API servers must be reachable by the clusters that call them ---------------------
+
+GITOPS = {"hub": "aws-use1", "chartVersion": "10.1.1", "repoUrl": "https://github.com/acme/apps", "revision": "main"}
+MESH = {"provider": "istio", "version": "1.30.3", "meshId": "m"}
+PRIVATE = {"privateAccess": True, "publicAccessCidrs": []}
+
+
+def test_a_private_api_server_needs_a_link_to_each_caller():
+    clusters = [
+        aws_cluster("aws-use1", "us-east-1", 1),
+        aws_cluster("aws-usw2", "us-west-2", 2, role="standby", endpoint=PRIVATE),
+    ]
+    assert problems(fleet(*clusters, gitops=GITOPS)) == [
+        "multicluster:clusters[1].endpoint.publicAccessCidrs is empty (private API server) but aws-use1, the gitops "
+        "hub, has no private link to aws-usw2: link them in multicluster:connectivity, or list the caller's egress "
+        "CIDRs here"
+    ]
+    parse_stack_config(*raw(fleet(*clusters, gitops=GITOPS, connectivity={"mode": "full-mesh"})))
+
+
+def test_gcp_peering_does_not_reach_a_private_gke_control_plane():
+    clusters = [
+        gcp_cluster("gcp-usc1", "us-central1", 1),
+        gcp_cluster("gcp-use1", "us-east1", 2, role="standby", endpoint=PRIVATE),
+    ]
+    assert problems(fleet(*clusters, mesh=MESH, connectivity={"mode": "full-mesh"})) == [
+        "multicluster:clusters[1].endpoint.publicAccessCidrs is empty (private API server) but gcp-usc1, a mesh "
+        "peer, reaches gcp-use1 only through GCP network peering, which does not carry traffic to GKE's control "
+        "plane: list the caller's Cloud NAT egress CIDRs here, or call it from a cluster linked by HA VPN"
+    ]
+    hub_spoke = {"mode": "hub-spoke", "hub": "aws-use1"}
+    mixed = [aws_cluster("aws-use1", "us-east-1", 3), gcp_cluster("gcp-use1", "us-east1", 2, endpoint=PRIVATE)]
+    parse_stack_config(*raw(fleet(*mixed, gitops=GITOPS, connectivity=hub_spoke, failover="active-active")))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 from itertools import combinations
-from types import SimpleNamespace
 
 import pulumi
 import pytest
@@ -36,6 +35,7 @@ EXTERNAL_GATEWAY = f"{GCP}/externalVpnGateway:ExternalVpnGateway"
 TUNNEL = f"{GCP}/vPNTunnel:VPNTunnel"
 ROUTER_INTERFACE = f"{GCP}/routerInterface:RouterInterface"
 BGP_PEER = f"{GCP}/routerPeer:RouterPeer"
+ROUTES_CONFIG = f"{GCP}/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig"
 PSK = "random:index/randomPassword:RandomPassword"
 MESH_PORT_NUMBERS = {15443, 15012, 15017, 15021, 4143, 4191}
 
@@ -147,9 +147,17 @@ def test_aws_peering_opens_only_the_mesh_ports_to_the_peer_cidr(grown):
     assert len(link_children(grown, "aws-use1--aws-usw2", SG_RULE)) == len(expected)
 
 
-def test_without_a_mesh_the_gitops_hub_alone_reaches_the_api_server_of_its_peers(monkeypatch):
-    monkeypatch.setattr(conn, "gitops_hub", lambda config: "aws-use1")
-    plan = plan_config(fleet(*BASE, connectivity={"mode": "full-mesh"}))
+GITOPS = {
+    "hub": "aws-use1",
+    "chartVersion": "10.1.1",
+    "repoUrl": "https://github.com/acme/apps",
+    "revision": "main",
+    "applications": [],
+}
+
+
+def test_without_a_mesh_the_gitops_hub_alone_reaches_the_api_server_of_its_peers():
+    plan = plan_config(fleet(*BASE, connectivity={"mode": "full-mesh"}, gitops=GITOPS))
     use1, usw2 = cluster_security_group(plan, "aws-use1"), cluster_security_group(plan, "aws-usw2")
     api = {rule for link in plan.outputs["connectivity"]["links"] for rule in rules(plan, link) if rule[2] == 443}
     assert api == {(usw2, "10.1.0.0/16", 443)}
@@ -159,10 +167,15 @@ def test_without_a_mesh_the_gitops_hub_alone_reaches_the_api_server_of_its_peers
     assert "443" not in firewall.input("allows.0.ports")
 
 
-def test_gitops_hub_is_read_from_the_gitops_block():
-    config = parse_stack_config(namespace_settings(settings_of(fleet(*BASE)))[0], "acme-test")
-    assert conn.gitops_hub(config) is None
-    assert conn.gitops_hub(config.model_copy(update={"gitops": SimpleNamespace(hub="aws-usw2")})) == "aws-usw2"
+def test_api_clients_are_the_gitops_hub_and_mesh_peers():
+    plain = parse_stack_config(namespace_settings(settings_of(fleet(*BASE)))[0], "acme-test")
+    assert conn.api_clients(plain, "aws-usw2") == set()
+    with_hub = parse_stack_config(namespace_settings(settings_of(fleet(*BASE, gitops=GITOPS)))[0], "acme-test")
+    assert conn.api_clients(with_hub, "aws-usw2") == {"aws-use1"}
+    assert conn.api_clients(with_hub, "aws-use1") == set()
+    meshed = fleet(*BASE, mesh={"provider": "istio", "version": "1.30.3", "meshId": "m"})
+    config = parse_stack_config(namespace_settings(settings_of(meshed))[0], "acme-test")
+    assert conn.api_clients(config, "aws-usw2") == {"aws-use1", "gcp-usc1"}
     assert conn.ingress_ports("aws-usw2", {"aws-usw2"})[-1] == conn.KUBERNETES_API
     assert conn.KUBERNETES_API not in conn.ingress_ports("gcp-usc1", {"aws-usw2"})
 
@@ -294,6 +307,59 @@ def test_ha_vpn_bgp_sessions_use_the_aws_inside_addresses(grown):
     assert [p.input("peerIpAddress") for p in peers] == [c.output(f"tunnel{n}VgwInsideAddress") for c, n in aws_tunnels]
     assert [p.input("interface") for p in peers] == [i.output("name") for i in interfaces]
     assert {p.input("peerAsn") for p in peers} == {asns["aws-use1"]}
+
+
+def test_ha_vpn_router_advertises_every_subnet_and_the_gke_control_plane_range(grown):
+    """Default mode leaves out peering routes, so the master /28 (in Google's peered network) needs a custom range."""
+    for link, gke, master in (
+        (VPN_LINK, "gcp-usc1", "192.168.3.0/28"),
+        ("aws-usw2--gcp-euw1", "gcp-euw1", "192.168.4.0/28"),
+    ):
+        (router,) = link_children(grown, link, ROUTER)
+        assert router.input("bgp.advertiseMode") == "CUSTOM"
+        # ALL_SUBNETS: primary and secondary ranges, so GKE pods and services stay reachable from AWS.
+        assert router.input("bgp.advertisedGroups") == ["ALL_SUBNETS"]
+        assert router.input("bgp.advertisedIpRanges") == [
+            {"range": master, "description": f"GKE control plane of {gke}"}
+        ]
+
+
+def test_each_gke_cluster_with_vpn_links_exports_custom_routes_to_its_control_plane_peering_once(grown):
+    root = grown.component("connectivity")
+    configs = {r.name: r for r in grown.of_type(ROUTES_CONFIG)}
+    # gcp-usc1 and gcp-euw1 have two VPN links each, and one routes config each, named from the cluster.
+    assert set(configs) == {"gcp-usc1-control-plane-routes", "gcp-euw1-control-plane-routes"}
+    for cluster in ("gcp-usc1", "gcp-euw1"):
+        routes = configs[f"{cluster}-control-plane-routes"]
+        gke = plan_named_cluster(grown, cluster)
+        assert routes.parent == root.urn
+        assert routes.provider_urn == provider_of(grown, cluster, "gcp")
+        assert routes.input("peering") == gke.output("privateClusterConfig.peeringName")
+        assert routes.input("network") == grown.named(f"{cluster}-network", f"{GCP}/network:Network").output("name")
+        assert routes.input("exportCustomRoutes") is True
+        assert routes.input("importCustomRoutes") is False
+        assert gke.urn in routes.dependencies
+    assert grown.outputs["connectivity"]["controlPlanePeerings"] == {
+        c: plan_named_cluster(grown, c).output("privateClusterConfig.peeringName") for c in ("gcp-usc1", "gcp-euw1")
+    }
+
+
+def test_control_plane_route_exports_take_their_turn_among_peering_operations(grown):
+    """Updating GKE's peering is a peering operation: it is chained with the fleet's GCP peerings."""
+    usc1 = grown.named("gcp-usc1-control-plane-routes", ROUTES_CONFIG)
+    euw1 = grown.named("gcp-euw1-control-plane-routes", ROUTES_CONFIG)
+    first_direction = grown.named("gcp-euw1--gcp-usc1-gcp-euw1", NETWORK_PEERING)
+    assert usc1.urn in euw1.dependencies
+    assert euw1.urn in first_direction.dependencies
+
+
+def test_gke_clusters_without_vpn_links_keep_their_control_plane_peering_untouched():
+    """Peering is non-transitive: exporting routes to GKE's peering cannot help a peered GCP network."""
+    primary = gcp_cluster("gcp-usc1", "us-central1", 3)
+    plan = plan_config(fleet(primary, ADDED, connectivity={"mode": "full-mesh"}))
+    assert plan.of_type(NETWORK_PEERING)
+    assert not plan.of_type(ROUTES_CONFIG)
+    assert plan.outputs["connectivity"]["controlPlanePeerings"] == {}
 
 
 def test_tunnel_inside_ranges_are_distinct_link_local_30s_across_the_fleet(grown):

@@ -129,6 +129,13 @@ def network_peering(r: MockResource) -> dict:
     return {"id": f"{network}/{r.inputs['name']}", "state": "ACTIVE", "stateDetails": "[2026-01-01] Connected."}
 
 
+@resource("gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig")
+def network_peering_routes_config(r: MockResource) -> dict:
+    # The provider's id format.
+    path = f"projects/{r.project}/global/networks/{r.inputs['network']}/networkPeerings/{r.inputs['peering']}"
+    return {"id": path, "project": r.project}
+
+
 @resource("gcp:compute/firewall:Firewall")
 def firewall(r: MockResource) -> dict:
     name = r.inputs.get("name") or r.auto_name(63)
