@@ -611,8 +611,9 @@ class Connectivity(pulumi.ComponentResource):
         self.vpn_gateways: dict[str, AwsVpnGateway] = {}
         self.control_plane_routes: dict[str, gcp.compute.NetworkPeeringRoutesConfig] = {}
         self.links: dict[str, Link] = {}
-        # The fleet's peering operations (GCP peerings, control-plane route exports) form one chain.
-        last_peering_operation: list[pulumi.Resource] = []
+        # GCP runs one peering operation at a time per network (peerings, control-plane route exports):
+        # each network's operations form a chain; operations on disjoint networks run in parallel.
+        last_operation: dict[str, pulumi.Resource] = {}
         for first, second in pairs:
             name_ = link_name(first.name, second.name)
             args = LinkArgs(
@@ -624,13 +625,16 @@ class Connectivity(pulumi.ComponentResource):
             if kind == KIND_AWS_PEERING:
                 link: Link = AwsPeering(name_, args, opts=pulumi.ResourceOptions(parent=self))
             elif kind == KIND_GCP_PEERING:
-                link = GcpPeering(name_, args, after=last_peering_operation, opts=pulumi.ResourceOptions(parent=self))
-                last_peering_operation = [link.last]
+                after = [last_operation[c.name] for c in (first, second) if c.name in last_operation]
+                link = GcpPeering(name_, args, after=after, opts=pulumi.ResourceOptions(parent=self))
+                last_operation[first.name] = last_operation[second.name] = link.last
             else:
                 link = self._ha_vpn(name_, args)
                 gke = clusters[first.name if first.cloud == "gcp" else second.name]
-                if gke.spec.name not in self.control_plane_routes:
-                    last_peering_operation = [self._export_routes_to_control_plane(gke, last_peering_operation)]
+                gke_name = gke.spec.name
+                if gke_name not in self.control_plane_routes:
+                    after = [last_operation[gke_name]] if gke_name in last_operation else []
+                    last_operation[gke_name] = self._export_routes_to_control_plane(gke, after)
             self.links[name_] = link
         self.connected: set[frozenset[str]] = {frozenset(link.clusters) for link in self.links.values()}
         self.register_outputs(self.outputs())
@@ -657,7 +661,7 @@ class Connectivity(pulumi.ComponentResource):
         The control plane sits in a Google-owned network peered with the cluster's; it only learns the
         routes the cluster's network exports to that peering, and routes learned over BGP are custom routes.
         The Google-owned side has no custom routes to give back, so nothing is imported (GKE's own default).
-        A peering operation: it takes its turn in the fleet's chain (`after`).
+        A peering operation: it takes its turn in the chain of its network (`after`).
         """
         name = cluster.spec.name
         routes = gcp.compute.NetworkPeeringRoutesConfig(

@@ -345,12 +345,31 @@ def test_each_gke_cluster_with_vpn_links_exports_custom_routes_to_its_control_pl
 
 
 def test_control_plane_route_exports_take_their_turn_among_peering_operations(grown):
-    """Updating GKE's peering is a peering operation: it is chained with the fleet's GCP peerings."""
+    """Updating GKE's peering is a peering operation: it waits for earlier operations on the same network only."""
     usc1 = grown.named("gcp-usc1-control-plane-routes", ROUTES_CONFIG)
     euw1 = grown.named("gcp-euw1-control-plane-routes", ROUTES_CONFIG)
     first_direction = grown.named("gcp-euw1--gcp-usc1-gcp-euw1", NETWORK_PEERING)
-    assert usc1.urn in euw1.dependencies
-    assert euw1.urn in first_direction.dependencies
+    assert usc1.urn not in euw1.dependencies  # different networks: in parallel
+    assert {euw1.urn, usc1.urn} <= set(first_direction.dependencies)  # the peering touches both networks
+
+
+def test_peering_operations_are_chained_per_network_not_fleet_wide():
+    """Four GCP clusters, full mesh: a--b and c--d touch disjoint networks and must not wait for each other."""
+    clusters = [
+        gcp_cluster(f"gcp-{x}", "us-central1", i + 10, role="primary" if i == 0 else "standby")
+        for i, x in enumerate("abcd")
+    ]
+    plan = plan_config(fleet(*clusters, connectivity={"mode": "full-mesh"}))
+
+    def operations(link: str) -> list:
+        return sorted(link_children(plan, link, NETWORK_PEERING), key=lambda r: r.name)
+
+    ab, cd = operations("gcp-a--gcp-b"), operations("gcp-c--gcp-d")
+    assert not {r.urn for r in ab} & {d for r in cd for d in r.dependencies}
+    assert not {r.urn for r in cd} & {d for r in ab for d in r.dependencies}
+    # b--c shares network b with a--b and network c with a--c: it waits for the last of each.
+    bc_first = next(r for r in operations("gcp-b--gcp-c") if any(d.endswith("-gke") for d in r.dependencies))
+    assert {r.urn for r in operations("gcp-a--gcp-c")} & set(bc_first.dependencies)
 
 
 def test_gke_clusters_without_vpn_links_keep_their_control_plane_peering_untouched():
