@@ -4,13 +4,16 @@
 `floor` registers the resources listed in INPUT (written by a `program` run) with no logic:
 same types, names, inputs, parents and providers, same mocks, no dependencies. It imports the
 SDK module of every type it registers (a program cannot register `gcp:compute/...` without
-importing `pulumi_gcp.compute`), then registers through the generic `pulumi.CustomResource`.
+importing `pulumi_gcp.compute`), then registers each resource through the SDK's own class for its
+type with the property bag the generated constructor would build (no program logic), so that both
+sides pay the SDK's per-resource work (typed input translation, typed output resolution).
 Both write wall time (imports included), peak RSS and counts to OUTPUT.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import resource
 import sys
 import time
@@ -73,7 +76,7 @@ def _floor(spec: list[dict[str, Any]]) -> dict[str, Any]:
                 package = entry["type"].removeprefix("pulumi:providers:")
                 made[entry["urn"]] = pulumi.ProviderResource(package, entry["name"], entry["inputs"], opts)
             elif entry["custom"]:
-                made[entry["urn"]] = pulumi.CustomResource(entry["type"], entry["name"], entry["inputs"], opts)
+                made[entry["urn"]] = _typed_resource(entry, opts)
             else:
                 component = pulumi.ComponentResource(entry["type"], entry["name"], None, opts)
                 component.register_outputs({})
@@ -82,6 +85,43 @@ def _floor(spec: list[dict[str, Any]]) -> dict[str, Any]:
     evaluate_start = time.perf_counter()
     plan = run_program(program, {}, [], STACK)
     return {"evaluateStart": evaluate_start, "resources": sum(1 for r in plan.resources if r.custom)}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _typed_resource(entry: dict[str, Any], opts: Any) -> Any:
+    """Register through the SDK's own class for the type, as any program must, with no program logic.
+
+    The class is instantiated without its generated `__init__` (which takes typed arguments) but with the
+    same property bag it would build: inputs plus every output name, so that the SDK does the same
+    per-property work (translation, typed output resolution) as for the real program's resources.
+    """
+    import importlib
+
+    import pulumi
+
+    cls = args_cls = None
+    module = sdk_module(entry["type"])
+    class_name = entry["type"].rsplit(":", 1)[1]
+    if module:
+        try:
+            loaded = importlib.import_module(module)
+            cls = getattr(loaded, class_name, None)
+            # Codegen names the resource's bag `<Name>InitArgs` when `<Name>Args` is taken by a nested type.
+            args_cls = getattr(loaded, f"{class_name}InitArgs", None) or getattr(loaded, f"{class_name}Args", None)
+        except ModuleNotFoundError:
+            pass
+    if not (isinstance(cls, type) and issubclass(cls, pulumi.CustomResource) and isinstance(args_cls, type)):
+        return pulumi.CustomResource(entry["type"], entry["name"], entry["inputs"], opts)
+    # Generated classes fill an Args bag with every input and output property, None when not given.
+    props = args_cls.__new__(args_cls)
+    props.__dict__.update({name: None for name, member in vars(cls).items() if isinstance(member, property)})
+    props.__dict__.update({_snake(k): v for k, v in entry["inputs"].items()})
+    resource = cls.__new__(cls)
+    pulumi.CustomResource.__init__(resource, entry["type"], entry["name"], props, opts)
+    return resource
 
 
 def sdk_module(type_token: str) -> str | None:

@@ -45,6 +45,9 @@ def cluster(index: int) -> dict[str, Any]:
         "role": "primary",
         "kubernetesVersion": "1.33",
         "network": network,
+        # Hub-spoke links do not join spokes privately: mesh peers reach each other's API servers through
+        # an allow-listed public endpoint (a private one would be rejected by validation).
+        "endpoint": {"privateAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
         "nodePools": [
             {
                 "name": "system",
