@@ -23,3 +23,19 @@ def upstream():
     if not UPSTREAM.is_dir():
         pytest.skip("../shared/upstream/ is not present")
     return UPSTREAM
+
+
+@pytest.fixture(scope="session")
+def staging():
+    """The staging stack, planned once per test session (tests only read it)."""
+    from tests.support import plan_config
+
+    return plan_config("staging")
+
+
+@pytest.fixture(scope="session")
+def prod():
+    """The prod stack, planned once per test session (tests only read it)."""
+    from tests.support import plan_config
+
+    return plan_config("prod")

@@ -13,16 +13,6 @@ from tests.support import aws_cluster, fleet, plan_config
 EKS = "aws:eks/cluster:Cluster"
 
 
-@pytest.fixture(scope="module")
-def staging():
-    return plan_config("staging")
-
-
-@pytest.fixture(scope="module")
-def prod():
-    return plan_config("prod")
-
-
 def eks(plan, name):
     return plan.named(f"{name}-eks", EKS)
 

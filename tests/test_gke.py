@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from components.gke import NODE_ROLES, REQUIRED_APIS, service_account_id
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
 GKE = "gcp:container/cluster:Cluster"
 POOL = "gcp:container/nodePool:NodePool"
-
-
-@pytest.fixture(scope="module")
-def staging():
-    return plan_config("staging")
-
-
-@pytest.fixture(scope="module")
-def prod():
-    return plan_config("prod")
 
 
 def test_private_nodes_and_endpoint_access(staging, prod):
