@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
 from components.config import read_stack_file
 from components.config.loader import SECURE_PLACEHOLDER
-from components.plan.__main__ import run
+from components.plan.cli import run
 from tests.support import ROOT, stack_config
 
 RESOURCE_KEYS = {
@@ -167,3 +169,40 @@ def test_outputs_the_engine_keeps_secret_are_masked(staging_json):
     assert keys and psks
     assert all(r["outputs"]["privateKeyPem"] == "[secret]" for r in keys)
     assert all(r["outputs"]["result"] == "[secret]" for r in psks)
+
+
+BASE_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def base_python_lacks_pulumi() -> bool:
+    probe = subprocess.run([BASE_PYTHON, "-c", "import pulumi"], capture_output=True)
+    return probe.returncode != 0
+
+
+@pytest.mark.skipif(not BASE_PYTHON.exists(), reason="no base interpreter outside the virtualenv")
+def test_plain_python_plans_through_the_project_venv():
+    """`python -m components.plan` works from a shell without the venv activated, as `pulumi up` does."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    out = subprocess.run(
+        [BASE_PYTHON, "-m", "components.plan", "--stack", "staging", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert json.loads(out)["stack"] == "staging"
+
+
+@pytest.mark.skipif(
+    not BASE_PYTHON.exists() or not base_python_lacks_pulumi(), reason="needs a base interpreter without the Pulumi SDK"
+)
+def test_without_sdk_or_venv_the_plan_says_how_to_set_up():
+    script = (
+        "import components.plan.__main__ as launcher; "
+        "launcher.VENV_PYTHON = launcher.Path('/nonexistent/python'); launcher.ensure_project_python()"
+    )
+    result = subprocess.run([BASE_PYTHON, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "  python3 -m venv venv && venv/bin/pip install -r requirements.txt"
+    assert "Traceback" not in result.stderr

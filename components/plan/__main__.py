@@ -1,76 +1,39 @@
-"""`python -m components.plan --stack NAME`: what `pulumi up` would create, without a cloud."""
+"""`python -m components.plan --stack NAME`: what `pulumi up` would create, without a cloud.
+
+Needs nothing but the standard library until it knows it runs where the project's packages are:
+like `pulumi up` (Pulumi.yaml: `virtualenv: venv`), it uses the project's `venv` when the current
+interpreter lacks them, and otherwise says how to create it.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
+import importlib.util
+import os
 import sys
 from pathlib import Path
 
-import pulumi
-from rich.console import Console
-
-from ..config import ConfigError, namespace_settings, parse_stack_config, read_stack_file
-from ..program import main as program
-from .capture import run_program
-from .estimate import DEFAULT_PARALLELISM
-from .report import ReportOptions, policy_results, render_markdown, render_text, to_json
-
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VENV_PYTHON = PROJECT_ROOT / "venv" / "bin" / "python"
+SETUP = "python3 -m venv venv && venv/bin/pip install -r requirements.txt"
+REEXEC_GUARD = "MULTICLUSTER_PLAN_REEXEC"
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m components.plan", description=__doc__)
-    parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
-    parser.add_argument("--config", type=Path, help="plan this file (Pulumi.<stack>.yaml format) instead")
-    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
-    parser.add_argument(
-        "--policy", action="store_true", help="also run the guardrail policies (policy/); exit 2 on a violation"
+def ensure_project_python() -> None:
+    """Re-run under the project's venv if this interpreter cannot import the program's packages."""
+    if importlib.util.find_spec("pulumi") is not None:
+        return
+    if VENV_PYTHON.exists() and not os.environ.get(REEXEC_GUARD):
+        os.environ[REEXEC_GUARD] = "1"
+        os.execv(VENV_PYTHON, [str(VENV_PYTHON), "-m", "components.plan", *sys.argv[1:]])
+    print(
+        f"error: the Pulumi SDK is not installed for {sys.executable}; set up the project with:\n  {SETUP}",
+        file=sys.stderr,
     )
-    parser.add_argument(
-        "--parallel",
-        type=int,
-        default=DEFAULT_PARALLELISM,
-        help="engine parallelism for the deploy-time estimate (pulumi up --parallel)",
-    )
-    parser.add_argument("--show-secrets", action="store_true", help="print secret values instead of [secret]")
-    return parser.parse_args(argv)
-
-
-def stack_file(stack: str, explicit: Path | None) -> Path:
-    if explicit:
-        return explicit
-    local = Path.cwd() / f"Pulumi.{stack}.yaml"
-    return local if local.exists() else PROJECT_ROOT / f"Pulumi.{stack}.yaml"
-
-
-def run(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    path = stack_file(args.stack, args.config)
-    if not path.exists():
-        print(f"error: no stack file {path}", file=sys.stderr)
-        return 1
-    settings, secret_keys = read_stack_file(path)
-    try:
-        # Validate first, so a bad config never reaches the program.
-        parse_stack_config(*namespace_settings(settings))
-        plan = run_program(program, settings, secret_keys, args.stack)
-    except (ConfigError, pulumi.RunError) as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    options = ReportOptions(show_secrets=args.show_secrets, policy=args.policy, parallelism=args.parallel)
-    if args.format == "json":
-        json.dump(to_json(plan, options), sys.stdout, indent=2, sort_keys=True)
-        sys.stdout.write("\n")
-    elif args.format == "markdown":
-        sys.stdout.write(render_markdown(plan, options))
-    else:
-        render_text(plan, Console(), options)
-    if args.policy and any(result["violations"] for result in policy_results(plan)):
-        print("guardrail policies failed: see the report above", file=sys.stderr)
-        return 2
-    return 0
+    sys.exit(1)
 
 
 if __name__ == "__main__":
+    ensure_project_python()
+    from .cli import run
+
     sys.exit(run())
