@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from components.plan import __main__ as plan_cli
+from components.plan import cli as plan_cli
 from components.plan.markdown import mermaid, render
 from tests.support import SHIPPED, aws_cluster, fleet, gcp_cluster, plan_config
 
