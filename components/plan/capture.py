@@ -13,9 +13,9 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_in_stack
 
 from .mocks import FleetMocks
+from .secrets import contains_secret, mark_secret, unwrap_secrets
 
 PROJECT = "multicluster"
-SECRET = "[secret]"
 
 
 @dataclass
@@ -193,41 +193,6 @@ def _plan(monitor: CaptureMonitor, stack: str) -> Plan:
         raw_outputs=stack_outputs,
         secret_outputs=sorted(k for k, v in stack_outputs.items() if contains_secret(v)),
     )
-
-
-def mark_secret(outputs: dict[str, Any], keys: set[str]) -> dict[str, Any]:
-    return {k: rpc.wrap_rpc_secret(v) if k in keys and not rpc.is_rpc_secret(v) else v for k, v in outputs.items()}
-
-
-def contains_secret(value: Any) -> bool:
-    if rpc.is_rpc_secret(value):
-        return True
-    if isinstance(value, dict):
-        return any(contains_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(contains_secret(v) for v in value)
-    return False
-
-
-def unwrap_secrets(value: Any) -> Any:
-    if rpc.is_rpc_secret(value):
-        return unwrap_secrets(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: unwrap_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(v) for v in value]
-    return value
-
-
-def mask_secrets(value: Any) -> Any:
-    """Replace every secret value by a marker, for output that must not leak credentials."""
-    if rpc.is_rpc_secret(value):
-        return SECRET
-    if isinstance(value, dict):
-        return {k: mask_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
 
 
 def _lookup(data: Any, path: str, default: Any) -> Any:

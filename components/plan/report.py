@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from .capture import Plan, PlannedResource, mask_secrets, unwrap_secrets
+from .capture import Plan, PlannedResource
 from .estimate import DEFAULT_PARALLELISM, estimate
+from .secrets import mask_secrets, unwrap_secrets
 
 
 @dataclass(frozen=True)

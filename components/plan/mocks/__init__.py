@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
+
+from ..secrets import unwrap_secrets
 
 ACCOUNT_ID = "123456789012"
 GCP_PROJECT_NUMBER = "481516234200"
@@ -100,7 +101,7 @@ class FleetMocks(pulumi_mocks.Mocks):
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
-        inputs = _unwrap(args.inputs)
+        inputs = unwrap_secrets(args.inputs)
         if args.custom is False:  # component resources; reads (Resource.get) arrive with custom=None
             return None, {}
         if args.typ.startswith("pulumi:providers:"):
@@ -116,7 +117,7 @@ class FleetMocks(pulumi_mocks.Mocks):
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict:
         if args.token not in CALLS:
             raise NotImplementedError(f"no mock for invoke {args.token}: add one in components/plan/mocks/")
-        return CALLS[args.token](MockCall(args.token, _unwrap(args.args), self._provider_inputs(args.provider)))
+        return CALLS[args.token](MockCall(args.token, unwrap_secrets(args.args), self._provider_inputs(args.provider)))
 
     def _provider_inputs(self, reference: str | None) -> dict[str, Any]:
         # A provider reference is "<urn>::<id>"; the URN ends with the provider's name.
@@ -124,16 +125,6 @@ class FleetMocks(pulumi_mocks.Mocks):
             return {}
         urn = reference.rsplit("::", 1)[0]
         return self.providers.get(urn.rsplit("::", 1)[-1], {})
-
-
-def _unwrap(value: Any) -> Any:
-    if rpc.is_rpc_secret(value):
-        return _unwrap(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
-        return {k: _unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
 
 
 for _module in pkgutil.iter_modules(__path__):
