@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,21 @@ class KubernetesCluster(pulumi.ComponentResource):
         """Options for a child resource: parented here, on this cluster's cloud provider."""
         raise NotImplementedError
 
+    def _connect(self, name: pulumi.Output[str], exec_config: Callable[[str], dict[str, Any]]) -> None:
+        """The secret kubeconfig and the Kubernetes provider later components deploy through.
+
+        Built from the cluster's name, endpoint and CA only, so that unrelated changes to the cluster
+        never replace the provider (and everything deployed through it).
+        """
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(name, self.endpoint, self.certificate_authority).apply(
+                lambda v: kubeconfig_json(v[0], v[1], v[2], exec_user(exec_config(v[0])))
+            )
+        )
+        self.k8s_provider = k8s.Provider(
+            f"{self._name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        )
+
     def common_outputs(self) -> dict[str, Any]:
         return {
             "name": self.cluster_name,
@@ -81,8 +97,8 @@ class KubernetesCluster(pulumi.ComponentResource):
         }
 
 
-def kubeconfig_json(name: str, endpoint: str, ca_data: str, exec_config: dict[str, Any]) -> str:
-    """A kubeconfig (JSON is valid YAML) whose user authenticates through an exec plugin."""
+def kubeconfig_json(name: str, endpoint: str, ca_data: str, user: dict[str, Any], **extra: Any) -> str:
+    """A kubeconfig (JSON is valid YAML) for one cluster and one user."""
     return json.dumps(
         {
             "apiVersion": "v1",
@@ -90,18 +106,13 @@ def kubeconfig_json(name: str, endpoint: str, ca_data: str, exec_config: dict[st
             "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
             "current-context": name,
-            "users": [
-                {
-                    "name": name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "interactiveMode": "Never",
-                            **exec_config,
-                        }
-                    },
-                }
-            ],
+            "users": [{"name": name, "user": user}],
+            **extra,
         },
         sort_keys=True,
     )
+
+
+def exec_user(exec_config: dict[str, Any]) -> dict[str, Any]:
+    """A kubeconfig user that authenticates through an exec plugin (aws eks get-token, gke-gcloud-auth-plugin)."""
+    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "interactiveMode": "Never", **exec_config}}

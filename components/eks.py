@@ -8,10 +8,9 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from .aws_iam import MANAGED_POLICY, irsa_role, service_trust_policy
-from .cluster import ClusterArgs, KubernetesCluster, kubeconfig_json
+from .cluster import ClusterArgs, KubernetesCluster
 from .config import NodePoolConfig
 from .config.regions import AWS_REGIONS
 
@@ -380,21 +379,12 @@ class EksCluster(KubernetesCluster):
     # --- access ------------------------------------------------------------------------------
     def _kubernetes_access(self) -> None:
         region = self.spec.region
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.certificate_authority).apply(
-                lambda v: kubeconfig_json(
-                    v[0],
-                    v[1],
-                    v[2],
-                    {
-                        "command": "aws",
-                        "args": ["eks", "get-token", "--cluster-name", v[0], "--region", region, "--output", "json"],
-                    },
-                )
-            )
-        )
-        self.k8s_provider = k8s.Provider(
-            f"{self._name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        self._connect(
+            self.cluster.name,
+            lambda name: {
+                "command": "aws",
+                "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"],
+            },
         )
 
     def outputs(self) -> dict[str, Any]:

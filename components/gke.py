@@ -8,9 +8,8 @@ from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
-import pulumi_kubernetes as k8s
 
-from .cluster import ClusterArgs, KubernetesCluster, kubeconfig_json
+from .cluster import ClusterArgs, KubernetesCluster
 from .config import NodePoolConfig
 from .config.clusters import PRIVATE_RANGES
 
@@ -289,22 +288,13 @@ class GkeCluster(KubernetesCluster):
 
     # --- access ------------------------------------------------------------------------------
     def _kubernetes_access(self) -> None:
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(self.cluster.name, self.endpoint, self.certificate_authority).apply(
-                lambda v: kubeconfig_json(
-                    v[0],
-                    v[1],
-                    v[2],
-                    {
-                        "command": "gke-gcloud-auth-plugin",
-                        "provideClusterInfo": True,
-                        "installHint": "gcloud components install gke-gcloud-auth-plugin",
-                    },
-                )
-            )
-        )
-        self.k8s_provider = k8s.Provider(
-            f"{self._name}-k8s", kubeconfig=self.kubeconfig, opts=pulumi.ResourceOptions(parent=self)
+        self._connect(
+            self.cluster.name,
+            lambda _name: {
+                "command": "gke-gcloud-auth-plugin",
+                "provideClusterInfo": True,
+                "installHint": "gcloud components install gke-gcloud-auth-plugin",
+            },
         )
 
     def outputs(self) -> dict[str, Any]:

@@ -7,7 +7,6 @@ both meshes share: cross-cluster API credentials, load-balancer annotations and 
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from itertools import permutations
 from typing import Any
@@ -16,7 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
-from .cluster import KubernetesCluster
+from .cluster import KubernetesCluster, kubeconfig_json
 from .config import StackConfig
 
 SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
@@ -124,18 +123,7 @@ def load_balancer_address(service: k8s.core.v1.Service) -> pulumi.Output[str]:
 
 def token_kubeconfig(name: str, endpoint: str, ca_data: str, token: str) -> str:
     """A kubeconfig that authenticates with a service-account token (what istioctl/linkerd write)."""
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
-            "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-            "current-context": name,
-            "preferences": {},
-            "users": [{"name": name, "user": {"token": token}}],
-        },
-        sort_keys=True,
-    )
+    return kubeconfig_json(name, endpoint, ca_data, {"token": token}, preferences={})
 
 
 def reader_token(
