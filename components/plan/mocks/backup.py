@@ -37,40 +37,10 @@ def bucket_iam_member(r: MockResource) -> dict:
     return {"id": f"b/{r.inputs['bucket']}/{r.inputs['role']}/{r.inputs['member']}", "etag": f"CAE{r.hex(6)}="}
 
 
-@resource("gcp:serviceaccount/iAMMember:IAMMember")
-def service_account_iam_member(r: MockResource) -> dict:
-    return {
-        "id": f"{r.inputs['serviceAccountId']}/{r.inputs['role']}/{r.inputs['member']}",
-        "etag": f"BwY{r.hex(8)}=",
-    }
-
-
 @resource("gcp:projects/iAMCustomRole:IAMCustomRole")
 def custom_role(r: MockResource) -> dict:
     path = f"projects/{r.project}/roles/{r.inputs['roleId']}"
     return {"id": path, "name": path, "deleted": False}
-
-
-@resource("gcp:iam/workloadIdentityPool:WorkloadIdentityPool")
-def workload_identity_pool(r: MockResource) -> dict:
-    path = f"projects/{GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/{r.inputs['workloadIdentityPoolId']}"
-    pool_id = r.inputs["workloadIdentityPoolId"]
-    return {
-        "id": f"projects/{r.project}/locations/global/workloadIdentityPools/{pool_id}",
-        "name": path,
-        "state": "ACTIVE",
-    }
-
-
-@resource("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
-def workload_identity_pool_provider(r: MockResource) -> dict:
-    pool, provider = r.inputs["workloadIdentityPoolId"], r.inputs["workloadIdentityPoolProviderId"]
-    suffix = f"locations/global/workloadIdentityPools/{pool}/providers/{provider}"
-    return {
-        "id": f"projects/{r.project}/{suffix}",
-        "name": f"projects/{GCP_PROJECT_NUMBER}/{suffix}",
-        "state": "ACTIVE",
-    }
 
 
 @call("gcp:storage/getProjectServiceAccount:getProjectServiceAccount")

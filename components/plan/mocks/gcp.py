@@ -138,3 +138,33 @@ def node_pool(r: MockResource) -> dict:
 def get_project(c: MockCall) -> dict:
     project = c.args.get("projectId") or c.project
     return {"id": f"projects/{project}", "projectId": project, "number": GCP_PROJECT_NUMBER, "name": project}
+
+
+# --- identity federation and service-account bindings (gitops and backup) ---------------------
+
+
+def _pool_path(r: MockResource) -> str:
+    return f"projects/{GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/{r.inputs['workloadIdentityPoolId']}"
+
+
+@resource("gcp:iam/workloadIdentityPool:WorkloadIdentityPool")
+def workload_identity_pool(r: MockResource) -> dict:
+    return {
+        "id": f"projects/{r.project}/locations/global/workloadIdentityPools/{r.inputs['workloadIdentityPoolId']}",
+        "name": _pool_path(r),
+        "state": "ACTIVE",
+    }
+
+
+@resource("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
+def workload_identity_pool_provider(r: MockResource) -> dict:
+    path = f"{_pool_path(r)}/providers/{r.inputs['workloadIdentityPoolProviderId']}"
+    return {"id": path, "name": path, "state": "ACTIVE"}
+
+
+@resource("gcp:serviceaccount/iAMMember:IAMMember")
+def service_account_iam_member(r: MockResource) -> dict:
+    return {
+        "id": f"{r.inputs['serviceAccountId']}/{r.inputs['role']}/{r.inputs['member']}",
+        "etag": f"BwY{r.hex(9)}=",
+    }

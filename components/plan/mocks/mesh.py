@@ -1,4 +1,4 @@
-"""Mesh resources: TLS keys and certificates, Helm releases, token Secrets, gateway Services.
+"""Mesh resources: TLS keys and certificates, token Secrets, gateway Services.
 
 PEM values have the right block types and base64 bodies derived from the resource, so that
 they are deterministic and distinct; they are not parseable keys or certificates.
@@ -69,27 +69,6 @@ def cert_request(r: MockResource) -> dict:
     return {
         "id": digest(r.type, r.name, length=40),
         "certRequestPem": pem("CERTIFICATE REQUEST", r.name, json.dumps(r.inputs, sort_keys=True), size=3),
-    }
-
-
-@resource("kubernetes:helm.sh/v3:Release")
-def helm_release(r: MockResource) -> dict:
-    """Same outputs as gitops.py's mock (this file imports later and wins), plus appVersion."""
-    name = r.inputs.get("name") or r.auto_name(53)
-    namespace = r.inputs.get("namespace", "default")
-    version = r.inputs.get("version")
-    return {
-        "id": f"{namespace}/{name}",
-        "name": name,
-        "status": {
-            "name": name,
-            "namespace": namespace,
-            "chart": r.inputs.get("chart"),
-            "version": version,
-            "appVersion": version,
-            "revision": 1,
-            "status": "deployed",
-        },
     }
 
 
