@@ -76,33 +76,29 @@ def stack_facts() -> guardrails.StackFacts:
     )
 
 
-def from_resource_args(args: ResourceValidationArgs) -> guardrails.Resource:
-    provider = args.provider
+def _as_guardrail_resource(source: Any, parent: str | None, dependencies: tuple[str, ...] = ()) -> guardrails.Resource:
+    """What the rules see of a resource, from a policy SDK object (resource args or a stack resource)."""
+    provider = source.provider
     return guardrails.Resource(
-        urn=args.urn,
-        type=args.resource_type,
-        name=args.name,
-        props=plain(args.props),
-        protect=bool(args.opts.protect),
-        parent=args.opts.parent,
+        urn=source.urn,
+        type=source.resource_type,
+        name=source.name,
+        props=plain(source.props),
+        protect=bool(source.opts.protect),
+        parent=parent,
         provider=provider.urn if provider else None,
         provider_props=plain(provider.props) if provider else {},
+        dependencies=dependencies,
     )
+
+
+def from_resource_args(args: ResourceValidationArgs) -> guardrails.Resource:
+    return _as_guardrail_resource(args, args.opts.parent)
 
 
 def from_stack_resource(resource: Any) -> guardrails.Resource:
-    provider = resource.provider
-    return guardrails.Resource(
-        urn=resource.urn,
-        type=resource.resource_type,
-        name=resource.name,
-        props=plain(resource.props),
-        protect=bool(resource.opts.protect),
-        parent=resource.opts.parent or (resource.parent.urn if resource.parent else None),
-        provider=provider.urn if provider else None,
-        provider_props=plain(provider.props) if provider else {},
-        dependencies=tuple(d.urn for d in resource.dependencies),
-    )
+    parent = resource.opts.parent or (resource.parent.urn if resource.parent else None)
+    return _as_guardrail_resource(resource, parent, tuple(d.urn for d in resource.dependencies))
 
 
 def resource_policy(rule: guardrails.Rule) -> ResourceValidationPolicy:
