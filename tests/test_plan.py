@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +207,18 @@ def test_without_sdk_or_venv_the_plan_says_how_to_set_up():
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1] == "  python3 -m venv venv && venv/bin/pip install -r requirements.txt"
     assert "Traceback" not in result.stderr
+
+
+def test_text_and_markdown_reports_give_the_same_count_per_cluster(staging):
+    """Both count what lands in a cluster: under its component, or deployed through its providers."""
+    from components.plan.markdown import render
+    from components.plan.report import summary
+
+    per_cluster = summary(staging)["perCluster"]
+    under_component = [
+        r for r in staging.children(staging.component("aws-use1")) if r.custom and not r.type.startswith("pulumi:")
+    ]
+    assert per_cluster["aws-use1"] > len(under_component)  # the mesh, gitops and backup releases count too
+    report = render(staging)
+    for name in ("aws-use1", "gcp-usc1"):
+        assert re.search(rf"\| `{name}` \| \w+ \| {per_cluster[name]} \|", report)

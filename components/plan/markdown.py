@@ -15,10 +15,9 @@ from typing import Any
 
 from .capture import Plan, PlannedResource
 from .estimate import DEFAULT_PARALLELISM, estimate
+from .report import FLEET, resources_per_cluster
 
-CLUSTER_TYPES = ("multicluster:eks:EksCluster", "multicluster:gke:GkeCluster")
 CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud"}
-FLEET = "(fleet)"
 MAX_LISTED = 40
 
 
@@ -87,25 +86,6 @@ def _component_of(plan: Plan) -> dict[str, PlannedResource]:
             node = by_urn[node.parent]
         top[r.urn] = node
     return top
-
-
-def resources_per_cluster(plan: Plan) -> Counter[str]:
-    """Custom resources that land in or belong to each cluster: under its component or through its providers."""
-    by_urn = {r.urn: r for r in plan.resources}
-    clusters = {r.urn: r.name for r in plan.resources if r.type in CLUSTER_TYPES}
-
-    def cluster_of(urn: str | None) -> str | None:
-        while urn:
-            if urn in clusters:
-                return clusters[urn]
-            urn = by_urn[urn].parent if urn in by_urn else None
-        return None
-
-    counts: Counter[str] = Counter()
-    for r in plan.resources:
-        if r.custom and not r.type.startswith("pulumi:providers:"):
-            counts[cluster_of(r.urn) or cluster_of(r.provider_urn) or FLEET] += 1
-    return counts
 
 
 def resources_per_component(plan: Plan) -> list[tuple[str, str, int]]:

@@ -69,28 +69,32 @@ def _resource_json(r: PlannedResource, view) -> dict[str, Any]:
     }
 
 
-def cluster_of(resource: PlannedResource, cluster_urns: dict[str, str], parents: dict[str, str | None]) -> str | None:
-    """The cluster component a resource belongs to, if any (`parents`: urn -> parent urn of the plan)."""
-    urn: str | None = resource.urn
-    while urn:
-        if urn in cluster_urns:
-            return cluster_urns[urn]
-        urn = parents.get(urn)
-    return None
+CLUSTER_TYPES = ("multicluster:eks:EksCluster", "multicluster:gke:GkeCluster")
+FLEET = "(fleet)"
+
+
+def resources_per_cluster(plan: Plan) -> Counter[str]:
+    """Custom resources that land in or belong to each cluster: under its component or through its providers."""
+    parents = {r.urn: r.parent for r in plan.resources}
+    clusters = {r.urn: r.name for r in plan.resources if r.type in CLUSTER_TYPES}
+
+    def cluster_of(urn: str | None) -> str | None:
+        while urn:
+            if urn in clusters:
+                return clusters[urn]
+            urn = parents.get(urn)
+        return None
+
+    counts: Counter[str] = Counter()
+    for r in plan.resources:
+        if r.custom and not r.type.startswith("pulumi:providers:"):
+            counts[cluster_of(r.urn) or cluster_of(r.provider_urn) or FLEET] += 1
+    return counts
 
 
 def summary(plan: Plan) -> dict[str, Any]:
     """Figures a reviewer wants first: counts per cluster and component, protection, DR numbers."""
-    clusters = {
-        r.urn: r.name
-        for r in plan.resources
-        if r.type in ("multicluster:eks:EksCluster", "multicluster:gke:GkeCluster")
-    }
-    parents = {r.urn: r.parent for r in plan.resources}
-    per_cluster: Counter[str] = Counter()
-    for r in plan.resources:
-        if r.custom:
-            per_cluster[cluster_of(r, clusters, parents) or "(fleet)"] += 1
+    per_cluster = resources_per_cluster(plan)
     components = Counter(r.type for r in plan.resources if not r.custom)
     return {
         "resources": sum(1 for r in plan.resources if r.custom),
