@@ -39,16 +39,20 @@ def plan_json(capsys, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.fixture(scope="module")
-def staging_json():
-    out = subprocess.run(
-        [sys.executable, "-m", "components.plan", "--stack", "staging", "--format", "json"],
+def plan_command_json(stack: str) -> str:
+    """What `python -m components.plan --stack STACK --format json` prints, run as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "components.plan", "--stack", stack, "--format", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    return out
+
+
+@pytest.fixture(scope="module")
+def staging_json():
+    return plan_command_json("staging")
 
 
 def test_json_contract(staging_json):
@@ -81,14 +85,7 @@ def test_secrets_are_masked_unless_asked(staging_json, capsys):
 
 
 def test_two_runs_print_identical_json(staging_json):
-    again = subprocess.run(
-        [sys.executable, "-m", "components.plan", "--stack", "staging", "--format", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert again == staging_json
+    assert plan_command_json("staging") == staging_json
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
