@@ -219,3 +219,16 @@ def test_text_and_markdown_reports_give_the_same_count_per_cluster(staging):
     report = render(staging)
     for name in ("aws-use1", "gcp-usc1"):
         assert re.search(rf"\| `{name}` \| \w+ \| {per_cluster[name]} \|", report)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_policy_flag_runs_the_guardrails_once(monkeypatch, capsys, fmt):
+    """The report and the exit code share one run of the policies (they cost ~1 ms per resource)."""
+    import components.plan.policy as policy
+
+    runs = []
+    real = policy.run_policies
+    monkeypatch.setattr(policy, "run_policies", lambda plan: runs.append(plan) or real(plan))
+    assert run(["--stack", "staging", "--format", fmt, "--policy"]) == 0
+    capsys.readouterr()
+    assert len(runs) == 1

@@ -58,7 +58,14 @@ def run(argv: list[str] | None = None) -> int:
     except (ConfigError, pulumi.RunError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    options = ReportOptions(show_secrets=args.show_secrets, policy=args.policy, parallelism=args.parallel)
+    # The Markdown report always shows the guardrails; --policy also makes them decide the exit code.
+    results = policy_results(plan) if args.policy or args.format == "markdown" else None
+    options = ReportOptions(
+        show_secrets=args.show_secrets,
+        policy=args.policy,
+        parallelism=args.parallel,
+        computed_policy_results=results,
+    )
     if args.format == "json":
         json.dump(to_json(plan, options), sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
@@ -66,7 +73,7 @@ def run(argv: list[str] | None = None) -> int:
         sys.stdout.write(render_markdown(plan, options))
     else:
         render_text(plan, Console(), options)
-    if args.policy and any(result["violations"] for result in policy_results(plan)):
+    if args.policy and any(result["violations"] for result in results or []):
         print("guardrail policies failed: see the report above", file=sys.stderr)
         return 2
     return 0

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .capture import Plan, PlannedResource
-from .estimate import DEFAULT_PARALLELISM, estimate
-from .report import FLEET, resources_per_cluster
+from .estimate import estimate
+from .report import FLEET, ReportOptions, resources_per_cluster
 
 CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud"}
 MAX_LISTED = 40
@@ -30,10 +30,9 @@ class FleetCluster:
     residency: str | None
 
 
-def render(plan: Plan, options: Any = None) -> str:
-    from .policy import run_policies
-
-    results = run_policies(plan)
+def render(plan: Plan, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    results = options.policy_results(plan)
     sections = [
         _header(plan, results),
         _clusters_section(plan),
@@ -41,7 +40,7 @@ def render(plan: Plan, options: Any = None) -> str:
         _resources_section(plan),
         _protected_section(plan),
         _dr_section(plan),
-        _estimate_section(plan, getattr(options, "parallelism", DEFAULT_PARALLELISM)),
+        _estimate_section(plan, options.parallelism),
         _policy_section(results),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"

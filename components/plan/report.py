@@ -20,6 +20,13 @@ class ReportOptions:
     show_secrets: bool = False
     policy: bool = False
     parallelism: int = DEFAULT_PARALLELISM
+    # Guardrail results already computed (the CLI needs them for its exit code too): run them once.
+    computed_policy_results: list[dict[str, Any]] | None = None
+
+    def policy_results(self, plan: Plan) -> list[dict[str, Any]]:
+        if self.computed_policy_results is not None:
+            return self.computed_policy_results
+        return policy_results(plan)
 
 
 def to_json(plan: Plan, options: ReportOptions | None = None) -> dict[str, Any]:
@@ -34,7 +41,7 @@ def to_json(plan: Plan, options: ReportOptions | None = None) -> dict[str, Any]:
         "estimates": estimate(plan, options.parallelism),
     }
     if options.policy:
-        document["policies"] = policy_results(plan)
+        document["policies"] = options.policy_results(plan)
     return document
 
 
@@ -136,7 +143,7 @@ def render_text(plan: Plan, console: Console, options: ReportOptions | None = No
             f"{estimates.get('parallelMinutes')} min at --parallel {options.parallelism}"
         )
     if options.policy:
-        failed = [r for r in policy_results(plan) if r.get("violations")]
+        failed = [r for r in options.policy_results(plan) if r.get("violations")]
         console.print(f"policies: {'all passed' if not failed else f'{len(failed)} failed'}")
 
 
