@@ -15,25 +15,24 @@ from components.mesh import MeshGroup, load_balancer_annotations, privately_conn
 from components.plan import Plan
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
-# Mesh peers call each other's API servers: without private links, the public endpoint must
-# admit their egress (a stack check rejects private-only endpoints that peers cannot reach).
-REACHABLE = {"publicAccessCidrs": ["203.0.113.0/24"]}
+# Mesh peers call each other's API servers: the test clusters' public endpoints admit their egress
+# (tests.support.TEST_ENDPOINT); a stack check rejects private-only endpoints peers cannot reach.
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET = "kubernetes:core/v1:Secret"
 ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts"
 
 ISTIO_CLUSTERS = (
-    aws_cluster("aws-use1", "us-east-1", 1, endpoint=REACHABLE),
-    aws_cluster("aws-usw2", "us-west-2", 2, role="standby", endpoint=REACHABLE),
-    gcp_cluster("gcp-euw1", "europe-west1", 3, role="standby", endpoint=REACHABLE),
+    aws_cluster("aws-use1", "us-east-1", 1),
+    aws_cluster("aws-usw2", "us-west-2", 2, role="standby"),
+    gcp_cluster("gcp-euw1", "europe-west1", 3, role="standby"),
 )
 ISTIO_MESH = {"provider": "istio", "version": "1.30.3", "meshId": "acme-mesh", "mtls": "strict"}
 ISTIO_FLEET = fleet(*ISTIO_CLUSTERS, environment="prod", mesh=ISTIO_MESH)
 PARTITIONED = fleet(
-    aws_cluster("aws-euw1", "eu-west-1", 1, residency="eu", endpoint=REACHABLE),
-    gcp_cluster("gcp-euw1", "europe-west1", 2, role="standby", residency="eu", endpoint=REACHABLE),
-    aws_cluster("aws-use1", "us-east-1", 3, residency="us", endpoint=REACHABLE),
+    aws_cluster("aws-euw1", "eu-west-1", 1, residency="eu"),
+    gcp_cluster("gcp-euw1", "europe-west1", 2, role="standby", residency="eu"),
+    aws_cluster("aws-use1", "us-east-1", 3, residency="us"),
     topology="partitioned",
     residencies={
         "eu": {"regions": ["eu-west-1", "europe-west1"], "continents": ["EU"], "default": True},
@@ -42,13 +41,13 @@ PARTITIONED = fleet(
     mesh={"provider": "istio", "meshId": "acme", "scope": "residency", "mtls": "permissive"},
 )
 LINKERD_CLUSTERS = (
-    aws_cluster("aws-use1", "us-east-1", 1, endpoint=REACHABLE),
-    gcp_cluster("gcp-usc1", "us-central1", 2, role="standby", endpoint=REACHABLE),
+    aws_cluster("aws-use1", "us-east-1", 1),
+    gcp_cluster("gcp-usc1", "us-central1", 2, role="standby"),
 )
 LINKERD_MESH = {"provider": "linkerd", "version": "2026.8.3"}
 LINKERD_FLEET = fleet(*LINKERD_CLUSTERS, mesh=LINKERD_MESH)
 # One more cluster, added last: nothing that exists may be renamed, replaced or changed.
-NEW_CLUSTER = gcp_cluster("gcp-asia1", "asia-southeast1", 9, role="standby", endpoint=REACHABLE)
+NEW_CLUSTER = gcp_cluster("gcp-asia1", "asia-southeast1", 9, role="standby")
 
 
 @pytest.fixture(scope="module")
@@ -488,7 +487,7 @@ def test_plans_are_deterministic(linkerd):
 
 
 def test_provider_none_creates_nothing():
-    plan = plan_config(fleet(aws_cluster("aws-use1", "us-east-1", 1, endpoint=REACHABLE), mesh={"provider": "none"}))
+    plan = plan_config(fleet(aws_cluster("aws-use1", "us-east-1", 1), mesh={"provider": "none"}))
     assert "mesh" not in plan.outputs
     assert not [r for r in plan if r.type.startswith(("multicluster:mesh:", "tls:", "kubernetes:helm.sh"))]
     assert not [r for r in plan if r.type == "pulumi:providers:tls"]
@@ -524,7 +523,7 @@ def test_internal_load_balancer_annotations_per_cloud():
 def config_errors(**mesh) -> list[str]:
     raw = {
         "environment": "test",
-        "clusters": [aws_cluster("aws-use1", "us-east-1", 1, endpoint=REACHABLE)],
+        "clusters": [aws_cluster("aws-use1", "us-east-1", 1)],
         "mesh": mesh,
     }
     with pytest.raises(ConfigError) as err:

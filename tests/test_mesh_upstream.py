@@ -15,7 +15,6 @@ from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
 # Mesh peers call each other's API servers: without private links, the public endpoint must
 # admit their egress (a stack check rejects private-only endpoints that peers cannot reach).
-REACHABLE = {"publicAccessCidrs": ["203.0.113.0/24"]}
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 # Chart name -> its folder under shared/upstream/.
@@ -32,8 +31,8 @@ CHARTS = {
 @pytest.fixture(scope="module")
 def plans() -> list[Plan]:
     clusters = (
-        aws_cluster("aws-use1", "us-east-1", 1, endpoint=REACHABLE),
-        gcp_cluster("gcp-euw1", "europe-west1", 2, role="standby", endpoint=REACHABLE),
+        aws_cluster("aws-use1", "us-east-1", 1),
+        gcp_cluster("gcp-euw1", "europe-west1", 2, role="standby"),
     )
     # prod: the HA values are set too.
     return [
