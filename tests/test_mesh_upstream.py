@@ -13,9 +13,6 @@ import yaml
 from components.plan import Plan
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
-# Mesh peers call each other's API servers: without private links, the public endpoint must
-# admit their egress (a stack check rejects private-only endpoints that peers cannot reach).
-
 RELEASE = "kubernetes:helm.sh/v3:Release"
 # Chart name -> its folder under shared/upstream/.
 CHARTS = {
