@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from .mocks import FleetMocks
-from .secrets import contains_secret, mark_secret, unwrap_secrets
+from .mocks import FleetMocks, Observer
+from .values import contains_secret, mark_secret, plain
 
 PROJECT = "multicluster"
+Mode = Literal["up", "preview"]
 
 
 @dataclass
@@ -37,6 +40,10 @@ class PlannedResource:
     delete_before_replace: bool
     ignore_changes: list[str] = field(default_factory=list)
     id: str | None = None
+    # The inputs after the provider's Check (its auto-names added): what resource policies and the clouds see.
+    checked: dict[str, Any] = field(default_factory=dict)
+    auto_names: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
     # As registered, with secrets still wrapped: what masking works from.
     raw_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
     raw_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -61,6 +68,9 @@ class Plan:
     outputs: dict[str, Any]
     raw_outputs: dict[str, Any]
     secret_outputs: list[str]
+    mode: Mode = "up"
+    # Providers whose configuration held an unknown (preview): what they deploy has no outputs yet.
+    unconfigured_providers: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[PlannedResource]:
         return iter(self.resources)
@@ -100,23 +110,66 @@ class Plan:
         return {r.urn: r.parent for r in self.resources}
 
 
+@dataclass
+class Captured:
+    """One registration: the request, and what the mocks answered."""
+
+    request: Any
+    id: str | None
+    state: dict[str, Any]
+    checked: dict[str, Any]
+    auto_names: dict[str, str]
+
+
 class CaptureMonitor(pulumi_mocks.MockMonitor):
-    """A MockMonitor that keeps the whole registration request, not just inputs."""
+    """A resource monitor that keeps the whole registration request and routes it to the fleet's mocks."""
 
     def __init__(self, mocks: FleetMocks):
-        super().__init__(mocks)
-        self.requests: dict[str, Any] = {}
+        super().__init__(mocks)  # type: ignore[arg-type]
+        self.fleet = mocks
+        self.captured: dict[str, Captured] = {}
         self.registered_outputs: dict[str, Any] = {}
-        self.ids: dict[str, str] = {}
+
+    @property
+    def requests(self) -> dict[str, Any]:
+        """URN -> the registration request, in registration order."""
+        return {urn: captured.request for urn, captured in self.captured.items()}
 
     def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
-        self.requests[response.urn] = request
-        self.ids[response.urn] = response.id
-        return response
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            self.captured[urn] = Captured(request, None, {}, {}, {})
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        _ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        answer = self.fleet.register(
+            urn, request.type, request.name, inputs, request.provider or None, bool(request.custom)
+        )
+        self.captured[urn] = Captured(request, answer.id, answer.state, answer.checked, answer.auto_names)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, answer.id or "", answer.state)
+        state = _sync_await(rpc.serialize_properties(answer.state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=answer.id or "", object=state)
+
+    def ReadResource(self, request):  # noqa: N802
+        _ensure_event_loop()
+        urn = self.make_urn(request.parent, request.type, request.name)
+        properties = rpc.deserialize_properties(request.properties, keep_unknowns=True)
+        answer = self.fleet.register(urn, request.type, request.name, properties, request.provider or None, True)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, request.id, answer.state)
+        state = _sync_await(rpc.serialize_properties(answer.state, {}))
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=state)
+
+    def Invoke(self, request):  # noqa: N802
+        _ensure_event_loop()
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        args = rpc.deserialize_properties(request.args, keep_unknowns=True)
+        result = self.fleet.call(request.tok, args, request.provider or None)
+        payload = _sync_await(rpc.serialize_properties(result, {}))
+        return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": payload})
 
     def RegisterResourceOutputs(self, request):  # noqa: N802
-        self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         return super().RegisterResourceOutputs(request)
 
 
@@ -126,17 +179,24 @@ def run_program(
     secret_keys: list[str],
     stack: str,
     monitor: CaptureMonitor | None = None,
+    preview: bool = False,
+    state: dict[str, dict[str, Any]] | None = None,
+    observers: list[Observer] | None = None,
 ) -> Plan:
-    """Run `program` as `pulumi up` would, against mocks, and return what it registered.
+    """Run `program` as `pulumi up` (or, with `preview`, a `pulumi preview`) would, against mocks.
 
-    Pass `monitor` to inspect what was registered even when the program fails.
+    `state` holds the resources of an existing stack (URN -> {"id", "outputs"}): a preview then treats
+    them as existing. Pass `monitor` to inspect what was registered even when the program fails.
     """
-    monitor = monitor or CaptureMonitor(FleetMocks(stack=stack))
-    mocks = monitor.mocks
+    monitor = monitor or CaptureMonitor(
+        FleetMocks(stack=stack, preview=preview, state=dict(state or {}), observers=list(observers or []))
+    )
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+        pulumi_mocks.set_mocks(
+            monitor.mocks, project=PROJECT, stack=stack, preview=monitor.fleet.preview, monitor=monitor
+        )
         settings.set_root_resource(None)  # run_in_stack creates the stack resource, as the engine does
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
         loop.run_until_complete(run_in_stack(program))
@@ -146,20 +206,20 @@ def run_program(
         asyncio.set_event_loop(None)
         pulumi.runtime.set_all_config({}, [])
         settings.set_root_resource(None)
-    return _plan(monitor, stack)
+    return capture_plan(monitor, stack)
 
 
-def _plan(monitor: CaptureMonitor, stack: str) -> Plan:
+def capture_plan(monitor: CaptureMonitor, stack: str) -> Plan:
     resources = []
     stack_urn = None
-    for urn, request in monitor.requests.items():
+    for urn, captured in monitor.captured.items():
+        request = captured.request
         if request.type == "pulumi:pulumi:Stack":
             stack_urn = urn
             continue
-        raw_inputs = rpc.deserialize_properties(request.object)
+        raw_inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         custom = bool(request.custom)
-        registration = monitor.resources.get(urn)
-        outputs = (registration.state if registration else {}) if custom else monitor.registered_outputs.get(urn, {})
+        outputs = captured.state if custom else monitor.registered_outputs.get(urn, {})
         # The engine keeps these outputs secret (private keys, passwords, tokens): so does the plan.
         outputs = mark_secret(outputs, set(request.additionalSecretOutputs))
         resources.append(
@@ -171,28 +231,46 @@ def _plan(monitor: CaptureMonitor, stack: str) -> Plan:
                 parent=request.parent or None,
                 provider=request.provider or None,
                 dependencies=sorted(set(request.dependencies)),
-                inputs=unwrap_secrets(raw_inputs),
-                outputs=unwrap_secrets(outputs),
+                inputs=plain(raw_inputs),
+                outputs=plain(outputs),
                 secret_inputs=sorted(k for k, v in raw_inputs.items() if contains_secret(v)),
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 ignore_changes=sorted(request.ignoreChanges),
-                id=monitor.ids.get(urn) or None,
+                id=captured.id or None,
+                checked=captured.checked if custom else {},
+                auto_names=dict(captured.auto_names),
+                aliases=_aliases(request),
                 raw_inputs=raw_inputs,
                 raw_outputs=outputs,
             )
         )
     resources.sort(key=lambda r: r.urn)
     stack_outputs = monitor.registered_outputs.get(stack_urn, {}) if stack_urn else {}
+    fleet = monitor.fleet
     return Plan(
         project=PROJECT,
         stack=stack,
         resources=resources,
-        outputs=unwrap_secrets(stack_outputs),
+        outputs=plain(stack_outputs),
         raw_outputs=stack_outputs,
         secret_outputs=sorted(k for k, v in stack_outputs.items() if contains_secret(v)),
+        mode="preview" if fleet.preview else "up",
+        unconfigured_providers=sorted(fleet.unconfigured),
     )
+
+
+def _aliases(request: Any) -> list[str]:
+    """The URNs a resource was known by before, as far as the request says them (alias URNs or specs)."""
+    found = []
+    for alias in request.aliases:
+        if alias.urn:
+            found.append(alias.urn)
+        elif alias.spec.parentUrn or alias.spec.name:
+            spec = alias.spec
+            found.append(f"spec:{spec.name or request.name}:{spec.type or request.type}:{spec.parentUrn}")
+    return sorted(found)
 
 
 def _lookup(data: Any, path: str, default: Any) -> Any:

@@ -12,7 +12,7 @@ from rich.tree import Tree
 
 from .capture import Plan, PlannedResource
 from .estimate import DEFAULT_PARALLELISM, estimate
-from .secrets import mask_secrets, unwrap_secrets
+from .values import masked, shown
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ReportOptions:
 def to_json(plan: Plan, options: ReportOptions | None = None) -> dict[str, Any]:
     """The plan as one JSON object (see README: offline plan)."""
     options = options or ReportOptions()
-    view = unwrap_secrets if options.show_secrets else mask_secrets
+    view = shown if options.show_secrets else masked
     document = {
         "project": plan.project,
         "stack": plan.stack,

@@ -1,7 +1,19 @@
 """Deterministic mock outputs for every resource type and invoke the program uses.
 
 Each submodule registers the types of one cloud or capability with `@resource` / `@call`;
-all submodules are imported here, so adding a file is enough to add mocks.
+all submodules are imported here, so adding a file is enough to add mocks. A type registered
+twice is an error: the second registration would silently replace the first.
+
+The mocks answer as the engine and the providers would:
+  - `pulumi up` (the default): a resource's outputs are its inputs (after the provider's auto-naming)
+    plus what the provider computes;
+  - `--engine-preview` (the first `pulumi preview` of a new stack): a provider whose configuration holds
+    an unknown stays unconfigured and every resource through it gets no outputs at all (the engine hands
+    back an empty property map, which the SDK reads as all unknown); every other new resource gets its
+    inputs back with every computed output unknown, nested ones included; auto-names stay known, as the
+    provider computes them in Check; ids are unknown. Resources already in a saved state (an update
+    preview) keep the outputs the state holds.
+See docs/judge.md for the sources and for where this still differs from the engine.
 """
 
 from __future__ import annotations
@@ -14,12 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
 
-from ..secrets import unwrap_secrets
+from ..autonames import apply_auto_names
+from ..values import UNKNOWN, UNKNOWN_TEXT, contains_unknown, from_view, is_unknown, plain, to_wire
 
 ACCOUNT_ID = "123456789012"
 GCP_PROJECT_NUMBER = "481516234200"
+# The engine gives a provider created during a preview this id (plugin.UnknownStringValue).
+UNKNOWN_ID = rpc.UNKNOWN
 
 ResourceMock = Callable[["MockResource"], dict[str, Any]]
 CallMock = Callable[["MockCall"], dict[str, Any]]
@@ -27,9 +42,15 @@ RESOURCES: dict[str, ResourceMock] = {}
 CALLS: dict[str, CallMock] = {}
 
 
+class DuplicateMock(Exception):
+    """A type or invoke token registered twice: the second mock would silently replace the first."""
+
+
 def resource(*types: str) -> Callable[[ResourceMock], ResourceMock]:
     def register(fn: ResourceMock) -> ResourceMock:
         for type_ in types:
+            if type_ in RESOURCES:
+                raise DuplicateMock(f"{type_} is mocked twice ({RESOURCES[type_].__module__} and {fn.__module__})")
             RESOURCES[type_] = fn
         return fn
 
@@ -39,6 +60,8 @@ def resource(*types: str) -> Callable[[ResourceMock], ResourceMock]:
 def call(*tokens: str) -> Callable[[CallMock], CallMock]:
     def register(fn: CallMock) -> CallMock:
         for token in tokens:
+            if token in CALLS:
+                raise DuplicateMock(f"{token} is mocked twice ({CALLS[token].__module__} and {fn.__module__})")
             CALLS[token] = fn
         return fn
 
@@ -51,7 +74,7 @@ def digest(*parts: Any, length: int = 16) -> str:
 
 def fake_certificate(*parts: Any) -> str:
     """A base64 PEM block, shaped like the CA data clouds return (content is not a real cert)."""
-    body = base64.b64encode(hashlib.sha512("/".join(parts).encode()).digest() * 6).decode()
+    body = base64.b64encode(hashlib.sha512("/".join(map(str, parts)).encode()).digest() * 6).decode()
     lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
     pem = f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n"
     return base64.b64encode(pem.encode()).decode()
@@ -59,13 +82,17 @@ def fake_certificate(*parts: Any) -> str:
 
 @dataclass
 class MockResource:
+    """A resource as its provider sees it: inputs after Check (auto-names included), its provider's config."""
+
     type: str
     name: str
     inputs: dict[str, Any]
     provider: dict[str, Any]
+    stack: str = "stack"
 
     def hex(self, length: int = 17) -> str:
-        return digest(self.type, self.name, length=length)
+        """Random-looking, deterministic per stack: two stacks never share an id (as real clouds do)."""
+        return digest(self.stack, self.type, self.name, length=length)
 
     @property
     def region(self) -> str:
@@ -75,16 +102,13 @@ class MockResource:
     def project(self) -> str:
         return self.inputs.get("project") or self.provider.get("project") or "mock-project"
 
-    def auto_name(self, max_length: int = 64) -> str:
-        """What Pulumi auto-naming gives: the resource name and a random-looking suffix."""
-        return f"{self.name[: max_length - 8]}-{self.hex(7)}"
-
 
 @dataclass
 class MockCall:
     token: str
     args: dict[str, Any]
     provider: dict[str, Any]
+    stack: str = "stack"
 
     @property
     def region(self) -> str:
@@ -96,35 +120,131 @@ class MockCall:
 
 
 @dataclass
-class FleetMocks(pulumi_mocks.Mocks):
+class Registration:
+    """What the provider answers for one resource: its id, its state and its inputs after Check."""
+
+    id: str | None
+    state: dict[str, Any]
+    checked: dict[str, Any]
+    auto_names: dict[str, str] = field(default_factory=dict)
+
+
+# Called with (urn, type, checked plain inputs, provider plain inputs) for every custom resource.
+Observer = Callable[[str, str, dict[str, Any], dict[str, Any]], None]
+
+
+@dataclass
+class FleetMocks:
+    """The providers of the fleet, as the engine drives them in an update or a preview."""
+
     stack: str = "stack"
+    preview: bool = False
+    # URN -> the saved resource ({"id", "outputs"}) of an existing stack, for an update preview.
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    observers: list[Observer] = field(default_factory=list)
+    # Provider URN -> its (plain) configuration; the URNs whose configuration holds an unknown.
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unconfigured: set[str] = field(default_factory=set)
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
-        inputs = unwrap_secrets(args.inputs)
-        if args.custom is False:  # component resources; reads (Resource.get) arrive with custom=None
-            return None, {}
-        if args.typ.startswith("pulumi:providers:"):
-            self.providers[args.name] = inputs
-            return f"{args.name}-{digest(args.typ, args.name, length=8)}", dict(args.inputs)
-        mock = MockResource(args.typ, args.name, inputs, self._provider_inputs(args.provider))
-        computed = RESOURCES[args.typ](mock) if args.typ in RESOURCES else {}
+    # --- what the monitor calls ---------------------------------------------------------------
+    def register(
+        self, urn: str, type_: str, name: str, inputs: dict[str, Any], provider_ref: str | None, custom: bool
+    ) -> Registration:
+        if not custom:  # component resources: the engine keeps what register_outputs says
+            return Registration(None, {}, {})
+        if type_.startswith("pulumi:providers:"):
+            return self._provider(urn, inputs)
+        provider_urn = _provider_urn(provider_ref)
+        configuration = self.providers.get(provider_urn or "", {})
+        if self.preview and provider_urn in self.unconfigured:
+            # Check echoes the inputs (no auto-names) and Create hands back an empty property map:
+            # every output, the id included, is unknown.
+            checked_plain = plain(inputs)
+            for observe in self.observers:
+                observe(urn, type_, checked_plain, configuration)
+            return Registration(None, {}, checked_plain)
+        checked_plain, auto_names = apply_auto_names(type_, name, plain(inputs), self.stack, urn)
+        for observe in self.observers:
+            observe(urn, type_, checked_plain, configuration)
+        wire_inputs = {**inputs, **auto_names}
+        if urn in self.state:
+            saved = self.state[urn]
+            return Registration(saved.get("id") or None, to_wire(from_view(saved["outputs"])), checked_plain, auto_names)
+        mock = RESOURCES.get(type_)
+        if self.preview:
+            computed = self._computed_in_preview(mock, type_, name, checked_plain, configuration)
+            return Registration(None, preview_state(wire_inputs, computed), checked_plain, auto_names)
+        computed = mock(MockResource(type_, name, checked_plain, configuration, self.stack)) if mock else {}
+        resource_id = computed.pop("id", None) or f"{name}-{digest(self.stack, type_, name, length=8)}"
         # Echo the raw inputs so that secret inputs stay secret in the outputs, as with a real engine.
-        outputs = {**args.inputs, **computed}
-        resource_id = outputs.pop("id", None) or f"{args.name}-{mock.hex(8)}"
-        return resource_id, outputs
+        return Registration(resource_id, {**wire_inputs, **computed}, checked_plain, auto_names)
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> dict:
-        if args.token not in CALLS:
-            raise NotImplementedError(f"no mock for invoke {args.token}: add one in components/plan/mocks/")
-        return CALLS[args.token](MockCall(args.token, unwrap_secrets(args.args), self._provider_inputs(args.provider)))
+    def call(self, token: str, args: dict[str, Any], provider_ref: str | None) -> dict[str, Any]:
+        if token not in CALLS:
+            raise NotImplementedError(f"no mock for invoke {token}: add one in components/plan/mocks/")
+        provider_urn = _provider_urn(provider_ref)
+        if self.preview and provider_urn in self.unconfigured:
+            return {}  # an unconfigured provider answers every invoke with an empty property map
+        configuration = self.providers.get(provider_urn or "", {})
+        return CALLS[token](MockCall(token, plain(args), configuration, self.stack))
 
-    def _provider_inputs(self, reference: str | None) -> dict[str, Any]:
-        # A provider reference is "<urn>::<id>"; the URN ends with the provider's name.
-        if not reference:
+    # --- providers -----------------------------------------------------------------------------
+    def _provider(self, urn: str, inputs: dict[str, Any]) -> Registration:
+        configuration = plain(inputs)
+        self.providers[urn] = configuration
+        if contains_unknown(configuration):
+            self.unconfigured.add(urn)
+        if urn in self.state:
+            return Registration(self.state[urn].get("id") or UNKNOWN_ID, dict(inputs), configuration)
+        name = urn.rsplit("::", 1)[-1]
+        resource_id = UNKNOWN_ID if self.preview else f"{name}-{digest(self.stack, urn, length=8)}"
+        return Registration(resource_id, dict(inputs), configuration)
+
+    def _computed_in_preview(
+        self, mock: ResourceMock | None, type_: str, name: str, inputs: dict[str, Any], configuration: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Which outputs the provider computes (their values are not known before the create)."""
+        if mock is None:
             return {}
-        urn = reference.rsplit("::", 1)[0]
-        return self.providers.get(urn.rsplit("::", 1)[-1], {})
+        try:
+            return mock(MockResource(type_, name, _placeholders(inputs), _placeholders(configuration), self.stack))
+        except Exception:  # a mock that needs a value not known yet: every output stays unknown
+            return {}
+
+
+def preview_state(inputs: dict[str, Any], computed: dict[str, Any]) -> dict[str, Any]:
+    """The planned state of a create: the inputs, and every computed attribute unknown (nested ones too)."""
+    state = dict(inputs)
+    for key, value in computed.items():
+        if key == "id":
+            continue
+        given = inputs.get(key)
+        if key not in inputs or given is None:
+            state[key] = rpc.UNKNOWN
+        elif isinstance(value, dict) and isinstance(given, dict):
+            state[key] = preview_state(given, value)
+        elif isinstance(value, list) and isinstance(given, list) and len(value) == len(given):
+            state[key] = [
+                preview_state(g, v) if isinstance(g, dict) and isinstance(v, dict) else g
+                for g, v in zip(given, value, strict=True)
+            ]
+    return state
+
+
+def _placeholders(value: Any) -> Any:
+    """Inputs for a mock run that only tells which outputs exist: unknowns as a placeholder string."""
+    if is_unknown(value) or value is UNKNOWN:
+        return UNKNOWN_TEXT
+    if isinstance(value, dict):
+        return {k: _placeholders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v) for v in value]
+    return value
+
+
+def _provider_urn(reference: str | None) -> str | None:
+    # A provider reference is "<urn>::<id>".
+    return reference.rsplit("::", 1)[0] if reference else None
 
 
 for _module in pkgutil.iter_modules(__path__):

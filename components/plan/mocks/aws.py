@@ -54,10 +54,6 @@ for _type, _prefix in {
     "aws:ec2/securityGroup:SecurityGroup": "sg",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
     "aws:ec2/securityGroupRule:SecurityGroupRule": "sgrule",
-    "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": "pcx",
-    "aws:ec2/customerGateway:CustomerGateway": "cgw",
-    "aws:ec2/vpnGateway:VpnGateway": "vgw",
-    "aws:ec2/vpnConnection:VpnConnection": "vpn",
 }.items():
     resource(_type)(_prefixed(_prefix))
 
@@ -89,7 +85,7 @@ def route(r: MockResource) -> dict:
 
 @resource("aws:iam/role:Role")
 def role(r: MockResource) -> dict:
-    name = r.inputs.get("name") or r.auto_name()
+    name = r.inputs.get("name", "")
     return {
         "id": name,
         "name": name,
@@ -100,7 +96,7 @@ def role(r: MockResource) -> dict:
 
 @resource("aws:iam/policy:Policy")
 def policy(r: MockResource) -> dict:
-    name = r.inputs.get("name") or r.auto_name()
+    name = r.inputs.get("name", "")
     return {
         "id": f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}",
         "name": name,
@@ -116,7 +112,7 @@ def role_policy_attachment(r: MockResource) -> dict:
 
 @resource("aws:iam/rolePolicy:RolePolicy")
 def role_policy(r: MockResource) -> dict:
-    name = r.inputs.get("name") or r.auto_name()
+    name = r.inputs.get("name", "")
     return {"id": f"{r.inputs.get('role')}:{name}", "name": name}
 
 
@@ -133,7 +129,7 @@ def kms_alias(r: MockResource) -> dict:
 
 @resource("aws:cloudwatch/logGroup:LogGroup")
 def log_group(r: MockResource) -> dict:
-    name = r.inputs.get("name") or r.auto_name()
+    name = r.inputs.get("name", "")
     return {"id": name, "name": name, "arn": arn(r, "logs", f"log-group:{name}")}
 
 
@@ -176,7 +172,7 @@ def addon(r: MockResource) -> dict:
 
 @resource("aws:eks/nodeGroup:NodeGroup")
 def node_group(r: MockResource) -> dict:
-    name = r.inputs.get("nodeGroupName") or r.auto_name()
+    name = r.inputs.get("nodeGroupName", "")
     return {
         "id": f"{r.inputs['clusterName']}:{name}",
         "nodeGroupName": name,

@@ -7,7 +7,7 @@ from . import GCP_PROJECT_NUMBER, MockCall, MockResource, call, resource
 
 @resource("aws:s3/bucket:Bucket")
 def s3_bucket(r: MockResource) -> dict:
-    name = r.inputs.get("bucket") or r.auto_name(63)
+    name = r.inputs.get("bucket", "")
     return {
         "id": name,
         "bucket": name,
@@ -22,7 +22,7 @@ def s3_bucket(r: MockResource) -> dict:
 
 @resource("gcp:storage/bucket:Bucket")
 def gcs_bucket(r: MockResource) -> dict:
-    name = r.inputs.get("name") or r.auto_name(63)
+    name = r.inputs.get("name", "")
     return {
         "id": name,
         "name": name,

@@ -83,7 +83,7 @@ def vpn_connection(r: MockResource) -> dict:
 
 
 def _regional(r: MockResource, collection: str) -> dict:
-    name = r.inputs.get("name") or r.auto_name(63)
+    name = r.inputs.get("name", "")
     path = f"projects/{r.project}/regions/{r.region}/{collection}/{name}"
     return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}"}
 
@@ -98,7 +98,7 @@ def ha_vpn_gateway(r: MockResource) -> dict:
 
 @resource("gcp:compute/externalVpnGateway:ExternalVpnGateway")
 def external_vpn_gateway(r: MockResource) -> dict:
-    name = r.inputs.get("name") or r.auto_name(63)
+    name = r.inputs.get("name", "")
     path = f"projects/{r.project}/global/externalVpnGateways/{name}"
     return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}", "labelFingerprint": r.hex(11)}
 
@@ -116,7 +116,7 @@ def vpn_tunnel(r: MockResource) -> dict:
 
 @resource("gcp:compute/routerInterface:RouterInterface", "gcp:compute/routerPeer:RouterPeer")
 def router_attachment(r: MockResource) -> dict:
-    name = r.inputs.get("name") or r.auto_name(63)
+    name = r.inputs.get("name", "")
     outputs = {"id": f"projects/{r.project}/regions/{r.region}/routers/{r.inputs['router']}/{name}", "name": name}
     if r.type.endswith("RouterPeer"):
         outputs |= {"managementType": "MANAGED_BY_USER", "enable": True}
@@ -138,7 +138,7 @@ def network_peering_routes_config(r: MockResource) -> dict:
 
 @resource("gcp:compute/firewall:Firewall")
 def firewall(r: MockResource) -> dict:
-    name = r.inputs.get("name") or r.auto_name(63)
+    name = r.inputs.get("name", "")
     path = f"projects/{r.project}/global/firewalls/{name}"
     return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}", "creationTimestamp": "2026-01-01T00:00:00Z"}
 

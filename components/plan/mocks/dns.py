@@ -82,7 +82,7 @@ def record_set(r: MockResource) -> dict:
 
 @resource("gcp:compute/healthCheck:HealthCheck")
 def compute_health_check(r: MockResource) -> dict:
-    name = r.inputs.get("name") or r.auto_name()
+    name = r.inputs.get("name", "")
     path = f"projects/{r.project}/global/healthChecks/{name}"
     kind = next(
         (k.removesuffix("HealthCheck").upper() for k in r.inputs if k.endswith("HealthCheck") and k != "type"), "TCP"

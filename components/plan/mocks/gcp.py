@@ -7,8 +7,8 @@ from . import GCP_PROJECT_NUMBER, MockCall, MockResource, call, digest, fake_cer
 COMPUTE = "https://www.googleapis.com/compute/v1"
 
 
-def _name(r: MockResource, max_length: int = 63) -> str:
-    return r.inputs.get("name") or r.auto_name(max_length)
+def _name(r: MockResource) -> str:
+    return r.inputs.get("name", "")
 
 
 @resource("gcp:compute/network:Network")
@@ -120,7 +120,7 @@ def gke_cluster(r: MockResource) -> dict:
 
 @resource("gcp:container/nodePool:NodePool")
 def node_pool(r: MockResource) -> dict:
-    name = _name(r, 40)
+    name = _name(r)
     cluster = r.inputs["cluster"]
     return {
         "id": f"{cluster}/nodePools/{name}",

@@ -8,7 +8,7 @@ from . import MockResource, resource
 @resource("kubernetes:helm.sh/v3:Release")
 def helm_release(r: MockResource) -> dict:
     """A deployed release of the pinned chart (Helm reports the chart version as appVersion here)."""
-    name = r.inputs.get("name") or r.auto_name(53)
+    name = r.inputs.get("name", "")
     namespace = r.inputs.get("namespace", "default")
     version = r.inputs.get("version")
     return {
