@@ -193,6 +193,26 @@ def label(resource: Resource) -> str:
     return f"'{resource.name}'"
 
 
+def urn_types(urn: str) -> list[str]:
+    """The type chain a URN spells out (parents first): always known, even on a first preview.
+
+    `urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>` -> [parent type, type].
+    """
+    parts = urn.split("::")
+    return parts[2].split("$") if len(parts) >= 4 else []
+
+
+def deployed_by(resource: Resource, component_type: str) -> bool:
+    """Whether the resource sits under a component of this type (read from its URN)."""
+    return component_type in urn_types(resource.urn)[:-1]
+
+
+def props_known(resource: Resource) -> bool:
+    """False for a resource whose outputs the engine does not have yet: created through a provider that a
+    first preview cannot configure (its stack policy props are empty)."""
+    return bool(resource.props)
+
+
 # --- EKS -------------------------------------------------------------------------------------------
 
 
@@ -624,9 +644,25 @@ def _stack_is_prod(clusters: list[FleetCluster], facts: StackFacts) -> bool:
     return any(is_prod(c.control_plane, facts) for c in clusters)
 
 
+VELERO_COMPONENT = "multicluster:backup:VeleroBackup"
+ARGOCD_COMPONENT = "multicluster:gitops:ArgoCd"
+REGISTRATION_COMPONENT = "multicluster:gitops:ClusterRegistration"
+
+
+def _chart(r: Resource) -> str:
+    return str(r.props.get("chart", "")).rsplit("/", 1)[-1]
+
+
 def _velero_release(r: Resource) -> bool:
-    chart = str(r.props.get("chart", ""))
-    return r.type == HELM_RELEASE and chart.rsplit("/", 1)[-1] == "velero" and bool(prop(r.props, "values.schedules"))
+    """A Velero release: by its chart, or (outputs not known yet) by the component that deploys it."""
+    if r.type != HELM_RELEASE:
+        return False
+    return _chart(r) == "velero" if props_known(r) else deployed_by(r, VELERO_COMPONENT)
+
+
+def _has_schedules(r: Resource) -> bool:
+    """Known outputs must show schedules; unknown ones are judged by `velero-schedules` on the inputs."""
+    return r.type == VELERO_SCHEDULE or not props_known(r) or is_set(prop(r.props, "values.schedules"))
 
 
 @stack_rule(
@@ -636,7 +672,7 @@ def _velero_release(r: Resource) -> bool:
 )
 def every_cluster_backed_up(resources: list[Resource], facts: StackFacts) -> Iterable[Violation]:
     clusters = fleet_clusters(resources)
-    backups = [r for r in resources if _velero_release(r) or r.type == VELERO_SCHEDULE]
+    backups = [r for r in resources if (_velero_release(r) and _has_schedules(r)) or r.type == VELERO_SCHEDULE]
     configured = facts.backup if facts.backup is not None else bool(backups)
     if not clusters or not (configured or _stack_is_prod(clusters, facts)):
         return
@@ -647,9 +683,40 @@ def every_cluster_backed_up(resources: list[Resource], facts: StackFacts) -> Ite
             yield Violation(cluster.component, f"cluster '{cluster.name}' has no scheduled backups{why}")
 
 
+@resource_rule(
+    "velero-schedules",
+    (HELM_RELEASE,),
+    "A Velero release carries at least one schedule, and every schedule writes to a storage location.",
+    "Keep at least one entry in multicluster:backup.schedules (each becomes a Velero schedule).",
+)
+def velero_schedules(r: Resource, facts: StackFacts) -> Iterable[str]:
+    if _chart(r) != "velero":
+        return
+    schedules = prop(r.props, "values.schedules")
+    if schedules is UNKNOWN:
+        return
+    if not isinstance(schedules, Mapping) or not schedules:
+        yield f"Velero release {label(r)} has no schedules: nothing would ever be backed up"
+        return
+    for key, schedule in schedules.items():
+        location = prop(schedule, "template.storageLocation")
+        if not is_set(location):
+            yield f"Velero schedule '{key}' of {label(r)} names no storage location (template.storageLocation)"
+
+
+def _argocd_hub_release(r: Resource) -> bool:
+    if r.type != HELM_RELEASE:
+        return False
+    return _chart(r) == "argo-cd" if props_known(r) else deployed_by(r, ARGOCD_COMPONENT)
+
+
 def _argocd_cluster_secret(r: Resource) -> bool:
+    if r.type != K8S_SECRET:
+        return False
+    if not props_known(r):
+        return deployed_by(r, REGISTRATION_COMPONENT)
     labels = prop(r.props, "metadata.labels")  # label keys hold dots: no dotted lookup into them
-    return r.type == K8S_SECRET and isinstance(labels, Mapping) and labels.get(ARGOCD_CLUSTER_LABEL) == "cluster"
+    return isinstance(labels, Mapping) and labels.get(ARGOCD_CLUSTER_LABEL) == "cluster"
 
 
 def _registers(secret: Resource, cluster: FleetCluster) -> bool:
@@ -665,9 +732,7 @@ def _registers(secret: Resource, cluster: FleetCluster) -> bool:
     "Keep every cluster in multicluster:gitops (the hub registers each with a cluster Secret).",
 )
 def every_cluster_in_gitops(resources: list[Resource], facts: StackFacts) -> Iterable[Violation]:
-    hubs = {
-        r.provider for r in resources if r.type == HELM_RELEASE and str(r.props.get("chart", "")).endswith("argo-cd")
-    }
+    hubs = {r.provider for r in resources if _argocd_hub_release(r)}
     configured = facts.gitops if facts.gitops is not None else bool(hubs)
     if not configured:
         return
@@ -675,6 +740,33 @@ def every_cluster_in_gitops(resources: list[Resource], facts: StackFacts) -> Ite
     for cluster in fleet_clusters(resources):
         if not any(_registers(s, cluster) for s in secrets):
             yield Violation(cluster.component, f"cluster '{cluster.name}' is not registered with the Argo CD hub")
+
+
+@resource_rule(
+    "argocd-cluster-secrets",
+    (K8S_SECRET,),
+    "Argo CD cluster Secrets name their cluster and server and verify the server's certificate.",
+    "Let the gitops capability write the cluster Secrets (name, server, config with tlsClientConfig.insecure false).",
+)
+def argocd_cluster_secrets(r: Resource, facts: StackFacts) -> Iterable[str]:
+    labels = prop(r.props, "metadata.labels")
+    if not isinstance(labels, Mapping) or labels.get(ARGOCD_CLUSTER_LABEL) != "cluster":
+        return
+    data = prop(r.props, "stringData")
+    if data is UNKNOWN or not isinstance(data, Mapping):
+        return
+    for key in ("name", "server", "config"):
+        if not is_set(data.get(key)):
+            yield f"Argo CD cluster Secret {label(r)} lacks stringData.{key}"
+    config = data.get("config")
+    if isinstance(config, str):
+        try:
+            parsed = json.loads(config)
+        except ValueError:
+            yield f"Argo CD cluster Secret {label(r)} has a config that is not JSON"
+            return
+        if prop(parsed, "tlsClientConfig.insecure") is True:
+            yield f"Argo CD cluster Secret {label(r)} skips TLS verification (tlsClientConfig.insecure)"
 
 
 # --- running the rules -----------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -48,9 +49,27 @@ class Issue:
 
     path: str
     message: str
+    # A number given where text was expected (YAML read `1.30` as 1.3): the stack file says how it was written.
+    number: Any = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.path} {self.message}"
+
+    @property
+    def loc(self) -> Loc:
+        """The key path as a tuple: ('multicluster:clusters', 2, 'network', 'cidr')."""
+        return parse_path(self.path)
+
+
+PATH_PART = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
+
+
+def parse_path(path: str) -> Loc:
+    """'multicluster:clusters[2].network.cidr' -> ('multicluster:clusters', 2, 'network', 'cidr')."""
+    parts: list[str | int] = []
+    for index, key in PATH_PART.findall(path):
+        parts.append(int(index) if index else key)
+    return tuple(parts)
 
 
 class ConfigError(Exception):

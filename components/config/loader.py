@@ -9,9 +9,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from . import stackfile
 from .base import NAMESPACE, ConfigError, Issue, Loc, format_path
 from .clusters import ClusterConfig
 from .stack import (
@@ -25,8 +25,7 @@ from .stack import (
     check_unique_names,
     fleet_issues,
 )
-
-SECURE_PLACEHOLDER = "[secure value: not decrypted offline]"
+from .stackfile import SECURE_PLACEHOLDER, StackFile, StackFileError
 
 
 def parse_stack_config(raw: dict[str, Any], gcp_project: str | None = None) -> StackConfig:
@@ -73,36 +72,37 @@ def _decode(value: Any) -> Any:
 
 
 def read_stack_file(path: Path) -> tuple[dict[str, str], list[str]]:
-    """A `Pulumi.<stack>.yaml` file as the engine would pass it: values as text, secure ones masked."""
-    document = yaml.safe_load(path.read_text()) or {}
-    settings, secret_keys = {}, []
-    for key, value in (document.get("config") or {}).items():
-        full_key = key if ":" in key else f"{NAMESPACE}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            settings[full_key] = SECURE_PLACEHOLDER
-            secret_keys.append(full_key)
-        else:
-            settings[full_key] = _encode(value)
-    return settings, secret_keys
+    """A `Pulumi.<stack>.yaml` file as the engine would pass it: values as text, secure ones masked.
 
-
-def _encode(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
+    Raises StackFileError (syntax, shape, duplicate keys, ambiguous scalars: every problem with its line).
+    """
+    stack = stackfile.read(path)
+    return stack.settings, stack.secret_keys
 
 
 # --- turning pydantic errors into key-path messages -----------------------------------------
 
 
 def pydantic_issues(exc: ValidationError) -> list[Issue]:
-    return [Issue(format_path(tuple(err["loc"])), _message(err)) for err in exc.errors(include_url=False)]
+    return [
+        Issue(format_path(tuple(err["loc"])), _message(err), number=_number_for_text(err))
+        for err in exc.errors(include_url=False)
+    ]
+
+
+def _number_for_text(err: dict[str, Any]) -> Any:
+    value = err.get("input")
+    if err["type"] == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return None
 
 
 def _message(err: dict[str, Any]) -> str:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "missing":
         return "is required"
+    if _number_for_text(err) is not None:
+        return f"must be text, not the number {value}: quote it in the stack file"
     if kind == "extra_forbidden":
         return f"is not a known key{_did_you_mean(tuple(err['loc']))}"
     if kind in ("literal_error", "enum"):
@@ -199,3 +199,6 @@ def _valid_or_none(annotation: Any, value: Any) -> Any:
         return TypeAdapter(annotation).validate_python(value)
     except ValidationError:
         return None
+
+
+__all__ = ["SECURE_PLACEHOLDER", "StackFile", "StackFileError", "load_stack_config", "parse_stack_config"]

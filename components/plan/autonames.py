@@ -1,15 +1,15 @@
 """Physical names the providers make up for resources that are not given one (Pulumi auto-naming).
 
 The Terraform bridge (pulumi-aws, pulumi-gcp) fills an auto-named field in the provider's Check:
-`<resource name><separator><7 random hex characters>` (pkg/tfbridge/names.go `AutoName`, which calls
-sdk/go/common/resource `NewUniqueName`). When the resource name plus the separator and the random part is
-longer than the field allows, Check fails with "name '<name>-' plus 7 random chars is longer than maximum
-length <n>": the bridge never truncates. pulumi-kubernetes names `metadata.name` the same way with an
-8-character suffix; Helm releases get a 8-character suffix too. Sources and the per-type maximums: the
-`source` of each entry, and docs/judge.md.
+`<resource name><separator><7 random hex characters>` (pkg/tfbridge/info/autonaming.go `AutoName`, which
+calls sdk/go/common/resource `NewUniqueName`). When the resource name plus the separator and the random part
+is longer than the field allows, Check fails with "could not make instance of '<type>': name '<name>-' plus
+7 random chars is longer than maximum length <n>": the bridge never truncates. The bridge's maximum is often
+looser than the API's (255 by default): the API's own limit is then a field rule of the judge.
+pulumi-kubernetes names `metadata.name` and Helm release names with 8 hex characters and no length check.
 
-The random part is deterministic per stack and resource (the engine seeds it per resource), so two stacks
-never get the same physical name.
+The engine seeds the random part afresh for each resource in each deployment; the mocks derive it from the
+stack and the URN instead, so a plan is repeatable and two stacks never share a physical name.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 HEX = "0123456789abcdef"
-LOWER_ALPHANUMERIC = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class AutoName:
     lowercase: bool = False
 
 
-class AutoNameTooLong(ValueError):
+class AutoNameTooLongError(ValueError):
     """The provider's Check rejects the resource: the auto-name would not fit (the bridge's own words)."""
 
     def __init__(self, type_: str, auto: AutoName, prefix: str):
@@ -47,37 +46,62 @@ class AutoNameTooLong(ValueError):
         )
 
 
-_BRIDGE = "pulumi-terraform-bridge pkg/tfbridge/names.go AutoName; pulumi-{} provider/resources.go"
-_AWS = _BRIDGE.format("aws")
-_GCP = _BRIDGE.format("gcp")
-_K8S = "pulumi-kubernetes provider/pkg/metadata/naming.go AssignNameIfAutonamable (8 random characters)"
+_BRIDGE = "pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go AutoName; "
+_AWS = _BRIDGE + "pulumi-aws provider/autonaming.go (default AutoName(name, 255, -)), resource_overrides.go"
+_GCP = _BRIDGE + "pulumi-gcp provider/resources.go (prov.SetAutonaming(255, -), lowercaseAutoName: 63)"
+_K8S = "pulumi-kubernetes provider/pkg/metadata AssignNameIfAutonamable: NewUniqueName(seed, name-, 0, 0) = 8 hex"
+
+
+def _aws_default(field: str = "name") -> AutoName:
+    return AutoName(field, 255, _AWS)
+
+
+def _gcp_default(field: str = "name") -> AutoName:
+    return AutoName(field, 255, _GCP)
+
+
+def _gcp_lowercase() -> AutoName:
+    return AutoName("name", 63, _GCP + " (lowercaseAutoName)", lowercase=True)
+
 
 AUTONAMES: dict[str, AutoName] = {
+    # pulumi-aws: overrides of resource_overrides.go, and the default for every other `name` input.
     "aws:iam/role:Role": AutoName("name", 64, _AWS + " (aws_iam_role: AutoName(name, 64, -))"),
-    "aws:iam/rolePolicy:RolePolicy": AutoName("name", 128, _AWS + " (aws_iam_role_policy: AutoName(name, 128, -))"),
-    "aws:iam/policy:Policy": AutoName("name", 128, _AWS + " (aws_iam_policy: AutoName(name, 128, -))"),
-    "aws:ec2/launchTemplate:LaunchTemplate": AutoName("name", 128, _AWS + " (aws_launch_template: name, 128)"),
-    "aws:eks/nodeGroup:NodeGroup": AutoName("nodeGroupName", 63, _AWS + " (aws_eks_node_group: nodeGroupName)"),
     "aws:s3/bucket:Bucket": AutoName(
-        "bucket", 63, _AWS + " (aws_s3_bucket: AutoNameTransform(bucket, 63, lowercase))", lowercase=True
+        "bucket", 63, _AWS + " (aws_s3_bucket: AutoNameTransform(bucket, 63, strings.ToLower))", lowercase=True
     ),
-    "aws:ec2/securityGroup:SecurityGroup": AutoName("name", 255, _AWS + " (aws_security_group: name, 255)"),
-    "aws:ec2/managedPrefixList:ManagedPrefixList": AutoName("name", 255, _AWS + " (aws_ec2_managed_prefix_list)"),
-    "gcp:compute/network:Network": AutoName("name", 63, _GCP + " (name, RFC 1035, 63)", lowercase=True),
-    "gcp:compute/subnetwork:Subnetwork": AutoName("name", 63, _GCP + " (name, RFC 1035, 63)", lowercase=True),
-    "gcp:compute/router:Router": AutoName("name", 63, _GCP + " (name, RFC 1035, 63)", lowercase=True),
-    "gcp:compute/routerNat:RouterNat": AutoName("name", 63, _GCP + " (name, RFC 1035, 63)", lowercase=True),
-    "gcp:compute/firewall:Firewall": AutoName("name", 63, _GCP + " (name, RFC 1035, 63)", lowercase=True),
-    "gcp:container/nodePool:NodePool": AutoName("name", 63, _GCP + " (google_container_node_pool name)", lowercase=True),
-    "gcp:kms/keyRing:KeyRing": AutoName("name", 63, _GCP + " (google_kms_key_ring name)"),
-    "gcp:kms/cryptoKey:CryptoKey": AutoName("name", 63, _GCP + " (google_kms_crypto_key name)"),
-    "gcp:storage/bucket:Bucket": AutoName("name", 63, _GCP + " (google_storage_bucket name, lowercase)", lowercase=True),
+    "aws:eks/nodeGroup:NodeGroup": AutoName("nodeGroupName", 255, _AWS + " (aws_eks_node_group: nodeGroupName, 255)"),
+    "aws:iam/rolePolicy:RolePolicy": _aws_default(),
+    "aws:iam/policy:Policy": _aws_default(),
+    "aws:ec2/launchTemplate:LaunchTemplate": _aws_default(),
+    "aws:ec2/securityGroup:SecurityGroup": _aws_default(),
+    "aws:ec2/managedPrefixList:ManagedPrefixList": _aws_default(),
+    "aws:route53/resolverEndpoint:ResolverEndpoint": _aws_default(),
+    "aws:route53/resolverRule:ResolverRule": _aws_default(),
+    "aws:route53/resolverRuleAssociation:ResolverRuleAssociation": _aws_default(),
+    "aws:cloudwatch/logGroup:LogGroup": _aws_default(),
+    "aws:eks/cluster:Cluster": _aws_default(),
+    # pulumi-gcp: lowercaseAutoName for network resources, the default (no lowercase) elsewhere.
+    "gcp:compute/network:Network": _gcp_lowercase(),
+    "gcp:compute/subnetwork:Subnetwork": _gcp_lowercase(),
+    "gcp:compute/router:Router": _gcp_lowercase(),
+    "gcp:compute/routerNat:RouterNat": _gcp_lowercase(),
+    "gcp:compute/firewall:Firewall": _gcp_default(),
+    "gcp:compute/healthCheck:HealthCheck": _gcp_default(),
+    "gcp:container/cluster:Cluster": _gcp_default(),
+    "gcp:container/nodePool:NodePool": _gcp_default(),
+    "gcp:kms/keyRing:KeyRing": _gcp_default(),
+    "gcp:kms/cryptoKey:CryptoKey": _gcp_default(),
+    "gcp:dns/managedZone:ManagedZone": _gcp_default(),
+    "gcp:storage/bucket:Bucket": AutoName("name", 222, _GCP + " (google_storage_bucket: AutoName(name, 222, -))"),
+    "gcp:serviceaccount/account:Account": AutoName("accountId", 30, _GCP + " (accountId: AutoName(30))"),
+    "gcp:projects/iAMCustomRole:IAMCustomRole": AutoName("roleId", 255, _GCP + " (roleId: AutoName(255))"),
 }
-# Kubernetes objects: metadata.name, when the program sets none.
-KUBERNETES_AUTONAME = AutoName("metadata.name", 253, _K8S, randlen=8, charset=LOWER_ALPHANUMERIC, lowercase=True)
+# Kubernetes objects (metadata.name) and Helm releases (name): 8 hex characters, no length check by the
+# provider itself (the API server and Helm check the length: judge/kubernetes.py).
+KUBERNETES_AUTONAME = AutoName("metadata.name", None, _K8S, randlen=8)
 HELM_RELEASE_AUTONAME = AutoName(
-    "name", 53, "pulumi-kubernetes helm.sh/v3 Release (release names are at most 53 characters)", randlen=8,
-    charset=LOWER_ALPHANUMERIC, lowercase=True,
+    "name", None, "pulumi-kubernetes helm_release.go assignNameIfAutonameable: NewUniqueHex(name-, 0, 0)", randlen=8
 )
 
 
@@ -104,7 +128,7 @@ def random_suffix(seed: str, length: int, charset: str) -> str:
 def unique_name(type_: str, auto: AutoName, name: str, stack: str, urn: str) -> str:
     prefix = (name.lower() if auto.lowercase else name) + auto.separator
     if auto.maxlen is not None and len(prefix) + auto.randlen > auto.maxlen:
-        raise AutoNameTooLong(type_, auto, prefix)
+        raise AutoNameTooLongError(type_, auto, prefix)
     return prefix + random_suffix(f"{stack}/{urn}", auto.randlen, auto.charset)
 
 
@@ -123,27 +147,24 @@ def _set(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return copy
 
 
-# Filled in by the judge: (urn, type, error) for every auto-name the provider would refuse.
-REFUSED: list[tuple[str, str, AutoNameTooLong]] = []
-
-
 def apply_auto_names(
     type_: str, name: str, inputs: dict[str, Any], stack: str, urn: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The inputs after the provider's Check, and the auto-named top-level fields it added.
+) -> tuple[dict[str, Any], dict[str, Any], AutoNameTooLongError | None]:
+    """The inputs after the provider's Check, the auto-named top-level fields it added, and its refusal.
 
     The second value holds top-level keys only (the whole `metadata` map for Kubernetes objects), ready to
-    be merged into the wire inputs. A name that would not fit is recorded in REFUSED and replaced by the
-    truncated name the caller can carry on with; the judge turns the record into a rejection.
+    be merged into the wire inputs. A name that would not fit is refused (third value); the plan carries on
+    with the name cut to fit, and the judge reports the refusal.
     """
     auto = auto_name_of(type_)
     if auto is None or _get(inputs, auto.field) is not None:
-        return inputs, {}
+        return inputs, {}, None
+    refused = None
     try:
         value = unique_name(type_, auto, name, stack, urn)
-    except AutoNameTooLong as refused:
-        REFUSED.append((urn, type_, refused))
-        value = (refused.prefix + random_suffix(urn, auto.randlen, auto.charset))[-(auto.maxlen or 0) :]
+    except AutoNameTooLongError as error:
+        refused = error
+        value = (error.prefix + random_suffix(urn, auto.randlen, auto.charset))[-(auto.maxlen or 0) :]
     checked = _set(inputs, auto.field, value)
     top = auto.field.split(".", 1)[0]
-    return checked, {top: checked[top]}
+    return checked, {top: checked[top]}, refused

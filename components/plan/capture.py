@@ -69,6 +69,8 @@ class Plan:
     raw_outputs: dict[str, Any]
     secret_outputs: list[str]
     mode: Mode = "up"
+    # The stack's config as the program received it (`project:key` -> text).
+    config: dict[str, str] = field(default_factory=dict)
     # Providers whose configuration held an unknown (preview): what they deploy has no outputs yet.
     unconfigured_providers: list[str] = field(default_factory=list)
 
@@ -206,10 +208,10 @@ def run_program(
         asyncio.set_event_loop(None)
         pulumi.runtime.set_all_config({}, [])
         settings.set_root_resource(None)
-    return capture_plan(monitor, stack)
+    return capture_plan(monitor, stack, config)
 
 
-def capture_plan(monitor: CaptureMonitor, stack: str) -> Plan:
+def capture_plan(monitor: CaptureMonitor, stack: str, config: dict[str, str] | None = None) -> Plan:
     resources = []
     stack_urn = None
     for urn, captured in monitor.captured.items():
@@ -257,6 +259,7 @@ def capture_plan(monitor: CaptureMonitor, stack: str) -> Plan:
         raw_outputs=stack_outputs,
         secret_outputs=sorted(k for k, v in stack_outputs.items() if contains_secret(v)),
         mode="preview" if fleet.preview else "up",
+        config=dict(config or {}),
         unconfigured_providers=sorted(fleet.unconfigured),
     )
 

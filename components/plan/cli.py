@@ -1,26 +1,81 @@
-"""The offline plan command (`python -m components.plan`): what `pulumi up` would create, without a cloud."""
+"""The offline plan command (`python -m components.plan`): what `pulumi up` would create, without a cloud.
+
+Exit codes (README "Exit codes"):
+  0  the plan passed: the program ran, the judge found nothing (and, with --policy, the guardrails passed)
+  1  the input is wrong: command-line arguments, the stack file (syntax, shape), or the stack configuration
+  2  with --policy: a guardrail policy is violated (and the judge found nothing)
+  3  the judge: a resource would be rejected by a cloud, Kubernetes, Helm or the engine, or a path the fleet
+     needs is missing
+  4  the program failed for another reason (a bug: the message says where)
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
+from dataclasses import dataclass, field
+from enum import IntEnum
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pulumi
 from rich.console import Console
 
-from ..config import ConfigError, namespace_settings, parse_stack_config, read_stack_file
+from ..config import ConfigError, namespace_settings, parse_stack_config
+from ..config.stackfile import StackFile, StackFileError, number_hint
+from ..config.stackfile import read as read_stack
 from ..program import main as program
-from .capture import run_program
+from .capture import Plan, run_program
+from .diff import BasePlan, BasePlanError, diff, load_base
 from .estimate import DEFAULT_PARALLELISM
+from .judge import Context, Judge
+from .judge.rules import Finding
 from .report import ReportOptions, policy_results, render_markdown, render_text, to_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_UPSTREAM = PROJECT_ROOT.parent / "shared" / "upstream"
+UPSTREAM_ENV = "MULTICLUSTER_UPSTREAM"
+
+
+class Exit(IntEnum):
+    OK = 0
+    INVALID_INPUT = 1
+    POLICY = 2
+    REJECTED = 3
+    PROGRAM_ERROR = 4
+
+
+class UsageError(Exception):
+    """Bad command-line arguments."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be at least 1 (got {value}): the engine runs at least one step at a time"
+        )
+    return value
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m components.plan", description=__doc__)
+    parser = Parser(
+        prog="python -m components.plan",
+        description="What `pulumi up` would do, without a cloud: run the program under mocks and judge it.",
+        epilog="Exit codes: 0 passed, 1 bad input (arguments, stack file, config), 2 guardrail policies violated, "
+        "3 rejected by the judge, 4 program error.",
+    )
     parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--config", type=Path, help="plan this file (Pulumi.<stack>.yaml format) instead")
     parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
@@ -28,8 +83,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--policy", action="store_true", help="also run the guardrail policies (policy/); exit 2 on a violation"
     )
     parser.add_argument(
+        "--engine-preview",
+        action="store_true",
+        help="plan as the first `pulumi preview` of a new stack sees it: unknown outputs, unconfigured providers",
+    )
+    parser.add_argument(
+        "--diff",
+        type=Path,
+        metavar="BASE.json",
+        help="compare with a plan saved with --format json; with --engine-preview, preview an update of that state",
+    )
+    parser.add_argument(
+        "--upstream",
+        type=Path,
+        help=f"upstream chart data (default ${UPSTREAM_ENV} or ../shared/upstream when present)",
+    )
+    parser.add_argument(
         "--parallel",
-        type=int,
+        type=positive_int,
         default=DEFAULT_PARALLELISM,
         help="engine parallelism for the deploy-time estimate (pulumi up --parallel)",
     )
@@ -44,20 +115,105 @@ def stack_file(stack: str, explicit: Path | None) -> Path:
     return local if local.exists() else PROJECT_ROOT / f"Pulumi.{stack}.yaml"
 
 
+def upstream_dir(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(UPSTREAM_ENV)
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_UPSTREAM if DEFAULT_UPSTREAM.is_dir() else None
+
+
+@dataclass
+class Outcome:
+    """What one plan run produced, before it is rendered."""
+
+    plan: Plan
+    findings: list[Finding]
+    upstream: Path | None
+    diff: dict[str, Any] | None = None
+    policies: list[dict[str, Any]] | None = field(default=None)
+
+
+def located(issue_text: str, path: str, number: Any, stack: StackFile) -> str:
+    from ..config.base import parse_path
+
+    position = stack.position_of(parse_path(path))
+    text = issue_text
+    if number is not None:
+        text = text.replace("quote it in the stack file", number_hint(position, number))
+    return f"{stack.path.name}:{position}: {text}" if position else text
+
+
+def config_report(error: ConfigError, stack: StackFile) -> str:
+    lines = [f"invalid stack configuration ({len(error.issues)} problem(s)):"]
+    lines += [f"  - {located(str(issue), issue.path, issue.number, stack)}" for issue in error.issues]
+    return "\n".join(lines)
+
+
 def run(argv: list[str] | None = None) -> int:
+    try:
+        return _run(argv)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return Exit.INVALID_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return Exit.PROGRAM_ERROR
+
+
+def _run(argv: list[str] | None) -> int:
     args = parse_args(argv)
     path = stack_file(args.stack, args.config)
-    if not path.exists():
-        print(f"error: no stack file {path}", file=sys.stderr)
-        return 1
-    settings, secret_keys = read_stack_file(path)
+    if not path.is_file():
+        print(f"error: no stack file {path}" + (" (--config)" if args.config else ""), file=sys.stderr)
+        return Exit.INVALID_INPUT
+    try:
+        stack = read_stack(path)
+        base = load_base(args.diff) if args.diff else None
+    except (StackFileError, BasePlanError) as exc:
+        print(str(exc), file=sys.stderr)
+        return Exit.INVALID_INPUT
     try:
         # Validate first, so a bad config never reaches the program.
-        parse_stack_config(*namespace_settings(settings))
-        plan = run_program(program, settings, secret_keys, args.stack)
-    except (ConfigError, pulumi.RunError) as exc:
+        parse_stack_config(*namespace_settings(stack.settings))
+    except ConfigError as exc:
+        print(config_report(exc, stack), file=sys.stderr)
+        return Exit.INVALID_INPUT
+    upstream = upstream_dir(args.upstream)
+    if upstream is not None and not upstream.is_dir():
+        print(f"error: no upstream data folder {upstream} (--upstream or ${UPSTREAM_ENV})", file=sys.stderr)
+        return Exit.INVALID_INPUT
+    try:
+        outcome = plan_stack(stack, args.stack, args.engine_preview, base, upstream)
+    except pulumi.RunError as exc:
         print(str(exc), file=sys.stderr)
-        return 1
+        return Exit.INVALID_INPUT
+    except Exception as exc:  # a bug of the program: say where, without a traceback
+        print(program_error(exc), file=sys.stderr)
+        return Exit.PROGRAM_ERROR
+    return report(outcome, args)
+
+
+def plan_stack(stack: StackFile, name: str, preview: bool, base: BasePlan | None, upstream: Path | None) -> Outcome:
+    judge = Judge(Context(upstream=upstream))
+    state = base.state() if base is not None and preview else None
+    plan = run_program(
+        program, stack.settings, stack.secret_keys, name, preview=preview, state=state, observers=[judge]
+    )
+    findings = judge.finish(plan)
+    return Outcome(plan, findings, upstream, diff(base, plan) if base is not None else None)
+
+
+def program_error(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if str(PROJECT_ROOT) in f.filename and "/venv/" not in f.filename]
+    where = f" (at {Path(ours[-1].filename).relative_to(PROJECT_ROOT)}:{ours[-1].lineno})" if ours else ""
+    return f"error: the program failed: {type(exc).__name__}: {exc}{where}"
+
+
+def report(outcome: Outcome, args: argparse.Namespace) -> int:
+    plan = outcome.plan
     # The Markdown report always shows the guardrails; --policy also makes them decide the exit code.
     results = policy_results(plan) if args.policy or args.format == "markdown" else None
     options = ReportOptions(
@@ -65,6 +221,9 @@ def run(argv: list[str] | None = None) -> int:
         policy=args.policy,
         parallelism=args.parallel,
         computed_policy_results=results,
+        findings=outcome.findings,
+        upstream=outcome.upstream,
+        diff=outcome.diff,
     )
     if args.format == "json":
         json.dump(to_json(plan, options), sys.stdout, indent=2, sort_keys=True)
@@ -73,7 +232,12 @@ def run(argv: list[str] | None = None) -> int:
         sys.stdout.write(render_markdown(plan, options))
     else:
         render_text(plan, Console(), options)
+    if outcome.findings:
+        print(f"the judge rejects {len(outcome.findings)} thing(s):", file=sys.stderr)
+        for finding in outcome.findings:
+            print(f"  - {finding}", file=sys.stderr)
+        return Exit.REJECTED
     if args.policy and any(result["violations"] for result in results or []):
         print("guardrail policies failed: see the report above", file=sys.stderr)
-        return 2
-    return 0
+        return Exit.POLICY
+    return Exit.OK

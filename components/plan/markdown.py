@@ -34,7 +34,9 @@ def render(plan: Plan, options: ReportOptions | None = None) -> str:
     options = options or ReportOptions()
     results = options.policy_results(plan)
     sections = [
-        _header(plan, results),
+        _header(plan, results, options),
+        _judge_section(options),
+        _diff_section(options),
         _clusters_section(plan),
         _diagram_section(plan),
         _resources_section(plan),
@@ -101,7 +103,7 @@ def resources_per_component(plan: Plan) -> list[tuple[str, str, int]]:
 # --- sections ------------------------------------------------------------------------------------------
 
 
-def _header(plan: Plan, results: list[dict[str, Any]]) -> str:
+def _header(plan: Plan, results: list[dict[str, Any]], options: ReportOptions) -> str:
     o = plan.outputs
     custom = [r for r in plan.resources if r.custom and not r.type.startswith("pulumi:providers:")]
     failed = [r for r in results if r["violations"]]
@@ -112,11 +114,38 @@ def _header(plan: Plan, results: list[dict[str, Any]]) -> str:
     )
     facts = ", ".join(str(o[k]) for k in ("environment", "topology", "failover") if isinstance(o.get(k), str))
     protected = sum(1 for r in plan.resources if r.protect)
+    judged = ""
+    if options.findings is not None:
+        judged = (
+            " · ✅ the judge passes" if not options.findings else f" · ❌ the judge rejects {len(options.findings)}"
+        )
+    mode = " (first preview)" if plan.mode == "preview" else ""
     return (
-        f"## Plan for stack `{plan.stack}`" + (f" ({facts})" if facts else "") + "\n\n"
+        f"## Plan for stack `{plan.stack}`{mode}" + (f" ({facts})" if facts else "") + "\n\n"
         f"**{len(custom)} resources** in {len(fleet_clusters(plan))} cluster(s) · "
-        f"{protected} protected · {verdict}"
+        f"{protected} protected · {verdict}{judged}"
     )
+
+
+def _judge_section(options: ReportOptions) -> str:
+    from .report import judge_notes
+
+    if options.findings is None:
+        return ""
+    notes = "".join(f"\n\n_{note}_" for note in judge_notes(options))
+    if not options.findings:
+        return "### Judge (clouds, Kubernetes, Helm, engine)\n\nNothing would be rejected." + notes
+    lines = [f"- {finding}" for finding in options.findings[:MAX_LISTED]]
+    more = f"\n- … and {len(options.findings) - MAX_LISTED} more" if len(options.findings) > MAX_LISTED else ""
+    return "### Judge (clouds, Kubernetes, Helm, engine)\n\n" + "\n".join(lines) + more + notes
+
+
+def _diff_section(options: ReportOptions) -> str:
+    if options.diff is None:
+        return ""
+    from .diff import render_markdown as render_diff
+
+    return render_diff(options.diff)
 
 
 def _clusters_section(plan: Plan) -> str:

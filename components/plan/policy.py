@@ -1,7 +1,9 @@
-"""Run the guardrail policies (policy/guardrails.py) offline over a captured plan.
+"""Run the guardrail policies (policy/guardrails.py) offline over a captured plan, as the engine runs them.
 
-Resource rules see a resource's inputs (what `pulumi preview` analyzes); stack rules see its outputs
-(what the engine hands a stack policy). The stack facts come from the exported config values.
+Resource rules see a resource's inputs after its provider's Check (auto-names added; a provider that a
+first preview cannot configure echoes the inputs as given). Stack rules see outputs only: on a first
+preview, what deploys through an unconfigured provider has none yet, and computed values are unknown.
+The stack facts come from the stack's config, which the engine hands the pack (PULUMI_CONFIG).
 """
 
 from __future__ import annotations
@@ -11,34 +13,51 @@ from typing import Any
 from policy import guardrails
 
 from .capture import Plan, PlannedResource
+from .values import is_unknown
 
 
 def stack_facts(plan: Plan) -> guardrails.StackFacts:
-    """`environment` is exported by the fleet; a capability's key is exported only when it is configured."""
-    environment = plan.outputs.get("environment")
+    """What `pulumi.Config("multicluster")` gives the pack: the environment, and which blocks are set."""
+    if not plan.config:
+        return guardrails.StackFacts()
+    environment = plan.config.get("multicluster:environment")
     return guardrails.StackFacts(
         environment=environment if isinstance(environment, str) else None,
-        backup="backup" in plan.outputs,
-        gitops="gitops" in plan.outputs,
+        backup="multicluster:backup" in plan.config,
+        gitops="multicluster:gitops" in plan.config,
     )
 
 
+def as_rule_value(value: Any) -> Any:
+    """Plan values as the pack's adapter gives them to the rules: unknowns as guardrails.UNKNOWN."""
+    if is_unknown(value):
+        return guardrails.UNKNOWN
+    if isinstance(value, dict):
+        return {k: as_rule_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_rule_value(v) for v in value]
+    return value
+
+
 def policy_resources(plan: Plan, stack: bool = False) -> list[guardrails.Resource]:
-    """The plan's resources as the rules see them (inputs for resource rules, outputs for stack rules)."""
-    providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
+    """The plan's resources as the rules see them (checked inputs for resource rules, outputs for stack rules)."""
+    providers = {r.urn: r for r in plan.resources if r.type.startswith("pulumi:providers:")}
     return [_resource(r, providers, stack) for r in plan.resources]
 
 
-def _resource(r: PlannedResource, providers: dict[str, dict[str, Any]], stack: bool) -> guardrails.Resource:
+def _resource(r: PlannedResource, providers: dict[str, PlannedResource], stack: bool) -> guardrails.Resource:
+    provider = providers.get(r.provider_urn or "")
+    props = r.outputs if stack else (r.checked or r.inputs)
+    provider_props = (provider.outputs if stack else provider.inputs) if provider else {}
     return guardrails.Resource(
         urn=r.urn,
         type=r.type,
         name=r.name,
-        props={**r.inputs, **r.outputs} if stack else r.inputs,
+        props=as_rule_value(props),
         protect=r.protect,
         parent=r.parent,
         provider=r.provider_urn,
-        provider_props=providers.get(r.provider_urn or "", {}),
+        provider_props=as_rule_value(provider_props),
         dependencies=tuple(r.dependencies),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -22,6 +23,10 @@ class ReportOptions:
     parallelism: int = DEFAULT_PARALLELISM
     # Guardrail results already computed (the CLI needs them for its exit code too): run them once.
     computed_policy_results: list[dict[str, Any]] | None = None
+    # What the judge found (None: the judge did not run), the upstream data it used, the diff to a base plan.
+    findings: list[Any] | None = None
+    upstream: Path | None = None
+    diff: dict[str, Any] | None = None
 
     def policy_results(self, plan: Plan) -> list[dict[str, Any]]:
         if self.computed_policy_results is not None:
@@ -36,13 +41,34 @@ def to_json(plan: Plan, options: ReportOptions | None = None) -> dict[str, Any]:
     document = {
         "project": plan.project,
         "stack": plan.stack,
+        "mode": plan.mode,
         "resources": [_resource_json(r, view) for r in plan.resources],
         "outputs": view(plan.raw_outputs),
         "estimates": estimate(plan, options.parallelism),
     }
+    if options.findings is not None:
+        document["judge"] = judge_json(options)
     if options.policy:
         document["policies"] = options.policy_results(plan)
+    if options.diff is not None:
+        document["diff"] = options.diff
     return document
+
+
+def judge_json(options: ReportOptions) -> dict[str, Any]:
+    findings = options.findings or []
+    return {
+        "passed": not findings,
+        "findings": [f.as_json() for f in findings],
+        "upstream": options.upstream.name if options.upstream else None,
+        "notes": judge_notes(options),
+    }
+
+
+def judge_notes(options: ReportOptions) -> list[str]:
+    if options.upstream is None:
+        return ["no upstream chart data (--upstream): chart versions, chart values and custom resources not checked"]
+    return []
 
 
 def render_markdown(plan: Plan, options: ReportOptions) -> str:
@@ -61,6 +87,7 @@ def policy_results(plan: Plan) -> list[dict[str, Any]]:
 def _resource_json(r: PlannedResource, view) -> dict[str, Any]:
     return {
         "urn": r.urn,
+        "id": r.id if r.custom else None,
         "type": r.type,
         "name": r.name,
         "custom": r.custom,
@@ -145,6 +172,21 @@ def render_text(plan: Plan, console: Console, options: ReportOptions | None = No
     if options.policy:
         failed = [r for r in options.policy_results(plan) if r.get("violations")]
         console.print(f"policies: {'all passed' if not failed else f'{len(failed)} failed'}")
+    if options.findings is not None:
+        findings = options.findings
+        console.print(f"judge: {'passed' if not findings else f'{len(findings)} rejection(s), see below'}")
+        for note in judge_notes(options):
+            console.print(f"judge: {note}")
+    if plan.mode == "preview":
+        console.print(
+            f"first preview: {len(plan.unconfigured_providers)} provider(s) unconfigured "
+            "(what they deploy has no outputs yet)"
+        )
+    if options.diff is not None:
+        from .diff import render_text as render_diff
+
+        for line in render_diff(options.diff):
+            console.print(line, markup=False, highlight=False)
 
 
 def _tree(plan: Plan) -> Tree:

@@ -42,7 +42,7 @@ RESOURCES: dict[str, ResourceMock] = {}
 CALLS: dict[str, CallMock] = {}
 
 
-class DuplicateMock(Exception):
+class DuplicateMockError(Exception):
     """A type or invoke token registered twice: the second mock would silently replace the first."""
 
 
@@ -50,7 +50,7 @@ def resource(*types: str) -> Callable[[ResourceMock], ResourceMock]:
     def register(fn: ResourceMock) -> ResourceMock:
         for type_ in types:
             if type_ in RESOURCES:
-                raise DuplicateMock(f"{type_} is mocked twice ({RESOURCES[type_].__module__} and {fn.__module__})")
+                raise DuplicateMockError(f"{type_} is mocked twice ({RESOURCES[type_].__module__} and {fn.__module__})")
             RESOURCES[type_] = fn
         return fn
 
@@ -61,7 +61,7 @@ def call(*tokens: str) -> Callable[[CallMock], CallMock]:
     def register(fn: CallMock) -> CallMock:
         for token in tokens:
             if token in CALLS:
-                raise DuplicateMock(f"{token} is mocked twice ({CALLS[token].__module__} and {fn.__module__})")
+                raise DuplicateMockError(f"{token} is mocked twice ({CALLS[token].__module__} and {fn.__module__})")
             CALLS[token] = fn
         return fn
 
@@ -129,8 +129,19 @@ class Registration:
     auto_names: dict[str, str] = field(default_factory=dict)
 
 
-# Called with (urn, type, checked plain inputs, provider plain inputs) for every custom resource.
-Observer = Callable[[str, str, dict[str, Any], dict[str, Any]], None]
+@dataclass(frozen=True)
+class Observed:
+    """A custom resource as its provider's Check saw it: what the judge looks at."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]  # plain, after Check (auto-names added where the provider adds them)
+    provider: dict[str, Any]  # the provider's plain configuration
+    refused: Exception | None = None  # the provider's Check failed (an auto-name that does not fit)
+
+
+Observer = Callable[[Observed], None]
 
 
 @dataclass
@@ -160,16 +171,16 @@ class FleetMocks:
             # Check echoes the inputs (no auto-names) and Create hands back an empty property map:
             # every output, the id included, is unknown.
             checked_plain = plain(inputs)
-            for observe in self.observers:
-                observe(urn, type_, checked_plain, configuration)
+            self._observe(Observed(urn, type_, name, checked_plain, configuration))
             return Registration(None, {}, checked_plain)
-        checked_plain, auto_names = apply_auto_names(type_, name, plain(inputs), self.stack, urn)
-        for observe in self.observers:
-            observe(urn, type_, checked_plain, configuration)
+        checked_plain, auto_names, refused = apply_auto_names(type_, name, plain(inputs), self.stack, urn)
+        self._observe(Observed(urn, type_, name, checked_plain, configuration, refused))
         wire_inputs = {**inputs, **auto_names}
         if urn in self.state:
             saved = self.state[urn]
-            return Registration(saved.get("id") or None, to_wire(from_view(saved["outputs"])), checked_plain, auto_names)
+            return Registration(
+                saved.get("id") or None, to_wire(from_view(saved["outputs"])), checked_plain, auto_names
+            )
         mock = RESOURCES.get(type_)
         if self.preview:
             computed = self._computed_in_preview(mock, type_, name, checked_plain, configuration)
@@ -187,6 +198,10 @@ class FleetMocks:
             return {}  # an unconfigured provider answers every invoke with an empty property map
         configuration = self.providers.get(provider_urn or "", {})
         return CALLS[token](MockCall(token, plain(args), configuration, self.stack))
+
+    def _observe(self, observed: Observed) -> None:
+        for observe in self.observers:
+            observe(observed)
 
     # --- providers -----------------------------------------------------------------------------
     def _provider(self, urn: str, inputs: dict[str, Any]) -> Registration:

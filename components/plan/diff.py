@@ -1,0 +1,133 @@
+"""What a change does, against a saved plan: resources created, deleted and changed (input by input).
+
+The base is a plan saved with `--format json` (for a pull request: the base branch's plan). Both sides are
+compared through the same masked view, so secrets never show and never count as changes. A resource
+renamed with an alias to its old URN is a rename, not a delete and a create.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .capture import Plan
+from .values import masked
+
+MAX_VALUE = 120
+
+
+class BasePlanError(Exception):
+    """The base plan cannot be read."""
+
+
+@dataclass(frozen=True)
+class BasePlan:
+    path: Path
+    stack: str
+    resources: dict[str, dict[str, Any]]  # URN -> the saved resource
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        """What an update preview starts from: each resource's id and outputs."""
+        return {urn: {"id": r.get("id"), "outputs": r.get("outputs") or {}} for urn, r in self.resources.items()}
+
+
+def load_base(path: Path) -> BasePlan:
+    try:
+        document = json.loads(path.read_text())
+    except OSError as exc:
+        raise BasePlanError(f"cannot read the base plan {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise BasePlanError(
+            f"the base plan {path} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "save it with: python -m components.plan --stack NAME --format json > base.json"
+        ) from None
+    resources = document.get("resources") if isinstance(document, dict) else None
+    if not isinstance(resources, list) or not all(isinstance(r, dict) and "urn" in r for r in resources):
+        raise BasePlanError(f"the base plan {path} is not a plan saved with --format json (no 'resources' list)")
+    return BasePlan(path, str(document.get("stack", "")), {r["urn"]: r for r in resources})
+
+
+def changes(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
+    """Input by input: the paths whose values differ, with both values."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found = []
+        for key in sorted(set(before) | set(after), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in before:
+                found.append({"path": where, "before": None, "after": _short(after[key]), "kind": "added"})
+            elif key not in after:
+                found.append({"path": where, "before": _short(before[key]), "after": None, "kind": "removed"})
+            else:
+                found += changes(before[key], after[key], where)
+        return found
+    if before != after:
+        return [{"path": path or "(value)", "before": _short(before), "after": _short(after), "kind": "changed"}]
+    return []
+
+
+def _short(value: Any) -> Any:
+    text = json.dumps(value, sort_keys=True)
+    return value if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
+
+
+def diff(base: BasePlan, plan: Plan) -> dict[str, Any]:
+    current = {r.urn: r for r in plan.resources}
+    renamed = {alias: r.urn for r in plan.resources for alias in r.aliases if alias in base.resources}
+    created = sorted(urn for urn in current if urn not in base.resources and urn not in renamed.values())
+    deleted = sorted(urn for urn in base.resources if urn not in current and urn not in renamed)
+    updated = []
+    for urn in sorted(set(current) & set(base.resources)):
+        resource, saved = current[urn], base.resources[urn]
+        found = changes(saved.get("inputs") or {}, masked(resource.raw_inputs))
+        for option, key in (("protect", "protect"), ("retainOnDelete", "retain_on_delete")):
+            if bool(saved.get(option)) != bool(getattr(resource, key)):
+                found.append(
+                    {"path": f"(option {option})", "before": saved.get(option), "after": getattr(resource, key)}
+                )
+        if found:
+            updated.append({"urn": urn, "type": resource.type, "changes": found})
+    return {
+        "base": str(base.path),
+        "create": [{"urn": urn, "type": current[urn].type} for urn in created],
+        "delete": [{"urn": urn, "type": base.resources[urn].get("type")} for urn in deleted],
+        "rename": [{"from": old, "to": new} for old, new in sorted(renamed.items())],
+        "update": updated,
+        "summary": {"create": len(created), "delete": len(deleted), "update": len(updated), "rename": len(renamed)},
+    }
+
+
+def render_text(document: dict[str, Any]) -> list[str]:
+    s = document["summary"]
+    lines = [
+        f"against {document['base']}: {s['create']} to create, {s['update']} to update, "
+        f"{s['delete']} to delete, {s['rename']} renamed"
+    ]
+    lines += [f"  + {r['urn']}" for r in document["create"]]
+    lines += [f"  - {r['urn']}" for r in document["delete"]]
+    lines += [f"  > {r['from']} -> {r['to']}" for r in document["rename"]]
+    for r in document["update"]:
+        lines.append(f"  ~ {r['urn']}")
+        lines += [f"      {c['path']}: {json.dumps(c['before'])} -> {json.dumps(c['after'])}" for c in r["changes"]]
+    return lines
+
+
+def render_markdown(document: dict[str, Any], limit: int = 60) -> str:
+    s = document["summary"]
+    head = (
+        f"### Changes against the base plan\n\n**{s['create']}** to create · **{s['update']}** to update · "
+        f"**{s['delete']}** to delete · {s['rename']} renamed"
+    )
+    if not any(s.values()):
+        return head + "\n\nNo change."
+    lines = render_text(document)[1:]
+    shown = lines[:limit]
+    more = f"\n… and {len(lines) - limit} more lines (see the JSON plan)" if len(lines) > limit else ""
+    return (
+        head
+        + "\n\n<details><summary>Every change</summary>\n\n```diff\n"
+        + "\n".join(shown)
+        + more
+        + "\n```\n\n</details>"
+    )

@@ -1,0 +1,1233 @@
+"""What AWS would refuse: the API models' limits, the documented rules they leave out, default quotas.
+
+Field rules come from the AWS API models botocore ships (MODEL_FIELDS maps a Pulumi input to the model
+member it becomes; the limits themselves are read from the model). Documented rules and quotas cite the
+AWS documentation page that states them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from ..mocks import Observed
+from . import Context, field_rules, plan_check, resource_check
+from .models import botocore_constraints
+from .rules import Between, FieldRule, Finding, Length, OneOf, Pattern, value_at, values_at
+
+AWS = "AWS"
+EKS_NETWORK_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html"
+VPC_CIDR_DOC = "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html"
+VPC_QUOTAS = "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html"
+VPN_QUOTAS = "https://docs.aws.amazon.com/vpn/latest/s2svpn/vpn-limits.html"
+IAM_QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+ROUTE53_QUOTAS = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html"
+EKS_QUOTAS = "https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html"
+
+# Pulumi input -> the API model member it is sent as: (type, input path, service, input shape, member path).
+# Blocks the provider sends as a list of one (encryptionConfig) are objects in Pulumi: no count rule for them.
+MODEL_FIELDS = (
+    ("aws:iam/role:Role", "name", "iam", "CreateRoleRequest", "RoleName"),
+    ("aws:iam/role:Role", "path", "iam", "CreateRoleRequest", "Path"),
+    ("aws:iam/role:Role", "description", "iam", "CreateRoleRequest", "Description"),
+    ("aws:iam/role:Role", "maxSessionDuration", "iam", "CreateRoleRequest", "MaxSessionDuration"),
+    ("aws:iam/role:Role", "assumeRolePolicy", "iam", "CreateRoleRequest", "AssumeRolePolicyDocument"),
+    ("aws:iam/role:Role", "permissionsBoundary", "iam", "CreateRoleRequest", "PermissionsBoundary"),
+    ("aws:iam/role:Role", "tags", "iam", "CreateRoleRequest", "Tags"),
+    ("aws:iam/role:Role", "tags.{keys}", "iam", "CreateRoleRequest", "Tags[].Key"),
+    ("aws:iam/role:Role", "tags.{}", "iam", "CreateRoleRequest", "Tags[].Value"),
+    ("aws:iam/rolePolicy:RolePolicy", "name", "iam", "PutRolePolicyRequest", "PolicyName"),
+    ("aws:iam/rolePolicy:RolePolicy", "policy", "iam", "PutRolePolicyRequest", "PolicyDocument"),
+    ("aws:iam/rolePolicy:RolePolicy", "role", "iam", "PutRolePolicyRequest", "RoleName"),
+    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "role", "iam", "AttachRolePolicyRequest", "RoleName"),
+    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "policyArn", "iam", "AttachRolePolicyRequest", "PolicyArn"),
+    ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "url", "iam", "CreateOpenIDConnectProviderRequest", "Url"),
+    (
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "clientIdLists[]",
+        "iam",
+        "CreateOpenIDConnectProviderRequest",
+        "ClientIDList[]",
+    ),
+    (
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "thumbprintLists[]",
+        "iam",
+        "CreateOpenIDConnectProviderRequest",
+        "ThumbprintList[]",
+    ),
+    (
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "tags",
+        "iam",
+        "CreateOpenIDConnectProviderRequest",
+        "Tags",
+    ),
+    ("aws:kms/key:Key", "description", "kms", "CreateKeyRequest", "Description"),
+    ("aws:kms/key:Key", "policy", "kms", "CreateKeyRequest", "Policy"),
+    ("aws:kms/key:Key", "keyUsage", "kms", "CreateKeyRequest", "KeyUsage"),
+    ("aws:kms/key:Key", "customerMasterKeySpec", "kms", "CreateKeyRequest", "KeySpec"),
+    ("aws:kms/key:Key", "customKeyStoreId", "kms", "CreateKeyRequest", "CustomKeyStoreId"),
+    ("aws:kms/key:Key", "deletionWindowInDays", "kms", "ScheduleKeyDeletionRequest", "PendingWindowInDays"),
+    ("aws:kms/key:Key", "rotationPeriodInDays", "kms", "EnableKeyRotationRequest", "RotationPeriodInDays"),
+    ("aws:kms/key:Key", "tags.{keys}", "kms", "CreateKeyRequest", "Tags[].TagKey"),
+    ("aws:kms/key:Key", "tags.{}", "kms", "CreateKeyRequest", "Tags[].TagValue"),
+    ("aws:kms/alias:Alias", "name", "kms", "CreateAliasRequest", "AliasName"),
+    ("aws:kms/alias:Alias", "targetKeyId", "kms", "CreateAliasRequest", "TargetKeyId"),
+    ("aws:cloudwatch/logGroup:LogGroup", "name", "logs", "CreateLogGroupRequest", "logGroupName"),
+    ("aws:cloudwatch/logGroup:LogGroup", "kmsKeyId", "logs", "CreateLogGroupRequest", "kmsKeyId"),
+    ("aws:cloudwatch/logGroup:LogGroup", "logGroupClass", "logs", "CreateLogGroupRequest", "logGroupClass"),
+    ("aws:cloudwatch/logGroup:LogGroup", "tags", "logs", "CreateLogGroupRequest", "tags"),
+    ("aws:cloudwatch/logGroup:LogGroup", "tags.{keys}", "logs", "CreateLogGroupRequest", "tags{key}"),
+    ("aws:cloudwatch/logGroup:LogGroup", "tags.{}", "logs", "CreateLogGroupRequest", "tags{value}"),
+    ("aws:eks/cluster:Cluster", "name", "eks", "CreateClusterRequest", "name"),
+    (
+        "aws:eks/cluster:Cluster",
+        "kubernetesNetworkConfig.ipFamily",
+        "eks",
+        "CreateClusterRequest",
+        "kubernetesNetworkConfig.ipFamily",
+    ),
+    (
+        "aws:eks/cluster:Cluster",
+        "accessConfig.authenticationMode",
+        "eks",
+        "CreateClusterRequest",
+        "accessConfig.authenticationMode",
+    ),
+    (
+        "aws:eks/cluster:Cluster",
+        "upgradePolicy.supportType",
+        "eks",
+        "CreateClusterRequest",
+        "upgradePolicy.supportType",
+    ),
+    (
+        "aws:eks/cluster:Cluster",
+        "enabledClusterLogTypes[]",
+        "eks",
+        "CreateClusterRequest",
+        "logging.clusterLogging[].types[]",
+    ),
+    (
+        "aws:eks/cluster:Cluster",
+        "controlPlaneScalingConfig.tier",
+        "eks",
+        "CreateClusterRequest",
+        "controlPlaneScalingConfig.tier",
+    ),
+    ("aws:eks/cluster:Cluster", "tags", "eks", "CreateClusterRequest", "tags"),
+    ("aws:eks/cluster:Cluster", "tags.{keys}", "eks", "CreateClusterRequest", "tags{key}"),
+    ("aws:eks/cluster:Cluster", "tags.{}", "eks", "CreateClusterRequest", "tags{value}"),
+    ("aws:eks/nodeGroup:NodeGroup", "amiType", "eks", "CreateNodegroupRequest", "amiType"),
+    ("aws:eks/nodeGroup:NodeGroup", "capacityType", "eks", "CreateNodegroupRequest", "capacityType"),
+    ("aws:eks/nodeGroup:NodeGroup", "labels.{keys}", "eks", "CreateNodegroupRequest", "labels{key}"),
+    ("aws:eks/nodeGroup:NodeGroup", "labels.{}", "eks", "CreateNodegroupRequest", "labels{value}"),
+    ("aws:eks/nodeGroup:NodeGroup", "taints[].key", "eks", "CreateNodegroupRequest", "taints[].key"),
+    ("aws:eks/nodeGroup:NodeGroup", "taints[].value", "eks", "CreateNodegroupRequest", "taints[].value"),
+    ("aws:eks/nodeGroup:NodeGroup", "taints[].effect", "eks", "CreateNodegroupRequest", "taints[].effect"),
+    ("aws:eks/nodeGroup:NodeGroup", "scalingConfig.minSize", "eks", "CreateNodegroupRequest", "scalingConfig.minSize"),
+    ("aws:eks/nodeGroup:NodeGroup", "scalingConfig.maxSize", "eks", "CreateNodegroupRequest", "scalingConfig.maxSize"),
+    (
+        "aws:eks/nodeGroup:NodeGroup",
+        "scalingConfig.desiredSize",
+        "eks",
+        "CreateNodegroupRequest",
+        "scalingConfig.desiredSize",
+    ),
+    (
+        "aws:eks/nodeGroup:NodeGroup",
+        "updateConfig.maxUnavailable",
+        "eks",
+        "CreateNodegroupRequest",
+        "updateConfig.maxUnavailable",
+    ),
+    (
+        "aws:eks/nodeGroup:NodeGroup",
+        "updateConfig.maxUnavailablePercentage",
+        "eks",
+        "CreateNodegroupRequest",
+        "updateConfig.maxUnavailablePercentage",
+    ),
+    (
+        "aws:eks/nodeGroup:NodeGroup",
+        "updateConfig.updateStrategy",
+        "eks",
+        "CreateNodegroupRequest",
+        "updateConfig.updateStrategy",
+    ),
+    ("aws:eks/nodeGroup:NodeGroup", "tags", "eks", "CreateNodegroupRequest", "tags"),
+    ("aws:eks/addon:Addon", "clusterName", "eks", "CreateAddonRequest", "clusterName"),
+    ("aws:eks/addon:Addon", "serviceAccountRoleArn", "eks", "CreateAddonRequest", "serviceAccountRoleArn"),
+    ("aws:eks/addon:Addon", "resolveConflictsOnCreate", "eks", "CreateAddonRequest", "resolveConflicts"),
+    ("aws:eks/addon:Addon", "tags", "eks", "CreateAddonRequest", "tags"),
+    ("aws:eks/accessEntry:AccessEntry", "tags", "eks", "CreateAccessEntryRequest", "tags"),
+    (
+        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+        "accessScope.type",
+        "eks",
+        "AssociateAccessPolicyRequest",
+        "accessScope.type",
+    ),
+    ("aws:ec2/vpc:Vpc", "instanceTenancy", "ec2", "CreateVpcRequest", "InstanceTenancy"),
+    ("aws:ec2/natGateway:NatGateway", "connectivityType", "ec2", "CreateNatGatewayRequest", "ConnectivityType"),
+    ("aws:ec2/natGateway:NatGateway", "availabilityMode", "ec2", "CreateNatGatewayRequest", "AvailabilityMode"),
+    (
+        "aws:ec2/natGateway:NatGateway",
+        "secondaryPrivateIpAddressCount",
+        "ec2",
+        "CreateNatGatewayRequest",
+        "SecondaryPrivateIpAddressCount",
+    ),
+    ("aws:ec2/eip:Eip", "domain", "ec2", "AllocateAddressRequest", "Domain"),
+    (
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "description",
+        "ec2",
+        "CreateLaunchTemplateRequest",
+        "VersionDescription",
+    ),
+    (
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "metadataOptions.httpTokens",
+        "ec2",
+        "CreateLaunchTemplateRequest",
+        "LaunchTemplateData.MetadataOptions.HttpTokens",
+    ),
+    (
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "metadataOptions.httpEndpoint",
+        "ec2",
+        "CreateLaunchTemplateRequest",
+        "LaunchTemplateData.MetadataOptions.HttpEndpoint",
+    ),
+    (
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "metadataOptions.httpProtocolIpv6",
+        "ec2",
+        "CreateLaunchTemplateRequest",
+        "LaunchTemplateData.MetadataOptions.HttpProtocolIpv6",
+    ),
+    (
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "metadataOptions.instanceMetadataTags",
+        "ec2",
+        "CreateLaunchTemplateRequest",
+        "LaunchTemplateData.MetadataOptions.InstanceMetadataTags",
+    ),
+    (
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "blockDeviceMappings[].ebs.volumeType",
+        "ec2",
+        "CreateLaunchTemplateRequest",
+        "LaunchTemplateData.BlockDeviceMappings[].Ebs.VolumeType",
+    ),
+    ("aws:ec2/customerGateway:CustomerGateway", "type", "ec2", "CreateCustomerGatewayRequest", "Type"),
+    (
+        "aws:ec2/vpnConnection:VpnConnection",
+        "tunnelInsideIpVersion",
+        "ec2",
+        "CreateVpnConnectionRequest",
+        "Options.TunnelInsideIpVersion",
+    ),
+    (
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "versioningConfiguration.status",
+        "s3",
+        "PutBucketVersioningRequest",
+        "VersioningConfiguration.Status",
+    ),
+    (
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "versioningConfiguration.mfaDelete",
+        "s3",
+        "PutBucketVersioningRequest",
+        "VersioningConfiguration.MFADelete",
+    ),
+    (
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "rules[].applyServerSideEncryptionByDefault.sseAlgorithm",
+        "s3",
+        "PutBucketEncryptionRequest",
+        "ServerSideEncryptionConfiguration.Rules[].ApplyServerSideEncryptionByDefault.SSEAlgorithm",
+    ),
+    (
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "rule.objectOwnership",
+        "s3",
+        "PutBucketOwnershipControlsRequest",
+        "OwnershipControls.Rules[].ObjectOwnership",
+    ),
+    (
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "rules[].status",
+        "s3",
+        "PutBucketLifecycleConfigurationRequest",
+        "LifecycleConfiguration.Rules[].Status",
+    ),
+    (
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "rules[].transitions[].storageClass",
+        "s3",
+        "PutBucketLifecycleConfigurationRequest",
+        "LifecycleConfiguration.Rules[].Transitions[].StorageClass",
+    ),
+    (
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "rules[].noncurrentVersionTransitions[].storageClass",
+        "s3",
+        "PutBucketLifecycleConfigurationRequest",
+        "LifecycleConfiguration.Rules[].NoncurrentVersionTransitions[].StorageClass",
+    ),
+    (
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "transitionDefaultMinimumObjectSize",
+        "s3",
+        "PutBucketLifecycleConfigurationRequest",
+        "TransitionDefaultMinimumObjectSize",
+    ),
+    ("aws:route53/zone:Zone", "name", "route53", "CreateHostedZoneRequest", "Name"),
+    ("aws:route53/zone:Zone", "comment", "route53", "CreateHostedZoneRequest", "HostedZoneConfig.Comment"),
+    ("aws:route53/zone:Zone", "vpcs[].vpcRegion", "route53", "CreateHostedZoneRequest", "VPC.VPCRegion"),
+    ("aws:route53/zone:Zone", "vpcs[].vpcId", "route53", "CreateHostedZoneRequest", "VPC.VPCId"),
+    ("aws:route53/zone:Zone", "delegationSetId", "route53", "CreateHostedZoneRequest", "DelegationSetId"),
+    ("aws:route53/healthCheck:HealthCheck", "type", "route53", "CreateHealthCheckRequest", "HealthCheckConfig.Type"),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "fqdn",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.FullyQualifiedDomainName",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "ipAddress",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.IPAddress",
+    ),
+    ("aws:route53/healthCheck:HealthCheck", "port", "route53", "CreateHealthCheckRequest", "HealthCheckConfig.Port"),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "resourcePath",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.ResourcePath",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "searchString",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.SearchString",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "requestInterval",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.RequestInterval",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "failureThreshold",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.FailureThreshold",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "regions",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.Regions",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "regions[]",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.Regions[]",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "childHealthThreshold",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.HealthThreshold",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "childHealthchecks",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.ChildHealthChecks",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "cloudwatchAlarmName",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.AlarmIdentifier.Name",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "cloudwatchAlarmRegion",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.AlarmIdentifier.Region",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "insufficientDataHealthStatus",
+        "route53",
+        "CreateHealthCheckRequest",
+        "HealthCheckConfig.InsufficientDataHealthStatus",
+    ),
+    (
+        "aws:route53/healthCheck:HealthCheck",
+        "referenceName (prefix of CallerReference)",
+        "route53",
+        "CreateHealthCheckRequest",
+        "CallerReference",
+    ),
+    ("aws:route53/record:Record", "zoneId", "route53", "ChangeResourceRecordSetsRequest", "HostedZoneId"),
+    (
+        "aws:route53/record:Record",
+        "name",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.Name",
+    ),
+    (
+        "aws:route53/record:Record",
+        "type",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.Type",
+    ),
+    (
+        "aws:route53/record:Record",
+        "ttl",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.TTL",
+    ),
+    (
+        "aws:route53/record:Record",
+        "records",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.ResourceRecords",
+    ),
+    (
+        "aws:route53/record:Record",
+        "records[]",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.ResourceRecords[].Value",
+    ),
+    (
+        "aws:route53/record:Record",
+        "setIdentifier",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.SetIdentifier",
+    ),
+    (
+        "aws:route53/record:Record",
+        "weightedRoutingPolicies[].weight",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.Weight",
+    ),
+    (
+        "aws:route53/record:Record",
+        "latencyRoutingPolicies[].region",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.Region",
+    ),
+    (
+        "aws:route53/record:Record",
+        "failoverRoutingPolicies[].type",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.Failover",
+    ),
+    (
+        "aws:route53/record:Record",
+        "geolocationRoutingPolicies[].continent",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.GeoLocation.ContinentCode",
+    ),
+    (
+        "aws:route53/record:Record",
+        "geolocationRoutingPolicies[].country",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.GeoLocation.CountryCode",
+    ),
+    (
+        "aws:route53/record:Record",
+        "geolocationRoutingPolicies[].subdivision",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.GeoLocation.SubdivisionCode",
+    ),
+    (
+        "aws:route53/record:Record",
+        "healthCheckId",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.HealthCheckId",
+    ),
+    (
+        "aws:route53/record:Record",
+        "aliases[].name",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.AliasTarget.DNSName",
+    ),
+    (
+        "aws:route53/record:Record",
+        "aliases[].zoneId",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.AliasTarget.HostedZoneId",
+    ),
+    (
+        "aws:route53/record:Record",
+        "cidrRoutingPolicy.collectionId",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.CidrRoutingConfig.CollectionId",
+    ),
+    (
+        "aws:route53/record:Record",
+        "cidrRoutingPolicy.locationName",
+        "route53",
+        "ChangeResourceRecordSetsRequest",
+        "ChangeBatch.Changes[].ResourceRecordSet.CidrRoutingConfig.LocationName",
+    ),
+    ("aws:ec2/flowLog:FlowLog", "logDestinationType", "ec2", "CreateFlowLogsRequest", "LogDestinationType"),
+    ("aws:ec2/flowLog:FlowLog", "trafficType", "ec2", "CreateFlowLogsRequest", "TrafficType"),
+    (
+        "aws:ec2/flowLog:FlowLog",
+        "destinationOptions.fileFormat",
+        "ec2",
+        "CreateFlowLogsRequest",
+        "DestinationOptions.FileFormat",
+    ),
+    ("aws:ec2/managedPrefixList:ManagedPrefixList", "entries", "ec2", "CreateManagedPrefixListRequest", "Entries"),
+    (
+        "aws:ec2transitgateway/transitGateway:TransitGateway",
+        "autoAcceptSharedAttachments",
+        "ec2",
+        "CreateTransitGatewayRequest",
+        "Options.AutoAcceptSharedAttachments",
+    ),
+    (
+        "aws:ec2transitgateway/transitGateway:TransitGateway",
+        "defaultRouteTableAssociation",
+        "ec2",
+        "CreateTransitGatewayRequest",
+        "Options.DefaultRouteTableAssociation",
+    ),
+    (
+        "aws:ec2transitgateway/transitGateway:TransitGateway",
+        "defaultRouteTablePropagation",
+        "ec2",
+        "CreateTransitGatewayRequest",
+        "Options.DefaultRouteTablePropagation",
+    ),
+    (
+        "aws:ec2transitgateway/transitGateway:TransitGateway",
+        "dnsSupport",
+        "ec2",
+        "CreateTransitGatewayRequest",
+        "Options.DnsSupport",
+    ),
+    (
+        "aws:ec2transitgateway/transitGateway:TransitGateway",
+        "vpnEcmpSupport",
+        "ec2",
+        "CreateTransitGatewayRequest",
+        "Options.VpnEcmpSupport",
+    ),
+    (
+        "aws:ec2transitgateway/transitGateway:TransitGateway",
+        "multicastSupport",
+        "ec2",
+        "CreateTransitGatewayRequest",
+        "Options.MulticastSupport",
+    ),
+    (
+        "aws:ec2transitgateway/transitGateway:TransitGateway",
+        "securityGroupReferencingSupport",
+        "ec2",
+        "CreateTransitGatewayRequest",
+        "Options.SecurityGroupReferencingSupport",
+    ),
+    (
+        "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+        "dnsSupport",
+        "ec2",
+        "CreateTransitGatewayVpcAttachmentRequest",
+        "Options.DnsSupport",
+    ),
+    (
+        "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+        "ipv6Support",
+        "ec2",
+        "CreateTransitGatewayVpcAttachmentRequest",
+        "Options.Ipv6Support",
+    ),
+    (
+        "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+        "applianceModeSupport",
+        "ec2",
+        "CreateTransitGatewayVpcAttachmentRequest",
+        "Options.ApplianceModeSupport",
+    ),
+    (
+        "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+        "securityGroupReferencingSupport",
+        "ec2",
+        "CreateTransitGatewayVpcAttachmentRequest",
+        "Options.SecurityGroupReferencingSupport",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "name",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "Name",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "direction",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "Direction",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "ipAddresses",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "IpAddresses",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "ipAddresses[].subnetId",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "IpAddresses[].SubnetId",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "ipAddresses[].ip",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "IpAddresses[].Ip",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "ipAddresses[].ipv6",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "IpAddresses[].Ipv6",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "securityGroupIds[]",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "SecurityGroupIds[]",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "protocols",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "Protocols",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "protocols[]",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "Protocols[]",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "resolverEndpointType",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "ResolverEndpointType",
+    ),
+    (
+        "aws:route53/resolverEndpoint:ResolverEndpoint",
+        "tags",
+        "route53resolver",
+        "CreateResolverEndpointRequest",
+        "Tags",
+    ),
+    ("aws:route53/resolverRule:ResolverRule", "name", "route53resolver", "CreateResolverRuleRequest", "Name"),
+    ("aws:route53/resolverRule:ResolverRule", "ruleType", "route53resolver", "CreateResolverRuleRequest", "RuleType"),
+    (
+        "aws:route53/resolverRule:ResolverRule",
+        "domainName",
+        "route53resolver",
+        "CreateResolverRuleRequest",
+        "DomainName",
+    ),
+    ("aws:route53/resolverRule:ResolverRule", "targetIps", "route53resolver", "CreateResolverRuleRequest", "TargetIps"),
+    (
+        "aws:route53/resolverRule:ResolverRule",
+        "targetIps[].ip",
+        "route53resolver",
+        "CreateResolverRuleRequest",
+        "TargetIps[].Ip",
+    ),
+    (
+        "aws:route53/resolverRule:ResolverRule",
+        "targetIps[].port",
+        "route53resolver",
+        "CreateResolverRuleRequest",
+        "TargetIps[].Port",
+    ),
+    (
+        "aws:route53/resolverRule:ResolverRule",
+        "targetIps[].protocol",
+        "route53resolver",
+        "CreateResolverRuleRequest",
+        "TargetIps[].Protocol",
+    ),
+    (
+        "aws:route53/resolverRule:ResolverRule",
+        "resolverEndpointId",
+        "route53resolver",
+        "CreateResolverRuleRequest",
+        "ResolverEndpointId",
+    ),
+    (
+        "aws:route53/resolverRuleAssociation:ResolverRuleAssociation",
+        "name",
+        "route53resolver",
+        "AssociateResolverRuleRequest",
+        "Name",
+    ),
+    (
+        "aws:route53/resolverRuleAssociation:ResolverRuleAssociation",
+        "resolverRuleId",
+        "route53resolver",
+        "AssociateResolverRuleRequest",
+        "ResolverRuleId",
+    ),
+    (
+        "aws:route53/resolverRuleAssociation:ResolverRuleAssociation",
+        "vpcId",
+        "route53resolver",
+        "AssociateResolverRuleRequest",
+        "VPCId",
+    ),
+    ("aws:lb/loadBalancer:LoadBalancer", "loadBalancerType", "elbv2", "CreateLoadBalancerInput", "Type"),
+    ("aws:lb/loadBalancer:LoadBalancer", "internal (-> Scheme)", "elbv2", "CreateLoadBalancerInput", "Scheme"),
+    ("aws:lb/loadBalancer:LoadBalancer", "ipAddressType", "elbv2", "CreateLoadBalancerInput", "IpAddressType"),
+    ("aws:lb/targetGroup:TargetGroup", "port", "elbv2", "CreateTargetGroupInput", "Port"),
+    ("aws:lb/targetGroup:TargetGroup", "protocol", "elbv2", "CreateTargetGroupInput", "Protocol"),
+    ("aws:lb/targetGroup:TargetGroup", "targetType", "elbv2", "CreateTargetGroupInput", "TargetType"),
+    (
+        "aws:lb/targetGroup:TargetGroup",
+        "healthCheck.interval",
+        "elbv2",
+        "CreateTargetGroupInput",
+        "HealthCheckIntervalSeconds",
+    ),
+    (
+        "aws:lb/targetGroup:TargetGroup",
+        "healthCheck.timeout",
+        "elbv2",
+        "CreateTargetGroupInput",
+        "HealthCheckTimeoutSeconds",
+    ),
+    (
+        "aws:lb/targetGroup:TargetGroup",
+        "healthCheck.healthyThreshold",
+        "elbv2",
+        "CreateTargetGroupInput",
+        "HealthyThresholdCount",
+    ),
+    (
+        "aws:lb/targetGroup:TargetGroup",
+        "healthCheck.unhealthyThreshold",
+        "elbv2",
+        "CreateTargetGroupInput",
+        "UnhealthyThresholdCount",
+    ),
+    ("aws:lb/targetGroup:TargetGroup", "healthCheck.path", "elbv2", "CreateTargetGroupInput", "HealthCheckPath"),
+)
+
+
+def _register_model_fields() -> None:
+    for type_, path, service, shape, member in MODEL_FIELDS:
+        constraints, source = botocore_constraints(service, shape, member)
+        if constraints:
+            field_rules(type_, FieldRule(path, constraints, source, AWS))
+
+
+_register_model_fields()
+
+
+# --- documented rules the models leave out ----------------------------------------------------------
+
+RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)  # fmt: skip
+VPN_RESERVED_INSIDE = tuple(
+    ipaddress.ip_network(n)
+    for n in ("169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30", "169.254.4.0/30",
+              "169.254.5.0/30", "169.254.169.252/30")
+)  # fmt: skip
+PRIVATE_ASNS = ((64512, 65534), (4200000000, 4294967294))
+SG_DESCRIPTION = r"[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*"
+
+
+def reject(observed: Observed, rule: str, source: str) -> Finding:
+    return Finding(observed.urn, AWS, rule, source)
+
+
+def network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(value, strict=True) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+field_rules(
+    "aws:ec2/vpc:Vpc",
+    FieldRule(
+        "cidrBlock",
+        (Pattern(r"[0-9.]+/(1[6-9]|2[0-8])", "a block between /16 and /28"),),
+        f"Amazon VPC User Guide, VPC CIDR blocks: 'between a /16 netmask and /28 netmask' ({VPC_CIDR_DOC})",
+        AWS,
+    ),
+)
+field_rules(
+    "aws:ec2/subnet:Subnet",
+    FieldRule(
+        "cidrBlock",
+        (Pattern(r"[0-9.]+/(1[6-9]|2[0-8])", "a block between /16 and /28"),),
+        f"Amazon VPC User Guide, subnet sizing: a subnet CIDR is between /16 and /28 ({VPC_CIDR_DOC})",
+        AWS,
+    ),
+)
+field_rules(
+    "aws:kms/key:Key",
+    FieldRule(
+        "deletionWindowInDays",
+        (Between(7, 30),),
+        "AWS KMS API Reference, ScheduleKeyDeletion PendingWindowInDays: 'it must be between 7 and 30, inclusive'",
+        AWS,
+    ),
+)
+field_rules(
+    "aws:cloudwatch/logGroup:LogGroup",
+    FieldRule(
+        "retentionInDays",
+        (OneOf(LOG_RETENTION_DAYS),),
+        "CloudWatch Logs API Reference, PutRetentionPolicy retentionInDays: the allowed values",
+        AWS,
+    ),
+)
+field_rules(
+    "aws:eks/nodeGroup:NodeGroup",
+    FieldRule(
+        "nodeGroupName",
+        (Length(1, 63), Pattern(r"[0-9A-Za-z][A-Za-z0-9\-_]*", "letters, digits, '-' and '_', starting alphanumeric")),
+        "Amazon EKS User Guide, create-managed-node-group: a node group name is 1-63 characters "
+        "(terraform-provider-aws validNodeGroupName)",
+        AWS,
+    ),
+    FieldRule(
+        "scalingConfig.maxSize",
+        (Between(1, 450),),
+        f"Amazon EKS service quotas: nodes per managed node group, 450 by default ({EKS_QUOTAS})",
+        AWS,
+    ),
+)
+field_rules(
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    FieldRule(
+        "description",
+        (Length(0, 255), Pattern(SG_DESCRIPTION, "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*")),
+        "Amazon EC2 API Reference, IpRange Description: 'Constraints: Up to 255 characters in length. "
+        "Allowed characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*'",
+        AWS,
+    ),
+    FieldRule("fromPort", (Between(-1, 65535),), "Amazon EC2 API Reference, IpPermission FromPort", AWS),
+    FieldRule("toPort", (Between(-1, 65535),), "Amazon EC2 API Reference, IpPermission ToPort", AWS),
+)
+
+
+@resource_check("aws:eks/cluster:Cluster")
+def eks_service_range(observed: Observed) -> Iterator[Finding]:
+    for _, cidr in values_at(observed.inputs, "kubernetesNetworkConfig.serviceIpv4Cidr"):
+        block = network(cidr)
+        source = "AWS API model eks KubernetesNetworkConfigRequest.serviceIpv4Cidr (botocore documentation)"
+        if block is None:
+            yield reject(observed, f"service CIDR '{cidr}' is not a CIDR block", source)
+        elif not any(block.subnet_of(r) for r in RFC1918 if block.version == r.version):
+            yield reject(
+                observed,
+                f"service CIDR {cidr} is not within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+                source,
+            )
+        elif not 12 <= block.prefixlen <= 24:
+            yield reject(observed, f"service CIDR {cidr} must be between /24 and /12", source)
+
+
+@resource_check("aws:ec2/vpnGateway:VpnGateway", "aws:ec2transitgateway/transitGateway:TransitGateway")
+def amazon_side_asn(observed: Observed) -> Iterator[Finding]:
+    for _, asn in values_at(observed.inputs, "amazonSideAsn"):
+        try:
+            number = int(asn)
+        except (TypeError, ValueError):
+            continue
+        if not any(low <= number <= high for low, high in PRIVATE_ASNS):
+            yield reject(
+                observed,
+                f"amazonSideAsn {asn} is not a private ASN (64512-65534 or 4200000000-4294967294)",
+                "Amazon EC2 API Reference, CreateVpnGateway AmazonSideAsn",
+            )
+
+
+@resource_check("aws:ec2/customerGateway:CustomerGateway")
+def customer_gateway(observed: Observed) -> Iterator[Finding]:
+    for _, asn in values_at(observed.inputs, "bgpAsn"):
+        try:
+            number = int(asn)
+        except (TypeError, ValueError):
+            continue
+        if not 1 <= number <= 2147483647:
+            yield reject(
+                observed,
+                f"bgpAsn {asn} is outside 1-2147483647 (use bgpAsnExtended above)",
+                "Amazon EC2 API Reference, CreateCustomerGateway BgpAsn",
+            )
+
+
+@resource_check("aws:ec2/vpnConnection:VpnConnection")
+def vpn_tunnels(observed: Observed) -> Iterator[Finding]:
+    link_local = ipaddress.ip_network("169.254.0.0/16")
+    source = "AWS Site-to-Site VPN User Guide, tunnel options: inside IPv4 CIDR and pre-shared key"
+    inside = []
+    for tunnel in (1, 2):
+        for _, cidr in values_at(observed.inputs, f"tunnel{tunnel}InsideCidr"):
+            block = network(cidr)
+            if block is None or block.prefixlen != 30 or not block.subnet_of(link_local):
+                yield reject(observed, f"tunnel{tunnel}InsideCidr {cidr} is not a /30 in 169.254.0.0/16", source)
+            elif block in VPN_RESERVED_INSIDE:
+                yield reject(observed, f"tunnel{tunnel}InsideCidr {cidr} is reserved by AWS", source)
+            else:
+                inside.append(block)
+        for _, key in values_at(observed.inputs, f"tunnel{tunnel}PresharedKey"):
+            if not isinstance(key, str):
+                continue
+            if not 8 <= len(key) <= 64 or not all(c.isalnum() or c in "._" for c in key) or key.startswith("0"):
+                yield reject(
+                    observed,
+                    f"tunnel{tunnel}PresharedKey must be 8-64 characters of A-Z a-z 0-9 . _ and not start with 0",
+                    source,
+                )
+    if len(inside) == 2 and inside[0] == inside[1]:
+        yield reject(observed, "both tunnels use the same inside CIDR", source)
+
+
+ROUTE53_POLICIES = (
+    "failoverRoutingPolicies",
+    "geolocationRoutingPolicies",
+    "geoproximityRoutingPolicy",
+    "latencyRoutingPolicies",
+    "weightedRoutingPolicies",
+    "cidrRoutingPolicy",
+    "multivalueAnswerRoutingPolicy",
+)
+
+
+@resource_check("aws:route53/record:Record")
+def route53_record(observed: Observed) -> Iterator[Finding]:
+    inputs = observed.inputs
+    source = "Amazon Route 53 API Reference, ResourceRecordSet (routing policies are mutually exclusive)"
+    policies = [p for p in ROUTE53_POLICIES if inputs.get(p) not in (None, [], False)]
+    if len(policies) > 1:
+        yield reject(observed, f"record sets {', '.join(policies)}: only one routing policy is allowed", source)
+    if policies and not inputs.get("setIdentifier"):
+        yield reject(observed, f"record with {policies[0]} has no setIdentifier", source)
+    if inputs.get("setIdentifier") and not policies:
+        yield reject(observed, "setIdentifier is set but no routing policy", source)
+    aliased = bool(inputs.get("aliases"))
+    if aliased and (inputs.get("ttl") is not None or inputs.get("records")):
+        yield reject(observed, "an alias record cannot have ttl or records", source)
+    if not aliased and inputs.get("records") and inputs.get("ttl") is None:
+        yield reject(observed, "a non-alias record needs a ttl", source)
+
+
+@resource_check("aws:route53/healthCheck:HealthCheck")
+def route53_health_check(observed: Observed) -> Iterator[Finding]:
+    inputs = observed.inputs
+    source = "Amazon Route 53 API Reference, HealthCheckConfig"
+    kind = inputs.get("type")
+    if kind in ("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP") and not (
+        inputs.get("ipAddress") or inputs.get("fqdn")
+    ):
+        yield reject(observed, f"a {kind} health check needs ipAddress or fqdn", source)
+    if inputs.get("enableSni") is True and kind not in ("HTTPS", "HTTPS_STR_MATCH"):
+        yield reject(observed, "enableSni applies to HTTPS checks only", source)
+    if kind == "TCP" and inputs.get("resourcePath"):
+        yield reject(observed, "a TCP health check takes no resourcePath", source)
+    for _, address in values_at(inputs, "ipAddress"):
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved:
+            yield reject(
+                observed,
+                f"ipAddress {address} is not publicly routable",
+                "Amazon Route 53 API Reference, HealthCheckConfig IPAddress: 'You can't specify an IP address in "
+                "a local, private, non-routable, or multicast range'",
+            )
+
+
+def _policy_length(document: Any) -> int | None:
+    """IAM counts policy characters without whitespace."""
+    if not isinstance(document, str):
+        return None
+    try:
+        return len(json.dumps(json.loads(document), separators=(",", ":")))
+    except ValueError:
+        return len("".join(document.split()))
+
+
+@resource_check("aws:iam/role:Role")
+def trust_policy_size(observed: Observed) -> Iterator[Finding]:
+    size = _policy_length(observed.inputs.get("assumeRolePolicy"))
+    if size is not None and size > 2048:
+        yield reject(
+            observed,
+            f"the trust policy has {size} characters (without whitespace), over the default quota of 2048",
+            f"IAM quotas: role trust policy length ({IAM_QUOTAS})",
+        )
+
+
+# --- the fleet against AWS's quotas and its cross-resource rules ----------------------------------------
+
+
+class Index:
+    """The plan's resources by type, by id (where known) and their regions, for checks across resources."""
+
+    def __init__(self, plan: Any):
+        self.plan = plan
+        self.by_type: dict[str, list[Any]] = defaultdict(list)
+        self.by_id: dict[str, Any] = {}
+        providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
+        self.region: dict[str, str | None] = {}
+        for r in plan.resources:
+            if not r.custom:
+                continue
+            self.by_type[r.type].append(r)
+            if isinstance(r.id, str) and r.id:
+                self.by_id[r.id] = r
+            region = (providers.get(r.provider_urn or "") or {}).get("region")
+            self.region[r.urn] = region if isinstance(region, str) else None
+
+    def of(self, type_: str) -> list[Any]:
+        return self.by_type.get(type_, [])
+
+    def ref(self, value: Any) -> Any:
+        return self.by_id.get(value) if isinstance(value, str) else None
+
+
+def _over(urn: str, what: str, count: int, limit: int, source: str) -> Finding:
+    return Finding(urn, AWS, f"{what}: {count}, over the default quota of {limit}", source)
+
+
+def _count_by(resources: list[Any], key: Any) -> dict[Any, list[Any]]:
+    groups: dict[Any, list[Any]] = defaultdict(list)
+    for r in resources:
+        value = key(r)
+        if isinstance(value, str) and value:
+            groups[value].append(r)
+    return groups
+
+
+@plan_check
+def aws_quotas(plan: Any, context: Context) -> Iterator[Finding]:
+    index = Index(plan)
+    yield from _security_group_rules(index)
+    yield from _per_parent(
+        index,
+        "aws:ec2/vpnConnection:VpnConnection",
+        "vpnGatewayId",
+        "Site-to-Site VPN connections on one virtual private gateway",
+        10,
+        f"Site-to-Site VPN quotas ({VPN_QUOTAS})",
+    )
+    yield from _peerings_per_vpc(index)
+    yield from _per_parent(
+        index,
+        "aws:ec2/route:Route",
+        "routeTableId",
+        "routes (non-propagated) in one route table",
+        50,
+        f"Amazon VPC quotas: routes per route table ({VPC_QUOTAS})",
+    )
+    yield from _per_parent(
+        index,
+        "aws:eks/nodeGroup:NodeGroup",
+        "clusterName",
+        "managed node groups in one EKS cluster",
+        30,
+        f"Amazon EKS service quotas ({EKS_QUOTAS})",
+    )
+    for type_, what, limit, source in (
+        ("aws:ec2/eip:Eip", "Elastic IP addresses in one region", 5, VPC_QUOTAS),
+        ("aws:ec2/vpc:Vpc", "VPCs in one region", 5, VPC_QUOTAS),
+        ("aws:ec2/vpnGateway:VpnGateway", "virtual private gateways in one region", 5, VPN_QUOTAS),
+        ("aws:ec2/customerGateway:CustomerGateway", "customer gateways in one region", 50, VPN_QUOTAS),
+    ):
+        for region, members in _count_by(index.of(type_), lambda r: index.region.get(r.urn)).items():
+            if len(members) > limit:
+                yield _over(members[limit].urn, f"{what} ({region})", len(members), limit, f"quotas ({source})")
+    for type_, what, limit, source in (
+        ("aws:iam/role:Role", "IAM roles in the account (this stack alone)", 1000, IAM_QUOTAS),
+        ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "IAM OIDC providers in the account", 100, IAM_QUOTAS),
+        ("aws:route53/healthCheck:HealthCheck", "Route 53 health checks in the account", 200, ROUTE53_QUOTAS),
+    ):
+        members = index.of(type_)
+        if len(members) > limit:
+            yield _over(members[limit].urn, what, len(members), limit, f"quotas ({source})")
+    yield from _nat_per_zone(index)
+    yield from _inline_policies_per_role(index)
+
+
+def _per_parent(index: Index, type_: str, key: str, what: str, limit: int, source: str) -> Iterator[Finding]:
+    for parent, members in _count_by(index.of(type_), lambda r: r.inputs.get(key)).items():
+        if len(members) > limit:
+            yield _over(members[limit].urn, f"{what} ({parent})", len(members), limit, source)
+
+
+def _security_group_rules(index: Index) -> Iterator[Finding]:
+    eks_groups = {value_at(c.outputs, "vpcConfig.clusterSecurityGroupId") for c in index.of("aws:eks/cluster:Cluster")}
+    rules = index.of("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    for group, members in _count_by(rules, lambda r: r.inputs.get("securityGroupId")).items():
+        ipv4 = [r for r in members if r.inputs.get("cidrIpv4") or not r.inputs.get("cidrIpv6")]
+        # EKS gives its cluster security group one inbound rule of its own (the group to itself).
+        count = len(ipv4) + (1 if group in eks_groups else 0)
+        if count > 60:
+            yield _over(
+                ipv4[-1].urn,
+                f"inbound IPv4 rules on security group {group}",
+                count,
+                60,
+                f"Amazon VPC quotas: inbound rules per security group ({VPC_QUOTAS})",
+            )
+
+
+def _peerings_per_vpc(index: Index) -> Iterator[Finding]:
+    per_vpc: dict[str, list[Any]] = defaultdict(list)
+    for peering in index.of("aws:ec2/vpcPeeringConnection:VpcPeeringConnection"):
+        for key in ("vpcId", "peerVpcId"):
+            vpc = peering.inputs.get(key)
+            if isinstance(vpc, str):
+                per_vpc[vpc].append(peering)
+    for vpc, members in per_vpc.items():
+        if len(members) > 50:
+            yield _over(
+                members[50].urn,
+                f"active VPC peering connections of {vpc}",
+                len(members),
+                50,
+                f"Amazon VPC quotas: active VPC peering connections per VPC ({VPC_QUOTAS})",
+            )
+
+
+def _nat_per_zone(index: Index) -> Iterator[Finding]:
+    def zone(nat: Any) -> str | None:
+        subnet = index.ref(nat.inputs.get("subnetId"))
+        return subnet.inputs.get("availabilityZone") if subnet is not None else None
+
+    for az, members in _count_by(index.of("aws:ec2/natGateway:NatGateway"), zone).items():
+        if len(members) > 5:
+            yield _over(members[5].urn, f"NAT gateways in {az}", len(members), 5, f"quotas ({VPC_QUOTAS})")
+
+
+def _inline_policies_per_role(index: Index) -> Iterator[Finding]:
+    sizes: Counter[str] = Counter()
+    last: dict[str, Any] = {}
+    for policy in index.of("aws:iam/rolePolicy:RolePolicy"):
+        role, size = policy.inputs.get("role"), _policy_length(policy.inputs.get("policy"))
+        if isinstance(role, str) and size is not None:
+            sizes[role] += size
+            last[role] = policy
+    for role, size in sizes.items():
+        if size > 10240:
+            yield _over(
+                last[role].urn,
+                f"inline policy characters (without whitespace) on role {role}",
+                size,
+                10240,
+                f"IAM quotas: inline policy size per role ({IAM_QUOTAS})",
+            )
+
+
+# Availability zone ids EKS does not place control-plane interfaces in.
+EKS_UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
+
+
+@plan_check
+def eks_networking(plan: Any, context: Context) -> Iterator[Finding]:
+    index = Index(plan)
+    for cluster in index.of("aws:eks/cluster:Cluster"):
+        subnets = [index.ref(s) for s in value_at(cluster.inputs, "vpcConfig.subnetIds", []) or []]
+        known = [s for s in subnets if s is not None]
+        zones = {s.outputs.get("availabilityZoneId") or s.inputs.get("availabilityZone") for s in known}
+        if known and len(known) == len(subnets) and len(zones) < 2:
+            yield Finding(cluster.urn, AWS, "the cluster's subnets must be in at least two availability zones",
+                          f"Amazon EKS User Guide, network requirements ({EKS_NETWORK_DOC})")  # fmt: skip
+        for subnet in known:
+            zone_id = subnet.outputs.get("availabilityZoneId")
+            if zone_id in EKS_UNSUPPORTED_ZONE_IDS:
+                yield Finding(
+                    cluster.urn,
+                    AWS,
+                    f"subnet {subnet.name} is in availability zone {zone_id}, where EKS does not run control planes",
+                    f"Amazon EKS User Guide, network requirements ({EKS_NETWORK_DOC})",
+                )
+            if subnet.outputs.get("availabilityZoneType") not in (None, "availability-zone"):
+                yield Finding(
+                    cluster.urn,
+                    AWS,
+                    f"subnet {subnet.name} is in a {subnet.outputs.get('availabilityZoneType')}, "
+                    "which EKS does not accept for the cluster",
+                    "Amazon EKS User Guide, Local Zones (https://docs.aws.amazon.com/eks/latest/userguide/local-zones.html)",
+                )
+        service = network(value_at(cluster.inputs, "kubernetesNetworkConfig.serviceIpv4Cidr"))
+        vpcs = {vpc.urn: vpc for vpc in (index.ref(s.inputs.get("vpcId")) for s in known) if vpc is not None}
+        for vpc in vpcs.values():
+            vpc_block = network(vpc.inputs.get("cidrBlock"))
+            if service is not None and vpc_block is not None and service.overlaps(vpc_block):
+                yield Finding(
+                    cluster.urn,
+                    AWS,
+                    f"service CIDR {service} overlaps the VPC CIDR {vpc_block}",
+                    "AWS API model eks KubernetesNetworkConfigRequest.serviceIpv4Cidr: "
+                    "'doesn't overlap with resources in other networks that are peered or connected to your VPC'",
+                )

@@ -1,0 +1,154 @@
+"""Custom resources against their CustomResourceDefinitions (the upstream CRDs, when present).
+
+The API server validates a custom resource against the openAPIV3Schema of its CRD version and refuses
+it when a value does not fit (k8s.io/apiextensions-apiserver pkg/apiserver/validation). A field the
+schema does not declare is dropped by pruning, or refused under strict field validation: the judge
+refuses it, since a dropped field is a setting that silently does nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import Context, plan_check
+from .rules import UNKNOWN_PLACEHOLDER, Finding, known_or_placeholder
+
+# API group -> CRD files under the upstream folder (the versions the program's charts install).
+CRD_FILES: dict[str, tuple[str, ...]] = {
+    "networking.istio.io": ("istio/crds/crd-all.gen.yaml",),
+    "security.istio.io": ("istio/crds/crd-all.gen.yaml",),
+    "telemetry.istio.io": ("istio/crds/crd-all.gen.yaml",),
+    "multicluster.linkerd.io": ("linkerd/charts/linkerd-multicluster/templates/link-crd.yaml",),
+    "policy.linkerd.io": ("linkerd/charts/linkerd-crds/templates/policy/*.yaml",),
+    "argoproj.io": ("argocd/crds-v3.4.4/*.yaml",),  # argo-cd chart 10.1.1 installs Argo CD v3.4.4
+    "velero.io": ("velero/crds/*.yaml",),
+    "monitoring.coreos.com": ("kube-prometheus-stack/crds/*.yaml",),
+    "templates.gatekeeper.sh": ("gatekeeper/crds/*.yaml",),
+    "external-secrets.io": ("external-secrets/crds/*.yaml",),
+}
+BUILT_IN_GROUPS = {
+    "core",
+    "apps",
+    "batch",
+    "rbac.authorization.k8s.io",
+    "networking.k8s.io",
+    "policy",
+    "helm.sh",
+    "apiextensions.k8s.io",
+    "admissionregistration.k8s.io",
+    "storage.k8s.io",
+    "autoscaling",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "yaml",
+    "kustomize",
+}
+SOURCE = "k8s.io/apiextensions-apiserver pkg/apiserver/validation: the CRD's openAPIV3Schema"
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Reads `- =` as the string '=' (Go YAML does; PyYAML's resolver calls it a 'value' tag)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
+def _documents(path: Path) -> list[Any]:
+    text = path.read_text()
+    if "{{" in text:  # a Helm template: its template lines are only in metadata
+        text = "\n".join(line for line in text.splitlines() if "{{" not in line)
+    return [d for d in yaml.load_all(text, Loader=_Loader) if isinstance(d, dict)]
+
+
+@functools.lru_cache(maxsize=64)
+def schemas_of_group(upstream: Path, group: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) -> strict openAPIV3Schema, for every CRD of the group found upstream."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for pattern in CRD_FILES.get(group, ()):
+        for path in sorted(upstream.glob(pattern)):
+            for crd in _documents(path):
+                spec = crd.get("spec") or {}
+                if crd.get("kind") != "CustomResourceDefinition" or spec.get("group") != group:
+                    continue
+                for version in spec.get("versions") or []:
+                    schema = (version.get("schema") or {}).get("openAPIV3Schema")
+                    if schema:
+                        found[(f"{group}/{version['name']}", spec["names"]["kind"])] = strict(schema)
+    return found
+
+
+def strict(schema: Any) -> Any:
+    """Objects with declared properties reject undeclared ones (unless the CRD preserves unknown fields)."""
+    if isinstance(schema, list):
+        return [strict(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {k: strict(v) for k, v in schema.items()}
+    open_ended = "additionalProperties" in result or result.get("x-kubernetes-preserve-unknown-fields")
+    if "properties" in result and not open_ended:
+        result["additionalProperties"] = False
+    return result
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(upstream: Path, group: str, api_version: str, kind: str) -> Any:
+    import jsonschema
+
+    schema = schemas_of_group(upstream, group).get((api_version, kind))
+    return jsonschema.Draft7Validator(schema) if schema is not None else None
+
+
+def custom_resource_type(type_: str) -> tuple[str, str, str] | None:
+    """kubernetes:<group>/<version>:<Kind> -> (group, apiVersion, kind) for custom resource groups."""
+    if not type_.startswith("kubernetes:"):
+        return None
+    group_version, _, kind = type_.removeprefix("kubernetes:").rpartition(":")
+    group, _, version = group_version.rpartition("/")
+    if not group or group in BUILT_IN_GROUPS or group.endswith(".k8s.io"):
+        return None
+    return group, f"{group}/{version}", kind
+
+
+# The API server checks these itself (the type meta and ObjectMeta); a CRD schema may leave them out.
+OBJECT_FIELDS = ("apiVersion", "kind", "metadata")
+NOT_OBJECT_FIELDS = ("__opts", "__meta")
+
+
+def object_body(inputs: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The object as the CRD schema sees it: its content, and the type/object meta where the schema has them."""
+    declared = schema.get("properties", {})
+    return {k: v for k, v in inputs.items() if k not in NOT_OBJECT_FIELDS and (k not in OBJECT_FIELDS or k in declared)}
+
+
+@plan_check
+def custom_resources(plan: Any, context: Context) -> Iterator[Finding]:
+    if context.upstream is None:
+        return
+    for resource in plan.resources:
+        parsed = custom_resource_type(resource.type)
+        if parsed is None or not resource.custom:
+            continue
+        group, api_version, kind = parsed
+        if group not in CRD_FILES:
+            continue
+        validator = _validator(context.upstream, group, api_version, kind)
+        if validator is None:
+            yield Finding(
+                resource.urn,
+                "Kubernetes",
+                f"no CustomResourceDefinition serves {api_version} {kind} (the API server has no such resource)",
+                f"{context.upstream.name}: {', '.join(CRD_FILES[group])}",
+            )
+            continue
+        body = object_body(resource.inputs, validator.schema)
+        for error in sorted(validator.iter_errors(known_or_placeholder(body)), key=lambda e: list(e.absolute_path)):
+            if error.instance == UNKNOWN_PLACEHOLDER:
+                continue
+            where = ".".join(str(p) for p in error.absolute_path) or "(object)"
+            yield Finding(resource.urn, "Kubernetes", f"{kind} {where}: {error.message}", f"{SOURCE} ({api_version})")

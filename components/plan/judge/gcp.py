@@ -1,0 +1,628 @@
+"""What Google Cloud would refuse: names and enums of the APIs, documented rules, APIs not enabled, quotas.
+
+Enums come from the API discovery documents google-api-python-client ships; names and other limits from
+the same documents' descriptions, the Google Cloud documentation, or terraform-provider-google's
+validation (pulumi-gcp is built from it), each cited beside its rule.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..mocks import Observed
+from . import Context, field_rules, plan_check, resource_check
+from .models import discovery_enum
+from .rules import Between, FieldRule, Finding, Length, Pattern, value_at, values_at
+
+GOOGLE = "Google Cloud"
+GCE_NAME = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
+GCE_NAME_MEANING = "a lowercase RFC 1035 name of 1-63 characters"
+GKE_NAME = r"[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?"
+LABEL_KEY = r"[\p{Ll}\p{Lo}][\p{Ll}\p{Lo}\p{N}_-]{0,62}"
+LABEL_VALUE = r"[\p{Ll}\p{Lo}\p{N}_-]{0,63}"
+MAINTENANCE_DOC = "https://cloud.google.com/kubernetes-engine/docs/how-to/maintenance-window"
+AUTHORIZED_NETWORKS_DOC = "https://cloud.google.com/kubernetes-engine/docs/how-to/authorized-networks"
+LABELS_DOC = "https://cloud.google.com/resource-manager/docs/creating-managing-labels#requirements"
+
+
+def _dd(api: str, schema: str, field: str) -> str:
+    return f"Google API discovery document {api} v1 {schema}.{field}"
+
+
+def gce_name(type_: str, schema: str, path: str = "name", minimum: int = 1) -> None:
+    pattern = GCE_NAME if minimum == 1 else r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])"
+    field_rules(
+        type_,
+        FieldRule(path, (Pattern(pattern, GCE_NAME_MEANING),), _dd("compute", schema, "name") + " (RFC 1035)", GOOGLE),
+    )
+
+
+for _type, _schema in (
+    ("gcp:compute/network:Network", "Network"),
+    ("gcp:compute/subnetwork:Subnetwork", "Subnetwork"),
+    ("gcp:compute/router:Router", "Router"),
+    ("gcp:compute/firewall:Firewall", "Firewall"),
+    ("gcp:compute/haVpnGateway:HaVpnGateway", "VpnGateway"),
+    ("gcp:compute/externalVpnGateway:ExternalVpnGateway", "ExternalVpnGateway"),
+    ("gcp:compute/vPNTunnel:VPNTunnel", "VpnTunnel"),
+    ("gcp:compute/routerInterface:RouterInterface", "RouterInterface"),
+    ("gcp:compute/networkPeering:NetworkPeering", "NetworkPeering"),
+    ("gcp:compute/healthCheck:HealthCheck", "HealthCheck"),
+):
+    gce_name(_type, _schema)
+gce_name("gcp:compute/routerNat:RouterNat", "RouterNat", minimum=2)
+gce_name("gcp:compute/routerPeer:RouterPeer", "RouterBgpPeer", minimum=2)
+gce_name("gcp:compute/subnetwork:Subnetwork", "SubnetworkSecondaryRange", "secondaryIpRanges[].rangeName")
+
+field_rules(
+    "gcp:container/cluster:Cluster",
+    FieldRule(
+        "name",
+        (Pattern(GKE_NAME, "lowercase letters, digits and '-', at most 40, starting with a letter"),),
+        _dd("container", "Cluster", "name") + ": 'up to 40 characters'",
+        GOOGLE,
+    ),
+    FieldRule(
+        "masterAuthorizedNetworksConfig.cidrBlocks",
+        (Length(0, 50),),
+        _dd("container", "MasterAuthorizedNetworksConfig", "cidrBlocks") + ": 'up to 50 external networks'",
+        GOOGLE,
+    ),
+)
+field_rules(
+    "gcp:container/nodePool:NodePool",
+    FieldRule(
+        "name",
+        (Pattern(GKE_NAME, "lowercase letters, digits and '-', at most 40, starting with a letter"),),
+        "GKE API error for node_pool.name: 'must be no longer than 40 characters' (pulumi-gcp#1510)",
+        GOOGLE,
+    ),
+)
+field_rules(
+    "gcp:serviceaccount/account:Account",
+    FieldRule(
+        "accountId",
+        (Pattern(r"[a-z]([-a-z0-9]{4,28}[a-z0-9])", "6-30 lowercase letters, digits and '-', starting with a letter"),),
+        _dd("iam", "CreateServiceAccountRequest", "accountId")
+        + " (terraform-provider-google validateRFC1035Name(6, 30))",
+        GOOGLE,
+    ),
+    FieldRule("displayName", (Length(0, 100),), _dd("iam", "ServiceAccount", "displayName") + ": at most 100", GOOGLE),
+)
+field_rules(
+    "gcp:projects/iAMCustomRole:IAMCustomRole",
+    FieldRule(
+        "roleId",
+        (Pattern(r"[a-zA-Z0-9_.]{3,64}", "3-64 letters, digits, '_' and '.'"),),
+        _dd("iam", "CreateRoleRequest", "roleId") + " (terraform-provider-google ValidateIAMCustomRoleID)",
+        GOOGLE,
+    ),
+    FieldRule("title", (Length(0, 100),), "Google Cloud IAM quotas: a custom role title is at most 100 bytes", GOOGLE),
+)
+for _type, _field, _schema in (
+    ("gcp:iam/workloadIdentityPool:WorkloadIdentityPool", "workloadIdentityPoolId", "WorkloadIdentityPool"),
+    (
+        "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
+        "workloadIdentityPoolProviderId",
+        "WorkloadIdentityPoolProvider",
+    ),
+):
+    field_rules(
+        _type,
+        FieldRule(
+            _field,
+            (Pattern(r"(?!gcp-)[a-z0-9-]{4,32}", "4-32 lowercase letters, digits and '-', not starting with gcp-"),),
+            f"Google IAM API, {_schema} id: 4-32 characters of [a-z0-9-], the prefix gcp- is reserved",
+            GOOGLE,
+        ),
+        FieldRule("displayName", (Length(0, 32),), _dd("iam", _schema, "displayName") + ": at most 32", GOOGLE),
+        FieldRule("description", (Length(0, 256),), _dd("iam", _schema, "description") + ": at most 256", GOOGLE),
+    )
+for _type in ("gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey"):
+    field_rules(
+        _type,
+        FieldRule(
+            "name",
+            (Pattern(r"[a-zA-Z0-9_-]{1,63}", "1-63 letters, digits, '_' and '-'"),),
+            "Cloud KMS API, KeyRing/CryptoKey id: [a-zA-Z0-9_-]{1,63}",
+            GOOGLE,
+        ),
+    )
+field_rules(
+    "gcp:dns/managedZone:ManagedZone",
+    FieldRule(
+        "name",
+        (Pattern(GCE_NAME, "1-63 lowercase letters, digits and '-', starting with a letter, ending alphanumeric"),),
+        _dd("dns", "ManagedZone", "name") + ": 'must start with a letter and end with a letter or digit'",
+        GOOGLE,
+    ),
+    FieldRule("description", (Length(1, 1024),), _dd("dns", "ManagedZone", "description"), GOOGLE),
+)
+field_rules(
+    "gcp:storage/bucket:Bucket",
+    FieldRule(
+        "name",
+        (
+            Length(3, 63),
+            Pattern(
+                r"(?!goog)[a-z0-9][a-z0-9_-]*[a-z0-9]", "lowercase letters, digits, '-' and '_', not goog-prefixed"
+            ),
+        ),
+        "Cloud Storage bucket naming requirements (https://cloud.google.com/storage/docs/buckets#naming)",
+        GOOGLE,
+    ),
+)
+field_rules(
+    "gcp:compute/healthCheck:HealthCheck",
+    FieldRule("checkIntervalSec", (Between(1, 300),), _dd("compute", "HealthCheck", "checkIntervalSec"), GOOGLE),
+    FieldRule("unhealthyThreshold", (Between(1, 10),), _dd("compute", "HealthCheck", "unhealthyThreshold"), GOOGLE),
+    FieldRule("healthyThreshold", (Between(1, 10),), _dd("compute", "HealthCheck", "healthyThreshold"), GOOGLE),
+)
+field_rules(
+    "gcp:compute/routerPeer:RouterPeer",
+    FieldRule(
+        "advertisedRoutePriority",
+        (Between(0, 65535),),
+        _dd("compute", "RouterBgpPeer", "advertisedRoutePriority"),
+        GOOGLE,
+    ),
+)
+field_rules(
+    "gcp:compute/firewall:Firewall",
+    FieldRule("priority", (Between(0, 65535),), _dd("compute", "Firewall", "priority"), GOOGLE),
+)
+
+# Pulumi input -> the discovery schema field whose enum it must be in.
+ENUM_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("gcp:container/cluster:Cluster", "releaseChannel.channel", "container", "ReleaseChannel", "channel"),
+    ("gcp:container/cluster:Cluster", "datapathProvider", "container", "NetworkConfig", "datapathProvider"),
+    ("gcp:container/cluster:Cluster", "databaseEncryption.state", "container", "DatabaseEncryption", "state"),
+    (
+        "gcp:container/cluster:Cluster",
+        "loggingConfig.enableComponents[]",
+        "container",
+        "LoggingComponentConfig",
+        "enableComponents",
+    ),
+    (
+        "gcp:container/cluster:Cluster",
+        "monitoringConfig.enableComponents[]",
+        "container",
+        "MonitoringComponentConfig",
+        "enableComponents",
+    ),
+    ("gcp:container/cluster:Cluster", "securityPostureConfig.mode", "container", "SecurityPostureConfig", "mode"),
+    (
+        "gcp:container/nodePool:NodePool",
+        "nodeConfig.workloadMetadataConfig.mode",
+        "container",
+        "WorkloadMetadataConfig",
+        "mode",
+    ),
+    ("gcp:container/nodePool:NodePool", "upgradeSettings.strategy", "container", "UpgradeSettings", "strategy"),
+    (
+        "gcp:container/nodePool:NodePool",
+        "autoscaling.locationPolicy",
+        "container",
+        "NodePoolAutoscaling",
+        "locationPolicy",
+    ),
+    (
+        "gcp:compute/subnetwork:Subnetwork",
+        "logConfig.aggregationInterval",
+        "compute",
+        "SubnetworkLogConfig",
+        "aggregationInterval",
+    ),
+    ("gcp:compute/subnetwork:Subnetwork", "logConfig.metadata", "compute", "SubnetworkLogConfig", "metadata"),
+    ("gcp:compute/routerNat:RouterNat", "natIpAllocateOption", "compute", "RouterNat", "natIpAllocateOption"),
+    (
+        "gcp:compute/routerNat:RouterNat",
+        "sourceSubnetworkIpRangesToNat",
+        "compute",
+        "RouterNat",
+        "sourceSubnetworkIpRangesToNat",
+    ),
+    ("gcp:compute/routerNat:RouterNat", "logConfig.filter", "compute", "RouterNatLogConfig", "filter"),
+    ("gcp:compute/router:Router", "bgp.advertiseMode", "compute", "RouterBgp", "advertiseMode"),
+    ("gcp:compute/router:Router", "bgp.advertisedGroups[]", "compute", "RouterBgp", "advertisedGroups"),
+    ("gcp:compute/firewall:Firewall", "direction", "compute", "Firewall", "direction"),
+    (
+        "gcp:compute/externalVpnGateway:ExternalVpnGateway",
+        "redundancyType",
+        "compute",
+        "ExternalVpnGateway",
+        "redundancyType",
+    ),
+    ("gcp:compute/network:Network", "routingMode", "compute", "NetworkRoutingConfig", "routingMode"),
+    ("gcp:dns/managedZone:ManagedZone", "visibility", "dns", "ManagedZone", "visibility"),
+    ("gcp:dns/managedZone:ManagedZone", "dnssecConfig.state", "dns", "ManagedZoneDnsSecConfig", "state"),
+    ("gcp:kms/cryptoKey:CryptoKey", "purpose", "cloudkms", "CryptoKey", "purpose"),
+)
+
+
+def _register_enums() -> None:
+    for type_, path, api, schema, field in ENUM_FIELDS:
+        constraints, source = discovery_enum(api, "v1", schema, field)
+        field_rules(type_, FieldRule(path, constraints, source, GOOGLE))
+
+
+_register_enums()
+
+
+def reject(observed: Observed, rule: str, source: str) -> Finding:
+    return Finding(observed.urn, GOOGLE, rule, source)
+
+
+@resource_check("gcp:compute/healthCheck:HealthCheck")
+def health_check(observed: Observed) -> Iterator[Finding]:
+    inputs = observed.inputs
+    interval, timeout = inputs.get("checkIntervalSec"), inputs.get("timeoutSec")
+    regions = inputs.get("sourceRegions")
+    source = _dd("compute", "HealthCheck", "sourceRegions")
+    if isinstance(regions, list) and regions:
+        if len(regions) != 3:
+            yield reject(observed, f"sourceRegions has {len(regions)} regions: exactly 3 are required", source)
+        if isinstance(interval, int | float) and interval < 30:
+            yield reject(observed, f"checkIntervalSec {interval} is below 30, the minimum with sourceRegions", source)
+    if isinstance(interval, int | float) and isinstance(timeout, int | float) and timeout > interval:
+        yield reject(
+            observed,
+            f"timeoutSec {timeout} is greater than checkIntervalSec {interval}",
+            _dd("compute", "HealthCheck", "timeoutSec"),
+        )
+
+
+@resource_check("gcp:kms/cryptoKey:CryptoKey")
+def rotation_period(observed: Observed) -> Iterator[Finding]:
+    for _, period in values_at(observed.inputs, "rotationPeriod"):
+        seconds = _seconds(period)
+        if seconds is not None and not 86400 <= seconds <= 876000 * 3600:
+            yield reject(
+                observed,
+                f"rotationPeriod {period} is outside 24 hours to 876,000 hours",
+                _dd("cloudkms", "CryptoKey", "rotationPeriod"),
+            )
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, str) and value.endswith("s"):
+        try:
+            return float(value[:-1])
+        except ValueError:
+            return None
+    return None
+
+
+@resource_check("gcp:storage/bucket:Bucket")
+def soft_delete(observed: Observed) -> Iterator[Finding]:
+    for _, seconds in values_at(observed.inputs, "softDeletePolicy.retentionDurationSeconds"):
+        if isinstance(seconds, int | float) and seconds != 0 and not 604800 <= seconds <= 7776000:
+            yield reject(
+                observed,
+                f"softDeletePolicy.retentionDurationSeconds {seconds} is neither 0 nor 7 to 90 days",
+                _dd("storage", "Bucket", "softDeletePolicy.retentionDurationSeconds"),
+            )
+
+
+LABEL_FIELDS = {
+    "gcp:container/cluster:Cluster": "resourceLabels",
+    "gcp:storage/bucket:Bucket": "labels",
+    "gcp:kms/cryptoKey:CryptoKey": "labels",
+    "gcp:dns/managedZone:ManagedZone": "labels",
+    "gcp:compute/haVpnGateway:HaVpnGateway": "labels",
+    "gcp:compute/externalVpnGateway:ExternalVpnGateway": "labels",
+    "gcp:compute/vPNTunnel:VPNTunnel": "labels",
+}
+
+
+@resource_check(*LABEL_FIELDS)
+def labels(observed: Observed) -> Iterator[Finding]:
+    import regex
+
+    given = observed.inputs.get(LABEL_FIELDS[observed.type])
+    defaults = _provider_labels(observed.provider)
+    merged = {**defaults, **(given if isinstance(given, dict) else {})}
+    if len(merged) > 64:
+        yield reject(observed, f"{len(merged)} labels (with the provider's default labels), at most 64", LABELS_DOC)
+    for key, value in merged.items():
+        if not isinstance(key, str) or not regex.fullmatch(LABEL_KEY, key):
+            yield reject(
+                observed, f"label key '{key}' is not lowercase letters, digits, '_' and '-' (1-63)", LABELS_DOC
+            )
+        if isinstance(value, str) and not regex.fullmatch(LABEL_VALUE, value):
+            yield reject(
+                observed, f"label '{key}' value '{value}' is not lowercase letters, digits, '_' and '-'", LABELS_DOC
+            )
+
+
+def _provider_labels(provider: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    value = provider.get("defaultLabels")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
+
+
+# --- GKE control plane ---------------------------------------------------------------------------------
+
+RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+@resource_check("gcp:container/cluster:Cluster")
+def authorized_networks(observed: Observed) -> Iterator[Finding]:
+    private_endpoint = value_at(observed.inputs, "privateClusterConfig.enablePrivateEndpoint") is True
+    peering = bool(value_at(observed.inputs, "privateClusterConfig.masterIpv4CidrBlock"))
+    if not (private_endpoint and peering):
+        return
+    for _, block in values_at(observed.inputs, "masterAuthorizedNetworksConfig.cidrBlocks[].cidrBlock"):
+        try:
+            network = ipaddress.ip_network(block)
+        except ValueError:
+            continue
+        if not any(network.subnet_of(r) for r in RFC1918 if network.version == r.version):
+            yield reject(
+                observed,
+                f"authorized network {block} is not a private (RFC 1918) range, which a private endpoint requires "
+                "(100.64.0.0/10 and public ranges are refused or not documented as accepted)",
+                f"GKE API: 'is not a reserved network, which is required for private endpoints' "
+                f"({AUTHORIZED_NETWORKS_DOC})",
+            )
+
+
+WEEKDAYS = {"MO": 0, "TU": 1, "WE": 2, "TH": 3, "FR": 4, "SA": 5, "SU": 6}
+WINDOW_DAYS = 32
+REQUIRED_HOURS = 48
+MINIMUM_BLOCK = timedelta(hours=4)
+
+
+def _time(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def recurring_windows(start: datetime, end: datetime, rule: str, until: datetime) -> list[tuple[datetime, datetime]]:
+    """The occurrences of a recurring window (RFC 5545 FREQ=DAILY or WEEKLY, BYDAY, INTERVAL) up to `until`."""
+    parts = dict(p.split("=", 1) for p in rule.split(";") if "=" in p)
+    freq, interval = parts.get("FREQ"), int(parts.get("INTERVAL", "1"))
+    days = [WEEKDAYS[d] for d in parts.get("BYDAY", "").split(",") if d in WEEKDAYS]
+    length = end - start
+    occurrences = []
+    if freq == "DAILY":
+        step, current = timedelta(days=interval), start
+        while current < until:
+            occurrences.append((current, current + length))
+            current += step
+    elif freq == "WEEKLY":
+        week_start = start - timedelta(days=start.weekday())
+        weekdays = days or [start.weekday()]
+        week = 0
+        while week_start + timedelta(weeks=week) < until:
+            for day in weekdays:
+                begin = week_start + timedelta(weeks=week, days=day)
+                begin = begin.replace(hour=start.hour, minute=start.minute, second=start.second)
+                if begin >= start:
+                    occurrences.append((begin, begin + length))
+            week += interval
+    else:
+        raise ValueError(f"recurrence {rule!r} (only FREQ=DAILY and FREQ=WEEKLY can be checked offline)")
+    return occurrences
+
+
+def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for begin, end in sorted(intervals):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+    return merged
+
+
+def least_availability(
+    windows: list[tuple[datetime, datetime]], origin: datetime, horizon: timedelta
+) -> tuple[float, datetime]:
+    """Hours of maintenance availability in the worst 32-day window (blocks of 4 h or more), and its start."""
+    blocks = [(b, e) for b, e in _merge(windows) if e - b >= MINIMUM_BLOCK]
+    worst, worst_start = float("inf"), origin
+    step = timedelta(hours=1)
+    start = origin
+    span = timedelta(days=WINDOW_DAYS)
+    while start + span <= origin + horizon:
+        stop = start + span
+        hours = sum(max(0.0, (min(e, stop) - max(b, start)).total_seconds()) for b, e in blocks) / 3600
+        if hours < worst:
+            worst, worst_start = hours, start
+        start += step
+    return worst, worst_start
+
+
+@resource_check("gcp:container/cluster:Cluster")
+def maintenance_availability(observed: Observed) -> Iterator[Finding]:
+    window = value_at(observed.inputs, "maintenancePolicy.recurringWindow")
+    if not isinstance(window, dict):
+        return
+    start, end, rule = _time(window.get("startTime")), _time(window.get("endTime")), window.get("recurrence")
+    if start is None or end is None or not isinstance(rule, str):
+        return
+    source = (
+        "GKE maintenance windows: 'at least 48 hours of maintenance availability in a 32-day rolling window', "
+        f"counting blocks of 4 hours or more ({MAINTENANCE_DOC})"
+    )
+    if end <= start:
+        yield reject(observed, "the maintenance window ends before it starts", source)
+        return
+    horizon = timedelta(days=WINDOW_DAYS * 3)
+    try:
+        windows = recurring_windows(start, end, rule, start + horizon + timedelta(days=WINDOW_DAYS))
+    except ValueError as exc:
+        yield reject(observed, f"the plan cannot check the maintenance {exc}", source)
+        return
+    windows = _minus_exclusions(windows, value_at(observed.inputs, "maintenancePolicy.maintenanceExclusions") or [])
+    hours, at = least_availability(windows, start, horizon)
+    if hours < REQUIRED_HOURS:
+        yield reject(
+            observed,
+            f"the maintenance window ({rule}, {(end - start).total_seconds() / 3600:g} h) gives only {hours:g} h "
+            f"in the 32 days from {at:%Y-%m-%d}; at least {REQUIRED_HOURS} h are required",
+            source,
+        )
+
+
+def _minus_exclusions(windows: list[tuple[datetime, datetime]], exclusions: Any) -> list[tuple[datetime, datetime]]:
+    cuts = []
+    for exclusion in exclusions if isinstance(exclusions, list) else []:
+        begin, end = _time(value_at(exclusion, "startTime")), _time(value_at(exclusion, "endTime"))
+        if begin and end:
+            cuts.append((begin, end))
+    result = []
+    for begin, end in windows:
+        pieces = [(begin, end)]
+        for cut_begin, cut_end in cuts:
+            pieces = [
+                piece
+                for b, e in pieces
+                for piece in ((b, min(e, cut_begin)), (max(b, cut_end), e))
+                if piece[1] > piece[0]
+            ]
+        result += pieces
+    return result
+
+
+# --- APIs and quotas -----------------------------------------------------------------------------------
+
+# The API each type calls (terraform-provider-google *_meta.yaml api_service_name). A new project has
+# only a few APIs on by default (storage among them); the plan assumes nothing else is enabled.
+API_OF_TYPE = {
+    "compute.googleapis.com": ("gcp:compute/",),
+    "container.googleapis.com": ("gcp:container/",),
+    "cloudkms.googleapis.com": ("gcp:kms/",),
+    "iam.googleapis.com": ("gcp:serviceaccount/account:", "gcp:projects/iAMCustomRole:", "gcp:iam/"),
+    "dns.googleapis.com": ("gcp:dns/",),
+    "cloudresourcemanager.googleapis.com": ("gcp:projects/iAMMember:",),
+}
+DEFAULT_ENABLED = frozenset(
+    {"storage.googleapis.com", "storage-api.googleapis.com", "storage-component.googleapis.com",
+     "serviceusage.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com"}
+)  # fmt: skip
+SERVICE = "gcp:projects/service:Service"
+APIS_DOC = (
+    "https://cloud.google.com/service-usage/docs/enable-disable (SERVICE_DISABLED: 'has not been used in project')"
+)
+
+
+def api_of(type_: str) -> str | None:
+    for api, prefixes in API_OF_TYPE.items():
+        if type_.startswith(prefixes):
+            return api
+    return None
+
+
+@plan_check
+def apis_enabled(plan: Any, context: Context) -> Iterator[Finding]:
+    providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
+    enabling: dict[tuple[str, str], str] = {}
+    for service in plan.of_type(SERVICE):
+        project = service.inputs.get("project") or (providers.get(service.provider_urn or "") or {}).get("project")
+        if isinstance(project, str):
+            enabling[(project, str(service.inputs.get("service")))] = service.urn
+    waits = _dependency_closure(plan)
+    for r in plan.resources:
+        api = api_of(r.type) if r.custom else None
+        if api is None or api in DEFAULT_ENABLED:
+            continue
+        project = r.inputs.get("project") or (providers.get(r.provider_urn or "") or {}).get("project")
+        if not isinstance(project, str):
+            continue
+        service = enabling.get((project, api))
+        if service is None:
+            yield Finding(
+                r.urn, GOOGLE, f"{api} is not enabled in project {project} (nothing in the plan enables it)", APIS_DOC
+            )
+        elif service not in waits(r.urn):
+            yield Finding(
+                r.urn,
+                GOOGLE,
+                f"it does not wait for {api} to be enabled in project {project} (no dependency on the Service)",
+                APIS_DOC,
+            )
+
+
+def _dependency_closure(plan: Any) -> Any:
+    deps = {r.urn: list(r.dependencies) for r in plan.resources}
+    memo: dict[str, frozenset[str]] = {}
+
+    def closure(urn: str) -> frozenset[str]:
+        if urn in memo:
+            return memo[urn]
+        memo[urn] = frozenset()  # cycles (none expected) end here
+        found: set[str] = set()
+        for dep in deps.get(urn, ()):
+            found.add(dep)
+            found |= closure(dep)
+        memo[urn] = frozenset(found)
+        return memo[urn]
+
+    return closure
+
+
+@plan_check
+def gcp_quotas(plan: Any, context: Context) -> Iterator[Finding]:
+    peerings: dict[str, list[Any]] = defaultdict(list)
+    for peering in plan.of_type("gcp:compute/networkPeering:NetworkPeering"):
+        network = peering.inputs.get("network")
+        if isinstance(network, str):
+            peerings[_network_key(network)].append(peering)
+    # A GKE cluster on VPC Network Peering (a master CIDR) adds a peering to its network too.
+    for cluster in plan.of_type("gcp:container/cluster:Cluster"):
+        if value_at(cluster.inputs, "privateClusterConfig.masterIpv4CidrBlock") and isinstance(
+            cluster.inputs.get("network"), str
+        ):
+            peerings[_network_key(cluster.inputs["network"])].append(cluster)
+    for network, members in peerings.items():
+        if len(members) > 25:
+            yield Finding(
+                members[25].urn,
+                GOOGLE,
+                f"{len(members)} VPC peerings on network {network}, over the quota of 25",
+                "VPC quotas: peerings per network (https://cloud.google.com/vpc/docs/quota)",
+            )
+    per_project: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
+    for type_ in ("gcp:serviceaccount/account:Account", "gcp:projects/iAMCustomRole:IAMCustomRole"):
+        for r in plan.of_type(type_):
+            project = r.inputs.get("project") or (providers.get(r.provider_urn or "") or {}).get("project")
+            per_project[(type_, str(project))].append(r)
+    for (type_, project), members in per_project.items():
+        limit = 100 if type_.endswith("Account") else 300
+        if len(members) > limit:
+            what = "service accounts" if limit == 100 else "custom roles"
+            yield Finding(
+                members[limit].urn,
+                GOOGLE,
+                f"{len(members)} {what} in project {project}, over the quota of {limit}",
+                "IAM quotas (https://cloud.google.com/iam/quotas)",
+            )
+
+
+NETWORK_PATH = re.compile(r"projects/([^/]+)/global/networks/([^/]+)$")
+
+
+def _network_key(network: str) -> str:
+    """A network is named by its id or its self link in different inputs: compare project/name."""
+    match = NETWORK_PATH.search(network)
+    return f"{match.group(1)}/{match.group(2)}" if match else network
