@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -1188,6 +1189,16 @@ def _inline_policies_per_role(index: Index) -> Iterator[Finding]:
             )
 
 
+AVAILABILITY_ZONE_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-\d[a-z]")
+
+
+def is_availability_zone(name: str) -> bool:
+    """Availability Zones are `<region><letter>`; Local and Wavelength Zones add a location (us-east-1-bos-1a).
+
+    Amazon EC2 User Guide, Regions and Zones: zone naming."""
+    return bool(AVAILABILITY_ZONE_NAME.fullmatch(name))
+
+
 # Availability zone ids EKS does not place control-plane interfaces in.
 EKS_UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
 
@@ -1211,12 +1222,13 @@ def eks_networking(plan: Any, context: Context) -> Iterator[Finding]:
                     f"subnet {subnet.name} is in availability zone {zone_id}, where EKS does not run control planes",
                     f"Amazon EKS User Guide, network requirements ({EKS_NETWORK_DOC})",
                 )
-            if subnet.outputs.get("availabilityZoneType") not in (None, "availability-zone"):
+            zone = subnet.outputs.get("availabilityZone") or subnet.inputs.get("availabilityZone")
+            if isinstance(zone, str) and not is_availability_zone(zone):
                 yield Finding(
                     cluster.urn,
                     AWS,
-                    f"subnet {subnet.name} is in a {subnet.outputs.get('availabilityZoneType')}, "
-                    "which EKS does not accept for the cluster",
+                    f"subnet {subnet.name} is in {zone}, a Local or Wavelength Zone, which EKS does not accept "
+                    "for the cluster's subnets",
                     "Amazon EKS User Guide, Local Zones (https://docs.aws.amazon.com/eks/latest/userguide/local-zones.html)",
                 )
         service = network(value_at(cluster.inputs, "kubernetesNetworkConfig.serviceIpv4Cidr"))

@@ -89,10 +89,16 @@ class MockResource:
     inputs: dict[str, Any]
     provider: dict[str, Any]
     stack: str = "stack"
+    # The state of an already created resource by its id (a cluster's subnets, say), or None.
+    lookup: Callable[[Any], dict[str, Any] | None] = field(default=lambda _id: None, repr=False)
 
     def hex(self, length: int = 17) -> str:
         """Random-looking, deterministic per stack: two stacks never share an id (as real clouds do)."""
         return digest(self.stack, self.type, self.name, length=length)
+
+    def random(self, *parts: Any, length: int = 16) -> str:
+        """Another random-looking value of this resource (hex), deterministic per stack."""
+        return digest(self.stack, self.type, self.name, *parts, length=length)
 
     @property
     def region(self) -> str:
@@ -156,6 +162,8 @@ class FleetMocks:
     # Provider URN -> its (plain) configuration; the URNs whose configuration holds an unknown.
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     unconfigured: set[str] = field(default_factory=set)
+    # id -> the plain state of every resource created so far (what a later resource can refer to).
+    created: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # --- what the monitor calls ---------------------------------------------------------------
     def register(
@@ -185,10 +193,13 @@ class FleetMocks:
         if self.preview:
             computed = self._computed_in_preview(mock, type_, name, checked_plain, configuration)
             return Registration(None, preview_state(wire_inputs, computed), checked_plain, auto_names)
-        computed = mock(MockResource(type_, name, checked_plain, configuration, self.stack)) if mock else {}
+        resource = MockResource(type_, name, checked_plain, configuration, self.stack, self.created.get)
+        computed = mock(resource) if mock else {}
         resource_id = computed.pop("id", None) or f"{name}-{digest(self.stack, type_, name, length=8)}"
         # Echo the raw inputs so that secret inputs stay secret in the outputs, as with a real engine.
-        return Registration(resource_id, {**wire_inputs, **computed}, checked_plain, auto_names)
+        state = {**wire_inputs, **computed}
+        self.created[resource_id] = plain(state)
+        return Registration(resource_id, state, checked_plain, auto_names)
 
     def call(self, token: str, args: dict[str, Any], provider_ref: str | None) -> dict[str, Any]:
         if token not in CALLS:
@@ -222,7 +233,8 @@ class FleetMocks:
         if mock is None:
             return {}
         try:
-            return mock(MockResource(type_, name, _placeholders(inputs), _placeholders(configuration), self.stack))
+            resource = MockResource(type_, name, _placeholders(inputs), _placeholders(configuration), self.stack)
+            return mock(resource)
         except Exception:  # a mock that needs a value not known yet: every output stays unknown
             return {}
 

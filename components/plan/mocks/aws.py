@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from . import ACCOUNT_ID, MockCall, MockResource, call, digest, fake_certificate, resource
+from .aws_regions import zone_named, zones
 
 ADDON_VERSIONS = {
     "vpc-cni": "v1.20.4-eksbuild.1",
@@ -27,15 +28,24 @@ def vpc(r: MockResource) -> dict:
         "arn": arn(r, "ec2", f"vpc/{vpc_id}"),
         "ownerId": ACCOUNT_ID,
         "defaultSecurityGroupId": f"sg-{r.hex()}",
-        "mainRouteTableId": f"rtb-{digest(r.name, 'main', length=17)}",
-        "defaultRouteTableId": f"rtb-{digest(r.name, 'main', length=17)}",
+        "mainRouteTableId": f"rtb-{r.random('main', length=17)}",
+        "defaultRouteTableId": f"rtb-{r.random('main', length=17)}",
     }
 
 
 @resource("aws:ec2/subnet:Subnet")
 def subnet(r: MockResource) -> dict:
+    """A subnet's zone id follows from its zone name through the account's own mapping."""
     subnet_id = f"subnet-{r.hex()}"
-    return {"id": subnet_id, "arn": arn(r, "ec2", f"subnet/{subnet_id}"), "ownerId": ACCOUNT_ID}
+    outputs = {"id": subnet_id, "arn": arn(r, "ec2", f"subnet/{subnet_id}"), "ownerId": ACCOUNT_ID}
+    zone = zone_named(r.region, str(r.inputs.get("availabilityZone")))
+    if zone is None and r.inputs.get("availabilityZoneId"):
+        zone = next((z for z in zones(r.region) if z.zone_id == r.inputs["availabilityZoneId"]), None)
+    if zone is None:
+        raise ValueError(
+            f"InvalidParameterValue: no availability zone {r.inputs.get('availabilityZone')} in {r.region}"
+        )
+    return {**outputs, "availabilityZone": zone.name, "availabilityZoneId": zone.zone_id}
 
 
 def _prefixed(prefix: str):
@@ -66,7 +76,7 @@ def launch_template(r: MockResource) -> dict:
 
 @resource("aws:ec2/eip:Eip")
 def eip(r: MockResource) -> dict:
-    h = int(r.hex(8), 16)
+    h = int(r.random("address", length=8), 16)
     return {
         "id": f"eipalloc-{r.hex()}",
         "allocationId": f"eipalloc-{r.hex()}",
@@ -135,23 +145,33 @@ def log_group(r: MockResource) -> dict:
 
 @resource("aws:eks/cluster:Cluster")
 def eks_cluster(r: MockResource) -> dict:
+    """EKS's answer: its endpoint, CA and issuer are random per cluster; its VPC is the one of its subnets."""
     name = r.inputs["name"]
-    oidc_id = digest("oidc", r.region, name, length=32).upper()
-    vpc_config = {
-        **r.inputs.get("vpcConfig", {}),
-        "clusterSecurityGroupId": f"sg-{digest('eks-cluster-sg', name, length=17)}",
-        "vpcId": f"vpc-{digest('eks-vpc', name, length=17)}",
+    vpc_config = dict(r.inputs.get("vpcConfig", {}))
+    subnets = [r.lookup(s) for s in vpc_config.get("subnetIds", [])]
+    vpcs = {s.get("vpcId") for s in subnets if s}
+    if len(vpcs) > 1:
+        raise ValueError("InvalidParameterException: subnets of the cluster are in different VPCs")
+    vpc_config |= {
+        "clusterSecurityGroupId": f"sg-{r.random('cluster-sg', length=17)}",
+        "vpcId": next(iter(vpcs), None) or f"vpc-{r.random('vpc', length=17)}",
     }
     return {
         "id": name,
         "arn": arn(r, "eks", f"cluster/{name}"),
-        "endpoint": f"https://{digest('endpoint', r.region, name, length=32).upper()}.gr7.{r.region}.eks.amazonaws.com",
-        "certificateAuthority": {"data": fake_certificate("eks", r.region, name)},
-        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{r.region}.amazonaws.com/id/{oidc_id}"}]}],
+        "endpoint": f"https://{r.random('endpoint', length=32).upper()}.gr7.{r.region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": fake_certificate("eks", r.stack, r.region, name)},
+        "identities": [
+            {
+                "oidcs": [
+                    {"issuer": f"https://oidc.eks.{r.region}.amazonaws.com/id/{r.random('oidc', length=32).upper()}"}
+                ]
+            }
+        ],
         "vpcConfig": vpc_config,
         "status": "ACTIVE",
         "platformVersion": "eks.12",
-        "clusterId": str(uuid.UUID(digest("cluster-id", name, length=32))),
+        "clusterId": str(uuid.UUID(r.random("cluster-id", length=32))),
     }
 
 
@@ -191,12 +211,22 @@ def access_entry(r: MockResource) -> dict:
 
 @call("aws:index/getAvailabilityZones:getAvailabilityZones")
 def availability_zones(c: MockCall) -> dict:
-    letters = "abcdef"
+    """DescribeAvailabilityZones as the provider filters it (filters, excludeZoneIds/Names), names sorted."""
+    found = zones(c.region)
+    for f in c.args.get("filters") or []:
+        values = set(f.get("values") or [])
+        key = {"zone-type": "zone_type", "zone-id": "zone_id", "zone-name": "name", "group-name": "group_name"}
+        attribute = key.get(f.get("name"))
+        if attribute:
+            found = [z for z in found if getattr(z, attribute) in values]
+    found = [z for z in found if z.zone_id not in set(c.args.get("excludeZoneIds") or [])]
+    found = [z for z in found if z.name not in set(c.args.get("excludeNames") or [])]
     return {
-        "names": [f"{c.region}{x}" for x in letters],
-        "zoneIds": [f"{c.region[:3]}{c.region[-1]}-az{i + 1}" for i in range(len(letters))],
         "id": c.region,
-        "groupNames": [c.region],
+        "names": [z.name for z in found],
+        "zoneIds": [z.zone_id for z in found],
+        "groupNames": sorted({z.group_name for z in found}),
+        "state": c.args.get("state"),
     }
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 
-from . import ACCOUNT_ID, MockResource, digest, resource
+from . import ACCOUNT_ID, MockResource, resource
 
 COMPUTE = "https://www.googleapis.com/compute/v1"
 
 
 def _public_ip(r: MockResource, salt: str, first_octet: int) -> str:
-    h = int(digest(r.type, r.name, salt, length=8), 16)
+    h = int(r.random(salt, length=8), 16)
     return f"{first_octet}.{h % 200 + 20}.{(h >> 8) % 250}.{(h >> 16) % 250 + 1}"
 
 
@@ -154,7 +154,7 @@ def random_password(r: MockResource) -> dict:
         alphabet += "0123456789"
     if r.inputs.get("special", True):
         alphabet += "!@#$%&*()-_=+[]{}<>:?"
-    seed = digest(r.type, r.name, length=64) * 4
+    seed = r.random("password", length=64) * 4
     length = int(r.inputs.get("length", 16))
     result = "".join(alphabet[int(seed[2 * i : 2 * i + 2], 16) % len(alphabet)] for i in range(length))
-    return {"id": "none", "result": result, "bcryptHash": f"$2a$10${digest('bcrypt', r.name, length=53)}"}
+    return {"id": "none", "result": result, "bcryptHash": f"$2a$10${r.random('bcrypt', length=53)}"}

@@ -8,25 +8,12 @@ from __future__ import annotations
 import uuid
 
 from . import MockCall, MockResource, call, digest, resource
-
-# Canonical hosted zone ids of Elastic Load Balancing (AWS docs, "Elastic Load Balancing endpoints").
-ELB_ZONES = {
-    ("us-east-1", "network"): "Z26RNL4JYFTOTI",
-    ("us-east-1", "application"): "Z35SXDOTRQ7X7K",
-    ("us-east-2", "network"): "ZLMOA37VPKANP",
-    ("us-east-2", "application"): "Z3AADJGX6KTTL2",
-    ("us-west-2", "network"): "Z18D5FSROUN65G",
-    ("us-west-2", "application"): "Z1H1FL5HABSF5",
-    ("eu-west-1", "network"): "Z2IFOLAFXWLO4F",
-    ("eu-west-1", "application"): "Z32O12XQLNTSW2",
-    ("eu-central-1", "network"): "Z3F0SRJ5LGBH90",
-    ("eu-central-1", "application"): "Z215JYRZR1TBD5",
-}
+from .aws_regions import ALB_ZONE_IDS, NLB_ZONE_IDS
 
 
 @resource("aws:route53/zone:Zone")
 def route53_zone(r: MockResource) -> dict:
-    zone_id = "Z" + digest("zone", r.inputs.get("name"), length=20).upper()
+    zone_id = "Z" + r.random("zone", length=20).upper()
     n = int(digest("ns", zone_id, length=6), 16)
     return {
         "id": zone_id,
@@ -56,19 +43,22 @@ def route53_record(r: MockResource) -> dict:
     return {"id": "_".join(str(p) for p in parts), "fqdn": r.inputs.get("name")}
 
 
-@call("aws:lb/getHostedZoneId:getHostedZoneId", "aws:elb/getHostedZoneId:getHostedZoneId")
+@call("aws:lb/getHostedZoneId:getHostedZoneId")
 def elb_hosted_zone_id(c: MockCall) -> dict:
+    """The provider's own table of canonical hosted zone ids: an unknown region is an error, as there."""
     kind = c.args.get("loadBalancerType") or "application"
-    zone = ELB_ZONES.get((c.region, kind)) or "Z" + digest("elb", c.region, kind, length=13).upper()
-    return {"id": zone, "region": c.region, "loadBalancerType": kind}
+    table = NLB_ZONE_IDS if kind == "network" else ALB_ZONE_IDS
+    if c.region not in table:
+        raise ValueError(f"unsupported AWS region for {kind} load balancers: {c.region}")
+    return {"id": table[c.region], "region": c.region, "loadBalancerType": kind}
 
 
 @resource("gcp:dns/managedZone:ManagedZone")
 def managed_zone(r: MockResource) -> dict:
-    shard = int(digest("ns", r.inputs.get("name"), length=4), 16) % 5 + 1
+    shard = int(r.random("ns", length=4), 16) % 5 + 1
     return {
         "id": f"projects/{r.project}/managedZones/{r.inputs['name']}",
-        "managedZoneId": str(int(digest("zone-id", r.inputs["name"], length=12), 16)),
+        "managedZoneId": str(int(r.random("zone-id", length=12), 16)),
         "nameServers": [f"ns-cloud-{letter}{shard}.googledomains.com." for letter in "abcd"],
         "creationTime": "2026-01-01T00:00:00.000Z",
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from . import GCP_PROJECT_NUMBER, MockCall, MockResource, call, digest, fake_certificate, resource
+import ipaddress
+
+from . import GCP_PROJECT_NUMBER, MockCall, MockResource, call, fake_certificate, resource
 
 COMPUTE = "https://www.googleapis.com/compute/v1"
 
@@ -91,26 +93,38 @@ def crypto_key_iam_member(r: MockResource) -> dict:
 
 @resource("gcp:container/cluster:Cluster")
 def gke_cluster(r: MockResource) -> dict:
+    """GKE's answer. A cluster with a master CIDR is on VPC Network Peering (a peering name); one without is on
+    Private Service Connect (no peering; its private endpoint is an address of its node subnetwork). The
+    DNS-based endpoint is always present (DNSEndpointConfig.endpoint: 'Always present')."""
     name = r.inputs["name"]
     location = r.inputs["location"]
-    master = r.inputs.get("privateClusterConfig", {}).get("masterIpv4CidrBlock", "172.16.0.0/28")
-    private_ip = master.rsplit(".", 1)[0] + "." + str(int(master.rsplit(".", 1)[1].split("/")[0]) + 2)
-    h = int(r.hex(8), 16)
+    private = dict(r.inputs.get("privateClusterConfig", {}))
+    master = private.get("masterIpv4CidrBlock")
+    h = int(r.random("public-endpoint", length=8), 16)
     public_ip = f"34.{h % 200 + 20}.{(h >> 8) % 250}.{(h >> 16) % 250 + 1}"
-    private_endpoint = r.inputs.get("privateClusterConfig", {}).get("enablePrivateEndpoint", False)
+    if master:
+        base = ipaddress.ip_network(master).network_address
+        private_ip = str(base + 2)
+        private["peeringName"] = f"gke-n{r.random('peering', length=16)}-{r.random('peering-suffix', length=4)}-peer"
+    else:
+        subnet = r.lookup(r.inputs.get("subnetwork")) or {}
+        cidr = subnet.get("ipCidrRange") or "10.0.0.0/24"
+        private_ip = str(ipaddress.ip_network(cidr).network_address + 2)
+    private |= {"privateEndpoint": private_ip, "publicEndpoint": public_ip}
+    endpoints = dict(r.inputs.get("controlPlaneEndpointsConfig", {}))
+    dns = dict(endpoints.get("dnsEndpointConfig", {}))
+    dns["endpoint"] = f"gke-{r.random('dns-endpoint', length=32)}.{location}.gke.goog"
+    endpoints["dnsEndpointConfig"] = dns
+    private_endpoint = private.get("enablePrivateEndpoint", False)
     return {
         "id": f"projects/{r.project}/locations/{location}/clusters/{name}",
         "endpoint": private_ip if private_endpoint else public_ip,
         "masterAuth": {
-            "clusterCaCertificate": fake_certificate("gke", r.project, name),
+            "clusterCaCertificate": fake_certificate("gke", r.stack, r.project, name),
             "clientCertificateConfig": {"issueClientCertificate": False},
         },
-        "privateClusterConfig": {
-            **r.inputs.get("privateClusterConfig", {}),
-            "privateEndpoint": private_ip,
-            "publicEndpoint": public_ip,
-            "peeringName": f"gke-n{r.hex(16)}-{r.hex(4)}-peer",
-        },
+        "privateClusterConfig": private,
+        "controlPlaneEndpointsConfig": endpoints,
         "selfLink": f"https://container.googleapis.com/v1/projects/{r.project}/locations/{location}/clusters/{name}",
         "masterVersion": f"{r.inputs.get('minMasterVersion', '1.33')}.5-gke.1080000",
         "labelFingerprint": r.hex(8),
@@ -127,7 +141,7 @@ def node_pool(r: MockResource) -> dict:
         "name": name,
         "instanceGroupUrls": [
             f"{COMPUTE}/projects/{r.project}/zones/{r.region}-{z}/instanceGroupManagers/"
-            f"gke-{digest(name, z, length=8)}-grp"
+            f"gke-{r.random(name, z, length=8)}-grp"
             for z in "abc"
         ],
         "version": "1.33.5-gke.1080000",

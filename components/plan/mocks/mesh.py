@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 
-from . import MockResource, digest, resource
+from . import MockResource, resource
 
 OPENSSH_TYPES = {"RSA": "ssh-rsa", "ECDSA": "ecdsa-sha2-nistp256"}
 VALIDITY_START = "2026-01-01T00:00:00Z"
@@ -33,13 +33,13 @@ def private_key(r: MockResource) -> dict:
     kind = "RSA PRIVATE KEY" if algorithm == "RSA" else "EC PRIVATE KEY"
     size = _key_size(r)
     return {
-        "id": digest(r.type, r.name, length=40),
-        "privateKeyPem": pem(kind, r.name, "private", size=size),
-        "privateKeyPemPkcs8": pem("PRIVATE KEY", r.name, "private", size=size),
-        "publicKeyPem": pem("PUBLIC KEY", r.name, "public", size=max(1, size // 4)),
-        "publicKeyOpenssh": f"{OPENSSH_TYPES.get(algorithm, 'ssh-ed25519')} {digest(r.name, length=64)}\n",
-        "publicKeyFingerprintSha256": f"SHA256:{digest(r.name, 'sha256', length=43)}",
-        "publicKeyFingerprintMd5": ":".join(digest(r.name, "md5", length=32)[i : i + 2] for i in range(0, 32, 2)),
+        "id": r.random(length=40),
+        "privateKeyPem": pem(kind, r.stack, r.name, "private", size=size),
+        "privateKeyPemPkcs8": pem("PRIVATE KEY", r.stack, r.name, "private", size=size),
+        "publicKeyPem": pem("PUBLIC KEY", r.stack, r.name, "public", size=max(1, size // 4)),
+        "publicKeyOpenssh": f"{OPENSSH_TYPES.get(algorithm, 'ssh-ed25519')} {r.random('openssh', length=64)}\n",
+        "publicKeyFingerprintSha256": f"SHA256:{r.random('sha256', length=43)}",
+        "publicKeyFingerprintMd5": ":".join(r.random("md5", length=32)[i : i + 2] for i in range(0, 32, 2)),
         "ecdsaCurve": r.inputs.get("ecdsaCurve", "P224"),
     }
 
@@ -56,10 +56,10 @@ def _validity(r: MockResource) -> dict:
 
 @resource("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert")
 def certificate(r: MockResource) -> dict:
-    serial = str(int(digest(r.type, r.name, length=30), 16))
+    serial = str(int(r.random("serial", length=30), 16))
     return {
         "id": serial,
-        "certPem": pem("CERTIFICATE", r.type, r.name, json.dumps(r.inputs, sort_keys=True)),
+        "certPem": pem("CERTIFICATE", r.stack, r.type, r.name, json.dumps(r.inputs, sort_keys=True)),
         **_validity(r),
     }
 
@@ -67,8 +67,8 @@ def certificate(r: MockResource) -> dict:
 @resource("tls:index/certRequest:CertRequest")
 def cert_request(r: MockResource) -> dict:
     return {
-        "id": digest(r.type, r.name, length=40),
-        "certRequestPem": pem("CERTIFICATE REQUEST", r.name, json.dumps(r.inputs, sort_keys=True), size=3),
+        "id": r.random(length=40),
+        "certRequestPem": pem("CERTIFICATE REQUEST", r.stack, r.name, json.dumps(r.inputs, sort_keys=True), size=3),
     }
 
 
@@ -80,11 +80,11 @@ def secret(r: MockResource) -> dict:
     metadata = r.inputs.get("metadata", {})
     namespace = metadata.get("namespace", "default")
     account = metadata.get("annotations", {}).get("kubernetes.io/service-account.name", "default")
-    header = f"eyJhbGciOiJSUzI1NiIsImtpZCI6I{digest('kid', r.name, length=20)}"
-    token = f"{header}.{digest('claims', namespace, account, r.name, length=120)}.{digest('sig', r.name, length=86)}"
+    header = f"eyJhbGciOiJSUzI1NiIsImtpZCI6I{r.random('kid', length=20)}"
+    token = f"{header}.{r.random('claims', namespace, account, length=120)}.{r.random('sig', length=86)}"
     return {
         "data": {
-            "ca.crt": base64.b64encode(pem("CERTIFICATE", "cluster-ca", r.name).encode()).decode(),
+            "ca.crt": base64.b64encode(pem("CERTIFICATE", "cluster-ca", r.stack, r.name).encode()).decode(),
             "namespace": base64.b64encode(namespace.encode()).decode(),
             "token": base64.b64encode(token.encode()).decode(),
         }
@@ -101,10 +101,10 @@ def service(r: MockResource) -> dict:
     if spec is not None and spec.get("type") != "LoadBalancer":
         return {}
     kubeconfig = str(r.provider.get("kubeconfig", ""))
-    h = int(digest("lb", r.name, length=8), 16)
+    h = int(r.random("lb", length=8), 16)
     if "eks.amazonaws.com" in kubeconfig:
         region = kubeconfig.split(".eks.amazonaws.com")[0].rsplit(".", 1)[-1]
-        elb = f"a{digest('elb', r.name, length=31)}-{digest('nlb', r.name, length=16)}"
+        elb = f"a{r.random('elb', length=31)}-{r.random('nlb', length=16)}"
         ingress = {"hostname": f"{elb}.elb.{region}.amazonaws.com"}
     else:
         ingress = {"ip": f"34.{h % 200 + 20}.{(h >> 8) % 250}.{(h >> 16) % 250 + 1}"}

@@ -1,0 +1,523 @@
+"""The paths a working fleet needs, from what the plan creates: who can reach which API server and webhook.
+
+Checked over the plan of `pulumi up` (every address known):
+  1. each GKE control plane reaches the admission webhooks of what runs on its nodes: GKE's own firewall rule
+     lets the control-plane range reach the nodes on 443 and 10250 only (GKE private clusters: "Adding
+     firewall rules for specific use cases"), so any other webhook port needs a rule of the program's;
+  2. each API-server caller reaches the endpoint its credentials name, on the path DNS really gives it:
+     Pulumi itself (its Kubernetes providers), the gitops hub (Argo CD cluster Secrets), mesh peers (Istio
+     remote secrets, Linkerd credentials);
+  3. each mesh peer reaches the east-west gateway of every cluster it discovers.
+A missing path is a finding of kind "unreachable": the deploy may succeed, the fleet would not work.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+from ..values import is_unknown
+from . import Context, plan_check
+from .rules import Finding, value_at
+
+Network = ipaddress.IPv4Network
+NETWORK = "the fleet's network"
+GKE_FIREWALL_DOC = (
+    "GKE: 'firewall rules restrict your cluster control plane to only initiate TCP connections to your nodes on "
+    "ports 443 (HTTPS) and 10250 (kubelet)' (https://cloud.google.com/kubernetes-engine/docs/how-to/private-clusters"
+    "#add_firewall_rules)"
+)
+EKS_ENDPOINT_DOC = (
+    "Amazon EKS cluster endpoint access: with the public endpoint on, the endpoint name resolves to public "
+    "addresses outside the cluster's VPC; with it off, to the private endpoint's addresses "
+    "(https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html)"
+)
+GKE_ENDPOINT_DOC = (
+    "GKE control plane access: the private endpoint of a VPC-peering cluster is not reachable through another "
+    "VPC Network Peering (peering is not transitive); the DNS-based endpoint is reachable wherever Google APIs "
+    "are (https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation)"
+)
+# Admission webhooks (target ports on the pods) of the charts the program installs.
+WEBHOOK_PORTS: dict[str, tuple[tuple[int, str], ...]] = {
+    "istiod": ((15017, "istiod sidecar injector and validation webhooks"),),
+    "linkerd-control-plane": (
+        (8443, "Linkerd proxy injector and service-profile validator"),
+        (9443, "Linkerd policy validator"),
+    ),
+}
+DEFAULT_OPEN = frozenset({443, 10250})
+
+
+@dataclass
+class Cluster:
+    """A cluster of the plan as the network sees it."""
+
+    name: str
+    cloud: str
+    component: str
+    plane: Any
+    network: str | None  # VPC id, or GCP project/network
+    ranges: list[Network] = field(default_factory=list)  # where its pods' traffic comes from
+    egress: list[str] | None = None  # public addresses its traffic leaves with (None: not known before deploy)
+    providers: set[str] = field(default_factory=set)
+
+
+def _net(value: Any) -> Network | None:
+    try:
+        return ipaddress.ip_network(value, strict=False) if isinstance(value, str) else None  # type: ignore[return-value]
+    except ValueError:
+        return None
+
+
+NETWORK_PATH = re.compile(r"projects/([^/]+)/global/networks/([^/]+)$")
+
+
+def gcp_network(value: Any) -> str | None:
+    match = NETWORK_PATH.search(value) if isinstance(value, str) else None
+    return f"{match.group(1)}/{match.group(2)}" if match else None
+
+
+class Fleet:
+    """The clusters, their networks and the private links between networks, from the plan's resources."""
+
+    def __init__(self, plan: Any):
+        self.plan = plan
+        self.by_id = {r.id: r for r in plan.resources if r.custom and isinstance(r.id, str) and r.id}
+        self.by_urn = {r.urn: r for r in plan.resources}
+        self.clusters = [c for c in (self._eks(r) for r in plan.of_type("aws:eks/cluster:Cluster")) if c] + [
+            c for c in (self._gke(r) for r in plan.of_type("gcp:container/cluster:Cluster")) if c
+        ]
+        for cluster in self.clusters:
+            cluster.providers = {
+                r.urn
+                for r in plan.resources
+                if r.type.startswith("pulumi:providers:") and r.parent == cluster.component
+            }
+        self.links = self._links()
+        self.servers = {url: cluster for cluster in self.clusters for url in server_of(cluster)}
+
+    # --- clusters --------------------------------------------------------------------------------
+    def _eks(self, plane: Any) -> Cluster | None:
+        vpc_id = value_at(plane.outputs, "vpcConfig.vpcId")
+        vpc = self.by_id.get(vpc_id) if isinstance(vpc_id, str) else None
+        if plane.parent is None:
+            return None
+        ranges = [n for n in [_net(vpc.inputs.get("cidrBlock"))] if n] if vpc else []
+        egress: list[str] = []
+        for nat in self.plan.of_type("aws:ec2/natGateway:NatGateway"):
+            subnet = self.by_id.get(nat.inputs.get("subnetId"))
+            if subnet is not None and subnet.inputs.get("vpcId") == vpc_id:
+                eip = self.by_id.get(nat.inputs.get("allocationId"))
+                address = eip.outputs.get("publicIp") if eip else None
+                if isinstance(address, str):
+                    egress.append(address)
+        name = plane.parent.rsplit("::", 1)[-1]
+        return Cluster(name, "aws", plane.parent, plane, vpc_id if isinstance(vpc_id, str) else None, ranges, egress)
+
+    def _gke(self, plane: Any) -> Cluster | None:
+        if plane.parent is None:
+            return None
+        network = gcp_network(plane.inputs.get("network"))
+        ranges: list[Network] = []
+        for subnet in self.plan.of_type("gcp:compute/subnetwork:Subnetwork"):
+            if gcp_network(subnet.inputs.get("network")) == network:
+                ranges += [n for n in [_net(subnet.inputs.get("ipCidrRange"))] if n]
+                ranges += [
+                    n
+                    for r in subnet.inputs.get("secondaryIpRanges") or []
+                    if r.get("rangeName") == "pods"
+                    for n in [_net(r.get("ipCidrRange"))]
+                    if n
+                ]
+        egress: list[str] | None = []
+        for nat in self.plan.of_type("gcp:compute/routerNat:RouterNat"):
+            router = next((r for r in self.plan.of_type("gcp:compute/router:Router")
+                           if r.outputs.get("name") == nat.inputs.get("router")
+                           and gcp_network(r.inputs.get("network")) == network), None)  # fmt: skip
+            if router is None:
+                continue
+            if nat.inputs.get("natIpAllocateOption") != "MANUAL_ONLY":
+                egress = None  # Cloud NAT allocates its addresses itself: not known before deploy
+                break
+            for address in nat.inputs.get("natIps") or []:
+                found = self.by_id.get(address) or next(
+                    (
+                        a
+                        for a in self.plan.of_type("gcp:compute/address:Address")
+                        if a.outputs.get("selfLink") == address
+                    ),
+                    None,
+                )
+                value = found.outputs.get("address") if found else None
+                if isinstance(value, str) and egress is not None:
+                    egress.append(value)
+        return Cluster(plane.parent.rsplit("::", 1)[-1], "gcp", plane.parent, plane, network, ranges, egress)
+
+    # --- private links between networks -------------------------------------------------------------
+    def _links(self) -> dict[frozenset[str], str]:
+        links: dict[frozenset[str], str] = {}
+        accepted = {a.inputs.get("vpcPeeringConnectionId") for a in self.plan.of_type(
+            "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")}  # fmt: skip
+        for peering in self.plan.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection"):
+            if peering.id in accepted or peering.inputs.get("autoAccept") is True:
+                links[frozenset((peering.inputs.get("vpcId"), peering.inputs.get("peerVpcId")))] = "aws-peering"
+        directions = set()
+        for peering in self.plan.of_type("gcp:compute/networkPeering:NetworkPeering"):
+            directions.add((gcp_network(peering.inputs.get("network")), gcp_network(peering.inputs.get("peerNetwork"))))
+        for a, b in directions:
+            if (b, a) in directions:
+                links[frozenset((a, b))] = "gcp-peering"
+        for tunnel in self.plan.of_type("gcp:compute/vPNTunnel:VPNTunnel"):
+            gateway = self.by_id.get(tunnel.inputs.get("vpnGateway"))
+            external = self.by_id.get(tunnel.inputs.get("peerExternalGateway"))
+            if gateway is None or external is None:
+                continue
+            addresses = {i.get("ipAddress") for i in external.inputs.get("interfaces") or []}
+            for connection in self.plan.of_type("aws:ec2/vpnConnection:VpnConnection"):
+                if {connection.outputs.get("tunnel1Address"), connection.outputs.get("tunnel2Address")} & addresses:
+                    vgw = self.by_id.get(connection.inputs.get("vpnGatewayId"))
+                    if vgw is not None:
+                        links[frozenset((gcp_network(gateway.inputs.get("network")), vgw.inputs.get("vpcId")))] = (
+                            "ha-vpn"
+                        )
+        return links
+
+    def link(self, a: Cluster, b: Cluster) -> str | None:
+        if a.network is not None and a.network == b.network:
+            return "same-network"
+        return self.links.get(frozenset((a.network, b.network)))
+
+    def cluster_of_provider(self, provider_urn: str | None) -> Cluster | None:
+        return next((c for c in self.clusters if provider_urn in c.providers), None)
+
+
+# --- 1. webhooks --------------------------------------------------------------------------------------
+
+
+@plan_check
+def gke_webhooks(plan: Any, context: Context) -> Iterator[Finding]:
+    fleet = Fleet(plan)
+    for cluster in fleet.clusters:
+        if (
+            cluster.cloud != "gcp"
+            or value_at(cluster.plane.inputs, "privateClusterConfig.enablePrivateNodes") is not True
+        ):
+            continue
+        source = control_plane_range(cluster.plane)
+        if source is None:
+            continue
+        needed = {
+            port: why
+            for release in plan.of_type("kubernetes:helm.sh/v3:Release")
+            if release.provider_urn in cluster.providers
+            for port, why in WEBHOOK_PORTS.get(str(release.inputs.get("chart")), ())
+        }
+        opened = opened_ports(plan, cluster.network, source)
+        for port, why in sorted(needed.items()):
+            if port not in opened:
+                yield Finding(
+                    cluster.plane.urn,
+                    NETWORK,
+                    f"the GKE control plane of {cluster.name} ({source}) cannot reach the {why} on its nodes "
+                    f"(tcp/{port}): no firewall rule opens it, and GKE's own rule opens only 443 and 10250",
+                    GKE_FIREWALL_DOC,
+                    kind="unreachable",
+                )
+
+
+def control_plane_range(plane: Any) -> Network | None:
+    """Where a GKE control plane's traffic to the nodes comes from: the master CIDR (VPC peering), or the
+    private endpoint's address (Private Service Connect; terraform-google-kubernetes-engine firewall.tf
+    uses the same `cluster_endpoint_for_nodes`)."""
+    master = value_at(plane.inputs, "privateClusterConfig.masterIpv4CidrBlock")
+    if isinstance(master, str):
+        return _net(master)
+    endpoint = value_at(plane.outputs, "privateClusterConfig.privateEndpoint")
+    return _net(f"{endpoint}/32") if isinstance(endpoint, str) and not is_unknown(endpoint) else None
+
+
+def opened_ports(plan: Any, network: str | None, source: Network) -> set[int]:
+    ports = set(DEFAULT_OPEN)
+    for firewall in plan.of_type("gcp:compute/firewall:Firewall"):
+        if (
+            gcp_network(firewall.inputs.get("network")) != network
+            or firewall.inputs.get("direction", "INGRESS") != "INGRESS"
+        ):
+            continue
+        sources = [_net(s) for s in firewall.inputs.get("sourceRanges") or []]
+        if not any(s is not None and source.subnet_of(s) for s in sources):
+            continue
+        for allow in firewall.inputs.get("allows") or []:
+            if allow.get("protocol") in ("tcp", "all"):
+                ports |= _ports(allow.get("ports"))
+    return ports
+
+
+def _ports(values: Any) -> set[int]:
+    if not values:
+        return set(range(1, 65536))
+    found: set[int] = set()
+    for value in values:
+        low, _, high = str(value).partition("-")
+        found |= set(range(int(low), int(high or low) + 1))
+    return found
+
+
+# --- 2. API-server callers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls an API server: a cluster of the fleet, or Pulumi itself (the deployer)."""
+
+    what: str
+    cluster: Cluster | None  # None: the deployer, outside the fleet unless its config says where it runs
+    uses_token: bool  # a Kubernetes service-account token (not a Google or AWS identity)
+
+
+@plan_check
+def api_callers(plan: Any, context: Context) -> Iterator[Finding]:
+    fleet = Fleet(plan)
+    deployer = deployer_settings(plan)
+    for resource in plan.resources:
+        for caller, server in credentials(fleet, resource, deployer):
+            target = fleet.servers.get(server)
+            if target is None:
+                continue
+            problem = unreachable(fleet, caller, target, server, deployer)
+            if problem:
+                yield Finding(resource.urn, NETWORK, f"{caller.what} cannot reach {target.name}'s API server {server}: "
+                              f"{problem}", EKS_ENDPOINT_DOC if target.cloud == "aws" else GKE_ENDPOINT_DOC,
+                              kind="unreachable")  # fmt: skip
+
+
+def deployer_settings(plan: Any) -> dict[str, Any]:
+    """`multicluster:deployer`: where Pulumi runs ({network: <cluster>} or {egressCidrs: [...]})."""
+    raw = (plan.config or {}).get("multicluster:deployer")
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else {}
+    except ValueError:
+        value = {}
+    return value if isinstance(value, dict) else {}
+
+
+def server_of(cluster: Cluster) -> set[str]:
+    """Every URL a client may use for this cluster's API server."""
+    plane = cluster.plane
+    if cluster.cloud == "aws":
+        endpoint = plane.outputs.get("endpoint")
+        return {endpoint} if isinstance(endpoint, str) else set()
+    found = set()
+    for key in ("privateClusterConfig.privateEndpoint", "privateClusterConfig.publicEndpoint", "endpoint"):
+        value = value_at(plane.outputs, key)
+        if isinstance(value, str) and value and not is_unknown(value):
+            found.add(f"https://{value}")
+    dns = value_at(plane.outputs, "controlPlaneEndpointsConfig.dnsEndpointConfig.endpoint")
+    if isinstance(dns, str) and not is_unknown(dns):
+        found.add(f"https://{dns}")
+    return found
+
+
+def credentials(fleet: Fleet, resource: Any, deployer: dict[str, Any]) -> Iterator[tuple[Caller, str]]:
+    """(caller, server URL) pairs a resource holds: a provider's kubeconfig, an Argo CD or mesh Secret."""
+    if resource.type == "pulumi:providers:kubernetes":
+        server = kubeconfig_server(resource.inputs.get("kubeconfig"))
+        if server:
+            home = next((c for c in fleet.clusters if c.name == deployer.get("network")), None)
+            yield Caller("Pulumi (the deployer)", home, uses_token=False), server
+        return
+    if resource.type != "kubernetes:core/v1:Secret":
+        return
+    holder = fleet.cluster_of_provider(resource.provider_urn)
+    if holder is None:
+        return
+    data = resource.inputs.get("stringData") or {}
+    labels = value_at(resource.inputs, "metadata.labels") or {}
+    if not isinstance(data, dict):
+        return
+    if isinstance(labels, dict) and labels.get("argocd.argoproj.io/secret-type") == "cluster":
+        server = data.get("server")
+        if isinstance(server, str):
+            uses_token = "bearerToken" in str(data.get("config", ""))
+            yield Caller(f"Argo CD on {holder.name}", holder, uses_token), server
+        return
+    if (isinstance(labels, dict) and labels.get("istio/multiCluster") == "true") or resource.inputs.get(
+        "type"
+    ) == "mirror.linkerd.io/remote-kubeconfig":
+        for value in data.values():
+            server = kubeconfig_server(value)
+            if server:
+                yield Caller(f"the mesh on {holder.name}", holder, uses_token=True), server
+
+
+def kubeconfig_server(text: Any) -> str | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        document = json.loads(text)
+    except ValueError:
+        match = re.search(r"server:\s*(\S+)", text)
+        return match.group(1) if match else None
+    clusters = document.get("clusters") if isinstance(document, dict) else None
+    if isinstance(clusters, list) and clusters:
+        server = value_at(clusters[0], "cluster.server")
+        return server if isinstance(server, str) else None
+    return None
+
+
+def _admits(cidrs: Any, addresses: list[str]) -> bool:
+    blocks = [b for b in (_net(c) for c in cidrs or []) if b]
+    return bool(addresses) and all(any(ipaddress.ip_address(a) in b for b in blocks) for a in addresses)
+
+
+def unreachable(fleet: Fleet, caller: Caller, target: Cluster, server: str, deployer: dict[str, Any]) -> str | None:
+    host = urlparse(server).hostname or ""
+    if target.cloud == "aws":
+        return _eks_path(fleet, caller, target, deployer)
+    if host.endswith(".gke.goog"):
+        config = value_at(target.plane.inputs, "controlPlaneEndpointsConfig.dnsEndpointConfig") or {}
+        if config.get("allowExternalTraffic") is not True:
+            return "its DNS endpoint does not allow external traffic (allowExternalTraffic)"
+        if caller.uses_token and config.get("enableK8sTokensViaDns") is not True:
+            return "it presents a Kubernetes token, which the DNS endpoint refuses unless enableK8sTokensViaDns is on"
+        return None
+    public = value_at(target.plane.outputs, "privateClusterConfig.publicEndpoint")
+    if host == public:
+        allowed = value_at(target.plane.inputs, "masterAuthorizedNetworksConfig.cidrBlocks") or []
+        return _public_path(caller, target, allowed, deployer, gke=True)
+    return _gke_private_path(fleet, caller, target)
+
+
+def _egress(caller: Caller, deployer: dict[str, Any]) -> list[str] | None:
+    if caller.cluster is not None:
+        return caller.cluster.egress
+    cidrs = deployer.get("egressCidrs")
+    return [str(_net(c).network_address) for c in cidrs if _net(c)] if isinstance(cidrs, list) and cidrs else None
+
+
+def _public_path(caller: Caller, target: Cluster, allowed: Any, deployer: dict[str, Any], gke: bool) -> str | None:
+    cidrs = [b.get("cidrBlock") for b in allowed] if gke else allowed
+    egress = _egress(caller, deployer)
+    if caller.cluster is None and egress is None:
+        # The deployer's address is the user's to admit (publicAccessCidrs / authorized networks): trusted.
+        return None if cidrs else "its public endpoint admits no address"
+    if egress is None:
+        return (
+            "the caller leaves its network through Cloud NAT addresses allocated at deploy time, which no allow "
+            "list can name in advance"
+        )
+    if not _admits(cidrs, egress):
+        shown = ", ".join(map(str, cidrs)) or "empty"
+        return f"the caller's public addresses ({', '.join(egress) or 'none'}) are not in its allow list ({shown})"
+    return None
+
+
+def _eks_path(fleet: Fleet, caller: Caller, target: Cluster, deployer: dict[str, Any]) -> str | None:
+    vpc_config = target.plane.inputs.get("vpcConfig") or {}
+    if caller.cluster is not None and caller.cluster.network == target.network:
+        return None if vpc_config.get("endpointPrivateAccess", True) else "the private endpoint is off"
+    if vpc_config.get("endpointPublicAccess", True):
+        # Outside the VPC the name resolves to the public endpoint.
+        return _public_path(caller, target, vpc_config.get("publicAccessCidrs") or ["0.0.0.0/0"], deployer, gke=False)
+    if caller.cluster is None:
+        return ("the endpoint is private only and Pulumi runs outside the fleet's networks "
+                "(set multicluster:deployer.network to the cluster whose network the runner is in)")  # fmt: skip
+    link = fleet.link(caller.cluster, target)
+    if link is None:
+        return f"the endpoint is private only and {caller.cluster.name} has no private link to {target.name}"
+    if not _security_group_admits(fleet, target, caller.cluster.ranges, 443):
+        return f"the cluster security group does not admit {caller.cluster.name}'s ranges on 443"
+    return None
+
+
+def _security_group_admits(fleet: Fleet, target: Cluster, ranges: list[Network], port: int) -> bool:
+    group = value_at(target.plane.outputs, "vpcConfig.clusterSecurityGroupId")
+    rules = [r for r in fleet.plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+             if r.inputs.get("securityGroupId") == group]  # fmt: skip
+    for source in ranges:
+        if not any(
+            (rule.inputs.get("fromPort") or 0) <= port <= (rule.inputs.get("toPort") or 65535)
+            and _net(rule.inputs.get("cidrIpv4")) is not None
+            and source.subnet_of(_net(rule.inputs.get("cidrIpv4")))  # type: ignore[arg-type]
+            for rule in rules
+        ):
+            return False
+    return True
+
+
+def _gke_private_path(fleet: Fleet, caller: Caller, target: Cluster) -> str | None:
+    if caller.cluster is None:
+        return "the endpoint is private and Pulumi runs outside the fleet's networks"
+    link = fleet.link(caller.cluster, target)
+    if link == "same-network":
+        return None
+    peering_based = bool(value_at(target.plane.inputs, "privateClusterConfig.masterIpv4CidrBlock"))
+    if link is None:
+        return f"{caller.cluster.name} has no private link to {target.name}"
+    if link == "gcp-peering" and peering_based:
+        return "the private endpoint of a VPC-peering GKE cluster is not reachable through another network peering"
+    if link == "ha-vpn" and peering_based and not _exports_control_plane(fleet, target):
+        return "the control-plane range is not advertised over the VPN and exported to the GKE peering"
+    authorized = value_at(target.plane.inputs, "masterAuthorizedNetworksConfig.cidrBlocks") or []
+    blocks = [b for b in (_net(a.get("cidrBlock")) for a in authorized) if b]
+    if not all(any(r.subnet_of(b) for b in blocks) for r in caller.cluster.ranges):
+        return f"its authorized networks do not include {caller.cluster.name}'s ranges"
+    return None
+
+
+def _exports_control_plane(fleet: Fleet, target: Cluster) -> bool:
+    master = value_at(target.plane.inputs, "privateClusterConfig.masterIpv4CidrBlock")
+    advertised = any(
+        master in [a.get("range") for a in value_at(router.inputs, "bgp.advertisedIpRanges", []) or []]
+        for router in fleet.plan.of_type("gcp:compute/router:Router")
+        if gcp_network(router.inputs.get("network")) == target.network
+    )
+    exported = any(
+        r.inputs.get("exportCustomRoutes") is True
+        and r.inputs.get("peering") == value_at(target.plane.outputs, "privateClusterConfig.peeringName")
+        for r in fleet.plan.of_type("gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig")
+    )
+    return advertised and exported
+
+
+# --- 3. east-west gateways ----------------------------------------------------------------------------
+
+
+@plan_check
+def east_west(plan: Any, context: Context) -> Iterator[Finding]:
+    fleet = Fleet(plan)
+    gateways = {}
+    for service in plan.of_type("kubernetes:core/v1:Service"):
+        labels = value_at(service.inputs, "metadata.labels") or {}
+        name = value_at(service.inputs, "metadata.name")
+        if isinstance(labels, dict) and ("topology.istio.io/network" in labels or name == "linkerd-gateway-lb"):
+            owner = fleet.cluster_of_provider(service.provider_urn)
+            if owner is not None:
+                gateways[owner.name] = service
+    pairs = set()
+    for resource in plan.resources:
+        for caller, server in credentials(fleet, resource, {}):
+            target = fleet.servers.get(server)
+            if caller.cluster is not None and target is not None and caller.uses_token and caller.cluster is not target:
+                pairs.add((caller.cluster.name, target.name))
+    clusters = {c.name: c for c in fleet.clusters}
+    for local, remote in sorted(pairs):
+        service = gateways.get(remote)
+        if service is None:
+            continue
+        annotations = value_at(service.inputs, "metadata.annotations") or {}
+        internal = any(k.endswith("internal") or (k.endswith("load-balancer-type") and v == "Internal")
+                       for k, v in annotations.items())  # fmt: skip
+        if internal and fleet.link(clusters[local], clusters[remote]) is None:
+            yield Finding(
+                service.urn,
+                NETWORK,
+                f"{local} discovers {remote} but cannot reach its internal east-west gateway (no private link)",
+                "Istio multi-network, Linkerd multicluster: a peer reaches the gateways of the clusters it discovers",
+                kind="unreachable",
+            )
