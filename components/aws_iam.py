@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -52,6 +53,22 @@ def irsa_trust_policy(
     return pulumi.Output.all(oidc_provider_arn, oidc_issuer).apply(lambda v: document(v[0], v[1]))
 
 
+@dataclass(frozen=True)
+class IrsaRole:
+    """An IRSA role and what grants it its permissions: users of the role wait for all of them."""
+
+    role: aws.iam.Role
+    grants: tuple[pulumi.Resource, ...]
+
+    @property
+    def arn(self) -> pulumi.Output[str]:
+        return self.role.arn
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        return [self.role, *self.grants]
+
+
 def irsa_role(
     name: str,
     oidc_provider_arn: pulumi.Input[str],
@@ -59,19 +76,24 @@ def irsa_role(
     service_accounts: Sequence[tuple[str, str]],
     managed_policies: Sequence[str],
     opts: pulumi.ResourceOptions,
-) -> aws.iam.Role:
-    """An IAM role for Kubernetes service accounts (IRSA) with the given AWS managed policies."""
+    inline_policy: pulumi.Input[str] | None = None,
+) -> IrsaRole:
+    """An IAM role for Kubernetes service accounts (IRSA) with the given AWS managed (and inline) policies."""
     role = aws.iam.Role(
         name,
         assume_role_policy=irsa_trust_policy(oidc_provider_arn, oidc_issuer, service_accounts),
         description=f"IRSA for {', '.join(f'{ns}/{sa}' for ns, sa in service_accounts)}",
         opts=opts,
     )
-    for policy in managed_policies:
+    grants: list[pulumi.Resource] = [
         aws.iam.RolePolicyAttachment(
             f"{name}-{policy.rsplit('/', 1)[-1]}",
             role=role.name,
             policy_arn=policy,
             opts=opts,
         )
-    return role
+        for policy in managed_policies
+    ]
+    if inline_policy is not None:
+        grants.append(aws.iam.RolePolicy(name, role=role.id, policy=inline_policy, opts=opts))
+    return IrsaRole(role, tuple(grants))

@@ -23,6 +23,7 @@ from .config import StackConfig
 from .config.backup import BackupConfig, format_minutes, restore_peers
 from .config.regions import GCP_REGIONS
 from .federation import AwsOidcTrust
+from .gcp_project import ProjectServices
 
 CHART_REPOSITORY = "https://vmware-tanzu.github.io/helm-charts"
 NAMESPACE = "velero"
@@ -107,6 +108,9 @@ class VeleroBackupProps:
     federation_project: str | None = None
     # GKE only: AWS trust of this cluster's issuer, when it reads S3 peers (components/federation.py).
     aws_trust: AwsOidcTrust | None = None
+    prefix: str = ""  # of physical names (the stack name by default)
+    # The APIs of gcp:project the workload identity pools call (EKS clusters reading GCS peers).
+    project_services: ProjectServices | None = None
 
 
 @dataclass
@@ -156,8 +160,11 @@ class VeleroBackup(pulumi.ComponentResource):
 
     # --- options ---------------------------------------------------------------------------
     def _opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        provider = self.cluster.aws_provider if self.cloud == "aws" else self.cluster.gcp_provider
-        return pulumi.ResourceOptions(parent=self, provider=provider, **kwargs)
+        if self.cloud == "aws":
+            return pulumi.ResourceOptions(parent=self, provider=self.cluster.aws_provider, **kwargs)
+        # GCP resources wait for the cluster project's APIs (IAM, KMS, Resource Manager...).
+        after = [*self.cluster.apis, *kwargs.pop("depends_on", [])]  # type: ignore[attr-defined]
+        return pulumi.ResourceOptions(parent=self, provider=self.cluster.gcp_provider, depends_on=after, **kwargs)
 
     def _data_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for what holds backups: tearing down a protected stack must never delete them."""
@@ -166,7 +173,7 @@ class VeleroBackup(pulumi.ComponentResource):
 
     @property
     def _qualified(self) -> str:
-        return f"{self.props.environment}-{self.cluster.spec.name}"
+        return f"{self.props.prefix or self.props.environment}-{self.cluster.spec.name}"
 
     # --- AWS -------------------------------------------------------------------------------
     def _s3_bucket(self) -> None:
@@ -339,7 +346,7 @@ class VeleroBackup(pulumi.ComponentResource):
         name, cluster = self._name, self.cluster
         self.service_account = gcp.serviceaccount.Account(
             f"{name}-velero",
-            account_id=service_account_id(self.props.environment, cluster.spec.name, "velero"),
+            account_id=service_account_id(self.props.prefix or self.props.environment, cluster.spec.name, "velero"),
             display_name=f"Velero on {self._qualified}",
             project=cluster.project,
             opts=self._opts(depends_on=list(cluster.ready)),
@@ -411,7 +418,7 @@ class VeleroBackup(pulumi.ComponentResource):
             aws.iam.RolePolicy(
                 f"{self._name}-read-peers",
                 role=role.id,
-                policy=resources.apply(read_only_policy),
+                policy=resources.apply(peer_access_policy),
                 opts=opts,
             )
         )
@@ -419,7 +426,7 @@ class VeleroBackup(pulumi.ComponentResource):
     def _read_gcs_peers(
         self, member: pulumi.Input[str], peers: list[VeleroBackup], opts: pulumi.ResourceOptions
     ) -> None:
-        # Objects are decrypted by the peer's GCS service agent: the reader needs no key rights.
+        # Objects are en- and decrypted by the peer's GCS service agent: the reader needs no key rights.
         for peer in peers:
             self._access.append(
                 gcp.storage.BucketIAMMember(
@@ -427,6 +434,17 @@ class VeleroBackup(pulumi.ComponentResource):
                     bucket=peer.bucket_name,
                     role="roles/storage.objectViewer",
                     member=member,
+                    opts=opts,
+                )
+            )
+            # Velero writes a restore's logs and results to the backup's location, read-only or not.
+            self._access.append(
+                gcp.storage.BucketIAMMember(
+                    f"{self._name}-restores-{peer.cluster.spec.name}",
+                    bucket=peer.bucket_name,
+                    role="roles/storage.objectCreator",
+                    member=member,
+                    condition=peer.bucket_name.apply(restores_condition),
                     opts=opts,
                 )
             )
@@ -482,11 +500,15 @@ class VeleroBackup(pulumi.ComponentResource):
         if project is None:  # reported by components.config.backup.check
             raise ValueError(f"{name}: reading GCS peers from EKS needs gcp:project (the pool's project)")
         provider = gcp.Provider(f"{name}-gcp", project=project, opts=pulumi.ResourceOptions(parent=self))
-        opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        services = self.props.project_services
+        apis = services.for_purpose("federation") if services is not None else []
+        opts = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=apis)
         pool = gcp.iam.WorkloadIdentityPool(
             f"{name}-velero-pool",
             project=project,
-            workload_identity_pool_id=service_account_id(self.props.environment, eks.spec.name, "velero"),
+            workload_identity_pool_id=service_account_id(
+                self.props.prefix or self.props.environment, eks.spec.name, "velero"
+            ),
             display_name=f"Velero on {self._qualified}"[:32],
             description="EKS service-account tokens of velero/velero, for reading GCS peer backups",
             opts=opts,
@@ -680,8 +702,21 @@ def deny_insecure_transport(bucket_arn: str) -> str:
     )
 
 
-def read_only_policy(peers: list[list[str]]) -> str:
-    """Read the peers' backups: list + get on each bucket, decrypt with each bucket's key."""
+RESTORES_PREFIX = "restores/"
+
+
+def restores_condition(bucket: str) -> dict[str, str]:
+    """An IAM condition limiting a grant to the objects under restores/ of one bucket."""
+    return {
+        "title": "velero-restore-results",
+        "description": "Velero writes restore logs and results here, whatever the location's access mode",
+        "expression": f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{RESTORES_PREFIX}")',
+    }
+
+
+def peer_access_policy(peers: list[list[str]]) -> str:
+    """Read the peers' backups (list + get, decrypt), and write restore logs and results under restores/:
+    Velero writes them to the backup's storage location even when it is read-only (PartiallyFailed otherwise)."""
     return policy_document(
         {"Sid": "ListPeerBuckets", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [a for a, _ in peers]},
         {
@@ -691,9 +726,15 @@ def read_only_policy(peers: list[list[str]]) -> str:
             "Resource": [f"{a}/*" for a, _ in peers],
         },
         {
-            "Sid": "DecryptPeerObjects",
+            "Sid": "WriteRestoreResults",
             "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Action": ["s3:PutObject"],
+            "Resource": [f"{a}/{RESTORES_PREFIX}*" for a, _ in peers],
+        },
+        {
+            "Sid": "PeerKeys",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
             "Resource": [k for _, k in peers],
         },
     )
@@ -740,9 +781,11 @@ def build_backup(config: StackConfig, clusters: dict[str, KubernetesCluster], **
                 cluster=cluster,
                 backup=config.backup,
                 environment=config.environment,
-                protect=config.protected,
+                protect=config.protects(config.cluster(name)),
                 federation_project=federation_project(config),
                 aws_trust=(wiring.get("aws_trusts") or {}).get(name),
+                prefix=config.prefix,
+                project_services=wiring.get("project_services"),
             ),
         )
         for name, cluster in clusters.items()

@@ -1,4 +1,4 @@
-"""EKS cluster component: VPC, IAM, encrypted control plane, IRSA, managed node groups and add-ons."""
+"""EKS cluster component: VPC, IAM, encrypted control plane, IRSA, managed node groups, add-ons, autoscaling."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .aws_iam import MANAGED_POLICY, irsa_role, service_trust_policy
+from . import eks_addons
+from .autoscaler import ClusterAutoscaler
+from .aws_iam import MANAGED_POLICY, IrsaRole, irsa_role, service_trust_policy
 from .cluster import ClusterArgs, KubernetesCluster
 from .config import NodePoolConfig
 from .config.regions import AWS_REGIONS
+from .config.stack import EKS_UNSUPPORTED_ZONE_IDS
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
-# Graviton families have a 'g' after the generation digit (m7g, c6gn, t4g, r8g).
-ARM_FAMILY_MARKER = "g"
+EKS_CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+LOG_RETENTION_DAYS = 90
+FLOW_LOG_RETENTION_DAYS = 30
 
 
 def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -28,10 +32,22 @@ def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
     return [str(n) for n in quarters[:zones]], [str(n) for n in public[:zones]]
 
 
-def ami_type(machine_type: str) -> str:
-    family = machine_type.split(".")[0]
-    generation_suffix = family.lstrip("abcdefghijklmnopqrstuvwxyz").lstrip("0123456789")
-    return "AL2023_ARM_64_STANDARD" if generation_suffix.startswith(ARM_FAMILY_MARKER) else "AL2023_x86_64_STANDARD"
+def ami_type(architectures: list[str], gpus: list[Any], neuron: list[Any], inference: list[Any]) -> str:
+    """The EKS-optimised AL2023 AMI for what EC2 says the instance type has (DescribeInstanceTypes)."""
+    arm = "arm64" in (architectures or [])
+    if gpus:
+        return "AL2023_ARM_64_NVIDIA" if arm else "AL2023_x86_64_NVIDIA"
+    if neuron or inference:
+        return "AL2023_x86_64_NEURON"
+    return "AL2023_ARM_64_STANDARD" if arm else "AL2023_x86_64_STANDARD"
+
+
+def pick_zones(zone_ids: list[str], count: int) -> list[str]:
+    """The first standard zones by zone id: the same choice in every run, whatever the zone names."""
+    chosen = sorted(z for z in zone_ids if z not in EKS_UNSUPPORTED_ZONE_IDS)[:count]
+    if len(chosen) < count:
+        raise ValueError(f"the region offers {len(chosen)} availability zones EKS supports, {count} wanted")
+    return chosen
 
 
 class EksCluster(KubernetesCluster):
@@ -41,8 +57,9 @@ class EksCluster(KubernetesCluster):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, args, opts)
-        self.eks_name = f"{args.environment}-{name}"
-        self.zones = min(3, AWS_REGIONS[args.spec.region].zones)
+        self.eks_name = args.physical_name
+        configured = args.spec.network.zone_ids
+        self.zones = len(configured) if configured else min(3, AWS_REGIONS[args.spec.region].zones)
         self.aws_provider = aws.Provider(
             f"{name}-aws",
             region=args.spec.region,
@@ -50,11 +67,21 @@ class EksCluster(KubernetesCluster):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self._network()
+
+    def complete(self, public_callers: pulumi.Input[list[str]]) -> None:
         self._iam()
-        self._control_plane()
+        self._control_plane(public_callers)
         self._identity()
         self._node_groups()
+        self._access()
         self._kubernetes_access()
+        self.autoscaler = ClusterAutoscaler(
+            f"{self._name}-autoscaler",
+            cluster=self,
+            oidc_provider_arn=self.oidc_provider_arn,
+            oidc_issuer=self.oidc_issuer,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.register_outputs({**self.outputs(), "kubeconfig": self.kubeconfig})
 
     def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -64,10 +91,20 @@ class EksCluster(KubernetesCluster):
         return pulumi.InvokeOutputOptions(parent=self, provider=self.aws_provider)
 
     # --- network -------------------------------------------------------------------------
+    def _zone_ids(self) -> list[pulumi.Output[str]]:
+        """Zones by id, standard Availability Zones only (no Local or Wavelength Zones), EKS-supported."""
+        configured = self.spec.network.zone_ids
+        if configured:
+            return [pulumi.Output.from_input(z) for z in configured]
+        found = aws.get_availability_zones_output(
+            filters=[{"name": "zone-type", "values": ["availability-zone"]}], opts=self._invoke_opts()
+        )
+        chosen = found.zone_ids.apply(lambda ids: pick_zones(list(ids), self.zones))
+        return [chosen.apply(lambda ids, i=i: ids[i]) for i in range(self.zones)]
+
     def _network(self) -> None:
         name, spec = self._name, self.spec
-        zones = aws.get_availability_zones_output(state="available", opts=self._invoke_opts())
-        self.availability_zones = [zones.names.apply(lambda names, i=i: names[i]) for i in range(self.zones)]
+        self.zone_ids = self._zone_ids()
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=spec.network.cidr,
@@ -85,28 +122,30 @@ class EksCluster(KubernetesCluster):
         )
         private_cidrs, public_cidrs = subnet_plan(spec.network.cidr, self.zones)
         cluster_tag = {f"kubernetes.io/cluster/{self.eks_name}": "shared"}
+        # The zone of a subnet is chosen once: a later change of what the region offers never moves it.
+        keep_zone = ["availabilityZoneId"]
         self.public_subnets = [
             aws.ec2.Subnet(
                 f"{name}-public-{i}",
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
-                availability_zone=zone,
+                availability_zone_id=zone,
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{self.eks_name}-public-{i}", "kubernetes.io/role/elb": "1", **cluster_tag},
-                opts=self.child_opts(),
+                opts=self.child_opts(ignore_changes=keep_zone),
             )
-            for i, (cidr, zone) in enumerate(zip(public_cidrs, self.availability_zones, strict=True))
+            for i, (cidr, zone) in enumerate(zip(public_cidrs, self.zone_ids, strict=True))
         ]
         self.private_subnets = [
             aws.ec2.Subnet(
                 f"{name}-private-{i}",
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
-                availability_zone=zone,
+                availability_zone_id=zone,
                 tags={"Name": f"{self.eks_name}-private-{i}", "kubernetes.io/role/internal-elb": "1", **cluster_tag},
-                opts=self.child_opts(),
+                opts=self.child_opts(ignore_changes=keep_zone),
             )
-            for i, (cidr, zone) in enumerate(zip(private_cidrs, self.availability_zones, strict=True))
+            for i, (cidr, zone) in enumerate(zip(private_cidrs, self.zone_ids, strict=True))
         ]
         public_rt = aws.ec2.RouteTable(
             f"{name}-public", vpc_id=self.vpc.id, tags={"Name": f"{self.eks_name}-public"}, opts=self.child_opts()
@@ -124,15 +163,17 @@ class EksCluster(KubernetesCluster):
             )
         self.public_route_table_ids = [public_rt.id]
         self._private_routes(igw)
+        self._flow_logs()
 
     def _private_routes(self, igw: aws.ec2.InternetGateway) -> None:
         name = self._name
         nat_count = self.zones if self.spec.network.nat_gateways == "perZone" else 1
-        nats = []
+        nats, self.nat_addresses = [], []
         for i in range(nat_count):
             eip = aws.ec2.Eip(
                 f"{name}-nat-{i}", domain="vpc", tags={"Name": f"{self.eks_name}-nat-{i}"}, opts=self.child_opts()
             )
+            self.nat_addresses.append(eip.public_ip)
             nats.append(
                 aws.ec2.NatGateway(
                     f"{name}-nat-{i}",
@@ -142,6 +183,8 @@ class EksCluster(KubernetesCluster):
                     opts=self.child_opts(depends_on=[igw]),
                 )
             )
+        # Where this cluster's pods reach the internet from: what peers' public endpoints must admit.
+        self.egress_addresses = pulumi.Output.all(*self.nat_addresses).apply(list)
         self.private_route_tables = []
         for i, subnet in enumerate(self.private_subnets):
             table = aws.ec2.RouteTable(
@@ -162,6 +205,71 @@ class EksCluster(KubernetesCluster):
             )
             self.private_route_tables.append(table)
         self.private_route_table_ids = [t.id for t in self.private_route_tables]
+
+    def _flow_logs(self) -> None:
+        """VPC flow logs into a KMS-encrypted log group (CIS AWS 3.9)."""
+        name = self._name
+        self._logs_key()
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=f"/aws/vpc/{self.eks_name}/flow-logs",
+            retention_in_days=FLOW_LOG_RETENTION_DAYS,
+            kms_key_id=self.logs_key.arn,
+            opts=self.child_opts(),
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=service_trust_policy("vpc-flow-logs.amazonaws.com"),
+            opts=self.child_opts(),
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogGroups",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=self.child_opts(),
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": f"{self.eks_name}-flow-logs"},
+            opts=self.child_opts(depends_on=[policy]),
+        )
+
+    def _logs_key(self) -> None:
+        """A KMS key for this cluster's log groups: CloudWatch Logs of this region may use it for them."""
+        region = self.spec.region
+        account = aws.get_caller_identity_output(opts=self._invoke_opts()).account_id
+        self.logs_key = aws.kms.Key(
+            f"{self._name}-logs",
+            description=f"CloudWatch log groups of {self.eks_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=account.apply(lambda account_id: logs_key_policy(account_id, region)),
+            opts=self.child_opts(protect=self.args.protect),
+        )
 
     # --- IAM and encryption -----------------------------------------------------------------
     def _iam(self) -> None:
@@ -226,13 +334,14 @@ class EksCluster(KubernetesCluster):
         ]
 
     # --- control plane ---------------------------------------------------------------------
-    def _control_plane(self) -> None:
+    def _control_plane(self, public_callers: pulumi.Input[list[str]]) -> None:
         name, spec = self._name, self.spec
         # Created first so that EKS does not create it with unlimited retention; audit logs are evidence.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
             name=f"/aws/eks/{self.eks_name}/cluster",
-            retention_in_days=90,
+            retention_in_days=LOG_RETENTION_DAYS,
+            kms_key_id=self.logs_key.arn,
             opts=self.child_opts(protect=self.args.protect),
         )
         public = bool(spec.endpoint.public_access_cidrs)
@@ -242,7 +351,12 @@ class EksCluster(KubernetesCluster):
             "endpoint_public_access": public,
         }
         if public:
-            vpc_config["public_access_cidrs"] = list(spec.endpoint.public_access_cidrs)
+            # Outside the VPC the endpoint name resolves to the public endpoint: admit the runner and the
+            # fleet's callers (the gitops hub, mesh peers), who come from their NAT addresses.
+            listed = [*spec.endpoint.public_access_cidrs, *self.args.deployer_egress]
+            vpc_config["public_access_cidrs"] = pulumi.Output.from_input(public_callers).apply(
+                lambda addresses: admitted(listed, addresses)
+            )
         self.cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=self.eks_name,
@@ -251,8 +365,10 @@ class EksCluster(KubernetesCluster):
             vpc_config=vpc_config,
             encryption_config={"provider": {"key_arn": self.kms_key.arn}, "resources": ["secrets"]},
             enabled_cluster_log_types=LOG_TYPES,
-            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
+            # Who is admin is explicit: access entries below, never whoever ran the first `pulumi up`.
+            access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": False},
             kubernetes_network_config={"service_ipv4_cidr": spec.network.service_cidr, "ip_family": "ipv4"},
+            upgrade_policy={"support_type": spec.upgrade_policy},
             bootstrap_self_managed_addons=False,
             deletion_protection=self.args.protect,
             opts=self.child_opts(protect=self.args.protect, depends_on=[*self._cluster_role_ready, log_group]),
@@ -260,6 +376,8 @@ class EksCluster(KubernetesCluster):
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
         self.certificate_authority = self.cluster.certificate_authority.apply(lambda ca: ca.data)
+        self.api_server = self.endpoint
+        self.api_ca = self.certificate_authority
         self.node_security_group_id = self.cluster.vpc_config.apply(lambda v: v.cluster_security_group_id)
 
     def _identity(self) -> None:
@@ -287,26 +405,22 @@ class EksCluster(KubernetesCluster):
     def _addon(
         self,
         addon: str,
-        role: aws.iam.Role | None = None,
+        role: IrsaRole | None = None,
         configuration: dict | None = None,
         depends_on: list[pulumi.Resource] | None = None,
     ) -> aws.eks.Addon:
-        version = aws.eks.get_addon_version_output(
-            addon_name=addon,
-            kubernetes_version=self.spec.kubernetes_version,
-            most_recent=True,
-            opts=self._invoke_opts(),
-        )
         return aws.eks.Addon(
             f"{self._name}-{addon}",
             cluster_name=self.cluster.name,
             addon_name=addon,
-            addon_version=version.version,
+            # Pinned per Kubernetes version: it changes only when the table or the cluster version does.
+            addon_version=eks_addons.addon_version(self.spec.kubernetes_version, addon),
             service_account_role_arn=role.arn if role else None,
             configuration_values=json.dumps(configuration) if configuration else None,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
-            opts=self.child_opts(depends_on=depends_on or []),
+            # An add-on with an IRSA role starts only once the role has its permissions.
+            opts=self.child_opts(depends_on=[*(depends_on or []), *(role.ready if role else [])]),
         )
 
     # --- nodes -----------------------------------------------------------------------------
@@ -328,8 +442,34 @@ class EksCluster(KubernetesCluster):
         ]
         self.ready = [*self.node_groups, *self.addons]
 
+    def _ami_type(self, pool: NodePoolConfig, index: int) -> pulumi.Output[str]:
+        """From what EC2 says about the instance type (architecture, GPUs, Neuron devices) in this region."""
+        info = aws.ec2.get_instance_type_output(instance_type=pool.machine_type, opts=self._invoke_opts())
+        offered = aws.ec2.get_instance_type_offerings_output(
+            location_type="region",
+            filters=[{"name": "instance-type", "values": [pool.machine_type]}],
+            opts=self._invoke_opts(),
+        )
+        where = f"multicluster:clusters[{self.spec_index}].nodePools[{index}].machineType"
+
+        def choose(values: list[Any]) -> str:
+            architectures, gpus, neuron, inference, types = values
+            if pool.machine_type not in (types or []):
+                raise ValueError(f"{where} '{pool.machine_type}' is not offered in {self.spec.region}")
+            return ami_type(list(architectures or []), gpus or [], neuron or [], inference or [])
+
+        return pulumi.Output.all(
+            info.supported_architectures, info.gpuses, info.neuron_devices, info.inference_accelerators,
+            offered.instance_types,
+        ).apply(choose)  # fmt: skip
+
+    @property
+    def spec_index(self) -> int:
+        return self.args.index
+
     def _node_group(self, pool: NodePoolConfig) -> aws.eks.NodeGroup:
         name = f"{self._name}-{pool.name}"
+        index = self.spec.node_pools.index(pool)
         template = aws.ec2.LaunchTemplate(
             name,
             description=f"{self.eks_name} node pool {pool.name}",
@@ -357,26 +497,54 @@ class EksCluster(KubernetesCluster):
             ],
             opts=self.child_opts(),
         )
+        # Nodes follow the control plane, after it: the version input waits for the cluster's own.
+        version = self.cluster.version.apply(lambda control: pool.kubernetes_version or control)
         return aws.eks.NodeGroup(
             name,
             cluster_name=self.cluster.name,
             node_role_arn=self.node_role.arn,
             subnet_ids=[s.id for s in self.private_subnets],
             instance_types=[pool.machine_type],
-            ami_type=ami_type(pool.machine_type),
+            ami_type=self._ami_type(pool, index),
+            version=version,
             capacity_type="SPOT" if pool.spot else "ON_DEMAND",
             scaling_config={"min_size": pool.min_size, "max_size": pool.max_size, "desired_size": pool.desired_size},
             update_config={"max_unavailable_percentage": 33},
             labels={"multicluster/node-pool": pool.name, **pool.labels},
             taints=[{"key": t.key, "value": t.value or None, "effect": TAINT_EFFECTS[t.effect]} for t in pool.taints],
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
-            # The cluster autoscaler owns the current size once the group exists.
+            # The Cluster Autoscaler owns the current size once the group exists.
             opts=self.child_opts(
                 depends_on=[*self._node_role_ready, *self.base_addons], ignore_changes=["scalingConfig.desiredSize"]
             ),
         )
 
     # --- access ------------------------------------------------------------------------------
+    def _access(self) -> None:
+        """The deploying identity (the role behind Pulumi's session) is cluster admin through an access entry."""
+        caller = aws.get_caller_identity_output(opts=self._invoke_opts())
+        session = aws.iam.get_session_context_output(arn=caller.arn, opts=self._invoke_opts())
+        self.deployer_access = self.admin_entry("deployer", session.issuer_arn)
+        self.ready = [*self.ready, *self.deployer_access]
+
+    def admin_entry(self, key: str, principal: pulumi.Input[str]) -> list[pulumi.Resource]:
+        entry = aws.eks.AccessEntry(
+            f"{self._name}-{key}-access",
+            cluster_name=self.cluster.name,
+            principal_arn=principal,
+            type="STANDARD",
+            opts=self.child_opts(),
+        )
+        policy = aws.eks.AccessPolicyAssociation(
+            f"{self._name}-{key}-admin",
+            cluster_name=self.cluster.name,
+            principal_arn=principal,
+            policy_arn=EKS_CLUSTER_ADMIN,
+            access_scope={"type": "cluster"},
+            opts=self.child_opts(depends_on=[entry]),
+        )
+        return [entry, policy]
+
     def _kubernetes_access(self) -> None:
         region = self.spec.region
         self._connect(
@@ -385,14 +553,60 @@ class EksCluster(KubernetesCluster):
                 "command": "aws",
                 "args": ["eks", "get-token", "--cluster-name", name, "--region", region, "--output", "json"],
             },
+            # The OIDC issuer is minted per cluster creation: it changes only when the cluster is replaced.
+            identity=self.oidc_issuer,
         )
 
     def outputs(self) -> dict[str, Any]:
         return {
             **self.common_outputs(),
             "vpcId": self.vpc_id,
+            "zoneIds": self.zone_ids,
             "privateRouteTableIds": self.private_route_table_ids,
             "nodeSecurityGroupId": self.node_security_group_id,
             "oidcProviderArn": self.oidc_provider_arn,
             "oidcIssuer": self.oidc_issuer,
+            "egressAddresses": self.egress_addresses,
         }
+
+
+def admitted(listed: list[str], addresses: list[str]) -> list[str]:
+    """The public endpoint's allow list: the listed CIDRs and each caller address as a /32, sorted, once each."""
+    return sorted({*listed, *(f"{a}/32" for a in addresses if a)})
+
+
+def logs_key_policy(account_id: str, region: str) -> str:
+    """The account administers the key; CloudWatch Logs of this region uses it for this account's log groups."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Account",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:*"
+                        }
+                    },
+                },
+            ],
+        },
+        sort_keys=True,
+    )

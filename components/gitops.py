@@ -19,12 +19,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from .aws_iam import irsa_trust_policy
 from .cluster import KubernetesCluster
 from .config import StackConfig
 from .config.gitops import PATH_PLACEHOLDER, ApplicationConfig, GitopsConfig, Placement
 from .federation import AwsOidcTrust
+from .gcp_project import ProjectServices
 
 NAMESPACE = "argocd"
 CHART = "argo-cd"
@@ -45,6 +47,11 @@ GCP_TOKEN_DIR = "/var/run/secrets/gcp-workload-identity"
 GCP_CREDENTIALS_DIR = "/etc/gcp-workload-identity"
 GCP_CREDENTIALS_SECRET = "argocd-gcp-workload-identity"
 EXEC_API = "client.authentication.k8s.io/v1beta1"
+# What Argo CD's Google identity needs on GKE targets reached through their DNS-based endpoint: to find the
+# cluster and to connect to it. RBAC decides the rest (container.developer would grant Kubernetes rights
+# through IAM, bypassing RBAC).
+GKE_CONNECT_PERMISSIONS = ["container.clusters.get", "container.clusters.connect"]
+DRAIN_LABEL = "multicluster/drain"
 RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}}
 
 
@@ -56,6 +63,9 @@ class GitopsArgs:
     environment: str
     highly_available: bool  # config.protected: prod by default, or any stack that sets protect: true
     tags: dict[str, str] = field(default_factory=dict)
+    prefix: str = ""  # of physical names (the stack name by default)
+    # The APIs of gcp:project Argo CD's Google identity calls (None without GCP clusters).
+    project_services: ProjectServices | None = None
 
 
 def build_gitops(config: StackConfig, clusters: dict[str, KubernetesCluster], **wiring: Any) -> Gitops | None:
@@ -64,8 +74,14 @@ def build_gitops(config: StackConfig, clusters: dict[str, KubernetesCluster], **
         return None
     hub = clusters[config.gitops.hub]
     args = GitopsArgs(
-        spec=config.gitops, environment=config.environment, highly_available=config.protected, tags=hub.args.tags
+        spec=config.gitops,
+        environment=config.environment,
+        highly_available=config.protected,
+        tags=hub.args.tags,
+        prefix=config.prefix,
+        project_services=wiring.get("project_services"),
     )
+    # A drained cluster gets no applications: it leaves the placement, it keeps its registration.
     return Gitops("gitops", args, hub, clusters, gcp_project=config.gcp_project, aws_trusts=wiring.get("aws_trusts"))
 
 
@@ -233,13 +249,13 @@ class ArgoCdIdentity(pulumi.ComponentResource):
 
     # --- Google: one service account, reached by workload identity (GKE hub) or federation (EKS hub) ---
     def _google(self, project: str, cluster_projects: list[str]) -> None:
-        name = self._name_prefix
+        name, prefix = self._name_prefix, self.args.prefix or self.args.environment
         self.google_project = project
         self.gcp_provider = gcp.Provider(f"{name}-gcp", project=project, opts=pulumi.ResourceOptions(parent=self))
         self.google_account = gcp.serviceaccount.Account(
             f"{name}-google",
-            account_id=f"{self.args.environment}-argocd",
-            display_name=f"Argo CD ({self.args.environment}) deploying to the fleet's GKE clusters",
+            account_id=f"{prefix}-argocd",
+            display_name=f"Argo CD ({prefix}) deploying to the fleet's GKE clusters",
             opts=self._gcp_opts(),
         )
         if self.hub.cloud == "gcp":
@@ -248,26 +264,38 @@ class ArgoCdIdentity(pulumi.ComponentResource):
                 for ns, sa in self.service_account_subjects
             ]
             self.annotations["iam.gke.io/gcp-service-account"] = self.google_account.email
+            # The pool <project>.svc.id.goog exists once a Workload Identity cluster does in the project.
+            bind_after: list[pulumi.Resource] = [self.hub.cluster]  # type: ignore[attr-defined]
         else:
             members = self._federation()
-        # GKE only authenticates identities with container.clusters.get; what they may do is RBAC's business.
-        self.gke_viewers = [
-            gcp.projects.IAMMember(
-                f"{name}-google-viewer-{cluster_project}",
+            bind_after = []
+        # GKE authenticates identities that may get and connect to the cluster; RBAC decides what they may do.
+        self.gke_viewers = []
+        for cluster_project in cluster_projects:
+            role = gcp.projects.IAMCustomRole(
+                f"{name}-google-connect-{cluster_project}",
                 project=cluster_project,
-                role="roles/container.clusterViewer",
-                member=self.google_account.email.apply(lambda e: f"serviceAccount:{e}"),
+                role_id=f"{prefix}_argocd_connect".replace("-", "_"),
+                title=f"Argo CD ({prefix}) connects to GKE clusters",
+                permissions=GKE_CONNECT_PERMISSIONS,
                 opts=self._gcp_opts(),
             )
-            for cluster_project in cluster_projects
-        ]
+            self.gke_viewers.append(
+                gcp.projects.IAMMember(
+                    f"{name}-google-viewer-{cluster_project}",
+                    project=cluster_project,
+                    role=role.name,
+                    member=self.google_account.email.apply(lambda e: f"serviceAccount:{e}"),
+                    opts=self._gcp_opts(),
+                )
+            )
         for (_, sa), member in zip(self.service_account_subjects, members, strict=True):
             gcp.serviceaccount.IAMMember(
                 f"{name}-google-{sa}",
                 service_account_id=self.google_account.name,
                 role="roles/iam.workloadIdentityUser",
                 member=member,
-                opts=self._gcp_opts(),
+                opts=self._gcp_opts(*bind_after),
             )
 
     def _federation(self) -> list[pulumi.Output[str]]:
@@ -276,11 +304,21 @@ class ArgoCdIdentity(pulumi.ComponentResource):
         Not an AWS provider on the pool: the Google libraries read AWS credentials from env keys or EC2
         metadata, which under IRSA would be the node role; the service account token is Argo CD's own.
         """
-        name, env = self._name_prefix, self.args.environment
+        name, prefix = self._name_prefix, self.args.prefix or self.args.environment
+        # Deleted pools keep their id for 30 days: a new id per creation, so a rebuilt stack never collides.
+        random_provider = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
+        suffix = random.RandomString(
+            f"{name}-pool-suffix",
+            length=4,
+            special=False,
+            upper=False,
+            keepers={"project": self.google_project},
+            opts=pulumi.ResourceOptions(parent=self, provider=random_provider),
+        )
         pool = gcp.iam.WorkloadIdentityPool(
             f"{name}-pool",
-            workload_identity_pool_id=f"{env}-argocd",
-            display_name=f"Argo CD {env}",
+            workload_identity_pool_id=suffix.result.apply(lambda s: f"{prefix}-argocd-{s}"),
+            display_name=f"Argo CD {prefix}"[:32],
             description="Argo CD service accounts of the EKS hub",
             opts=self._gcp_opts(),
         )
@@ -312,8 +350,11 @@ class ArgoCdIdentity(pulumi.ComponentResource):
         self.env.append({"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": f"{GCP_CREDENTIALS_DIR}/credentials.json"})
         return [pool.name.apply(lambda p, s=s: f"principal://iam.googleapis.com/{p}/subject/{s}") for s in subjects]
 
-    def _gcp_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self.gcp_provider, **kwargs)
+    def _gcp_opts(self, *after: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
+        """In gcp:project, after its APIs (IAM, STS, IAM Credentials, Resource Manager) are enabled."""
+        services = self.args.project_services
+        apis = services.for_purpose("federation") if services is not None else []
+        return pulumi.ResourceOptions(parent=self, provider=self.gcp_provider, depends_on=[*apis, *after], **kwargs)
 
     def outputs(self) -> dict[str, Any]:
         return {
@@ -367,8 +408,6 @@ def chart_values(args: GitopsArgs, identity: ArgoCdIdentity) -> dict[str, Any]:
         # No SSO is configured by this program; dex would run for nothing.
         "dex": {"enabled": False},
     }
-    if args.spec.domain:
-        values["global"] = {"domain": args.spec.domain}
     sizing = highly_available_values() if args.highly_available else small_values()
     return merge(merge(values, sizing), identity.chart_values())
 
@@ -452,9 +491,8 @@ class ArgoCd(pulumi.ComponentResource):
             max_history=10,
             opts=self._opts(depends_on=[*hub.ready, *before_release, identity]),
         )
-        domain = args.spec.domain
-        # Without a domain the server stays a ClusterIP: reach it with kubectl port-forward (docs/gitops.md).
-        self.url = f"https://{domain}" if domain else f"https://argocd-server.{NAMESPACE}.svc.cluster.local"
+        # The server stays a ClusterIP: reach it with kubectl port-forward or from inside (docs/gitops.md).
+        self.url = f"https://argocd-server.{NAMESPACE}.svc.cluster.local"
         self.register_outputs({"url": self.url})
 
     def _opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -483,8 +521,10 @@ class ClusterRegistration(pulumi.ComponentResource):
         self.labels = cluster.args.labels
         grants = self._eks_access(identity) if cluster.cloud == "aws" else self._gke_access(identity)
         auth = self._auth_config(identity)
-        config = pulumi.Output.all(auth, cluster.certificate_authority).apply(
-            lambda v: json.dumps({**v[0], "tlsClientConfig": {"insecure": False, "caData": v[1]}}, sort_keys=True)
+        # The CA to verify the server with: EKS's; none for GKE's DNS endpoint (publicly trusted certificate).
+        ca = cluster.api_ca if cluster.api_ca is not None else pulumi.Output.from_input("")
+        config = pulumi.Output.all(auth, ca).apply(
+            lambda v: json.dumps({**v[0], "tlsClientConfig": tls_client_config(v[1])}, sort_keys=True)
         )
         self.secret = k8s.core.v1.Secret(
             f"{name}-secret",
@@ -494,7 +534,9 @@ class ClusterRegistration(pulumi.ComponentResource):
                 "labels": {"argocd.argoproj.io/secret-type": "cluster", **self.labels},
             },
             type="Opaque",
-            string_data=pulumi.Output.secret({"name": cluster.spec.name, "server": cluster.endpoint, "config": config}),
+            string_data=pulumi.Output.secret(
+                {"name": cluster.spec.name, "server": cluster.api_server, "config": config}
+            ),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=argocd.hub.k8s_provider,
@@ -547,7 +589,7 @@ class ClusterRegistration(pulumi.ComponentResource):
         )
 
     def outputs(self) -> dict[str, Any]:
-        return {"name": self.cluster.spec.name, "server": self.cluster.endpoint, "labels": self.labels}
+        return {"name": self.cluster.spec.name, "server": self.cluster.api_server, "labels": self.labels}
 
 
 # --- applications ---------------------------------------------------------------------------------
@@ -604,10 +646,17 @@ def app_project_spec(args: GitopsArgs, registrations: list[ClusterRegistration])
     return {
         "description": f"Applications of the {args.environment} fleet",
         "sourceRepos": [args.spec.repo_url],
-        "destinations": [{"server": r.cluster.endpoint, "namespace": "*"} for r in registrations],
+        "destinations": [{"server": r.cluster.api_server, "namespace": "*"} for r in registrations],
         # Platform applications bring CRDs, namespaces and cluster roles.
         "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
     }
+
+
+def tls_client_config(ca_data: str) -> dict[str, Any]:
+    config: dict[str, Any] = {"insecure": False}
+    if ca_data:
+        config["caData"] = ca_data
+    return config
 
 
 def cluster_selector(environment: str, placement: Placement) -> dict[str, str]:
@@ -635,14 +684,26 @@ def application_set_spec(args: GitopsArgs, app: ApplicationConfig) -> dict[str, 
     return {
         "goTemplate": True,
         "goTemplateOptions": ["missingkey=error"],
-        "generators": [{"clusters": {"selector": {"matchLabels": cluster_selector(args.environment, app.placement)}}}],
-        # In prod, removing an application from the config must not delete what it runs.
+        "generators": [
+            {
+                "clusters": {
+                    "selector": {
+                        "matchLabels": cluster_selector(args.environment, app.placement),
+                        # A drained cluster keeps its registration and gets no application.
+                        "matchExpressions": [{"key": DRAIN_LABEL, "operator": "NotIn", "values": ["true"]}],
+                    }
+                }
+            }
+        ],
+        # In prod, removing an application from the config must not delete what it runs. Argo CD keeps a
+        # finalizer the template sets explicitly, which would cascade the deletion anyway: set it only when
+        # deletions may cascade (argo-cd docs, ApplicationSet "Application Pruning & Resource Deletion").
         "syncPolicy": {"preserveResourcesOnDeletion": args.highly_available},
         "template": {
             "metadata": {
                 "name": f"{app.name}-{{{{ .name }}}}",
                 "labels": {"app.kubernetes.io/part-of": app.name},
-                "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+                **({} if args.highly_available else {"finalizers": ["resources-finalizer.argocd.argoproj.io"]}),
             },
             "spec": {
                 "project": args.environment,

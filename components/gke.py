@@ -1,9 +1,16 @@
-"""GKE cluster component: VPC-native private regional cluster with Workload Identity and CMEK Secrets."""
+"""GKE cluster component: a private regional VPC-native cluster reached through its DNS-based endpoint.
+
+Every caller of the API server (Pulumi, Argo CD, istiod, Linkerd's service mirror) uses the DNS-based
+control-plane endpoint: reachable wherever Google APIs are, IAM-checked (`container.clusters.connect`)
+before a request reaches the API server, with a publicly trusted certificate (no cluster CA pinned).
+The IP endpoints stay private. The control plane is on Private Service Connect unless the config gives a
+/28 master range (VPC Network Peering, the legacy design).
+"""
 
 from __future__ import annotations
 
 import hashlib
-import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pulumi
@@ -11,9 +18,9 @@ import pulumi_gcp as gcp
 
 from .cluster import ClusterArgs, KubernetesCluster
 from .config import NodePoolConfig
-from .config.clusters import PRIVATE_RANGES
+from .config.stack import GKE_ZONES, RFC1918
 
-# APIs the cluster, its network, its KMS key and its node logging need.
+# APIs the cluster, its network, its keys, its identities and its node logging need.
 REQUIRED_APIS = (
     "compute.googleapis.com",
     "container.googleapis.com",
@@ -21,6 +28,7 @@ REQUIRED_APIS = (
     "iam.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
 )
 # What nodes need and nothing more (never the default compute service account).
 NODE_ROLES = (
@@ -35,12 +43,13 @@ SERVICE_RANGE = "services"
 KEY_ROTATION = f"{90 * 24 * 3600}s"
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
-GKE_ZONES_PER_REGION = 3
+# The first occurrence of every maintenance window: a Monday, so weekday rules start from it.
+MAINTENANCE_EPOCH = datetime(2026, 1, 5, tzinfo=UTC)
 
 
-def service_account_id(environment: str, name: str, purpose: str) -> str:
-    """A service account id (6-30 chars) unique per environment and cluster, stable across runs."""
-    wanted = f"{environment}-{name}-{purpose}"
+def service_account_id(prefix: str, name: str, purpose: str) -> str:
+    """A service account id (6-30 chars) unique per stack and cluster, stable across runs."""
+    wanted = f"{prefix}-{name}-{purpose}"
     if len(wanted) <= 30:
         return wanted
     suffix = hashlib.sha256(wanted.encode()).hexdigest()[:6]
@@ -48,15 +57,28 @@ def service_account_id(environment: str, name: str, purpose: str) -> str:
 
 
 def authorized_networks(public_cidrs: list[str]) -> list[dict[str, str]]:
-    """Who may call the API server: the listed public CIDRs, plus private ranges.
+    """Who may call the IP endpoints: the listed public CIDRs, plus the RFC 1918 ranges.
 
-    Private ranges are reachable only over the fleet's peering/VPN, so the network is the real gate;
-    listing the ranges (not each peer's CIDR) keeps this input unchanged when clusters are added,
-    while Argo CD on the hub and istiod in peer clusters can still reach a private endpoint.
+    A private endpoint accepts reserved (RFC 1918) ranges only. Callers of the fleet use the DNS-based
+    endpoint, which authorized networks do not govern; these are for kubectl from inside the network.
     """
-    private = [{"cidr_block": str(r), "display_name": f"fleet-private-{i}"} for i, r in enumerate(PRIVATE_RANGES)]
+    private = [{"cidr_block": str(r), "display_name": f"fleet-private-{i}"} for i, r in enumerate(RFC1918)]
     public = [{"cidr_block": cidr, "display_name": f"public-{i}"} for i, cidr in enumerate(public_cidrs)]
     return public + private
+
+
+def maintenance_policy(days: tuple[str, ...], start_minute: int, hours: int) -> dict[str, Any]:
+    """A weekly recurring window (RFC 5545) from the cluster's slot or its own maintenance setting."""
+    start = MAINTENANCE_EPOCH + timedelta(minutes=start_minute)
+    end = start + timedelta(hours=hours)
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    return {
+        "recurring_window": {
+            "start_time": start.strftime(fmt),
+            "end_time": end.strftime(fmt),
+            "recurrence": f"FREQ=WEEKLY;BYDAY={','.join(days)}",
+        }
+    }
 
 
 class GkeCluster(KubernetesCluster):
@@ -69,8 +91,9 @@ class GkeCluster(KubernetesCluster):
         if args.project is None:
             raise ValueError(f"GKE cluster {name} needs a project")
         self.project = args.project
-        self.gke_name = f"{args.environment}-{name}"
+        self.gke_name = args.physical_name
         self.workload_identity_pool = f"{self.project}.svc.id.goog"
+        self.peering_based = args.spec.network.master_cidr is not None
         labels = {k.replace(":", "_"): v for k, v in {**args.tags, "multicluster_cluster": name}.items()}
         self.gcp_provider = gcp.Provider(
             f"{name}-gcp",
@@ -81,9 +104,12 @@ class GkeCluster(KubernetesCluster):
         )
         self._apis()
         self._network()
+
+    def complete(self, public_callers: pulumi.Input[list[str]]) -> None:
         self._node_identity()
         self._encryption()
         self._control_plane()
+        self._webhooks()
         self.node_pools = [self._node_pool(pool) for pool in self.spec.node_pools]
         self.ready = list(self.node_pools)
         self._kubernetes_access()
@@ -105,6 +131,10 @@ class GkeCluster(KubernetesCluster):
             for api in REQUIRED_APIS
         ]
 
+    def after_apis(self, *more: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options of a resource that calls the project's APIs: it waits for them to be enabled."""
+        return self.child_opts(depends_on=[*self.apis, *more], **kwargs)
+
     # --- network -------------------------------------------------------------------------
     def _network(self) -> None:
         name, net = self._name, self.spec.network
@@ -113,7 +143,7 @@ class GkeCluster(KubernetesCluster):
             auto_create_subnetworks=False,
             routing_mode="GLOBAL",
             description=f"Fleet network of {self.gke_name}",
-            opts=self.child_opts(depends_on=self.apis),
+            opts=self.after_apis(),
         )
         self.network_id = self.network.self_link
         self.subnetwork = gcp.compute.Subnetwork(
@@ -131,19 +161,35 @@ class GkeCluster(KubernetesCluster):
                 "flow_sampling": 0.5,
                 "metadata": "INCLUDE_ALL_METADATA",
             },
-            opts=self.child_opts(),
+            opts=self.after_apis(),
         )
         self.router = gcp.compute.Router(
-            f"{name}-nat", network=self.network.id, region=self.region, opts=self.child_opts()
+            f"{name}-nat", network=self.network.id, region=self.region, opts=self.after_apis()
         )
+        # Static egress addresses: peers' public endpoints can admit them (Cloud NAT's automatic addresses
+        # exist only after deploy and change).
+        count = 2 if net.nat_gateways == "perZone" else 1
+        self.nat_ips = [
+            gcp.compute.Address(
+                f"{name}-nat-{i}",
+                region=self.region,
+                address_type="EXTERNAL",
+                network_tier="PREMIUM",
+                description=f"Cloud NAT egress of {self.gke_name}",
+                opts=self.after_apis(),
+            )
+            for i in range(count)
+        ]
+        self.egress_addresses = pulumi.Output.all(*[a.address for a in self.nat_ips]).apply(list)
         gcp.compute.RouterNat(
             f"{name}-nat",
             router=self.router.name,
             region=self.region,
-            nat_ip_allocate_option="AUTO_ONLY",
+            nat_ip_allocate_option="MANUAL_ONLY",
+            nat_ips=[a.self_link for a in self.nat_ips],
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             log_config={"enable": True, "filter": "ERRORS_ONLY"},
-            opts=self.child_opts(),
+            opts=self.after_apis(),
         )
 
     # --- identities and keys -----------------------------------------------------------------
@@ -151,9 +197,9 @@ class GkeCluster(KubernetesCluster):
         name = self._name
         self.node_service_account = gcp.serviceaccount.Account(
             f"{name}-nodes",
-            account_id=service_account_id(self.args.environment, name, "nodes"),
+            account_id=service_account_id(self.args.prefix or self.args.environment, name, "nodes"),
             display_name=f"GKE nodes of {self.gke_name}",
-            opts=self.child_opts(depends_on=self.apis),
+            opts=self.after_apis(),
         )
         self.node_roles = [
             gcp.projects.IAMMember(
@@ -161,41 +207,72 @@ class GkeCluster(KubernetesCluster):
                 project=self.project,
                 role=role,
                 member=self.node_service_account.member,
-                opts=self.child_opts(),
+                opts=self.after_apis(),
             )
             for role in NODE_ROLES
         ]
 
     def _encryption(self) -> None:
+        """Secrets (GKE service agent) and node boot disks (Compute Engine service agent) under Cloud KMS keys."""
         name, protect = self._name, self.args.protect
-        project = gcp.organizations.get_project_output(
-            project_id=self.project, opts=pulumi.InvokeOutputOptions(parent=self, provider=self.gcp_provider)
-        )
         # Key rings cannot be deleted: let Pulumi suffix the name so a rebuilt stack never collides.
-        key_ring = gcp.kms.KeyRing(
-            f"{name}-gke", location=self.region, opts=self.child_opts(protect=protect, depends_on=self.apis)
-        )
+        key_ring = gcp.kms.KeyRing(f"{name}-gke", location=self.region, opts=self.after_apis(protect=protect))
         self.kms_key = gcp.kms.CryptoKey(
             f"{name}-secrets",
             key_ring=key_ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=KEY_ROTATION,
-            opts=self.child_opts(protect=protect),
+            opts=self.after_apis(protect=protect),
         )
-        self.kms_grant = gcp.kms.CryptoKeyIAMMember(
-            f"{name}-secrets-gke-agent",
-            crypto_key_id=self.kms_key.id,
-            role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            member=project.number.apply(
-                lambda number: f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com"
-            ),
-            opts=self.child_opts(),
+        self.boot_key = gcp.kms.CryptoKey(
+            f"{name}-boot-disks",
+            key_ring=key_ring.id,
+            purpose="ENCRYPT_DECRYPT",
+            rotation_period=KEY_ROTATION,
+            opts=self.after_apis(protect=protect),
         )
+        # The service agents exist once their API is enabled; ServiceIdentity makes sure before the grants.
+        grants = []
+        for service, key, member in (
+            ("container.googleapis.com", self.kms_key, "container-engine-robot"),
+            ("compute.googleapis.com", self.boot_key, "compute-system"),
+        ):
+            agent = gcp.projects.ServiceIdentity(
+                f"{name}-{service.split('.')[0]}-agent", project=self.project, service=service, opts=self.after_apis()
+            )
+            project = gcp.organizations.get_project_output(
+                project_id=self.project, opts=pulumi.InvokeOutputOptions(parent=self, provider=self.gcp_provider)
+            )
+            grants.append(
+                gcp.kms.CryptoKeyIAMMember(
+                    f"{name}-{'secrets' if key is self.kms_key else 'boot-disks'}-{service.split('.')[0]}-agent",
+                    crypto_key_id=key.id,
+                    role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                    member=project.number.apply(
+                        lambda number, m=member: f"serviceAccount:service-{number}@{m}.iam.gserviceaccount.com"
+                    ),
+                    opts=self.after_apis(agent),
+                )
+            )
+        self.kms_grants = grants
 
     # --- control plane ---------------------------------------------------------------------
     def _control_plane(self) -> None:
-        spec, protect = self.spec, self.args.protect
+        spec, args = self.spec, self.args
         public_cidrs = spec.endpoint.public_access_cidrs
+        private_config: dict[str, Any] = {
+            "enable_private_nodes": True,
+            "enable_private_endpoint": not public_cidrs,
+            "master_global_access_config": {"enabled": True},
+        }
+        if self.peering_based:
+            private_config["master_ipv4_cidr_block"] = spec.network.master_cidr
+        days, start, hours = args.maintenance or (("SA", "SU"), 2 * 60, 6)
+        cluster_args: dict[str, Any] = {}
+        if spec.rbac_google_group:
+            cluster_args["authenticator_groups_config"] = {"security_group": spec.rbac_google_group}
+        if spec.binary_authorization:
+            cluster_args["binary_authorization"] = {"evaluation_mode": "PROJECT_SINGLETON_POLICY_ENFORCE"}
         self.cluster = gcp.container.Cluster(
             f"{self._name}-gke",
             name=self.gke_name,
@@ -211,13 +288,16 @@ class GkeCluster(KubernetesCluster):
                 "cluster_secondary_range_name": POD_RANGE,
                 "services_secondary_range_name": SERVICE_RANGE,
             },
-            private_cluster_config={
-                "enable_private_nodes": True,
-                "enable_private_endpoint": not public_cidrs,
-                "master_ipv4_cidr_block": spec.network.master_cidr,
-                "master_global_access_config": {"enabled": True},
-            },
+            private_cluster_config=private_config,
             master_authorized_networks_config={"cidr_blocks": authorized_networks(public_cidrs)},
+            control_plane_endpoints_config={
+                "dns_endpoint_config": {
+                    "allow_external_traffic": True,
+                    # Mesh peers present Kubernetes service-account tokens; IAM callers present Google tokens.
+                    "enable_k8s_tokens_via_dns": args.token_callers,
+                },
+                "ip_endpoints_config": {"enabled": True},
+            },
             workload_identity_config={"workload_pool": self.workload_identity_pool},
             datapath_provider="ADVANCED_DATAPATH",
             release_channel={"channel": spec.release_channel},
@@ -225,30 +305,58 @@ class GkeCluster(KubernetesCluster):
             database_encryption={"state": "ENCRYPTED", "key_name": self.kms_key.id},
             enable_shielded_nodes=True,
             enable_legacy_abac=False,
+            enable_intranode_visibility=True,
+            security_posture_config={"mode": "BASIC"},
+            node_pool_defaults={"node_config_defaults": {"insecure_kubelet_readonly_port_enabled": "FALSE"}},
             master_auth={"client_certificate_config": {"issue_client_certificate": False}},
             logging_config={"enable_components": ["SYSTEM_COMPONENTS", "APISERVER", "WORKLOADS"]},
             monitoring_config={
                 "enable_components": ["SYSTEM_COMPONENTS", "APISERVER", "SCHEDULER", "CONTROLLER_MANAGER"],
                 "managed_prometheus": {"enabled": True},
             },
-            maintenance_policy={
-                "recurring_window": {
-                    "start_time": "2026-01-04T02:00:00Z",
-                    "end_time": "2026-01-04T06:00:00Z",
-                    "recurrence": "FREQ=WEEKLY;BYDAY=SA,SU",
-                }
-            },
-            resource_labels={"environment": self.args.environment, "cluster": self._name},
-            deletion_protection=protect,
-            opts=self.child_opts(
-                protect=protect,
-                depends_on=[*self.apis, self.kms_grant, *self.node_roles],
+            maintenance_policy=maintenance_policy(days, start, hours),
+            resource_labels={"environment": args.environment, "cluster": self._name},
+            deletion_protection=args.protect,
+            **cluster_args,
+            opts=self.after_apis(
+                *self.kms_grants,
+                *self.node_roles,
+                protect=args.protect,
+                # A replacement keeps the name: the old cluster must be gone first.
+                delete_before_replace=True,
                 ignore_changes=["nodeConfig", "initialNodeCount"],
             ),
         )
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint.apply(lambda ip: f"https://{ip}")
         self.certificate_authority = self.cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)
+        self.dns_endpoint = self.cluster.control_plane_endpoints_config.apply(
+            lambda c: c.dns_endpoint_config.endpoint if c and c.dns_endpoint_config else None
+        )
+        self.api_server = self.dns_endpoint.apply(lambda host: f"https://{host}")
+        self.api_ca = None  # the DNS endpoint's certificate is publicly trusted: never pin the cluster CA
+
+    def _webhooks(self) -> None:
+        """Let the control plane reach the admission webhooks of what runs on the nodes (GKE's own rule opens
+        443 and 10250 only). The control plane comes from the master CIDR (VPC peering) or, on Private Service
+        Connect, from its private endpoint address (terraform-google-kubernetes-engine does the same)."""
+        ports = sorted(set(self.args.webhook_ports))
+        if not ports:
+            return
+        if self.peering_based:
+            sources: pulumi.Input[list[str]] = [self.spec.network.master_cidr or ""]
+        else:
+            sources = self.cluster.private_cluster_config.apply(lambda c: [f"{c.private_endpoint}/32"])
+        gcp.compute.Firewall(
+            f"{self._name}-control-plane-webhooks",
+            name=f"{self.gke_name}-webhooks",  # gke_name is at most 40 characters (checked in the config)
+            network=self.network.id,
+            direction="INGRESS",
+            source_ranges=sources,
+            allows=[{"protocol": "tcp", "ports": [str(p) for p in ports]}],
+            description=f"GKE control plane of {self.gke_name} to admission webhooks on its nodes",
+            opts=self.after_apis(delete_before_replace=True),
+        )
 
     def _node_config_base(self) -> dict[str, Any]:
         return {
@@ -257,12 +365,16 @@ class GkeCluster(KubernetesCluster):
             "workload_metadata_config": {"mode": "GKE_METADATA"},
             "shielded_instance_config": {"enable_secure_boot": True, "enable_integrity_monitoring": True},
             "metadata": {"disable-legacy-endpoints": "true"},
+            "image_type": "COS_CONTAINERD",
+            "boot_disk_kms_key": self.boot_key.id,
         }
 
     def _node_pool(self, pool: NodePoolConfig) -> gcp.container.NodePool:
-        per_zone = max(1, math.ceil(pool.desired_size / GKE_ZONES_PER_REGION))
+        # Sizes in the config are totals: a regional pool starts the same count in each of its zones.
+        per_zone = pool.desired_size // GKE_ZONES
         return gcp.container.NodePool(
             f"{self._name}-{pool.name}",
+            name=pool.name,
             cluster=self.cluster.id,
             location=self.region,
             initial_node_count=per_zone,
@@ -271,6 +383,7 @@ class GkeCluster(KubernetesCluster):
                 "total_max_node_count": pool.max_size,
                 "location_policy": "BALANCED",
             },
+            # A release-channel cluster upgrades its nodes itself (auto-upgrade cannot be turned off there).
             management={"auto_repair": True, "auto_upgrade": True},
             upgrade_settings={"strategy": "SURGE", "max_surge": 1, "max_unavailable": 0},
             node_config={
@@ -281,9 +394,10 @@ class GkeCluster(KubernetesCluster):
                 "spot": pool.spot,
                 "labels": {"multicluster/node-pool": pool.name, **pool.labels},
                 "taints": [{"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]} for t in pool.taints],
+                "kubelet_config": {"insecure_kubelet_readonly_port_enabled": "FALSE"},
             },
-            # The autoscaler owns the node count once the pool exists.
-            opts=self.child_opts(ignore_changes=["initialNodeCount"]),
+            # The autoscaler owns the node count once the pool exists; a named pool is replaced delete-first.
+            opts=self.after_apis(ignore_changes=["initialNodeCount"], delete_before_replace=True),
         )
 
     # --- access ------------------------------------------------------------------------------
@@ -295,6 +409,8 @@ class GkeCluster(KubernetesCluster):
                 "provideClusterInfo": True,
                 "installHint": "gcloud components install gke-gcloud-auth-plugin",
             },
+            # The DNS endpoint's host is minted per cluster: it changes only when the cluster is replaced.
+            identity=self.dns_endpoint,
         )
 
     def outputs(self) -> dict[str, Any]:
@@ -306,4 +422,7 @@ class GkeCluster(KubernetesCluster):
             "podCidr": self.spec.network.pod_cidr,
             "serviceCidr": self.spec.network.service_cidr,
             "workloadIdentityPool": self.workload_identity_pool,
+            "dnsEndpoint": self.dns_endpoint,
+            "controlPlane": "vpc-peering" if self.peering_based else "private-service-connect",
+            "egressAddresses": self.egress_addresses,
         }

@@ -121,9 +121,9 @@ def load_balancer_address(service: k8s.core.v1.Service) -> pulumi.Output[str]:
     return service.status.apply(first)
 
 
-def token_kubeconfig(name: str, endpoint: str, ca_data: str, token: str) -> str:
+def token_kubeconfig(name: str, endpoint: str, ca_data: str | None, token: str) -> str:
     """A kubeconfig that authenticates with a service-account token (what istioctl/linkerd write)."""
-    return kubeconfig_json(name, endpoint, ca_data, {"token": token}, preferences={})
+    return kubeconfig_json(name, endpoint, ca_data or None, {"token": token}, preferences={})
 
 
 def reader_token(
@@ -150,9 +150,11 @@ def reader_token(
 
 
 def reader_kubeconfig(cluster: KubernetesCluster, token: k8s.core.v1.Secret) -> pulumi.Output[str]:
-    """The (secret) kubeconfig every peer uses to read `cluster`: its endpoint, its CA, the reader token."""
+    """The (secret) kubeconfig every peer uses to read `cluster`: the API server fleet callers use (GKE: its
+    DNS-based endpoint, no CA pinned), its CA where one is pinned, the reader token."""
+    ca = cluster.api_ca if cluster.api_ca is not None else pulumi.Output.from_input("")
     return pulumi.Output.secret(
-        pulumi.Output.all(cluster.endpoint, cluster.certificate_authority, token.data).apply(
+        pulumi.Output.all(cluster.api_server, ca, token.data).apply(
             lambda v: token_kubeconfig(cluster.spec.name, v[0], v[1], base64.b64decode(v[2]["token"]).decode())
         )
     )

@@ -188,6 +188,11 @@ def is_prod(resource: Resource, facts: StackFacts) -> bool:
 def label(resource: Resource) -> str:
     """How messages name a resource: its physical name where set, else its Pulumi name."""
     physical = resource.props.get("name")
+    if not isinstance(physical, str):  # S3 buckets name themselves `bucket`, Kubernetes objects metadata.name
+        physical = resource.props.get("bucket")
+    if not isinstance(physical, str):
+        metadata = resource.props.get("metadata")
+        physical = metadata.get("name") if isinstance(metadata, Mapping) else None
     if isinstance(physical, str) and physical != resource.name:
         return f"'{physical}' ({resource.name})"
     return f"'{resource.name}'"

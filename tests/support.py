@@ -79,7 +79,7 @@ def gcp_cluster(name: str, region: str, index: int, role: str = "primary", **ext
             "masterCidr": f"192.168.{index}.0/28",
         },
         "endpoint": dict(TEST_ENDPOINT),
-        "nodePools": [{"name": "system", "machineType": "e2-standard-4", "minSize": 1, "maxSize": 3, "desiredSize": 1}],
+        "nodePools": [{"name": "system", "machineType": "e2-standard-4", "minSize": 3, "maxSize": 6, "desiredSize": 3}],
         **extra,
     }
 

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from components.eks import LOG_TYPES, ami_type, subnet_plan
+from components.eks import LOG_TYPES, ami_type, pick_zones, subnet_plan
+from components.eks_addons import VERSIONS
 from tests.support import aws_cluster, fleet, plan_config
 
 EKS = "aws:eks/cluster:Cluster"
@@ -46,7 +47,9 @@ def test_endpoint_public_only_for_the_listed_cidrs(staging, prod):
     public = eks(staging, "aws-use1").input("vpcConfig")
     assert public["endpointPrivateAccess"] is True
     assert public["endpointPublicAccess"] is True
-    assert public["publicAccessCidrs"] == ["203.0.113.0/24"]
+    # The listed range, and the Cloud NAT address gcp-usc1's Istio reads this API server from.
+    nat = staging.named("gcp-usc1-nat-0", "gcp:compute/address:Address").output("address")
+    assert public["publicAccessCidrs"] == ["203.0.113.0/24", f"{nat}/32"]
     private = eks(prod, "aws-use1").input("vpcConfig")
     assert private["endpointPrivateAccess"] is True
     assert private["endpointPublicAccess"] is False
@@ -56,8 +59,11 @@ def test_endpoint_public_only_for_the_listed_cidrs(staging, prod):
 def test_control_plane_and_nodes_live_in_private_subnets_over_three_zones(staging):
     private = [staging.named(f"aws-use1-private-{i}", "aws:ec2/subnet:Subnet") for i in range(3)]
     public = [staging.named(f"aws-use1-public-{i}", "aws:ec2/subnet:Subnet") for i in range(3)]
-    assert [s.input("availabilityZone") for s in private] == ["us-east-1a", "us-east-1b", "us-east-1c"]
-    assert [s.input("availabilityZone") for s in public] == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    # By zone id, never by name (names map to different zones per account), skipping use1-az3 (no EKS there)
+    # and the Local Zone us-east-1 lists when it is opted in; the zone is kept once chosen.
+    assert [s.input("availabilityZoneId") for s in private] == ["use1-az1", "use1-az2", "use1-az4"]
+    assert [s.input("availabilityZoneId") for s in public] == ["use1-az1", "use1-az2", "use1-az4"]
+    assert all(s.ignore_changes == ["availabilityZoneId"] and s.input("availabilityZone") is None for s in private)
     assert eks(staging, "aws-use1").input("vpcConfig.subnetIds") == [s.id for s in private]
     node_group = staging.named("aws-use1-system", "aws:eks/nodeGroup:NodeGroup")
     assert node_group.input("subnetIds") == [s.id for s in private]
@@ -139,7 +145,9 @@ def test_addons_and_their_order(staging):
         assert addons[before].urn in node_group.dependencies
     for after in ("coredns", "aws-ebs-csi-driver"):
         assert node_group.urn in addons[after].dependencies
-    assert addons["vpc-cni"].input("addonVersion") == "v1.20.4-eksbuild.1"
+    # Pinned per Kubernetes minor (never "latest"), so a pulumi up never upgrades an add-on by itself.
+    assert {name: a.input("addonVersion") for name, a in addons.items()} == VERSIONS["1.33"]
+    assert addons["vpc-cni"].input("addonVersion") == "v1.22.3-eksbuild.1"
 
 
 @pytest.mark.parametrize(
@@ -231,13 +239,20 @@ def test_subnet_plan_and_ami_helpers():
         ["10.0.192.0/20", "10.0.208.0/20", "10.0.224.0/20"],
     )
     assert subnet_plan("10.0.0.0/20", 2)[1] == ["10.0.12.0/24", "10.0.13.0/24"]
-    assert ami_type("c6gn.large") == "AL2023_ARM_64_STANDARD"
-    assert ami_type("m7i.large") == ami_type("g5.xlarge") == "AL2023_x86_64_STANDARD"
+    # From what DescribeInstanceTypes says of the type (architectures, GPUs, Neuron and Inferentia chips).
+    assert ami_type(["arm64"], [], [], []) == "AL2023_ARM_64_STANDARD"
+    assert ami_type(["x86_64"], [], [], []) == "AL2023_x86_64_STANDARD"
+    assert ami_type(["x86_64"], [{"manufacturer": "NVIDIA"}], [], []) == "AL2023_x86_64_NVIDIA"
+    assert ami_type(["arm64"], [{"manufacturer": "NVIDIA"}], [], []) == "AL2023_ARM_64_NVIDIA"
+    assert ami_type(["x86_64"], [], [{"name": "Trainium"}], []) == "AL2023_x86_64_NEURON"
+    assert pick_zones(["use1-az6", "use1-az3", "use1-az1", "use1-az2"], 3) == ["use1-az1", "use1-az2", "use1-az6"]
+    with pytest.raises(ValueError, match="offers 1 availability zones EKS supports, 2 wanted"):
+        pick_zones(["usw1-az2", "usw1-az1"], 2)
 
 
 def test_two_zone_regions_get_two_subnet_pairs():
     plan = plan_config(fleet(aws_cluster("a", "us-west-1", 1)))
-    assert [s.input("availabilityZone") for s in plan.of_type("aws:ec2/subnet:Subnet") if "private" in s.name] == [
-        "us-west-1a",
-        "us-west-1b",
+    assert [s.input("availabilityZoneId") for s in plan.of_type("aws:ec2/subnet:Subnet") if "private" in s.name] == [
+        "usw1-az1",
+        "usw1-az3",
     ]

@@ -127,7 +127,7 @@ def test_cluster_config_holds_the_auth_block_of_its_cloud(prod):
     assert aws_data["name"] == "aws-use1"
     assert aws_data["server"] == eks.output("endpoint")
     assert json.loads(aws_data["config"]) == {
-        "awsAuthConfig": {"clusterName": "prod-aws-use1", "roleARN": deployer},
+        "awsAuthConfig": {"clusterName": "test-aws-use1", "roleARN": deployer},
         "tlsClientConfig": {"insecure": False, "caData": eks.output("certificateAuthority.data")},
     }
     gke = prod.named("gcp-usc1-gke", "gcp:container/cluster:Cluster")
@@ -137,9 +137,11 @@ def test_cluster_config_holds_the_auth_block_of_its_cloud(prod):
         "args": ["gcp"],
         "apiVersion": "client.authentication.k8s.io/v1beta1",
     }
-    assert "awsAuthConfig" not in gcp_config and gcp_config["tlsClientConfig"]["insecure"] is False
-    assert gcp_config["tlsClientConfig"]["caData"] == gke.output("masterAuth.clusterCaCertificate")
-    assert secrets["gcp-usc1"].input("stringData.server").startswith("https://")
+    assert "awsAuthConfig" not in gcp_config
+    # Through the DNS endpoint, whose certificate is publicly trusted: verified, with no cluster CA pinned.
+    assert gcp_config["tlsClientConfig"] == {"insecure": False}
+    dns = gke.output("controlPlaneEndpointsConfig.dnsEndpointConfig.endpoint")
+    assert secrets["gcp-usc1"].input("stringData.server") == f"https://{dns}"
 
 
 def test_credentials_are_secrets_and_never_in_clear(prod):
@@ -186,7 +188,7 @@ def test_access_entry_on_each_eks_target_through_its_own_provider(prod):
         policy = prod.named(f"gitops-{cluster}-admin", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
         provider = resource_named(prod, f"{cluster}-aws").urn
         assert entry.provider_urn == provider and policy.provider_urn == provider
-        assert entry.input("principalArn") == deployer and entry.input("clusterName") == f"prod-{cluster}"
+        assert entry.input("principalArn") == deployer and entry.input("clusterName") == f"test-{cluster}"
         assert policy.input("policyArn") == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
         assert policy.input("accessScope") == {"type": "cluster"}
         assert entry.urn in policy.dependencies
@@ -227,8 +229,12 @@ def test_gke_targets_bind_the_google_account_to_cluster_admin(prod):
         assert binding.provider_urn == resource_named(prod, f"{cluster}-k8s").urn
         assert binding.input("subjects") == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": account}]
         assert binding.input("roleRef.name") == "cluster-admin"
+    # Only what authenticating to a GKE API server takes (clusterViewer would also list every cluster).
+    role = prod.named("gitops-identity-google-connect-acme-test", "gcp:projects/iAMCustomRole:IAMCustomRole")
+    assert role.input("permissions") == ["container.clusters.get", "container.clusters.connect"]
+    assert role.input("roleId") == "test_argocd_connect"
     viewer = prod.named("gitops-identity-google-viewer-acme-test")
-    assert viewer.input("role") == "roles/container.clusterViewer"
+    assert viewer.input("role") == role.output("name") == "projects/acme-test/roles/test_argocd_connect"
     assert viewer.input("member") == f"serviceAccount:{account}"
 
 
@@ -244,7 +250,7 @@ def test_gke_hub_uses_workload_identity_and_web_identity_for_eks(staging):
     )
     issuer = staging.named("gcp-euw1-aws-trust-oidc")  # shared: components/federation.py
     assert issuer.input("url") == (
-        "https://container.googleapis.com/v1/projects/acme-test/locations/europe-west1/clusters/staging-gcp-euw1"
+        "https://container.googleapis.com/v1/projects/acme-test/locations/europe-west1/clusters/test-gcp-euw1"
     )
     hub_role = staging.named("gitops-identity-hub", "aws:iam/role:Role")
     (statement,) = json.loads(hub_role.input("assumeRolePolicy"))["Statement"]

@@ -14,7 +14,8 @@ POOL = "gcp:container/nodePool:NodePool"
 def test_private_nodes_and_endpoint_access(staging, prod):
     private_ranges = [
         {"cidrBlock": cidr, "displayName": f"fleet-private-{i}"}
-        for i, cidr in enumerate(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"])
+        # A private endpoint admits RFC 1918 ranges only (100.64.0.0/10 is refused by the GKE API).
+        for i, cidr in enumerate(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])
     ]
     public = staging.named("gcp-usc1-gke", GKE)
     assert public.input("privateClusterConfig.enablePrivateNodes") is True
@@ -62,7 +63,15 @@ def test_cluster_hardening(staging):
     assert cluster.input("releaseChannel") == {"channel": "REGULAR"}
     assert "WORKLOADS" in cluster.input("loggingConfig.enableComponents")
     assert "SYSTEM_COMPONENTS" in cluster.input("monitoringConfig.enableComponents")
-    assert cluster.input("maintenancePolicy.recurringWindow.recurrence") == "FREQ=WEEKLY;BYDAY=SA,SU"
+    # The staggered slot its name hashes to (5: 22:00 UTC): 4 h on three weekdays, 48 h in any 32 days.
+    assert cluster.input("maintenancePolicy.recurringWindow") == {
+        "startTime": "2026-01-05T22:00:00Z",
+        "endTime": "2026-01-06T02:00:00Z",
+        "recurrence": "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+    }
+    assert cluster.input("enableIntranodeVisibility") is True
+    assert cluster.input("securityPostureConfig") == {"mode": "BASIC"}
+    assert cluster.input("nodePoolDefaults.nodeConfigDefaults.insecureKubeletReadonlyPortEnabled") == "FALSE"
 
 
 def test_secrets_encrypted_with_a_rotating_cloud_kms_key_the_gke_agent_may_use(staging):
@@ -70,11 +79,27 @@ def test_secrets_encrypted_with_a_rotating_cloud_kms_key_the_gke_agent_may_use(s
     key = staging.named("gcp-usc1-secrets", "gcp:kms/cryptoKey:CryptoKey")
     assert cluster.input("databaseEncryption") == {"state": "ENCRYPTED", "keyName": key.id}
     assert key.input("rotationPeriod") == "7776000s"
-    grant = staging.named("gcp-usc1-secrets-gke-agent")
+    grant = staging.named("gcp-usc1-secrets-container-agent")
     assert grant.input("cryptoKeyId") == key.id
     assert grant.input("role") == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     assert grant.input("member") == "serviceAccount:service-481516234200@container-engine-robot.iam.gserviceaccount.com"
     assert grant.urn in cluster.dependencies
+    # The agent exists only once its API is enabled: ServiceIdentity creates it before the grant.
+    agent = staging.named("gcp-usc1-container-agent", "gcp:projects/serviceIdentity:ServiceIdentity")
+    assert agent.input("service") == "container.googleapis.com" and agent.urn in grant.dependencies
+
+
+def test_node_boot_disks_encrypted_with_a_key_the_compute_agent_may_use(staging):
+    key = staging.named("gcp-usc1-boot-disks", "gcp:kms/cryptoKey:CryptoKey")
+    for config in (
+        staging.named("gcp-usc1-gke", GKE).input("nodeConfig"),
+        staging.named("gcp-usc1-system", POOL).input("nodeConfig"),
+    ):
+        assert config["bootDiskKmsKey"] == key.id
+    grant = staging.named("gcp-usc1-boot-disks-compute-agent")
+    assert grant.input("cryptoKeyId") == key.id
+    assert grant.input("member") == "serviceAccount:service-481516234200@compute-system.iam.gserviceaccount.com"
+    assert grant.urn in staging.named("gcp-usc1-gke", GKE).dependencies
 
 
 def test_nodes_use_a_dedicated_least_privilege_service_account(staging):
@@ -135,10 +160,12 @@ def test_kubeconfig_uses_the_exec_plugin(staging):
     assert "auth-provider" not in user
     assert user["exec"]["command"] == "gke-gcloud-auth-plugin"
     assert user["exec"]["apiVersion"] == "client.authentication.k8s.io/v1beta1"
-    assert kubeconfig["clusters"][0]["cluster"] == {
-        "server": f"https://{cluster.output('endpoint')}",
-        "certificate-authority-data": cluster.output("masterAuth.clusterCaCertificate"),
-    }
+    # The DNS-based endpoint: reachable from anywhere IAM allows, with a publicly trusted certificate (no CA
+    # pinned), unlike the IP endpoint that only admits authorized networks.
+    dns = cluster.output("controlPlaneEndpointsConfig.dnsEndpointConfig.endpoint")
+    assert dns.endswith(".us-central1.gke.goog")
+    assert kubeconfig["clusters"][0]["cluster"] == {"server": f"https://{dns}"}
+    assert cluster.input("controlPlaneEndpointsConfig.dnsEndpointConfig.allowExternalTraffic") is True
 
 
 def test_provider_per_cluster_project_and_region():

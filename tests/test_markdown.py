@@ -39,7 +39,7 @@ def test_header_says_stack_size_protection_and_policy_verdict(plan, report):
     resources = sum(1 for r in plan.resources if r.custom and not r.type.startswith("pulumi:providers:"))
     protected = sum(1 for r in plan.resources if r.protect)
     assert report.startswith("## Plan for stack `test` (prod, replicated, active-passive)\n\n")
-    assert f"**{resources} resources** in 2 cluster(s) · {protected} protected · ✅ all 19 guardrails pass" in report
+    assert f"**{resources} resources** in 2 cluster(s) · {protected} protected · ✅ all 21 guardrails pass" in report
 
 
 def test_clusters_by_cloud_and_region_with_their_resources(report):

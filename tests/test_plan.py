@@ -105,6 +105,17 @@ def test_examples_plan_through_config_flag(capsys):
     assert sorted(document["outputs"]["clusters"]) == ["aws-euc1", "aws-use1", "gcp-euw1", "gcp-usc1"]
 
 
+def position(path, *keys) -> str:
+    """line:column (1-based) of the value at `keys` under config:, read back with PyYAML."""
+    node = yaml.compose(path.read_text())
+    for part in ("config", *keys):
+        if isinstance(part, int):
+            node = node.value[part]
+            continue
+        node = next(v for k, v in node.value if k.value == part)
+    return f"{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+
 def test_bad_config_exits_1_with_the_message_on_stderr(tmp_path, capsys):
     config = stack_config("staging")
     config["multicluster:clusters"][1]["network"]["cidr"] = "10.10.0.0/16"
@@ -116,8 +127,12 @@ def test_bad_config_exits_1_with_the_message_on_stderr(tmp_path, capsys):
     assert captured.out == ""
     assert captured.err.splitlines() == [
         "invalid stack configuration (2 problem(s)):",
-        "  - multicluster:clusters[1].network.cidr 10.10.0.0/16 overlaps clusters[0].network.cidr",
-        "  - multicluster:topolgy is not a known key (did you mean 'topology'?)",
+        # Where in the file each problem is (line:column of the value), as an editor would jump to it.
+        f"  - {path.name}:{position(path, 'multicluster:clusters', 1, 'network', 'cidr')}: "
+        "multicluster:clusters[1].network.cidr "
+        "10.10.0.0/16 overlaps clusters[0].network.cidr",
+        f"  - {path.name}:{position(path, 'multicluster:topolgy')}: multicluster:topolgy is not a known key "
+        "(did you mean 'topology'?)",
     ]
 
 

@@ -93,7 +93,7 @@ def test_results_name_every_rule_as_mandatory(prod_plan):
     assert [r["policy"] for r in results] == [rule.name for rule in g.RULES]
     assert {r["enforcement"] for r in results} == {"mandatory"}
     assert all(r["description"] and r["remediation"] for r in results)
-    assert len({r.name for r in g.RULES}) == len(g.RULES) == 19
+    assert len({r.name for r in g.RULES}) == len(g.RULES) == 21
 
 
 def test_stack_facts_come_from_the_exported_config(prod_plan):
@@ -112,9 +112,9 @@ def test_eks_secrets_encryption(prod):
     resources, _, facts = prod
     broken = mutate(resources, "aws-use1-eks", lambda p: p.pop("encryptionConfig"))
     assert messages("eks-secrets-encryption", broken, facts) == [
-        "EKS cluster 'prod-aws-use1' (aws-use1-eks) does not encrypt Secrets: "
+        "EKS cluster 'test-aws-use1' (aws-use1-eks) does not encrypt Secrets: "
         "encryptionConfig.resources must include 'secrets'",
-        "EKS cluster 'prod-aws-use1' (aws-use1-eks) has no KMS key for Secrets: set encryptionConfig.provider.keyArn",
+        "EKS cluster 'test-aws-use1' (aws-use1-eks) has no KMS key for Secrets: set encryptionConfig.provider.keyArn",
     ]
 
 
@@ -122,7 +122,7 @@ def test_eks_control_plane_logs(prod):
     resources, _, facts = prod
     broken = mutate(resources, "aws-usw2-eks", lambda p: p.update(enabledClusterLogTypes=["api", "audit"]))
     assert messages("eks-control-plane-logs", broken, facts) == [
-        "EKS cluster 'prod-aws-usw2' (aws-usw2-eks) does not log authenticator, controllerManager, scheduler: "
+        "EKS cluster 'test-aws-usw2' (aws-usw2-eks) does not log authenticator, controllerManager, scheduler: "
         "add them to enabledClusterLogTypes"
     ]
 
@@ -133,7 +133,7 @@ def test_eks_public_endpoint_open_to_the_world_in_prod_only():
     plan = plan_config({k: v for k, v in config.items() if k not in ("multicluster:gitops", "multicluster:dns")})
     assert failures(run_policies(plan)) == {
         "eks-private-endpoint": [
-            "EKS cluster 'prod-aws-use1' (aws-use1-eks) exposes its API to 0.0.0.0/0 in prod: remove it from "
+            "EKS cluster 'test-aws-use1' (aws-use1-eks) exposes its API to 0.0.0.0/0 in prod: remove it from "
             "vpcConfig.publicAccessCidrs (endpoint.publicAccessCidrs in the stack config)"
         ]
     }
@@ -142,7 +142,7 @@ def test_eks_public_endpoint_open_to_the_world_in_prod_only():
     assert messages("eks-private-endpoint", resources, staging) == []
     private_off = mutate(resources, "aws-use1-eks", lambda p: p["vpcConfig"].update(endpointPrivateAccess=False))
     assert messages("eks-private-endpoint", private_off, stack_facts(plan))[0] == (
-        "EKS cluster 'prod-aws-use1' (aws-use1-eks) has no private endpoint in prod: "
+        "EKS cluster 'test-aws-use1' (aws-use1-eks) has no private endpoint in prod: "
         "set vpcConfig.endpointPrivateAccess to true"
     )
     no_cidrs = mutate(resources, "aws-use1-eks", lambda p: p["vpcConfig"].pop("publicAccessCidrs"))
@@ -156,13 +156,15 @@ def test_eks_imdsv2_and_encrypted_volumes(prod):
     lt = g.LAUNCH_TEMPLATE
     imds = mutate(resources, "aws-use1-system", lambda p: p["metadataOptions"].update(httpTokens="optional"), lt)
     assert messages("eks-imdsv2", imds, facts) == [
-        "launch template 'aws-use1-system' allows IMDSv1: set metadataOptions.httpTokens to 'required'"
+        "launch template 'aws-use1-system-ac28183' (aws-use1-system) allows IMDSv1: "
+        "set metadataOptions.httpTokens to 'required'"
     ]
     plain = mutate(
         resources, "aws-use1-system", lambda p: p["blockDeviceMappings"][0]["ebs"].update(encrypted="false"), lt
     )
     assert messages("eks-encrypted-node-volumes", plain, facts) == [
-        "launch template 'aws-use1-system' has an unencrypted volume /dev/xvda: set ebs.encrypted to 'true'"
+        "launch template 'aws-use1-system-ac28183' (aws-use1-system) has an unencrypted volume /dev/xvda: "
+        "set ebs.encrypted to 'true'"
     ]
     default = mutate(resources, "aws-use1-system", lambda p: p.pop("blockDeviceMappings"), lt)
     assert "leaves the root volume to the AMI default" in messages("eks-encrypted-node-volumes", default, facts)[0]
@@ -176,60 +178,60 @@ GKE_BREAKS = [
         "gke-private-nodes",
         "gcp-euw1-gke",
         lambda p: p["privateClusterConfig"].update(enablePrivateNodes=False),
-        "GKE cluster 'prod-gcp-euw1' (gcp-euw1-gke) gives nodes public IPs: "
+        "GKE cluster 'test-gcp-euw1' (gcp-euw1-gke) gives nodes public IPs: "
         "set privateClusterConfig.enablePrivateNodes to true",
     ),
     (
         "gke-workload-identity",
         "gcp-euw1-gke",
         lambda p: p.pop("workloadIdentityConfig"),
-        "GKE cluster 'prod-gcp-euw1' (gcp-euw1-gke) has no Workload Identity: set workloadIdentityConfig.workloadPool",
+        "GKE cluster 'test-gcp-euw1' (gcp-euw1-gke) has no Workload Identity: set workloadIdentityConfig.workloadPool",
     ),
     (
         "gke-workload-identity",
         "gcp-euw1-system",
         lambda p: p["nodeConfig"]["workloadMetadataConfig"].update(mode="GCE_METADATA"),
-        "GKE node pool 'gcp-euw1-system' exposes the node's metadata server to pods: "
+        "GKE node pool 'system' (gcp-euw1-system) exposes the node's metadata server to pods: "
         "set nodeConfig.workloadMetadataConfig.mode to GKE_METADATA",
     ),
     (
         "gke-shielded-nodes",
         "gcp-euw1-gke",
         lambda p: p.update(enableShieldedNodes=False),
-        "GKE cluster 'prod-gcp-euw1' (gcp-euw1-gke) does not require Shielded nodes: set enableShieldedNodes to true",
+        "GKE cluster 'test-gcp-euw1' (gcp-euw1-gke) does not require Shielded nodes: set enableShieldedNodes to true",
     ),
     (
         "gke-shielded-nodes",
         "gcp-euw1-system",
         lambda p: p["nodeConfig"].pop("shieldedInstanceConfig"),
-        "GKE node pool 'gcp-euw1-system' boots without Secure Boot: "
+        "GKE node pool 'system' (gcp-euw1-system) boots without Secure Boot: "
         "set nodeConfig.shieldedInstanceConfig.enableSecureBoot to true",
     ),
     (
         "gke-no-legacy-abac",
         "gcp-euw1-gke",
         lambda p: p.update(enableLegacyAbac=True),
-        "GKE cluster 'prod-gcp-euw1' (gcp-euw1-gke) enables legacy ABAC: set enableLegacyAbac to false",
+        "GKE cluster 'test-gcp-euw1' (gcp-euw1-gke) enables legacy ABAC: set enableLegacyAbac to false",
     ),
     (
         "gke-no-default-service-account",
         "gcp-euw1-system",
         lambda p: p["nodeConfig"].update(serviceAccount="481516234200-compute@developer.gserviceaccount.com"),
-        "GKE node pool 'gcp-euw1-system' runs nodes as the default compute service account: "
+        "GKE node pool 'system' (gcp-euw1-system) runs nodes as the default compute service account: "
         "set nodeConfig.serviceAccount to a dedicated account",
     ),
     (
         "gke-no-default-service-account",
         "gcp-euw1-gke",
         lambda p: p["nodeConfig"].pop("serviceAccount"),
-        "GKE cluster 'prod-gcp-euw1' (gcp-euw1-gke) runs nodes as the default compute service account: "
+        "GKE cluster 'test-gcp-euw1' (gcp-euw1-gke) runs nodes as the default compute service account: "
         "set nodeConfig.serviceAccount to a dedicated account",
     ),
     (
         "gke-secrets-encryption",
         "gcp-euw1-gke",
         lambda p: p["databaseEncryption"].update(state="DECRYPTED"),
-        "GKE cluster 'prod-gcp-euw1' (gcp-euw1-gke) does not encrypt Secrets with Cloud KMS: "
+        "GKE cluster 'test-gcp-euw1' (gcp-euw1-gke) does not encrypt Secrets with Cloud KMS: "
         "set databaseEncryption.state to ENCRYPTED and databaseEncryption.keyName",
     ),
 ]
@@ -250,7 +252,7 @@ def test_s3_bucket_hardening_is_read_from_its_companion_resources(prod):
     _, resources, facts = prod
     assert messages("s3-bucket-hardened", resources, facts) == []
     bucket = next(r for r in resources if r.name == "aws-use1-backup-bucket")
-    label = f"'{bucket.name}'"
+    label = f"'{bucket.props['bucket']}' ({bucket.name})"
     alone = [r for r in resources if not (r.dependencies and bucket.urn in r.dependencies and "s3/bucket" in r.type)]
     assert messages("s3-bucket-hardened", alone, facts) == [
         f"S3 bucket {label} is not versioned: add a BucketVersioning with versioningConfiguration.status 'Enabled'",
@@ -280,9 +282,12 @@ def test_gcs_bucket_hardening(prod):
         lambda p: p.update(uniformBucketLevelAccess=False, publicAccessPrevention="inherited", versioning={}),
     )
     assert messages("gcs-bucket-hardened", broken, facts) == [
-        "GCS bucket 'gcp-euw1-backup-bucket' allows object ACLs: set uniformBucketLevelAccess to true",
-        "GCS bucket 'gcp-euw1-backup-bucket' can be made public: set publicAccessPrevention to 'enforced'",
-        "GCS bucket 'gcp-euw1-backup-bucket' is not versioned: set versioning.enabled to true",
+        "GCS bucket 'gcp-euw1-backup-bucket-e69af2b' (gcp-euw1-backup-bucket) allows object ACLs: "
+        "set uniformBucketLevelAccess to true",
+        "GCS bucket 'gcp-euw1-backup-bucket-e69af2b' (gcp-euw1-backup-bucket) can be made public: "
+        "set publicAccessPrevention to 'enforced'",
+        "GCS bucket 'gcp-euw1-backup-bucket-e69af2b' (gcp-euw1-backup-bucket) is not versioned: "
+        "set versioning.enabled to true",
     ]
 
 
@@ -291,9 +296,11 @@ def test_buckets_must_be_protected_in_prod():
     del config["multicluster:gitops"], config["multicluster:dns"]
     plan = plan_config(config)
     found = failures(run_policies(plan))
+    buckets = {r.name: r for r in policy_resources(plan) if r.type in (*g.S3_BUCKETS, g.GCS_BUCKET)}
     assert found == {
         "buckets-protected-in-prod": [
-            f"bucket '{name}-backup-bucket' is not protected in prod: set protect (multicluster:protect true)"
+            f"bucket {g.label(buckets[name + '-backup-bucket'])} is not protected in prod: "
+            "set protect (multicluster:protect true)"
             for name in ("aws-use1", "aws-usw2", "gcp-euw1")
         ]
     }
@@ -363,6 +370,43 @@ def test_every_cluster_registered_with_the_hub_when_gitops_is_configured(prod):
         "cluster 'gcp-euw1' is not registered with the Argo CD hub"
     ]
     assert messages("every-cluster-in-gitops", without, dataclasses.replace(facts, gitops=False)) == []
+
+
+def test_velero_releases_carry_schedules_that_write_somewhere(prod):
+    resources, _, facts = prod
+    assert messages("velero-schedules", resources, facts) == []
+    none = mutate(resources, "aws-use1-backup-velero", lambda p: p["values"].update(schedules={}), g.HELM_RELEASE)
+    assert messages("velero-schedules", none, facts) == [
+        "Velero release 'velero' (aws-use1-backup-velero) has no schedules: nothing would ever be backed up"
+    ]
+
+    def unlocated(props):
+        for schedule in props["values"]["schedules"].values():
+            schedule["template"].pop("storageLocation", None)
+
+    assert messages("velero-schedules", mutate(resources, "aws-use1-backup-velero", unlocated, g.HELM_RELEASE), facts)[
+        0
+    ] == (
+        "Velero schedule 'aws-use1-nightly' of 'velero' (aws-use1-backup-velero) names no storage location "
+        "(template.storageLocation)"
+    )
+
+
+def test_argocd_cluster_secrets_name_the_server_and_verify_it(prod):
+    resources, _, facts = prod
+    assert messages("argocd-cluster-secrets", resources, facts) == []
+    nameless = mutate(resources, "gitops-gcp-euw1-secret", lambda p: p["stringData"].pop("server"))
+    assert messages("argocd-cluster-secrets", nameless, facts) == [
+        "Argo CD cluster Secret 'cluster-gcp-euw1' (gitops-gcp-euw1-secret) lacks stringData.server"
+    ]
+
+    def insecure(props):
+        props["stringData"]["config"] = '{"tlsClientConfig": {"insecure": true}}'
+
+    assert messages("argocd-cluster-secrets", mutate(resources, "gitops-gcp-euw1-secret", insecure), facts) == [
+        "Argo CD cluster Secret 'cluster-gcp-euw1' (gitops-gcp-euw1-secret) skips TLS verification "
+        "(tlsClientConfig.insecure)"
+    ]
 
 
 # --- the pack: same rules through pulumi_policy --------------------------------------------------------

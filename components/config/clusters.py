@@ -38,6 +38,15 @@ def private_cidr(value: str) -> str:
     return value
 
 
+ZONE_ID = re.compile(r"^[a-z]+[0-9]+-az[0-9]+$")
+
+
+def zone_id(value: str) -> str:
+    if not ZONE_ID.match(value):
+        raise ValueError(f"'{value}' is not an availability zone id (e.g. use1-az1; not a zone name like us-east-1a)")
+    return value
+
+
 def any_cidr(value: str) -> str:
     parse_cidr(value)
     return value
@@ -73,10 +82,22 @@ class NetworkConfig(Model):
         description="Kubernetes Service range, /12 to /24."
     )
     master_cidr: Annotated[PrivateCidr, prefix_between(28, 28)] | None = Field(
-        None, description="GKE control-plane range, exactly /28 (GCP only, required there)."
+        None,
+        description="GCP only: a /28 for a GKE control plane on VPC Network Peering; without it the cluster uses "
+        "Private Service Connect (the default).",
     )
     nat_gateways: Literal["perZone", "single"] = Field(
         "perZone", description="One NAT gateway per zone (HA) or a single one (cheaper)."
+    )
+    zone_ids: list[Annotated[str, AfterValidator(zone_id)]] | None = Field(
+        None,
+        description="AWS only: the availability zone ids to use (use1-az1 ...); default: the region's first three "
+        "standard zone ids EKS supports, in id order.",
+    )
+    asn: int | None = Field(
+        None,
+        description="Private BGP ASN of the cluster's VPN gateway (AWS) or Cloud Router (GCP); default: derived from "
+        "the cluster name in the 4-byte private range.",
     )
 
 
@@ -105,6 +126,11 @@ class NodePoolConfig(Model):
     """A managed node group (EKS) or node pool (GKE)."""
 
     name: PoolName
+    kubernetes_version: str | None = Field(
+        None,
+        description="EKS only: Kubernetes version of the nodes (at most 3 minors behind); defaults to the "
+        "cluster's. GKE nodes auto-upgrade after the control plane.",
+    )
     machine_type: str = Field(description="Instance type: m7i.large on AWS, e2-standard-4 on GCP.")
     min_size: int = Field(ge=0, le=1000)
     max_size: int = Field(ge=1, le=1000)
@@ -120,6 +146,41 @@ class NodePoolConfig(Model):
             raise ValueError(
                 f"sizes must satisfy minSize <= desiredSize <= maxSize "
                 f"(got {self.min_size} <= {self.desired_size} <= {self.max_size})"
+            )
+        return self
+
+
+def rbac_group(value: str) -> str:
+    if not re.match(r"^gke-security-groups@[a-z0-9.-]+\.[a-z]{2,}$", value):
+        raise ValueError(f"'{value}' must be gke-security-groups@<your domain> (GKE's Google Groups for RBAC)")
+    return value
+
+
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def hh_mm(value: str) -> str:
+    if not HH_MM.match(value):
+        raise ValueError(f"'{value}' is not a time of day in UTC (HH:MM, e.g. 03:00)")
+    return value
+
+
+class MaintenanceConfig(Model):
+    """GKE only: when the control plane and nodes may be upgraded (a weekly window, UTC)."""
+
+    days: list[Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]] = Field(min_length=1, description="Weekdays.")
+    start_time: Annotated[str, AfterValidator(hh_mm)] = Field(description="Start, HH:MM UTC.")
+    hours: int = Field(ge=4, le=24, description="Length of each window, 4 to 24 hours.")
+
+    @model_validator(mode="after")
+    def _availability(self) -> MaintenanceConfig:
+        # Any 32 days hold each weekday at least 4 times: GKE wants 48 h of windows of 4 h or more in them.
+        weekly = len(set(self.days)) * self.hours
+        if weekly * 4 < 48:
+            raise ValueError(
+                f"gives {weekly} h a week, {weekly * 4} h in the worst 32 days; GKE requires at least 48 h "
+                "(e.g. days: [SA, SU], hours: 6)"
             )
         return self
 
@@ -141,6 +202,27 @@ class ClusterConfig(Model):
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     node_pools: list[NodePoolConfig] = Field(min_length=1)
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels, exposed to Argo CD.")
+    protect: bool | None = Field(
+        None, description="Protect this cluster's stateful resources; overrides multicluster:protect."
+    )
+    drain: bool = Field(
+        False,
+        description="Move traffic away before removing the cluster: no DNS answers, no mesh endpoints, no gitops "
+        "placement; backups kept and still readable by peers.",
+    )
+    maintenance: MaintenanceConfig | None = Field(
+        None, description="GCP only: the GKE maintenance window; default: staggered within the failover group."
+    )
+    upgrade_policy: Literal["STANDARD", "EXTENDED"] = Field(
+        "STANDARD", description="AWS only: EKS support policy (EXTENDED keeps a version past standard support, billed)."
+    )
+    rbac_google_group: Annotated[str, AfterValidator(rbac_group)] | None = Field(
+        None,
+        description="GCP only: gke-security-groups@<domain>, to bind Kubernetes RBAC to Google Groups.",
+    )
+    binary_authorization: bool = Field(
+        False, description="GCP only: enforce the project's Binary Authorization policy."
+    )
 
     @field_validator("region")
     @classmethod

@@ -93,6 +93,13 @@ def pinned_version(value: str) -> str:
     return value
 
 
+def unserved_domain(value: str) -> str:
+    raise ValueError(
+        f"'{value}' would not be served: the program creates no ingress, certificate or DNS record for Argo CD. "
+        "Remove it; reach Argo CD with kubectl port-forward or expose it yourself (docs/gitops.md)"
+    )
+
+
 def git_revision(value: str) -> str:
     if not GIT_REVISION.match(value):
         raise ValueError(f"'{value}' is not a git branch, tag or commit")
@@ -137,7 +144,9 @@ class GitopsConfig(Model):
     )
     repo_url: Annotated[str, AfterValidator(git_url)] = Field(description="GitOps repository (https or ssh).")
     revision: Annotated[str, AfterValidator(git_revision)] = Field("main", description="Branch, tag or commit.")
-    domain: str | None = Field(None, description="Hostname of the Argo CD UI/API (global.domain).")
+    domain: Annotated[str, AfterValidator(unserved_domain)] | None = Field(
+        None, description="Not supported: the program serves no Argo CD ingress (see the message)."
+    )
     applications: list[ApplicationConfig] = Field(default_factory=list)
 
 

@@ -28,13 +28,14 @@ from .stack import (
 from .stackfile import SECURE_PLACEHOLDER, StackFile, StackFileError
 
 
-def parse_stack_config(raw: dict[str, Any], gcp_project: str | None = None) -> StackConfig:
-    """Validate the `multicluster:` settings; raise ConfigError listing every problem."""
+def parse_stack_config(raw: dict[str, Any], gcp_project: str | None = None, stack: str | None = None) -> StackConfig:
+    """Validate the `multicluster:` settings of stack `stack`; raise ConfigError listing every problem."""
     try:
         config = StackConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(pydantic_issues(exc) + salvaged_fleet_issues(raw, gcp_project)) from None
     config._gcp_project = gcp_project
+    config._stack = stack
     issues = fleet_issues(config)
     if issues:
         raise ConfigError(issues)
@@ -43,8 +44,10 @@ def parse_stack_config(raw: dict[str, Any], gcp_project: str | None = None) -> S
 
 def load_stack_config() -> StackConfig:
     """Read the config the Pulumi engine gave this program and validate it."""
+    import pulumi
+
     raw, gcp_project = namespace_settings(runtime_config())
-    return parse_stack_config(raw, gcp_project)
+    return parse_stack_config(raw, gcp_project, pulumi.get_stack())
 
 
 def runtime_config() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from itertools import combinations
 from typing import Annotated, Literal
@@ -10,16 +11,29 @@ from pydantic import AfterValidator, Field, PrivateAttr
 
 from . import backup, connectivity, dns, gitops, mesh
 from .backup import BackupConfig
-from .base import Issue, Model, dns_label, format_path, short_path
-from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig
+from .base import Issue, Loc, Model, dns_label, format_path, short_path
+from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig, any_cidr
 from .connectivity import ConnectivityConfig
 from .dns import DnsConfig
 from .gitops import GitopsConfig
 from .mesh import MeshConfig
 from .regions import CONTINENTS, any_region
 
+RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
 Topology = Literal["replicated", "partitioned"]
 Failover = Literal["active-active", "active-passive"]
+# Physical names are <prefix>-<cluster>: GKE cluster names allow 40 characters, a cluster name 24.
+NAME_PREFIX_LENGTH = 15
+
+
+def stack_prefix_problem(stack: str) -> str | None:
+    """Why a stack name cannot prefix physical names (None when it can)."""
+    try:
+        dns_label(stack, NAME_PREFIX_LENGTH)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def continent_code(value: str) -> str:
@@ -55,6 +69,29 @@ class Residency(Model):
     default: bool = Field(False, description="Serves users from anywhere not listed; exactly one residency.")
 
 
+class DeployerConfig(Model):
+    """Where `pulumi up` runs: what the API servers must admit (the judge checks every path)."""
+
+    network: str | None = Field(
+        None,
+        description="Name of the cluster whose network the runner is in (a self-hosted runner): it reaches private "
+        "API servers over that network and the fleet's links.",
+    )
+    egress_cidrs: list[Annotated[str, AfterValidator(any_cidr)]] = Field(
+        default_factory=list, description="Public addresses the runner leaves from (for public endpoints)."
+    )
+
+
+class OutageConfig(Model):
+    """A region is down: deploy the rest of the fleet without its API servers."""
+
+    unreachable: list[str] = Field(
+        default_factory=list,
+        description="Clusters whose API servers cannot be reached: their Kubernetes resources are skipped "
+        "(pulumi-kubernetes skipUpdateUnreachable); nothing else waits for them.",
+    )
+
+
 class StackConfig(Model):
     """Everything under the `multicluster:` config namespace of a stack."""
 
@@ -66,6 +103,11 @@ class StackConfig(Model):
     protect: bool | None = Field(
         None, description="Protect stateful resources; defaults to true when environment is prod."
     )
+    name_prefix: Annotated[str, AfterValidator(lambda v: dns_label(v, NAME_PREFIX_LENGTH))] | None = Field(
+        None,
+        description="Prefix of physical names (<prefix>-<cluster>); defaults to the stack name, so that two stacks "
+        "in one account or project never collide.",
+    )
     clusters: list[ClusterConfig] = Field(min_length=1)
     residencies: dict[str, Residency] = Field(default_factory=dict)
     connectivity: ConnectivityConfig = Field(default_factory=ConnectivityConfig)
@@ -73,12 +115,36 @@ class StackConfig(Model):
     gitops: GitopsConfig | None = None
     backup: BackupConfig | None = None
     dns: DnsConfig | None = None
+    deployer: DeployerConfig = Field(default_factory=DeployerConfig)
+    outage: OutageConfig = Field(default_factory=OutageConfig)
 
     _gcp_project: str | None = PrivateAttr(None)
+    _stack: str | None = PrivateAttr(None)
 
     @property
     def protected(self) -> bool:
         return self.protect if self.protect is not None else self.environment == "prod"
+
+    def protects(self, cluster: ClusterConfig) -> bool:
+        """Whether the cluster's stateful resources are protected: its own setting, else the fleet's."""
+        return cluster.protect if cluster.protect is not None else self.protected
+
+    @property
+    def prefix(self) -> str:
+        """Prefix of physical names: namePrefix, else the stack name (validated), else the environment."""
+        return (
+            self.name_prefix
+            or (self._stack if self._stack and stack_prefix_problem(self._stack) is None else None)
+            or self.environment
+        )
+
+    def physical_name(self, cluster: str) -> str:
+        return f"{self.prefix}-{cluster}"
+
+    @property
+    def serving(self) -> list[ClusterConfig]:
+        """Clusters that take traffic and workloads (not drained)."""
+        return [c for c in self.clusters if not c.drain]
 
     @property
     def gcp_project(self) -> str | None:
@@ -145,7 +211,7 @@ def check_overlaps(clusters: Clusters) -> list[Issue]:
     return issues
 
 
-def check_cloud_fields(clusters: Clusters, gcp_project: str | None) -> list[Issue]:
+def check_cloud_fields(clusters: Clusters, gcp_project: str | None, prefix: str = "") -> list[Issue]:
     issues = []
     for i, cluster in enumerate(clusters):
         if not _has(cluster, "cloud", "network", "node_pools"):
@@ -163,25 +229,101 @@ def check_cloud_fields(clusters: Clusters, gcp_project: str | None) -> list[Issu
                         f"{cluster.cloud.upper()} machine type (e.g. {example})",
                     )
                 )
+        issues += _node_versions(cluster, at)
         if cluster.cloud == "gcp":
-            issues += _gcp_fields(cluster, at, gcp_project)
+            issues += _gcp_fields(cluster, at, gcp_project, prefix)
         else:
             issues += _aws_fields(cluster, at)
     return issues
 
 
-def _gcp_fields(cluster: ClusterConfig, at: tuple, gcp_project: str | None) -> list[Issue]:
+def _minor(version: str) -> int | None:
+    major, _, minor = version.partition(".")
+    return int(minor) if major == "1" and minor.isdigit() else None
+
+
+# Nodes may be older than the control plane by this many minor versions, never newer:
+# EKS (Kubernetes version skew policy since 1.28: kubelet up to 3 minors older).
+NODE_SKEW = {"aws": 3}
+
+
+def _node_versions(cluster: ClusterConfig, at: tuple) -> list[Issue]:
+    issues = []
+    control = _minor(cluster.kubernetes_version) if "kubernetes_version" in cluster.__dict__ else None
+    for j, pool in enumerate(cluster.node_pools):
+        if pool.kubernetes_version is None or control is None:
+            continue
+        where = format_path((*at, "nodePools", j, "kubernetesVersion"))
+        if cluster.cloud == "gcp":
+            # https://cloud.google.com/kubernetes-engine/docs/concepts/release-channels: in a channel node
+            # auto-upgrade is always on, so GKE moves the nodes after the control plane itself.
+            issues.append(
+                Issue(
+                    where,
+                    "is not set on GKE: nodes of a release-channel cluster auto-upgrade after the control plane "
+                    "(hold upgrades with maintenance windows and exclusions instead)",
+                )
+            )
+            continue
+        nodes = _minor(pool.kubernetes_version)
+        if nodes is None:
+            issues.append(Issue(where, f"'{pool.kubernetes_version}' is not a Kubernetes minor version (e.g. 1.33)"))
+        elif nodes > control:
+            issues.append(
+                Issue(
+                    where, f"{pool.kubernetes_version} is newer than the control plane ({cluster.kubernetes_version})"
+                )
+            )
+        elif control - nodes > NODE_SKEW[cluster.cloud]:
+            issues.append(
+                Issue(
+                    where,
+                    f"{pool.kubernetes_version} is more than {NODE_SKEW[cluster.cloud]} minor versions older than the "
+                    f"control plane ({cluster.kubernetes_version})",
+                )
+            )
+    return issues
+
+
+# GKE: cluster and node pool names are at most 40 characters (container.v1 Cluster.name, NodePool.name).
+GKE_NAME_LENGTH = 40
+# GKE regional clusters spread every node pool over the region's three zones, the same count in each.
+GKE_ZONES = 3
+# EKS node group names are at most 63 characters; the provider adds '-' and 7 random characters.
+EKS_NODE_GROUP_LENGTH = 63
+AUTO_NAME_SUFFIX = 8
+
+
+def _gcp_fields(cluster: ClusterConfig, at: tuple, gcp_project: str | None, prefix: str) -> list[Issue]:
     issues = []
     if cluster.network.pod_cidr is None:
         issues.append(
             Issue(format_path((*at, "network", "podCidr")), "is required on GCP (the GKE pod secondary range)")
         )
-    if cluster.network.master_cidr is None:
-        issues.append(
-            Issue(format_path((*at, "network", "masterCidr")), "is required on GCP (the GKE control-plane /28)")
-        )
     if cluster.project is None and gcp_project is None:
         issues.append(Issue(format_path((*at, "project")), "is required when gcp:project is not set"))
+    physical = f"{prefix}-{cluster.name}" if _has(cluster, "name") else ""
+    if prefix and len(physical) > GKE_NAME_LENGTH:
+        issues.append(
+            Issue(
+                format_path((*at, "name")),
+                f"makes the GKE cluster name '{physical}' {len(physical)} characters long; GKE allows "
+                f"{GKE_NAME_LENGTH} (shorten the cluster name or multicluster:namePrefix)",
+            )
+        )
+    for j, pool in enumerate(cluster.node_pools):
+        if pool.desired_size % GKE_ZONES:
+            issues.append(
+                Issue(
+                    format_path((*at, "nodePools", j, "desiredSize")),
+                    f"is {pool.desired_size}, but a regional GKE node pool starts the same number of nodes in each of "
+                    f"its {GKE_ZONES} zones: use a multiple of {GKE_ZONES} (minSize and maxSize are fleet-wide totals)",
+                )
+            )
+    if "zone_ids" in cluster.network.model_fields_set:
+        issues.append(Issue(format_path((*at, "network", "zoneIds")), "applies to AWS clusters only"))
+    if "upgrade_policy" in cluster.model_fields_set:
+        issues.append(Issue(format_path((*at, "upgradePolicy")), "applies to AWS clusters only"))
     return issues
 
 
@@ -190,12 +332,60 @@ def _aws_fields(cluster: ClusterConfig, at: tuple) -> list[Issue]:
         "master_cidr": ("network", "masterCidr"),
         "project": ("project",),
         "release_channel": ("releaseChannel",),
+        "maintenance": ("maintenance",),
+        "rbac_google_group": ("rbacGoogleGroup",),
+        "binary_authorization": ("binaryAuthorization",),
     }
     issues = []
     for field, loc in gcp_only.items():
         holder = cluster.network if field == "master_cidr" else cluster
         if field in holder.model_fields_set:
             issues.append(Issue(format_path((*at, *loc)), "applies to GCP clusters only"))
+    network = cluster.network
+    vpc = ipaddress.ip_network(network.cidr)
+    if vpc.prefixlen < 16:
+        issues.append(
+            Issue(format_path((*at, "network", "cidr")), f"{network.cidr} must be between /16 and /28 for an AWS VPC")
+        )
+    service = ipaddress.ip_network(network.service_cidr)
+    if not any(service.subnet_of(r) for r in RFC1918):
+        issues.append(
+            Issue(
+                format_path((*at, "network", "serviceCidr")),
+                f"{network.service_cidr} must be within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 "
+                "(the EKS service range)",
+            )
+        )
+    for j, pool in enumerate(cluster.node_pools if _has(cluster, "name") else []):
+        group = f"{cluster.name}-{pool.name}"
+        if len(group) + AUTO_NAME_SUFFIX > EKS_NODE_GROUP_LENGTH:
+            issues.append(
+                Issue(
+                    format_path((*at, "nodePools", j, "name")),
+                    f"makes the node group name '{group}-xxxxxxx' {len(group) + AUTO_NAME_SUFFIX} characters long; "
+                    f"EKS allows {EKS_NODE_GROUP_LENGTH} (shorten the pool or cluster name)",
+                )
+            )
+    if network.zone_ids is not None:
+        issues += _zone_ids(cluster, at)
+    return issues
+
+
+# Availability zone ids where EKS does not run control planes (EKS User Guide, network requirements).
+EKS_UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
+
+
+def _zone_ids(cluster: ClusterConfig, at: tuple) -> list[Issue]:
+    ids = cluster.network.zone_ids or []
+    where = format_path((*at, "network", "zoneIds"))
+    issues = []
+    if len(set(ids)) < 2:
+        issues.append(Issue(where, "needs at least two distinct zone ids (EKS requires subnets in two zones)"))
+    if len(ids) > 3:
+        issues.append(Issue(where, f"lists {len(ids)} zones; the VPC plan has room for three"))
+    for zone in ids:
+        if zone in EKS_UNSUPPORTED_ZONE_IDS:
+            issues.append(Issue(where, f"'{zone}' is a zone where EKS does not run control planes"))
     return issues
 
 
@@ -295,10 +485,166 @@ def fleet_issues(config: StackConfig) -> list[Issue]:
     return (
         check_unique_names(clusters)
         + check_overlaps(clusters)
-        + check_cloud_fields(clusters, config.gcp_project)
+        + check_cloud_fields(clusters, config.gcp_project, config.prefix)
         + check_topology(config, clusters, config.topology, config.failover, config.residencies)
+        + check_prefix(config)
+        + check_references(config)
+        + check_drain(config)
+        + check_maintenance(config)
         + extension_issues(config)
     )
+
+
+def check_prefix(config: StackConfig) -> list[Issue]:
+    if config.name_prefix is not None or config._stack is None:
+        return []
+    problem = stack_prefix_problem(config._stack)
+    if problem is None:
+        return []
+    return [
+        Issue(
+            format_path(("namePrefix",)),
+            f"is required: the stack name {problem}, so it cannot prefix physical names "
+            "(set multicluster:namePrefix to a DNS label of at most 15 characters)",
+        )
+    ]
+
+
+def _cluster_reference(config: StackConfig, loc: Loc, name: str | None) -> list[Issue]:
+    names = [c.name for c in config.clusters]
+    if name is None or name in names:
+        return []
+    return [Issue(format_path(loc), f"'{name}' is not a cluster of the fleet (clusters: {', '.join(names)})")]
+
+
+def check_references(config: StackConfig) -> list[Issue]:
+    issues = _cluster_reference(config, ("deployer", "network"), config.deployer.network)
+    for i, name in enumerate(config.outage.unreachable):
+        issues += _cluster_reference(config, ("outage", "unreachable", i), name)
+    return issues
+
+
+def check_drain(config: StackConfig) -> list[Issue]:
+    """A drained cluster takes no traffic: each failover group keeps one that does, and it holds no fleet role."""
+    issues = []
+    for key, members in config.failover_groups().items():
+        if members and all(c.drain for c in members):
+            where = "the fleet" if key == "fleet" else f"residency '{key}'"
+            issues.append(Issue(format_path(("clusters",)), f"drains every cluster of {where}: keep one serving"))
+    for i, cluster in enumerate(config.clusters):
+        if not cluster.drain:
+            continue
+        at = format_path(("clusters", i, "drain"))
+        if config.failover == "active-passive" and cluster.role == "primary":
+            issues.append(Issue(at, f"'{cluster.name}' is the primary: make a standby the primary first"))
+        for role, holder in (
+            ("the gitops hub", config.gitops.hub if config.gitops else None),
+            ("the connectivity hub", config.connectivity.hub),
+            ("where the deployer runs", config.deployer.network),
+        ):
+            if holder == cluster.name:
+                issues.append(Issue(at, f"'{cluster.name}' is {role}: move that role first"))
+    return issues
+
+
+MAINTENANCE_SLOTS = 12  # 6 daily slots of 4 hours x 2 sets of three weekdays
+DAY_TRIPLES = (("MO", "WE", "FR"), ("TU", "TH", "SA"))
+Window = tuple[tuple[str, ...], int, int]  # (days, start minute UTC, hours)
+
+
+def check_maintenance(config: StackConfig) -> list[Issue]:
+    """GKE clusters of one failover group are never in maintenance at the same time."""
+    issues = []
+    for members in config.failover_groups().values():
+        gke = [c for c in members if c.cloud == "gcp"]
+        slots = default_slots(gke)
+        unplaced = [c for c in gke if c.maintenance is None and c.name not in slots]
+        if unplaced:
+            index = next(i for i, c in enumerate(config.clusters) if c.name == unplaced[0].name)
+            issues.append(
+                Issue(
+                    format_path(("clusters", index, "maintenance")),
+                    f"is needed: the {MAINTENANCE_SLOTS} staggered default windows of its failover group are taken",
+                )
+            )
+        windows = {c.name: maintenance_window(config, c) for c in gke if c.maintenance or c.name in slots}
+        names = sorted(windows)
+        for a_index, a in enumerate(names):
+            for b in names[a_index + 1 :]:
+                if windows_overlap(windows[a], windows[b]):
+                    index = next(i for i, c in enumerate(config.clusters) if c.name == b)
+                    issues.append(
+                        Issue(
+                            format_path(("clusters", index, "maintenance")),
+                            f"overlaps the maintenance window of '{a}' in the same failover group: both could "
+                            "upgrade at once",
+                        )
+                    )
+    return issues
+
+
+def slot_window(slot: int) -> Window:
+    return DAY_TRIPLES[slot // 6], (2 + 4 * (slot % 6)) % 24 * 60, 4
+
+
+def default_slots(gke: list[ClusterConfig]) -> dict[str, int]:
+    """The staggered slot of each GKE cluster of a group without its own window.
+
+    A cluster prefers the slot its name hashes to and takes the next free one, in the order of the config:
+    appending a cluster never moves another's window, and removing one moves none that did not collide with
+    it (a moved window is an in-place update of the maintenance policy, never a replacement).
+    """
+    explicit = [
+        (tuple(c.maintenance.days), _minutes(c.maintenance.start_time), c.maintenance.hours)
+        for c in gke
+        if c.maintenance is not None
+    ]
+    taken: set[int] = set()
+    slots: dict[str, int] = {}
+    for cluster in (c for c in gke if c.maintenance is None):
+        preferred = int(hashlib.sha256(cluster.name.encode()).hexdigest(), 16) % MAINTENANCE_SLOTS
+        for step in range(MAINTENANCE_SLOTS):
+            slot = (preferred + step) % MAINTENANCE_SLOTS
+            if slot not in taken and not any(windows_overlap(slot_window(slot), w) for w in explicit):
+                taken.add(slot)
+                slots[cluster.name] = slot
+                break
+    return slots
+
+
+def _minutes(start_time: str) -> int:
+    return int(start_time[:2]) * 60 + int(start_time[3:])
+
+
+def maintenance_window(config: StackConfig, cluster: ClusterConfig) -> Window:
+    """(days, start minute, hours) of a GKE cluster: its own setting, else its staggered slot in its group.
+
+    The slots give each cluster 4 hours on three weekdays (12 h a week, 48 h in any 32 days, as GKE needs).
+    """
+    if cluster.maintenance is not None:
+        m = cluster.maintenance
+        return tuple(m.days), _minutes(m.start_time), m.hours
+    group = next(g for g in config.failover_groups().values() if any(c.name == cluster.name for c in g))
+    slot = default_slots([c for c in group if c.cloud == "gcp"]).get(cluster.name)
+    if slot is None:  # reported by check_maintenance
+        raise ValueError(f"{cluster.name}: no free maintenance slot in its failover group")
+    return slot_window(slot)
+
+
+def windows_overlap(a: tuple[tuple[str, ...], int, int], b: tuple[tuple[str, ...], int, int]) -> bool:
+    """Whether two weekly windows (days, start minute, hours) share any minute of the week."""
+    week = 7 * 24 * 60
+    order = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+    def minutes(window: tuple[tuple[str, ...], int, int]) -> set[int]:
+        days, start, hours = window
+        found: set[int] = set()
+        for day in days:
+            begin = order.index(day) * 1440 + start
+            found |= {(begin + m) % week for m in range(0, hours * 60, 30)}
+        return found
+
+    return bool(minutes(a) & minutes(b))
 
 
 def extension_issues(config: StackConfig) -> list[Issue]:

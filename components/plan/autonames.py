@@ -88,6 +88,7 @@ AUTONAMES: dict[str, AutoName] = {
     "gcp:compute/routerNat:RouterNat": _gcp_lowercase(),
     "gcp:compute/firewall:Firewall": _gcp_default(),
     "gcp:compute/healthCheck:HealthCheck": _gcp_default(),
+    "gcp:compute/address:Address": _gcp_default(),
     "gcp:container/cluster:Cluster": _gcp_default(),
     "gcp:container/nodePool:NodePool": _gcp_default(),
     "gcp:kms/keyRing:KeyRing": _gcp_default(),

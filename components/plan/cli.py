@@ -176,7 +176,7 @@ def _run(argv: list[str] | None) -> int:
         return Exit.INVALID_INPUT
     try:
         # Validate first, so a bad config never reaches the program.
-        parse_stack_config(*namespace_settings(stack.settings))
+        parse_stack_config(*namespace_settings(stack.settings), stack=args.stack)
     except ConfigError as exc:
         print(config_report(exc, stack), file=sys.stderr)
         return Exit.INVALID_INPUT

@@ -535,11 +535,12 @@ def api_of(type_: str) -> str | None:
 @plan_check
 def apis_enabled(plan: Any, context: Context) -> Iterator[Finding]:
     providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
-    enabling: dict[tuple[str, str], str] = {}
+    # Two Services may enable one API in one project (a cluster's and the fleet's): waiting for either will do.
+    enabling: dict[tuple[str, str], set[str]] = defaultdict(set)
     for service in plan.of_type(SERVICE):
         project = service.inputs.get("project") or (providers.get(service.provider_urn or "") or {}).get("project")
         if isinstance(project, str):
-            enabling[(project, str(service.inputs.get("service")))] = service.urn
+            enabling[(project, str(service.inputs.get("service")))].add(service.urn)
     waits = _dependency_closure(plan)
     for r in plan.resources:
         api = api_of(r.type) if r.custom else None
@@ -548,12 +549,12 @@ def apis_enabled(plan: Any, context: Context) -> Iterator[Finding]:
         project = r.inputs.get("project") or (providers.get(r.provider_urn or "") or {}).get("project")
         if not isinstance(project, str):
             continue
-        service = enabling.get((project, api))
-        if service is None:
+        services = enabling.get((project, api))
+        if not services:
             yield Finding(
                 r.urn, GOOGLE, f"{api} is not enabled in project {project} (nothing in the plan enables it)", APIS_DOC
             )
-        elif service not in waits(r.urn):
+        elif not services & waits(r.urn):
             yield Finding(
                 r.urn,
                 GOOGLE,
@@ -617,6 +618,32 @@ def gcp_quotas(plan: Any, context: Context) -> Iterator[Finding]:
                 f"{len(members)} {what} in project {project}, over the quota of {limit}",
                 "IAM quotas (https://cloud.google.com/iam/quotas)",
             )
+
+
+RELEASE_CHANNELS_DOC = (
+    "GKE release channels: nodes of a cluster enrolled in a channel always auto-upgrade; the API answers "
+    "'Auto_upgrade must be true when release_channel <channel> is set' "
+    "(https://cloud.google.com/kubernetes-engine/docs/concepts/release-channels)"
+)
+
+
+@plan_check
+def node_pool_auto_upgrade(plan: Any, context: Context) -> Iterator[Finding]:
+    """A node pool of a release-channel cluster cannot turn auto-upgrade off."""
+    clusters = {c.urn: c for c in plan.of_type("gcp:container/cluster:Cluster")}
+    for pool in plan.of_type("gcp:container/nodePool:NodePool"):
+        if value_at(pool.inputs, "management.autoUpgrade") is not False:
+            continue
+        # The pool names its cluster by id (unknown on a first preview); the dependency is always there.
+        for cluster in (clusters[urn] for urn in pool.dependencies if urn in clusters):
+            channel = value_at(cluster.inputs, "releaseChannel.channel")
+            if isinstance(channel, str) and channel != "UNSPECIFIED":
+                yield Finding(
+                    pool.urn,
+                    GOOGLE,
+                    f"management.autoUpgrade is false but its cluster is on the {channel} release channel",
+                    RELEASE_CHANNELS_DOC,
+                )
 
 
 NETWORK_PATH = re.compile(r"projects/([^/]+)/global/networks/([^/]+)$")

@@ -5,15 +5,8 @@ from __future__ import annotations
 import uuid
 
 from . import ACCOUNT_ID, MockCall, MockResource, call, digest, fake_certificate, resource
+from .aws_instances import family_of, offered
 from .aws_regions import zone_named, zones
-
-ADDON_VERSIONS = {
-    "vpc-cni": "v1.20.4-eksbuild.1",
-    "kube-proxy": "v1.33.3-eksbuild.6",
-    "coredns": "v1.12.3-eksbuild.1",
-    "aws-ebs-csi-driver": "v1.48.0-eksbuild.2",
-    "eks-pod-identity-agent": "v1.3.8-eksbuild.2",
-}
 
 
 def arn(r: MockResource, service: str, resource_path: str, region: bool = True) -> str:
@@ -64,6 +57,7 @@ for _type, _prefix in {
     "aws:ec2/securityGroup:SecurityGroup": "sg",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
     "aws:ec2/securityGroupRule:SecurityGroupRule": "sgrule",
+    "aws:ec2/flowLog:FlowLog": "fl",
 }.items():
     resource(_type)(_prefixed(_prefix))
 
@@ -230,14 +224,50 @@ def availability_zones(c: MockCall) -> dict:
     }
 
 
-@call("aws:eks/getAddonVersion:getAddonVersion")
-def addon_version(c: MockCall) -> dict:
+@call("aws:ec2/getInstanceType:getInstanceType")
+def instance_type(c: MockCall) -> dict:
+    """DescribeInstanceTypes: an unknown type is an error (InvalidInstanceType)."""
+    name = c.args["instanceType"]
+    family = family_of(name)
+    if family is None:
+        raise ValueError(f"InvalidInstanceType: The following supplied instance types do not exist: [{name}]")
     return {
-        "id": c.args["addonName"],
-        "addonName": c.args["addonName"],
-        "kubernetesVersion": c.args["kubernetesVersion"],
-        "version": ADDON_VERSIONS[c.args["addonName"]],
+        "id": name,
+        "instanceType": name,
+        "supportedArchitectures": [family.architecture],
+        "gpuses": [{"count": 1, "manufacturer": "NVIDIA", "name": family.gpu, "memorySize": 24576}]
+        if family.gpu
+        else [],
+        "neuronDevices": [{"count": 1, "name": family.neuron, "coreCount": 2}] if family.neuron else [],
+        "inferenceAccelerators": [{"count": 1, "manufacturer": "AWS", "name": "Inferentia"}]
+        if family.inference
+        else [],
     }
+
+
+@call("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings")
+def instance_type_offerings(c: MockCall) -> dict:
+    """DescribeInstanceTypeOfferings (location type region), filtered by instance-type."""
+    wanted = [v for f in c.args.get("filters") or [] if f.get("name") == "instance-type" for v in f.get("values", [])]
+    found = [t for t in wanted if offered(t, c.region)]
+    return {
+        "id": c.region,
+        "instanceTypes": found,
+        "locationTypes": ["region"] * len(found),
+        "locations": [c.region] * len(found),
+    }
+
+
+@call("aws:iam/getSessionContext:getSessionContext")
+def session_context(c: MockCall) -> dict:
+    """The role behind an assumed-role session ARN (its path included)."""
+    arn = c.args["arn"]
+    if ":assumed-role/" not in arn:
+        return {"id": arn, "arn": arn, "issuerArn": arn, "issuerId": "", "issuerName": "", "sessionName": ""}
+    role, session = arn.split(":assumed-role/", 1)[1].split("/", 1)
+    issuer = f"arn:aws:iam::{ACCOUNT_ID}:role/{role}"
+    return {"id": arn, "arn": arn, "issuerArn": issuer, "issuerId": "AROADEPLOYER", "issuerName": role,
+            "sessionName": session}  # fmt: skip
 
 
 @call("aws:index/getCallerIdentity:getCallerIdentity")
@@ -245,7 +275,7 @@ def caller_identity(c: MockCall) -> dict:
     return {
         "id": ACCOUNT_ID,
         "accountId": ACCOUNT_ID,
-        "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/deployer",
+        "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deployer/pulumi",
         "userId": "AROADEPLOYER:pulumi",
     }
 

@@ -146,15 +146,28 @@ def firewall(r: MockResource) -> dict:
 # --- random ------------------------------------------------------------------------------------
 
 
-@resource("random:index/randomPassword:RandomPassword")
-def random_password(r: MockResource) -> dict:
-    """Deterministic, letters only when asked (as the provider honours numeric/special=false)."""
-    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+def _random_text(r: MockResource) -> str:
+    """As the random provider honours lower/upper/numeric/special (all true by default)."""
+    alphabet = ""
+    if r.inputs.get("lower", True):
+        alphabet += "abcdefghijklmnopqrstuvwxyz"
+    if r.inputs.get("upper", True):
+        alphabet += "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     if r.inputs.get("numeric", True):
         alphabet += "0123456789"
     if r.inputs.get("special", True):
-        alphabet += "!@#$%&*()-_=+[]{}<>:?"
-    seed = r.random("password", length=64) * 4
+        alphabet += r.inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?"
     length = int(r.inputs.get("length", 16))
-    result = "".join(alphabet[int(seed[2 * i : 2 * i + 2], 16) % len(alphabet)] for i in range(length))
-    return {"id": "none", "result": result, "bcryptHash": f"$2a$10${r.random('bcrypt', length=53)}"}
+    seed = r.random("random", length=64) * (length // 32 + 1)
+    return "".join(alphabet[int(seed[2 * i : 2 * i + 2], 16) % len(alphabet)] for i in range(length))
+
+
+@resource("random:index/randomPassword:RandomPassword")
+def random_password(r: MockResource) -> dict:
+    return {"id": "none", "result": _random_text(r), "bcryptHash": f"$2a$10${r.random('bcrypt', length=53)}"}
+
+
+@resource("random:index/randomString:RandomString")
+def random_string(r: MockResource) -> dict:
+    text = _random_text(r)
+    return {"id": text, "result": text}

@@ -182,3 +182,32 @@ def service_account_iam_member(r: MockResource) -> dict:
         "id": f"{r.inputs['serviceAccountId']}/{r.inputs['role']}/{r.inputs['member']}",
         "etag": f"BwY{r.hex(9)}=",
     }
+
+
+@resource("gcp:compute/address:Address")
+def address(r: MockResource) -> dict:
+    """A reserved external address: a public IP of the region, random per stack."""
+    name = _name(r)
+    h = int(r.random("address", length=8), 16)
+    path = f"projects/{r.project}/regions/{r.region}/addresses/{name}"
+    return {
+        "id": path,
+        "name": name,
+        "address": f"35.{h % 200 + 20}.{(h >> 8) % 250}.{(h >> 16) % 250 + 1}",
+        "selfLink": f"{COMPUTE}/{path}",
+        "users": [],
+    }
+
+
+@resource("gcp:projects/serviceIdentity:ServiceIdentity")
+def service_identity(r: MockResource) -> dict:
+    """generateServiceIdentity: the service agent of the API in the project."""
+    agents = {
+        "container.googleapis.com": "container-engine-robot",
+        "compute.googleapis.com": "compute-system",
+        "storage.googleapis.com": "gs-project-accounts",
+    }
+    service = r.inputs["service"]
+    agent = agents.get(service, f"gcp-sa-{service.split('.')[0]}")
+    email = f"service-{GCP_PROJECT_NUMBER}@{agent}.iam.gserviceaccount.com"
+    return {"id": f"projects/{r.project}/services/{service}", "email": email, "member": f"serviceAccount:{email}"}
