@@ -4,7 +4,8 @@ For each size (default 1, 5, 20, 50 clusters over both clouds, every capability 
 accepts), it plans the synthetic fleet in fresh processes (`bench.child`) several times, then
 registers the same resources through the floor program as many times, and prints a Markdown
 report (medians): wall and CPU seconds, peak RSS, resource counts, ratio program/floor,
-growth per top-level component, and the deploy-time estimate. It measures; it asserts nothing.
+the judge's cost (CPU it adds to the plan, timed apart in the program run), growth per top-level
+component, and the deploy-time estimate. It measures; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ from tests.support import settings_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1, 5, 20, 50)
+# The judge may add at most this share of CPU to the plan it judges (at 50 clusters).
+JUDGE_BUDGET = 0.25
+JUDGE_KEYS = (
+    "judgeCpuSeconds",
+    "judgeLoadCpuSeconds",
+    "judgeResourceCpuSeconds",
+    "judgePlanCpuSeconds",
+    "judgeFindings",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -107,9 +117,10 @@ def measure_size(size: int, runs: int, capabilities: Capabilities, scratch: Path
         raise SystemExit(f"floor registered {floor[0]['resources']} resources, program {program[0]['resources']}")
     return {
         "clusters": size,
+        "topology": config["multicluster:topology"],
         "resources": program[0]["resources"],
         "runs": len(program),
-        "program": medians(program),
+        "program": medians(program, (*TIMES, *JUDGE_KEYS)),
         "floor": medians(floor),
         "estimates": program[0]["estimates"],
         "recommendedMinutes": program[0]["recommendedMinutes"],
@@ -123,8 +134,10 @@ def run_child(kind: str, input_path: Path, output_path: Path) -> dict[str, Any]:
     return json.loads(output_path.read_text())
 
 
-def medians(results: list[dict[str, Any]]) -> dict[str, float]:
-    keys = ("seconds", "cpuSeconds", "evaluateSeconds", "peakRssMiB")
+TIMES = ("seconds", "cpuSeconds", "evaluateSeconds", "peakRssMiB")
+
+
+def medians(results: list[dict[str, Any]], keys: tuple[str, ...] = TIMES) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in results) for key in keys}
 
 
@@ -133,10 +146,11 @@ def medians(results: list[dict[str, Any]]) -> dict[str, float]:
 
 def render(rows: list[dict[str, Any]], capabilities: Capabilities, runs: int, elapsed: float) -> str:
     per_size = ", ".join(f"{r['clusters']}: {r['runs']}" for r in rows)
+    topologies = ", ".join(f"{r['clusters']}: {r.get('topology', 'replicated')}" for r in rows)
     lines = [
-        f"Fleets: replicated, active-active, clusters alternating AWS/GCP; median of up to {runs} run(s) "
-        f"(runs per size: {per_size}); "
-        f"benchmark took {elapsed:.0f} s.",
+        f"Fleets: active-active, clusters alternating AWS/GCP, replicated unless the config refuses it at that "
+        f"size (then partitioned, bench/fleetgen.py within_quotas; per size: {topologies}); median of up to "
+        f"{runs} run(s) (runs per size: {per_size}); benchmark took {elapsed:.0f} s.",
         "",
         f"Capabilities on: {', '.join(capabilities.blocks) or 'none'}.",
         *[f"- off: `{key}`: {reason}" for key, reason in capabilities.skipped.items()],
@@ -152,8 +166,33 @@ def render(rows: list[dict[str, Any]], capabilities: Capabilities, runs: int, el
             f"| {p['seconds'] / f['seconds']:.2f} | {p['cpuSeconds']:.2f} | {f['cpuSeconds']:.2f} "
             f"| {p['cpuSeconds'] / f['cpuSeconds']:.2f} | {p['peakRssMiB']:.0f} | {f['peakRssMiB']:.0f} |"
         )
-    lines += ["", *growth(rows), "", *estimates(rows)]
+    lines += ["", *judge_cost(rows), "", *growth(rows), "", *estimates(rows)]
     return "\n".join(lines) + "\n"
+
+
+def judge_cost(rows: list[dict[str, Any]]) -> list[str]:
+    """What the judge adds to the plan: its resource checks (as the mocks receive resources) and plan checks."""
+    lines = [
+        "Judge cost (CPU seconds, timed apart in the program run; program CPU above leaves it out):",
+        "",
+        "| clusters | loading the rules | resource checks | plan checks | judge total | plan without judge "
+        "| judge / plan | findings |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        p = row["program"]
+        share = p["judgeCpuSeconds"] / p["cpuSeconds"]
+        lines.append(
+            f"| {row['clusters']} | {p['judgeLoadCpuSeconds']:.2f} | {p['judgeResourceCpuSeconds']:.2f} "
+            f"| {p['judgePlanCpuSeconds']:.2f} "
+            f"| {p['judgeCpuSeconds']:.2f} | {p['cpuSeconds']:.2f} | {share:.1%} | {p['judgeFindings']:.0f} |"
+        )
+    largest = max(rows, key=lambda r: r["clusters"])
+    share = largest["program"]["judgeCpuSeconds"] / largest["program"]["cpuSeconds"]
+    verdict = "within" if share <= JUDGE_BUDGET else "OVER"
+    budget = f"{verdict} the {JUDGE_BUDGET:.0%} budget"
+    lines += ["", f"At {largest['clusters']} clusters the judge adds {share:.1%} CPU to the plan: {budget}."]
+    return lines
 
 
 def growth(rows: list[dict[str, Any]]) -> list[str]:

@@ -1,6 +1,7 @@
 """One measured run, in a fresh process: `python -m bench.child program|floor INPUT OUTPUT`.
 
-`program` plans a fleet config (INPUT: engine settings as JSON) through the real program;
+`program` plans a fleet config (INPUT: engine settings as JSON) through the real program, with the
+judge as the offline plan runs it (an observer of the mocks, then the plan checks), timed apart;
 `floor` registers the resources listed in INPUT (written by a `program` run) with no logic:
 same types, names, inputs, parents and providers, same mocks, no dependencies. It imports the
 SDK module of every type it registers (a program cannot register `gcp:compute/...` without
@@ -30,11 +31,16 @@ def main(kind: str, input_path: Path, output_path: Path) -> None:
     cpu_loaded = _cpu_seconds()
     result = _program(data, output_path) if kind == "program" else _floor(data)
     finished = time.perf_counter()
+    cpu = _cpu_seconds() - cpu_loaded
+    judge = result.get("judgeCpuSeconds", 0.0)
     result |= {
-        "seconds": finished - loaded,
-        # CPU time is what the machine load (other jobs on a shared runner) does not inflate.
-        "cpuSeconds": _cpu_seconds() - cpu_loaded,
-        "evaluateSeconds": finished - result.pop("evaluateStart"),
+        "seconds": finished - loaded - judge,
+        # CPU time is what the machine load (other jobs on a shared runner) does not inflate. The program's
+        # figures leave the judge's CPU out (the floor has no judge); its cost is reported on its own. (Wall
+        # time inside the observer is no measure of it: the SDK's threads hold the GIL part of that time.)
+        "cpuSeconds": cpu - judge,
+        "cpuSecondsWithJudge": cpu,
+        "evaluateSeconds": finished - result.pop("evaluateStart") - judge,
         "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "inputSeconds": loaded - started,
     }
@@ -49,13 +55,52 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class TimedJudge:
+    """The offline plan's judge, as the CLI runs it (an observer of the mocks, then the plan checks), with
+    the CPU time of each part counted: the judge's cost is what it adds to the plan. Thread CPU time:
+    the SDK's threads keep working while an observer runs, and process time would count them too."""
+
+    def __init__(self) -> None:
+        started = time.thread_time()
+        # Loading the judge (its rule tables read the botocore models) is part of its cost.
+        from components.plan.judge import Context, Judge
+
+        self.load_seconds = time.thread_time() - started
+        from components.plan.cli import upstream_dir
+
+        self.judge = Judge(Context(upstream=upstream_dir(None)))
+        self.resource_seconds = 0.0
+        self.plan_seconds = 0.0
+
+    def __call__(self, observed: Any) -> None:
+        started = time.thread_time()
+        self.judge(observed)
+        self.resource_seconds += time.thread_time() - started
+
+    def finish(self, plan: Any) -> list[Any]:
+        started = time.thread_time()
+        findings = self.judge.finish(plan)
+        self.plan_seconds += time.thread_time() - started
+        return findings
+
+
 def _program(settings: dict[str, str], output_path: Path) -> dict[str, Any]:
     from components.plan.capture import run_program
     from components.program import main as program
 
+    judge = TimedJudge()
     evaluate_start = time.perf_counter()
-    plan = run_program(program, settings, [], STACK)
-    return {"evaluateStart": evaluate_start, "plan": plan}
+    plan = run_program(program, settings, [], STACK, observers=[judge])
+    findings = judge.finish(plan)
+    return {
+        "evaluateStart": evaluate_start,
+        "plan": plan,
+        "judgeLoadCpuSeconds": judge.load_seconds,
+        "judgeResourceCpuSeconds": judge.resource_seconds,
+        "judgePlanCpuSeconds": judge.plan_seconds,
+        "judgeCpuSeconds": judge.load_seconds + judge.resource_seconds + judge.plan_seconds,
+        "judgeFindings": len(findings),
+    }
 
 
 def _floor(spec: list[dict[str, Any]]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from pydantic_core import PydanticUndefined
 
 from components.config import ConfigError, StackConfig, namespace_settings, parse_stack_config
 from components.config.regions import AWS_REGIONS, GCP_REGIONS
+from components.plan.mocks.dns import ALB_ZONE_IDS, NLB_ZONE_IDS
 from tests.support import settings_of
 
 GCP_PROJECT = "acme-bench"
@@ -32,8 +33,12 @@ MAX_REPAIRS = 12
 def cluster(index: int) -> dict[str, Any]:
     """Cluster `index`: even on AWS, odd on GCP, with address ranges that never overlap (index < 64)."""
     aws = index % 2 == 0
-    regions = list(AWS_REGIONS if aws else GCP_REGIONS)
-    network: dict[str, Any] = {"cidr": f"10.{index}.0.0/16", "serviceCidr": f"100.{64 + index}.0.0/16"}
+    # AWS regions whose load balancers the provider's hosted-zone table knows (global DNS aliases them).
+    aws_regions = [r for r in AWS_REGIONS if r in NLB_ZONE_IDS and r in ALB_ZONE_IDS]
+    regions = aws_regions if aws else list(GCP_REGIONS)
+    # Services in 172.16.0.0/12 (EKS takes RFC 1918 service ranges only): a /20 each, 64 clusters fit.
+    service = f"172.{16 + index // 16}.{(index % 16) * 16}.0/20"
+    network: dict[str, Any] = {"cidr": f"10.{index}.0.0/16", "serviceCidr": service}
     if aws:
         network["natGateways"] = "single"
     else:
@@ -48,13 +53,14 @@ def cluster(index: int) -> dict[str, Any]:
         # Hub-spoke links do not join spokes privately: mesh peers reach each other's API servers through
         # an allow-listed public endpoint (a private one would be rejected by validation).
         "endpoint": {"privateAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]},
+        # A regional GKE pool starts the same number of nodes in each of its 3 zones: multiples of 3 there.
         "nodePools": [
             {
                 "name": "system",
                 "machineType": "m7i.large" if aws else "e2-standard-4",
-                "minSize": 1,
-                "maxSize": 3,
-                "desiredSize": 1,
+                "minSize": 1 if aws else 3,
+                "maxSize": 3 if aws else 6,
+                "desiredSize": 1 if aws else 3,
             }
         ],
     }
@@ -101,7 +107,36 @@ def probe_capabilities(size: int = 2) -> Capabilities:
 def fleet_config(size: int, capabilities: Capabilities) -> dict[str, Any]:
     """The benchmark fleet of `size` clusters with the probed capability blocks."""
     # Blocks name the first cluster (hubs, primaries): it is aws-00 at every size.
-    return base_config(size) | {f"multicluster:{key}": block for key, block in capabilities.blocks.items()}
+    config = base_config(size) | {f"multicluster:{key}": block for key, block in capabilities.blocks.items()}
+    if validate(config):
+        return within_quotas(config)
+    return config
+
+
+# GKE clusters of one failover group never share a maintenance window: 12 staggered defaults per group.
+CLUSTERS_PER_RESIDENCY = 24
+
+
+def within_quotas(config: dict[str, Any]) -> dict[str, Any]:
+    """A large fleet the config would refuse as replicated: partitioned into residencies of 24 clusters
+    (12 GKE clusters, one per default maintenance window) and linked from a GKE hub (an EKS hub's cluster
+    security group would need more than its 60 inbound rules). Smaller fleets keep the replicated shape."""
+    config = dict(config) | {"multicluster:topology": "partitioned"}
+    clusters = [dict(c) for c in config["multicluster:clusters"]]
+    regions: dict[str, list[str]] = {}
+    for i, cluster in enumerate(clusters):
+        cluster["residency"] = f"r{i // CLUSTERS_PER_RESIDENCY}"
+        regions.setdefault(cluster["residency"], []).append(cluster["region"])
+    config["multicluster:clusters"] = clusters
+    countries = iter(("DE", "FR", "JP", "BR", "IN"))
+    config["multicluster:residencies"] = {
+        key: {"regions": members, **({"default": True} if key == "r0" else {"countries": [next(countries)]})}
+        for key, members in regions.items()
+    }
+    connectivity = config.get("multicluster:connectivity")
+    if isinstance(connectivity, dict) and connectivity.get("hub") and len(clusters) > 1:
+        config["multicluster:connectivity"] = {**connectivity, "hub": clusters[1]["name"]}
+    return config
 
 
 def validate(config: dict[str, Any]) -> list[str]:

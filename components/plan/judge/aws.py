@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..mocks import Observed
+from ..values import is_unknown
 from . import Context, field_rules, plan_check, resource_check
 from .models import botocore_constraints
 from .rules import Between, FieldRule, Finding, Length, OneOf, Pattern, value_at, values_at
@@ -27,6 +28,10 @@ VPN_QUOTAS = "https://docs.aws.amazon.com/vpn/latest/s2svpn/vpn-limits.html"
 IAM_QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
 ROUTE53_QUOTAS = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html"
 EKS_QUOTAS = "https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.html"
+EC2_API = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference"
+ROUTE53_API = "https://docs.aws.amazon.com/Route53/latest/APIReference"
+VPN_TUNNELS_DOC = "https://docs.aws.amazon.com/vpn/latest/s2svpn/VPNTunnels.html"
+TF_AWS = "terraform-provider-aws (pulumi-aws is built from it)"
 
 # Pulumi input -> the API model member it is sent as: (type, input path, service, input shape, member path).
 # Blocks the provider sends as a list of one (encryptionConfig) are objects in Pulumi: no count rule for them.
@@ -388,13 +393,6 @@ MODEL_FIELDS = (
         "CreateHealthCheckRequest",
         "HealthCheckConfig.InsufficientDataHealthStatus",
     ),
-    (
-        "aws:route53/healthCheck:HealthCheck",
-        "referenceName (prefix of CallerReference)",
-        "route53",
-        "CreateHealthCheckRequest",
-        "CallerReference",
-    ),
     ("aws:route53/record:Record", "zoneId", "route53", "ChangeResourceRecordSetsRequest", "HostedZoneId"),
     (
         "aws:route53/record:Record",
@@ -739,7 +737,7 @@ MODEL_FIELDS = (
         "VPCId",
     ),
     ("aws:lb/loadBalancer:LoadBalancer", "loadBalancerType", "elbv2", "CreateLoadBalancerInput", "Type"),
-    ("aws:lb/loadBalancer:LoadBalancer", "internal (-> Scheme)", "elbv2", "CreateLoadBalancerInput", "Scheme"),
+    # `internal` (a boolean) becomes Scheme internal / internet-facing: it cannot leave the model's enum.
     ("aws:lb/loadBalancer:LoadBalancer", "ipAddressType", "elbv2", "CreateLoadBalancerInput", "IpAddressType"),
     ("aws:lb/targetGroup:TargetGroup", "port", "elbv2", "CreateTargetGroupInput", "Port"),
     ("aws:lb/targetGroup:TargetGroup", "protocol", "elbv2", "CreateTargetGroupInput", "Protocol"),
@@ -834,7 +832,8 @@ field_rules(
     FieldRule(
         "deletionWindowInDays",
         (Between(7, 30),),
-        "AWS KMS API Reference, ScheduleKeyDeletion PendingWindowInDays: 'it must be between 7 and 30, inclusive'",
+        "AWS KMS API Reference, ScheduleKeyDeletion PendingWindowInDays: 'it must be between 7 and 30, inclusive' "
+        "(https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)",
         AWS,
     ),
 )
@@ -843,7 +842,9 @@ field_rules(
     FieldRule(
         "retentionInDays",
         (OneOf(LOG_RETENTION_DAYS),),
-        "CloudWatch Logs API Reference, PutRetentionPolicy retentionInDays: the allowed values",
+        "CloudWatch Logs API Reference, PutRetentionPolicy retentionInDays: 'Possible values are: 1, 3, 5, 7, 14, "
+        "30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, and 3653' "
+        "(https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html)",
         AWS,
     ),
 )
@@ -852,8 +853,10 @@ field_rules(
     FieldRule(
         "nodeGroupName",
         (Length(1, 63), Pattern(r"[0-9A-Za-z][A-Za-z0-9\-_]*", "letters, digits, '-' and '_', starting alphanumeric")),
-        "Amazon EKS User Guide, create-managed-node-group: a node group name is 1-63 characters "
-        "(terraform-provider-aws validNodeGroupName)",
+        "Amazon EKS User Guide, Create a managed node group: 'can't be longer than 63 characters. It must start "
+        "with letter or digit, but can also include hyphens and underscores' "
+        "(https://docs.aws.amazon.com/eks/latest/userguide/create-managed-node-group.html); "
+        f"{TF_AWS} internal/service/eks/node_group.go node_group_name StringLenBetween(0, 63)",
         AWS,
     ),
     FieldRule(
@@ -869,11 +872,38 @@ field_rules(
         "description",
         (Length(0, 255), Pattern(SG_DESCRIPTION, "a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*")),
         "Amazon EC2 API Reference, IpRange Description: 'Constraints: Up to 255 characters in length. "
-        "Allowed characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*'",
+        f"Allowed characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{{}}!$*' ({EC2_API}/API_IpRange.html)",
         AWS,
     ),
-    FieldRule("fromPort", (Between(-1, 65535),), "Amazon EC2 API Reference, IpPermission FromPort", AWS),
-    FieldRule("toPort", (Between(-1, 65535),), "Amazon EC2 API Reference, IpPermission ToPort", AWS),
+    FieldRule(
+        "fromPort",
+        (Between(-1, 65535),),
+        f"Amazon EC2 API Reference, IpPermission FromPort: a port, or -1 for all ({EC2_API}/API_IpPermission.html)",
+        AWS,
+    ),
+    FieldRule(
+        "toPort",
+        (Between(-1, 65535),),
+        f"Amazon EC2 API Reference, IpPermission ToPort: a port, or -1 for all ({EC2_API}/API_IpPermission.html)",
+        AWS,
+    ),
+)
+field_rules(
+    "aws:route53/healthCheck:HealthCheck",
+    FieldRule(
+        "requestInterval",
+        (OneOf((10, 30)),),
+        f"{TF_AWS} internal/service/route53/health_check.go request_interval IntInSlice(10, 30); Route 53 health "
+        f"checkers send a request every 10 or 30 seconds ({ROUTE53_API}/API_HealthCheckConfig.html)",
+        AWS,
+    ),
+    FieldRule(
+        "referenceName",
+        (Length(0, 27),),
+        f"{TF_AWS} internal/service/route53/health_check.go reference_name: CallerReference is at most 64 "
+        "characters and the provider appends a 37-character unique suffix, so at most 27",
+        AWS,
+    ),
 )
 
 
@@ -881,7 +911,11 @@ field_rules(
 def eks_service_range(observed: Observed) -> Iterator[Finding]:
     for _, cidr in values_at(observed.inputs, "kubernetesNetworkConfig.serviceIpv4Cidr"):
         block = network(cidr)
-        source = "AWS API model eks KubernetesNetworkConfigRequest.serviceIpv4Cidr (botocore documentation)"
+        source = (
+            "AWS API model eks KubernetesNetworkConfigRequest.serviceIpv4Cidr: 'Within one of the following private "
+            "IP address blocks: 10.0.0.0/8, 172.16.0.0/12, or 192.168.0.0/16 ... Between /24 and /12' "
+            "(https://docs.aws.amazon.com/eks/latest/APIReference/API_KubernetesNetworkConfigRequest.html)"
+        )
         if block is None:
             yield reject(observed, f"service CIDR '{cidr}' is not a CIDR block", source)
         elif not any(block.subnet_of(r) for r in RFC1918 if block.version == r.version):
@@ -905,7 +939,9 @@ def amazon_side_asn(observed: Observed) -> Iterator[Finding]:
             yield reject(
                 observed,
                 f"amazonSideAsn {asn} is not a private ASN (64512-65534 or 4200000000-4294967294)",
-                "Amazon EC2 API Reference, CreateVpnGateway AmazonSideAsn",
+                f"Amazon EC2 API Reference, CreateVpnGateway AmazonSideAsn: 'If you're using a 16-bit ASN, it must be "
+                "in the 64512 to 65534 range. If you're using a 32-bit ASN, it must be in the 4200000000 to "
+                f"4294967294 range' ({EC2_API}/API_CreateVpnGateway.html)",
             )
 
 
@@ -920,14 +956,19 @@ def customer_gateway(observed: Observed) -> Iterator[Finding]:
             yield reject(
                 observed,
                 f"bgpAsn {asn} is outside 1-2147483647 (use bgpAsnExtended above)",
-                "Amazon EC2 API Reference, CreateCustomerGateway BgpAsn",
+                f"Amazon EC2 API Reference, CreateCustomerGateway BgpAsn: 'Valid values: 1 to 2,147,483,647' "
+                f"({EC2_API}/API_CreateCustomerGateway.html)",
             )
 
 
 @resource_check("aws:ec2/vpnConnection:VpnConnection")
 def vpn_tunnels(observed: Observed) -> Iterator[Finding]:
     link_local = ipaddress.ip_network("169.254.0.0/16")
-    source = "AWS Site-to-Site VPN User Guide, tunnel options: inside IPv4 CIDR and pre-shared key"
+    source = (
+        "Amazon EC2 API Reference, VpnTunnelOptionsSpecification TunnelInsideCidr ('A size /30 CIDR block from the "
+        "169.254.0.0/16 range', seven reserved blocks) and PreSharedKey ('alphanumeric characters, periods (.), and "
+        f"underscores (_) ... between 8 and 64 characters ... cannot start with zero'); {VPN_TUNNELS_DOC}"
+    )
     inside = []
     for tunnel in (1, 2):
         for _, cidr in values_at(observed.inputs, f"tunnel{tunnel}InsideCidr"):
@@ -965,7 +1006,11 @@ ROUTE53_POLICIES = (
 @resource_check("aws:route53/record:Record")
 def route53_record(observed: Observed) -> Iterator[Finding]:
     inputs = observed.inputs
-    source = "Amazon Route 53 API Reference, ResourceRecordSet (routing policies are mutually exclusive)"
+    source = (
+        "Amazon Route 53 API Reference, ResourceRecordSet: one routing policy per record set, SetIdentifier for "
+        "every policy but simple, TTL and ResourceRecords omitted for an alias "
+        f"({ROUTE53_API}/API_ResourceRecordSet.html)"
+    )
     policies = [p for p in ROUTE53_POLICIES if inputs.get(p) not in (None, [], False)]
     if len(policies) > 1:
         yield reject(observed, f"record sets {', '.join(policies)}: only one routing policy is allowed", source)
@@ -983,7 +1028,7 @@ def route53_record(observed: Observed) -> Iterator[Finding]:
 @resource_check("aws:route53/healthCheck:HealthCheck")
 def route53_health_check(observed: Observed) -> Iterator[Finding]:
     inputs = observed.inputs
-    source = "Amazon Route 53 API Reference, HealthCheckConfig"
+    source = f"Amazon Route 53 API Reference, HealthCheckConfig ({ROUTE53_API}/API_HealthCheckConfig.html)"
     kind = inputs.get("type")
     if kind in ("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP") and not (
         inputs.get("ipAddress") or inputs.get("fqdn")
@@ -992,18 +1037,31 @@ def route53_health_check(observed: Observed) -> Iterator[Finding]:
     if inputs.get("enableSni") is True and kind not in ("HTTPS", "HTTPS_STR_MATCH"):
         yield reject(observed, "enableSni applies to HTTPS checks only", source)
     if kind == "TCP" and inputs.get("resourcePath"):
-        yield reject(observed, "a TCP health check takes no resourcePath", source)
+        yield reject(
+            observed,
+            "a TCP health check takes no resourcePath",
+            "Route 53 InvalidInput: 'TCP health checks must not have a resource path specificed.' (boto/boto#2221)",
+        )
+    if kind == "TCP" and inputs.get("ipAddress") and inputs.get("fqdn"):
+        yield reject(
+            observed,
+            "a TCP health check with an ipAddress takes no fqdn",
+            "Route 53 InvalidInput: 'TCP health checks that have IP address must not have a fully qualified domain "
+            "name specified.' (aws/aws-sdk-php#1527)",
+        )
     for _, address in values_at(inputs, "ipAddress"):
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
             continue
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved:
+        # Not global covers RFC 5735 special use and RFC 6598 shared space (100.64.0.0/10, not is_private).
+        if not ip.is_global or ip.is_multicast:
             yield reject(
                 observed,
                 f"ipAddress {address} is not publicly routable",
-                "Amazon Route 53 API Reference, HealthCheckConfig IPAddress: 'You can't specify an IP address in "
-                "a local, private, non-routable, or multicast range'",
+                "Amazon Route 53 API Reference, HealthCheckConfig IPAddress: 'Route 53 can't check the health of "
+                f"endpoints for which the IP address is in local, private, non-routable, or multicast ranges' "
+                f"({ROUTE53_API}/API_HealthCheckConfig.html)",
             )
 
 
@@ -1116,6 +1174,7 @@ def aws_quotas(plan: Any, context: Context) -> Iterator[Finding]:
         if len(members) > limit:
             yield _over(members[limit].urn, what, len(members), limit, f"quotas ({source})")
     yield from _nat_per_zone(index)
+    yield from _vpn_inside_cidrs(index)
     yield from _inline_policies_per_role(index)
 
 
@@ -1160,14 +1219,63 @@ def _peerings_per_vpc(index: Index) -> Iterator[Finding]:
             )
 
 
+def _known_text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value and not is_unknown(value) else None
+
+
+def subnet_zone_id(subnet: Any) -> str | None:
+    """The zone id of a subnet: what the provider answers, else what the program asked for (placed by id)."""
+    return _known_text(subnet.outputs.get("availabilityZoneId")) or _known_text(subnet.inputs.get("availabilityZoneId"))
+
+
+def subnet_zone_name(subnet: Any) -> str | None:
+    return _known_text(subnet.outputs.get("availabilityZone")) or _known_text(subnet.inputs.get("availabilityZone"))
+
+
+def subnet_zone(subnet: Any) -> str | None:
+    """The zone a subnet is in, for counting: its id (names map to zones differently per account), else its name."""
+    return subnet_zone_id(subnet) or subnet_zone_name(subnet)
+
+
 def _nat_per_zone(index: Index) -> Iterator[Finding]:
+    # The quota is per Availability Zone of the account: count by zone id.
     def zone(nat: Any) -> str | None:
         subnet = index.ref(nat.inputs.get("subnetId"))
-        return subnet.inputs.get("availabilityZone") if subnet is not None else None
+        return subnet_zone(subnet) if subnet is not None else None
 
     for az, members in _count_by(index.of("aws:ec2/natGateway:NatGateway"), zone).items():
         if len(members) > 5:
-            yield _over(members[5].urn, f"NAT gateways in {az}", len(members), 5, f"quotas ({VPC_QUOTAS})")
+            yield _over(
+                members[5].urn,
+                f"NAT gateways in {az}",
+                len(members),
+                5,
+                f"Amazon VPC quotas: NAT gateways per Availability Zone ({VPC_QUOTAS})",
+            )
+
+
+def _vpn_inside_cidrs(index: Index) -> Iterator[Finding]:
+    """Tunnel inside CIDRs are unique across the VPN connections of one virtual private gateway."""
+    seen: dict[tuple[str, str], str] = {}
+    for connection in index.of("aws:ec2/vpnConnection:VpnConnection"):
+        # The model states it for a virtual private gateway (transit gateways: not stated, not judged).
+        gateway = _known_text(connection.inputs.get("vpnGatewayId"))
+        if gateway is None:
+            continue
+        for tunnel in (1, 2):
+            cidr = _known_text(connection.inputs.get(f"tunnel{tunnel}InsideCidr"))
+            if cidr is None:
+                continue
+            other = seen.setdefault((gateway, cidr), connection.name)
+            if other != connection.name:
+                yield Finding(
+                    connection.urn,
+                    AWS,
+                    f"tunnel{tunnel}InsideCidr {cidr} is already used by {other} on {gateway}",
+                    "Amazon EC2 API Reference, VpnTunnelOptionsSpecification TunnelInsideCidr: 'Any specified CIDR "
+                    "blocks must be unique across all VPN connections that use the same virtual private gateway' "
+                    f"({EC2_API}/API_VpnTunnelOptionsSpecification.html)",
+                )
 
 
 def _inline_policies_per_role(index: Index) -> Iterator[Finding]:
@@ -1209,21 +1317,23 @@ def eks_networking(plan: Any, context: Context) -> Iterator[Finding]:
     for cluster in index.of("aws:eks/cluster:Cluster"):
         subnets = [index.ref(s) for s in value_at(cluster.inputs, "vpcConfig.subnetIds", []) or []]
         known = [s for s in subnets if s is not None]
-        zones = {s.outputs.get("availabilityZoneId") or s.inputs.get("availabilityZone") for s in known}
-        if known and len(known) == len(subnets) and len(zones) < 2:
+        zones = {subnet_zone(s) for s in known}
+        if known and len(known) == len(subnets) and None not in zones and len(zones) < 2:
             yield Finding(cluster.urn, AWS, "the cluster's subnets must be in at least two availability zones",
-                          f"Amazon EKS User Guide, network requirements ({EKS_NETWORK_DOC})")  # fmt: skip
+                          "Amazon EKS User Guide, network requirements: 'at least two subnets that are in different "
+                          f"Availability Zones' ({EKS_NETWORK_DOC})")  # fmt: skip
         for subnet in known:
-            zone_id = subnet.outputs.get("availabilityZoneId")
+            zone_id = subnet_zone_id(subnet)
             if zone_id in EKS_UNSUPPORTED_ZONE_IDS:
                 yield Finding(
                     cluster.urn,
                     AWS,
                     f"subnet {subnet.name} is in availability zone {zone_id}, where EKS does not run control planes",
-                    f"Amazon EKS User Guide, network requirements ({EKS_NETWORK_DOC})",
+                    "Amazon EKS User Guide, subnet requirements for clusters: no subnets in use1-az3, usw1-az2 or "
+                    f"cac1-az3 (UnsupportedAvailabilityZoneException) ({EKS_NETWORK_DOC}#network-requirements-subnets)",
                 )
-            zone = subnet.outputs.get("availabilityZone") or subnet.inputs.get("availabilityZone")
-            if isinstance(zone, str) and not is_availability_zone(zone):
+            zone = subnet_zone_name(subnet)
+            if zone is not None and not is_availability_zone(zone):
                 yield Finding(
                     cluster.urn,
                     AWS,

@@ -9,6 +9,7 @@ refuses it, since a dropped field is a setting that silently does nothing.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,11 +60,24 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 
-def _documents(path: Path) -> list[Any]:
+# A document separator: `---` at the start of a line, alone or before a comment.
+SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=64)
+def _texts(path: Path) -> tuple[str, ...]:
+    """The YAML documents of a file, unparsed (one CRD file serves several groups: read it once)."""
     text = path.read_text()
     if "{{" in text:  # a Helm template: its template lines are only in metadata
         text = "\n".join(line for line in text.splitlines() if "{{" not in line)
-    return [d for d in yaml.load_all(text, Loader=_Loader) if isinstance(d, dict)]
+    return tuple(part for part in SEPARATOR.split(text) if part.strip())
+
+
+def _documents(path: Path, group: str) -> list[Any]:
+    """The documents of a file that may define a CRD of `group`: only those are parsed (parsing every
+    CRD of a file such as Istio's crd-all.gen.yaml cost more than the rest of the judge)."""
+    wanted = [text for text in _texts(path) if group in text]
+    return [d for text in wanted for d in yaml.load_all(text, Loader=_Loader) if isinstance(d, dict)]
 
 
 @functools.lru_cache(maxsize=64)
@@ -72,7 +86,7 @@ def schemas_of_group(upstream: Path, group: str) -> dict[tuple[str, str], dict[s
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for pattern in CRD_FILES.get(group, ()):
         for path in sorted(upstream.glob(pattern)):
-            for crd in _documents(path):
+            for crd in _documents(path, group):
                 spec = crd.get("spec") or {}
                 if crd.get("kind") != "CustomResourceDefinition" or spec.get("group") != group:
                     continue

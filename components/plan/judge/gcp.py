@@ -17,7 +17,7 @@ from typing import Any
 from ..mocks import Observed
 from . import Context, field_rules, plan_check, resource_check
 from .models import discovery_enum
-from .rules import Between, FieldRule, Finding, Length, Pattern, value_at, values_at
+from .rules import Between, FieldRule, Finding, Length, Pattern, of_type, value_at, values_at
 
 GOOGLE = "Google Cloud"
 GCE_NAME = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
@@ -34,12 +34,20 @@ def _dd(api: str, schema: str, field: str) -> str:
     return f"Google API discovery document {api} v1 {schema}.{field}"
 
 
+def _method(api: str, method: str, parameter: str) -> str:
+    return f"Google API discovery document {api} v1 {method} parameter {parameter}"
+
+
 def gce_name(type_: str, schema: str, path: str = "name", minimum: int = 1) -> None:
-    pattern = GCE_NAME if minimum == 1 else r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])"
-    field_rules(
-        type_,
-        FieldRule(path, (Pattern(pattern, GCE_NAME_MEANING),), _dd("compute", schema, "name") + " (RFC 1035)", GOOGLE),
-    )
+    """A Compute Engine name: RFC 1035, 1-63 characters; the provider refuses 1-character names of some types."""
+    field = path.rsplit(".", 1)[-1].removesuffix("[]")
+    source = _dd("compute", schema, field) + ": 1-63 characters, [a-z]([-a-z0-9]*[a-z0-9])? (RFC 1035)"
+    if minimum == 1:
+        pattern, meaning = GCE_NAME, GCE_NAME_MEANING
+    else:
+        pattern, meaning = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])", "a lowercase RFC 1035 name of 2-63 characters"
+        source += "; terraform-provider-google (pulumi-gcp is built from it) ValidateRFC1035Name(2, 63)"
+    field_rules(type_, FieldRule(path, (Pattern(pattern, meaning),), source, GOOGLE))
 
 
 for _type, _schema in (
@@ -79,7 +87,8 @@ field_rules(
     FieldRule(
         "name",
         (Pattern(GKE_NAME, "lowercase letters, digits and '-', at most 40, starting with a letter"),),
-        "GKE API error for node_pool.name: 'must be no longer than 40 characters' (pulumi-gcp#1510)",
+        "GKE API error for node_pool.name: \"Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,38}[a-z0-9])?)' ... "
+        'must be no longer than 40 characters" (pulumi/pulumi-gcp#1510)',
         GOOGLE,
     ),
 )
@@ -89,27 +98,45 @@ field_rules(
         "accountId",
         (Pattern(r"[a-z]([-a-z0-9]{4,28}[a-z0-9])", "6-30 lowercase letters, digits and '-', starting with a letter"),),
         _dd("iam", "CreateServiceAccountRequest", "accountId")
-        + " (terraform-provider-google validateRFC1035Name(6, 30))",
+        + ": 'must be 6-30 characters long, and match the regular expression [a-z]([-a-z0-9]*[a-z0-9])'",
         GOOGLE,
     ),
-    FieldRule("displayName", (Length(0, 100),), _dd("iam", "ServiceAccount", "displayName") + ": at most 100", GOOGLE),
+    FieldRule(
+        "displayName",
+        (Length(0, 100, utf8_bytes=True),),
+        _dd("iam", "ServiceAccount", "displayName") + ": 'The maximum length is 100 UTF-8 bytes'",
+        GOOGLE,
+    ),
 )
 field_rules(
     "gcp:projects/iAMCustomRole:IAMCustomRole",
     FieldRule(
         "roleId",
         (Pattern(r"[a-zA-Z0-9_.]{3,64}", "3-64 letters, digits, '_' and '.'"),),
-        _dd("iam", "CreateRoleRequest", "roleId") + " (terraform-provider-google ValidateIAMCustomRoleID)",
+        _dd("iam", "CreateRoleRequest", "roleId")
+        + ": 'alphanumeric characters, underscores (_), and periods (.) ... a minimum of 3 characters and a maximum "
+        "of 64 characters'",
         GOOGLE,
     ),
-    FieldRule("title", (Length(0, 100),), "Google Cloud IAM quotas: a custom role title is at most 100 bytes", GOOGLE),
+    FieldRule(
+        "title",
+        (Length(0, 100, utf8_bytes=True),),
+        _dd("iam", "Role", "title") + ": 'Typically this is limited to 100 UTF-8 bytes'",
+        GOOGLE,
+    ),
 )
-for _type, _field, _schema in (
-    ("gcp:iam/workloadIdentityPool:WorkloadIdentityPool", "workloadIdentityPoolId", "WorkloadIdentityPool"),
+for _type, _field, _schema, _create in (
+    (
+        "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
+        "workloadIdentityPoolId",
+        "WorkloadIdentityPool",
+        "projects.locations.workloadIdentityPools.create",
+    ),
     (
         "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
         "workloadIdentityPoolProviderId",
         "WorkloadIdentityPoolProvider",
+        "projects.locations.workloadIdentityPools.providers.create",
     ),
 ):
     field_rules(
@@ -117,19 +144,33 @@ for _type, _field, _schema in (
         FieldRule(
             _field,
             (Pattern(r"(?!gcp-)[a-z0-9-]{4,32}", "4-32 lowercase letters, digits and '-', not starting with gcp-"),),
-            f"Google IAM API, {_schema} id: 4-32 characters of [a-z0-9-], the prefix gcp- is reserved",
+            _method("iam", _create, _field) + ": '4-32 characters, and may contain the characters [a-z0-9-]. "
+            "The prefix gcp- is reserved for use by Google'",
             GOOGLE,
         ),
-        FieldRule("displayName", (Length(0, 32),), _dd("iam", _schema, "displayName") + ": at most 32", GOOGLE),
-        FieldRule("description", (Length(0, 256),), _dd("iam", _schema, "description") + ": at most 256", GOOGLE),
+        FieldRule(
+            "displayName",
+            (Length(0, 32),),
+            _dd("iam", _schema, "displayName") + ": 'Cannot exceed 32 characters'",
+            GOOGLE,
+        ),
+        FieldRule(
+            "description",
+            (Length(0, 256),),
+            _dd("iam", _schema, "description") + ": 'Cannot exceed 256 characters'",
+            GOOGLE,
+        ),
     )
-for _type in ("gcp:kms/keyRing:KeyRing", "gcp:kms/cryptoKey:CryptoKey"):
+for _type, _create, _parameter in (
+    ("gcp:kms/keyRing:KeyRing", "projects.locations.keyRings.create", "keyRingId"),
+    ("gcp:kms/cryptoKey:CryptoKey", "projects.locations.keyRings.cryptoKeys.create", "cryptoKeyId"),
+):
     field_rules(
         _type,
         FieldRule(
             "name",
             (Pattern(r"[a-zA-Z0-9_-]{1,63}", "1-63 letters, digits, '_' and '-'"),),
-            "Cloud KMS API, KeyRing/CryptoKey id: [a-zA-Z0-9_-]{1,63}",
+            _method("cloudkms", _create, _parameter) + ": 'match the regular expression [a-zA-Z0-9_-]{1,63}'",
             GOOGLE,
         ),
     )
@@ -138,10 +179,16 @@ field_rules(
     FieldRule(
         "name",
         (Pattern(GCE_NAME, "1-63 lowercase letters, digits and '-', starting with a letter, ending alphanumeric"),),
-        _dd("dns", "ManagedZone", "name") + ": 'must start with a letter and end with a letter or digit'",
+        _dd("dns", "ManagedZone", "name") + ": '1-63 characters long, must begin with a letter, end with a letter "
+        "or digit, and only contain lowercase letters, digits or dashes'",
         GOOGLE,
     ),
-    FieldRule("description", (Length(1, 1024),), _dd("dns", "ManagedZone", "description"), GOOGLE),
+    FieldRule(
+        "description",
+        (Length(1, 1024),),
+        _dd("dns", "ManagedZone", "description") + ": 'A mutable string of at most 1024 characters'",
+        GOOGLE,
+    ),
 )
 field_rules(
     "gcp:storage/bucket:Bucket",
@@ -150,10 +197,14 @@ field_rules(
         (
             Length(3, 63),
             Pattern(
-                r"(?!goog)[a-z0-9][a-z0-9_-]*[a-z0-9]", "lowercase letters, digits, '-' and '_', not goog-prefixed"
+                r"(?!goog)(?!.*g(?:oo|0o|o0|00)gle)[a-z0-9][a-z0-9_-]*[a-z0-9]",
+                "lowercase letters, digits, '-' and '_', starting and ending alphanumeric, not goog-prefixed, "
+                "without 'google' or 'g00gle'",
             ),
         ),
-        "Cloud Storage bucket naming requirements (https://cloud.google.com/storage/docs/buckets#naming)",
+        "Cloud Storage bucket naming requirements: 3-63 characters, 'cannot begin with the goog prefix', 'cannot "
+        "contain google or close misspellings, such as g00gle'; dotted names need domain verification "
+        "(https://cloud.google.com/storage/docs/buckets#naming)",
         GOOGLE,
     ),
 )
@@ -438,16 +489,19 @@ def least_availability(
 ) -> tuple[float, datetime]:
     """Hours of maintenance availability in the worst 32-day window (blocks of 4 h or more), and its start."""
     blocks = [(b, e) for b, e in _merge(windows) if e - b >= MINIMUM_BLOCK]
-    worst, worst_start = float("inf"), origin
-    step = timedelta(hours=1)
-    start = origin
     span = timedelta(days=WINDOW_DAYS)
-    while start + span <= origin + horizon:
+    last = origin + horizon - span
+    # The hours in [start, start + 32 days) are piecewise linear in `start`: the least is where the window
+    # starts or ends at a block's edge (or at the ends of the range), so those starts are all to try.
+    edges = {origin, last}
+    for b, e in blocks:
+        edges.update((b, e, b - span, e - span))
+    worst, worst_start = float("inf"), origin
+    for start in sorted(t for t in edges if origin <= t <= last):
         stop = start + span
         hours = sum(max(0.0, (min(e, stop) - max(b, start)).total_seconds()) for b, e in blocks) / 3600
         if hours < worst:
             worst, worst_start = hours, start
-        start += step
     return worst, worst_start
 
 
@@ -511,7 +565,7 @@ API_OF_TYPE = {
     "compute.googleapis.com": ("gcp:compute/",),
     "container.googleapis.com": ("gcp:container/",),
     "cloudkms.googleapis.com": ("gcp:kms/",),
-    "iam.googleapis.com": ("gcp:serviceaccount/account:", "gcp:projects/iAMCustomRole:", "gcp:iam/"),
+    "iam.googleapis.com": ("gcp:serviceaccount/", "gcp:projects/iAMCustomRole:", "gcp:iam/"),
     "dns.googleapis.com": ("gcp:dns/",),
     "cloudresourcemanager.googleapis.com": ("gcp:projects/iAMMember:",),
 }
@@ -537,7 +591,7 @@ def apis_enabled(plan: Any, context: Context) -> Iterator[Finding]:
     providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
     # Two Services may enable one API in one project (a cluster's and the fleet's): waiting for either will do.
     enabling: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for service in plan.of_type(SERVICE):
+    for service in of_type(plan, SERVICE):
         project = service.inputs.get("project") or (providers.get(service.provider_urn or "") or {}).get("project")
         if isinstance(project, str):
             enabling[(project, str(service.inputs.get("service")))].add(service.urn)
@@ -584,12 +638,12 @@ def _dependency_closure(plan: Any) -> Any:
 @plan_check
 def gcp_quotas(plan: Any, context: Context) -> Iterator[Finding]:
     peerings: dict[str, list[Any]] = defaultdict(list)
-    for peering in plan.of_type("gcp:compute/networkPeering:NetworkPeering"):
+    for peering in of_type(plan, "gcp:compute/networkPeering:NetworkPeering"):
         network = peering.inputs.get("network")
         if isinstance(network, str):
             peerings[_network_key(network)].append(peering)
     # A GKE cluster on VPC Network Peering (a master CIDR) adds a peering to its network too.
-    for cluster in plan.of_type("gcp:container/cluster:Cluster"):
+    for cluster in of_type(plan, "gcp:container/cluster:Cluster"):
         if value_at(cluster.inputs, "privateClusterConfig.masterIpv4CidrBlock") and isinstance(
             cluster.inputs.get("network"), str
         ):
@@ -605,7 +659,7 @@ def gcp_quotas(plan: Any, context: Context) -> Iterator[Finding]:
     per_project: dict[tuple[str, str], list[Any]] = defaultdict(list)
     providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
     for type_ in ("gcp:serviceaccount/account:Account", "gcp:projects/iAMCustomRole:IAMCustomRole"):
-        for r in plan.of_type(type_):
+        for r in of_type(plan, type_):
             project = r.inputs.get("project") or (providers.get(r.provider_urn or "") or {}).get("project")
             per_project[(type_, str(project))].append(r)
     for (type_, project), members in per_project.items():
@@ -630,8 +684,8 @@ RELEASE_CHANNELS_DOC = (
 @plan_check
 def node_pool_auto_upgrade(plan: Any, context: Context) -> Iterator[Finding]:
     """A node pool of a release-channel cluster cannot turn auto-upgrade off."""
-    clusters = {c.urn: c for c in plan.of_type("gcp:container/cluster:Cluster")}
-    for pool in plan.of_type("gcp:container/nodePool:NodePool"):
+    clusters = {c.urn: c for c in of_type(plan, "gcp:container/cluster:Cluster")}
+    for pool in of_type(plan, "gcp:container/nodePool:NodePool"):
         if value_at(pool.inputs, "management.autoUpgrade") is not False:
             continue
         # The pool names its cluster by id (unknown on a first preview); the dependency is always there.

@@ -19,7 +19,7 @@ import yaml
 
 from ...charts import CHARTS, find
 from . import Context, plan_check
-from .rules import UNKNOWN_PLACEHOLDER, Finding, known_or_placeholder
+from .rules import UNKNOWN_PLACEHOLDER, Finding, known_or_placeholder, of_type
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 HELM = "Helm"
@@ -41,7 +41,9 @@ def chart_files(upstream: Path, directory: str) -> tuple[dict[str, Any], dict[st
     """The chart's default values and its values.schema.json (None when the chart has none)."""
     folder = upstream / directory
     values_file, schema_file = folder / "values.yaml", folder / "values.schema.json"
-    defaults = (yaml.safe_load(values_file.read_text()) or {}) if values_file.exists() else {}
+    # The C parser where PyYAML has it: a chart's values.yaml is thousands of lines.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    defaults = (yaml.load(values_file.read_text(), Loader=loader) or {}) if values_file.exists() else {}
     schema = json.loads(schema_file.read_text()) if schema_file.exists() else None
     return defaults, schema
 
@@ -61,17 +63,24 @@ def coalesce(defaults: Any, values: Any) -> Any:
     return merged
 
 
-@functools.lru_cache(maxsize=32)
-def _validator(schema_json: str) -> Any:
+def validator_for(schema: dict[str, Any]) -> Any:
+    """The validator Helm's schema check amounts to (the schema's $schema draft, Draft 7 by default)."""
     import jsonschema
 
-    schema = json.loads(schema_json)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     return cls(schema)
 
 
-def schema_errors(schema: dict[str, Any], values: Any) -> list[str]:
-    validator = _validator(json.dumps(schema, sort_keys=True))
+@functools.lru_cache(maxsize=32)
+def chart_validator(upstream: Path, directory: str) -> Any | None:
+    """One validator per chart folder (building one per release cost more than validating)."""
+    _, schema = chart_files(upstream, directory)
+    return validator_for(schema) if schema is not None else None
+
+
+def schema_errors(schema: dict[str, Any] | Any, values: Any) -> list[str]:
+    """Errors of `values` against a schema (or a validator built for it), unknown values left out."""
+    validator = validator_for(schema) if isinstance(schema, dict) else schema
     found = []
     for error in sorted(validator.iter_errors(known_or_placeholder(values)), key=lambda e: list(e.absolute_path)):
         if error.instance == UNKNOWN_PLACEHOLDER:
@@ -84,7 +93,7 @@ def schema_errors(schema: dict[str, Any], values: Any) -> list[str]:
 @plan_check
 def helm_releases(plan: Any, context: Context) -> Iterator[Finding]:
     versions = published_versions(context.upstream) if context.upstream else {}
-    for release in plan.of_type(RELEASE):
+    for release in of_type(plan, RELEASE):
         inputs = release.checked or release.inputs
         repository = (
             inputs.get("repositoryOpts", {}).get("repo") if isinstance(inputs.get("repositoryOpts"), dict) else None
@@ -117,10 +126,11 @@ def helm_releases(plan: Any, context: Context) -> Iterator[Finding]:
 
 
 def _values(urn: str, name: str, directory: str, values: Any, upstream: Path) -> Iterator[Finding]:
-    defaults, schema = chart_files(upstream, directory)
-    if schema is None:
+    defaults, _ = chart_files(upstream, directory)
+    validator = chart_validator(upstream, directory)
+    if validator is None:
         return
-    for problem in schema_errors(schema, coalesce(defaults, values if isinstance(values, dict) else {})):
+    for problem in schema_errors(validator, coalesce(defaults, values if isinstance(values, dict) else {})):
         yield Finding(
             urn,
             HELM,

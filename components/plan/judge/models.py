@@ -85,14 +85,45 @@ class ModelPattern(Pattern):
     def problem(self, value: Any) -> str | None:
         if not isinstance(value, str):
             return None
-        return None if _java_pattern(self.regex).fullmatch(value) else f"does not match {self.meaning}"
+        return None if java_pattern(self.regex).fullmatch(value) else f"does not match {self.meaning}"
+
+
+# Smithy patterns are ECMA 262 (smithy.io/2.0/spec/constraint-traits.html#pattern-trait) and the services
+# match them in Java: in both, \w and \d are ASCII only and '.' does not match a line break. Python's
+# classes are Unicode ('é' is a \w): spelled out, so that 'rôle' is refused as IAM refuses it.
+_ASCII_CLASSES = {"\\w": "A-Za-z0-9_", "\\d": "0-9"}
+
+
+def ascii_classes(pattern: str) -> str:
+    """`pattern` with \\w and \\d as the ASCII classes Java and ECMA 262 mean by them."""
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        pair = pattern[i : i + 2]
+        if pair in _ASCII_CLASSES:
+            out.append(_ASCII_CLASSES[pair] if in_class else f"[{_ASCII_CLASSES[pair]}]")
+            i += 2
+            continue
+        if pattern[i] == "\\":
+            out.append(pair)
+            i += 2
+            continue
+        if pattern[i] == "[" and not in_class:
+            in_class = True
+        elif pattern[i] == "]" and in_class:
+            in_class = False
+        out.append(pattern[i])
+        i += 1
+    return "".join(out)
 
 
 @functools.lru_cache(maxsize=256)
-def _java_pattern(text: str) -> Any:
+def java_pattern(text: str) -> Any:
+    """A model pattern compiled as the service reads it (\\p{L} classes need the `regex` module)."""
     import regex
 
-    return regex.compile(text, regex.DOTALL)
+    return regex.compile(ascii_classes(text))
 
 
 # --- Google --------------------------------------------------------------------------------------

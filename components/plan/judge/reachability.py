@@ -13,9 +13,11 @@ A missing path is a finding of kind "unreachable": the deploy may succeed, the f
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,7 @@ from urllib.parse import urlparse
 
 from ..values import is_unknown
 from . import Context, plan_check
-from .rules import Finding, value_at
+from .rules import Finding, of_type, value_at
 
 Network = ipaddress.IPv4Network
 NETWORK = "the fleet's network"
@@ -68,8 +70,14 @@ class Cluster:
 
 
 def _net(value: Any) -> Network | None:
+    return _parsed_net(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_net(value: str) -> Network | None:
+    # The same few hundred ranges are read for every caller and rule: parse each once.
     try:
-        return ipaddress.ip_network(value, strict=False) if isinstance(value, str) else None  # type: ignore[return-value]
+        return ipaddress.ip_network(value, strict=False)  # type: ignore[return-value]
     except ValueError:
         return None
 
@@ -82,6 +90,19 @@ def gcp_network(value: Any) -> str | None:
     return f"{match.group(1)}/{match.group(2)}" if match else None
 
 
+_FLEETS: dict[int, tuple[list[Any], int, Fleet]] = {}
+
+
+def fleet_of(plan: Any) -> Fleet:
+    """The fleet of a plan, built once for the three reachability checks (rebuilt if the plan changed)."""
+    held = _FLEETS.get(id(plan))
+    if held is None or held[0] is not plan.resources or held[1] != len(plan.resources):
+        _FLEETS.clear()
+        held = (plan.resources, len(plan.resources), Fleet(plan))
+        _FLEETS[id(plan)] = held
+    return held[2]
+
+
 class Fleet:
     """The clusters, their networks and the private links between networks, from the plan's resources."""
 
@@ -89,15 +110,25 @@ class Fleet:
         self.plan = plan
         self.by_id = {r.id: r for r in plan.resources if r.custom and isinstance(r.id, str) and r.id}
         self.by_urn = {r.urn: r for r in plan.resources}
-        self.clusters = [c for c in (self._eks(r) for r in plan.of_type("aws:eks/cluster:Cluster")) if c] + [
-            c for c in (self._gke(r) for r in plan.of_type("gcp:container/cluster:Cluster")) if c
+        self.self_links = {
+            r.outputs["selfLink"]: r
+            for r in of_type(plan, "gcp:compute/address:Address")
+            if isinstance(r.outputs.get("selfLink"), str)
+        }
+        self.ingress_rules: dict[Any, list[Any]] = defaultdict(list)
+        for rule in of_type(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+            self.ingress_rules[rule.inputs.get("securityGroupId")].append(rule)
+        self.clusters = [c for c in (self._eks(r) for r in of_type(plan, "aws:eks/cluster:Cluster")) if c] + [
+            c for c in (self._gke(r) for r in of_type(plan, "gcp:container/cluster:Cluster")) if c
         ]
+        providers: dict[str | None, set[str]] = defaultdict(set)
+        for r in plan.resources:
+            if r.type.startswith("pulumi:providers:"):
+                providers[r.parent].add(r.urn)
+        self.holder: dict[str, Cluster] = {}
         for cluster in self.clusters:
-            cluster.providers = {
-                r.urn
-                for r in plan.resources
-                if r.type.startswith("pulumi:providers:") and r.parent == cluster.component
-            }
+            cluster.providers = providers.get(cluster.component, set())
+            self.holder.update(dict.fromkeys(cluster.providers, cluster))
         self.links = self._links()
         self.servers = {url: cluster for cluster in self.clusters for url in server_of(cluster)}
 
@@ -109,7 +140,7 @@ class Fleet:
             return None
         ranges = [n for n in [_net(vpc.inputs.get("cidrBlock"))] if n] if vpc else []
         egress: list[str] = []
-        for nat in self.plan.of_type("aws:ec2/natGateway:NatGateway"):
+        for nat in of_type(self.plan, "aws:ec2/natGateway:NatGateway"):
             subnet = self.by_id.get(nat.inputs.get("subnetId"))
             if subnet is not None and subnet.inputs.get("vpcId") == vpc_id:
                 eip = self.by_id.get(nat.inputs.get("allocationId"))
@@ -124,7 +155,7 @@ class Fleet:
             return None
         network = gcp_network(plane.inputs.get("network"))
         ranges: list[Network] = []
-        for subnet in self.plan.of_type("gcp:compute/subnetwork:Subnetwork"):
+        for subnet in of_type(self.plan, "gcp:compute/subnetwork:Subnetwork"):
             if gcp_network(subnet.inputs.get("network")) == network:
                 ranges += [n for n in [_net(subnet.inputs.get("ipCidrRange"))] if n]
                 ranges += [
@@ -134,25 +165,20 @@ class Fleet:
                     for n in [_net(r.get("ipCidrRange"))]
                     if n
                 ]
+        routers = {
+            r.outputs.get("name")
+            for r in of_type(self.plan, "gcp:compute/router:Router")
+            if gcp_network(r.inputs.get("network")) == network
+        }
         egress: list[str] | None = []
-        for nat in self.plan.of_type("gcp:compute/routerNat:RouterNat"):
-            router = next((r for r in self.plan.of_type("gcp:compute/router:Router")
-                           if r.outputs.get("name") == nat.inputs.get("router")
-                           and gcp_network(r.inputs.get("network")) == network), None)  # fmt: skip
-            if router is None:
+        for nat in of_type(self.plan, "gcp:compute/routerNat:RouterNat"):
+            if nat.inputs.get("router") not in routers:
                 continue
             if nat.inputs.get("natIpAllocateOption") != "MANUAL_ONLY":
                 egress = None  # Cloud NAT allocates its addresses itself: not known before deploy
                 break
             for address in nat.inputs.get("natIps") or []:
-                found = self.by_id.get(address) or next(
-                    (
-                        a
-                        for a in self.plan.of_type("gcp:compute/address:Address")
-                        if a.outputs.get("selfLink") == address
-                    ),
-                    None,
-                )
+                found = self.by_id.get(address) or self.self_links.get(address)
                 value = found.outputs.get("address") if found else None
                 if isinstance(value, str) and egress is not None:
                     egress.append(value)
@@ -161,31 +187,44 @@ class Fleet:
     # --- private links between networks -------------------------------------------------------------
     def _links(self) -> dict[frozenset[str], str]:
         links: dict[frozenset[str], str] = {}
-        accepted = {a.inputs.get("vpcPeeringConnectionId") for a in self.plan.of_type(
+        accepted = {a.inputs.get("vpcPeeringConnectionId") for a in of_type(self.plan,
             "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")}  # fmt: skip
-        for peering in self.plan.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection"):
+        for peering in of_type(self.plan, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"):
             if peering.id in accepted or peering.inputs.get("autoAccept") is True:
                 links[frozenset((peering.inputs.get("vpcId"), peering.inputs.get("peerVpcId")))] = "aws-peering"
         directions = set()
-        for peering in self.plan.of_type("gcp:compute/networkPeering:NetworkPeering"):
+        for peering in of_type(self.plan, "gcp:compute/networkPeering:NetworkPeering"):
             directions.add((gcp_network(peering.inputs.get("network")), gcp_network(peering.inputs.get("peerNetwork"))))
         for a, b in directions:
             if (b, a) in directions:
                 links[frozenset((a, b))] = "gcp-peering"
-        for tunnel in self.plan.of_type("gcp:compute/vPNTunnel:VPNTunnel"):
+        for gcp_side, vpc in self._vpn_links():
+            links[frozenset((gcp_side, vpc))] = "ha-vpn"
+        return links
+
+    def _vpn_links(self) -> Iterator[tuple[str | None, Any]]:
+        """(GCP network, VPC id) joined by an HA VPN: to a VPC's virtual private gateway, or to a transit
+        gateway and every VPC attached to it."""
+        by_address: dict[Any, list[Any]] = defaultdict(list)
+        for connection in of_type(self.plan, "aws:ec2/vpnConnection:VpnConnection"):
+            for key in ("tunnel1Address", "tunnel2Address"):
+                by_address[connection.outputs.get(key)].append(connection)
+        attached: dict[Any, list[Any]] = defaultdict(list)
+        for attachment in of_type(self.plan, "aws:ec2transitgateway/vpcAttachment:VpcAttachment"):
+            attached[attachment.inputs.get("transitGatewayId")].append(attachment.inputs.get("vpcId"))
+        for tunnel in of_type(self.plan, "gcp:compute/vPNTunnel:VPNTunnel"):
             gateway = self.by_id.get(tunnel.inputs.get("vpnGateway"))
             external = self.by_id.get(tunnel.inputs.get("peerExternalGateway"))
             if gateway is None or external is None:
                 continue
+            network = gcp_network(gateway.inputs.get("network"))
             addresses = {i.get("ipAddress") for i in external.inputs.get("interfaces") or []}
-            for connection in self.plan.of_type("aws:ec2/vpnConnection:VpnConnection"):
-                if {connection.outputs.get("tunnel1Address"), connection.outputs.get("tunnel2Address")} & addresses:
-                    vgw = self.by_id.get(connection.inputs.get("vpnGatewayId"))
-                    if vgw is not None:
-                        links[frozenset((gcp_network(gateway.inputs.get("network")), vgw.inputs.get("vpcId")))] = (
-                            "ha-vpn"
-                        )
-        return links
+            for connection in {c.urn: c for a in addresses for c in by_address.get(a, ())}.values():
+                vgw = self.by_id.get(connection.inputs.get("vpnGatewayId"))
+                if vgw is not None:
+                    yield network, vgw.inputs.get("vpcId")
+                for vpc in attached.get(connection.inputs.get("transitGatewayId"), ()):
+                    yield network, vpc
 
     def link(self, a: Cluster, b: Cluster) -> str | None:
         if a.network is not None and a.network == b.network:
@@ -193,7 +232,7 @@ class Fleet:
         return self.links.get(frozenset((a.network, b.network)))
 
     def cluster_of_provider(self, provider_urn: str | None) -> Cluster | None:
-        return next((c for c in self.clusters if provider_urn in c.providers), None)
+        return self.holder.get(provider_urn or "")
 
 
 # --- 1. webhooks --------------------------------------------------------------------------------------
@@ -201,7 +240,7 @@ class Fleet:
 
 @plan_check
 def gke_webhooks(plan: Any, context: Context) -> Iterator[Finding]:
-    fleet = Fleet(plan)
+    fleet = fleet_of(plan)
     for cluster in fleet.clusters:
         if (
             cluster.cloud != "gcp"
@@ -213,7 +252,7 @@ def gke_webhooks(plan: Any, context: Context) -> Iterator[Finding]:
             continue
         needed = {
             port: why
-            for release in plan.of_type("kubernetes:helm.sh/v3:Release")
+            for release in of_type(plan, "kubernetes:helm.sh/v3:Release")
             if release.provider_urn in cluster.providers
             for port, why in WEBHOOK_PORTS.get(str(release.inputs.get("chart")), ())
         }
@@ -243,7 +282,7 @@ def control_plane_range(plane: Any) -> Network | None:
 
 def opened_ports(plan: Any, network: str | None, source: Network) -> set[int]:
     ports = set(DEFAULT_OPEN)
-    for firewall in plan.of_type("gcp:compute/firewall:Firewall"):
+    for firewall in of_type(plan, "gcp:compute/firewall:Firewall"):
         if (
             gcp_network(firewall.inputs.get("network")) != network
             or firewall.inputs.get("direction", "INGRESS") != "INGRESS"
@@ -282,7 +321,7 @@ class Caller:
 
 @plan_check
 def api_callers(plan: Any, context: Context) -> Iterator[Finding]:
-    fleet = Fleet(plan)
+    fleet = fleet_of(plan)
     deployer = deployer_settings(plan)
     for resource in plan.resources:
         for caller, server in credentials(fleet, resource, deployer):
@@ -372,7 +411,12 @@ def kubeconfig_server(text: Any) -> str | None:
 
 def _admits(cidrs: Any, addresses: list[str]) -> bool:
     blocks = [b for b in (_net(c) for c in cidrs or []) if b]
-    return bool(addresses) and all(any(ipaddress.ip_address(a) in b for b in blocks) for a in addresses)
+    return bool(addresses) and all(any(_address(a) in b for b in blocks) for a in addresses)
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(text: str) -> Any:
+    return ipaddress.ip_address(text)
 
 
 def unreachable(fleet: Fleet, caller: Caller, target: Cluster, server: str, deployer: dict[str, Any]) -> str | None:
@@ -437,8 +481,7 @@ def _eks_path(fleet: Fleet, caller: Caller, target: Cluster, deployer: dict[str,
 
 def _security_group_admits(fleet: Fleet, target: Cluster, ranges: list[Network], port: int) -> bool:
     group = value_at(target.plane.outputs, "vpcConfig.clusterSecurityGroupId")
-    rules = [r for r in fleet.plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-             if r.inputs.get("securityGroupId") == group]  # fmt: skip
+    rules = fleet.ingress_rules.get(group, []) if isinstance(group, str) else []
     for source in ranges:
         if not any(
             (rule.inputs.get("fromPort") or 0) <= port <= (rule.inputs.get("toPort") or 65535)
@@ -474,13 +517,13 @@ def _exports_control_plane(fleet: Fleet, target: Cluster) -> bool:
     master = value_at(target.plane.inputs, "privateClusterConfig.masterIpv4CidrBlock")
     advertised = any(
         master in [a.get("range") for a in value_at(router.inputs, "bgp.advertisedIpRanges", []) or []]
-        for router in fleet.plan.of_type("gcp:compute/router:Router")
+        for router in of_type(fleet.plan, "gcp:compute/router:Router")
         if gcp_network(router.inputs.get("network")) == target.network
     )
     exported = any(
         r.inputs.get("exportCustomRoutes") is True
         and r.inputs.get("peering") == value_at(target.plane.outputs, "privateClusterConfig.peeringName")
-        for r in fleet.plan.of_type("gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig")
+        for r in of_type(fleet.plan, "gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig")
     )
     return advertised and exported
 
@@ -490,9 +533,9 @@ def _exports_control_plane(fleet: Fleet, target: Cluster) -> bool:
 
 @plan_check
 def east_west(plan: Any, context: Context) -> Iterator[Finding]:
-    fleet = Fleet(plan)
+    fleet = fleet_of(plan)
     gateways = {}
-    for service in plan.of_type("kubernetes:core/v1:Service"):
+    for service in of_type(plan, "kubernetes:core/v1:Service"):
         labels = value_at(service.inputs, "metadata.labels") or {}
         name = value_at(service.inputs, "metadata.name")
         if isinstance(labels, dict) and ("topology.istio.io/network" in labels or name == "linkerd-gateway-lb"):
