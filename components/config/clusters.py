@@ -58,6 +58,22 @@ ClusterName = Annotated[str, AfterValidator(lambda v: dns_label(v, 24))]
 PoolName = Annotated[str, AfterValidator(lambda v: dns_label(v, 32))]
 
 
+# RFC 6996 private ASNs, which every BGP speaker of the fleet accepts: AWS (EC2 API, CreateVpnGateway and
+# CreateTransitGateway AmazonSideAsn: "If you're using a 16-bit ASN, it must be in the 64512 to 65534 range. If you're
+# using a 32-bit ASN, it must be in the 4200000000 to 4294967294 range") and Google Cloud (compute v1 discovery
+# document, RouterBgp.asn: "Must be an RFC6996 private ASN, either 16-bit or 32-bit").
+PRIVATE_ASN_RANGES = ((64512, 65534), (4200000000, 4294967294))
+
+
+def private_asn(value: int) -> int:
+    if not any(low <= value <= high for low, high in PRIVATE_ASN_RANGES):
+        raise ValueError(f"{value} is not a private ASN (64512-65534 or 4200000000-4294967294, RFC 6996)")
+    return value
+
+
+PrivateAsn = Annotated[int, AfterValidator(private_asn)]
+
+
 def prefix_between(low: int, high: int):
     def check(value: str) -> str:
         length = parse_cidr(value).prefixlen
@@ -94,10 +110,11 @@ class NetworkConfig(Model):
         description="AWS only: the availability zone ids to use (use1-az1 ...); default: the region's first three "
         "standard zone ids EKS supports, in id order.",
     )
-    asn: int | None = Field(
+    asn: PrivateAsn | None = Field(
         None,
-        description="Private BGP ASN of the cluster's VPN gateway (AWS) or Cloud Router (GCP); default: derived from "
-        "the cluster name in the 4-byte private range.",
+        description="Private BGP ASN of the cluster's HA VPN Cloud Router (GCP) or virtual private gateway (AWS, "
+        "awsGateway virtual-private-gateway); default: derived from the cluster name in the 4-byte private range. "
+        "Set it to keep an existing gateway's ASN, or when two clusters' derived ASNs collide.",
     )
 
 

@@ -61,13 +61,18 @@ def _inside(cidr: str | None) -> tuple[str, str]:
 
 @resource("aws:ec2/vpnConnection:VpnConnection")
 def vpn_connection(r: MockResource) -> dict:
+    """A connection on a transit gateway is also an attachment of it (the provider's
+    transit_gateway_attachment_id); on a virtual private gateway it has none."""
     connection_id = f"vpn-{r.hex()}"
+    on_transit_gateway = bool(r.inputs.get("transitGatewayId"))
     outputs = {
         "id": connection_id,
         "arn": _aws_arn(r, f"vpn-connection/{connection_id}"),
         "customerGatewayConfiguration": f"<vpn_connection id='{connection_id}'/>",
-        "transitGatewayId": "",
+        "transitGatewayAttachmentId": f"tgw-attach-{r.random('attachment', length=17)}" if on_transit_gateway else "",
     }
+    if not on_transit_gateway:
+        outputs["transitGatewayId"] = ""
     for tunnel in (1, 2):
         vgw_ip, cgw_ip = _inside(r.inputs.get(f"tunnel{tunnel}InsideCidr"))
         outputs |= {
@@ -76,6 +81,62 @@ def vpn_connection(r: MockResource) -> dict:
             f"tunnel{tunnel}CgwInsideAddress": cgw_ip,
             f"tunnel{tunnel}BgpHoldtime": 30,
         }
+    return outputs
+
+
+# Transit gateways: ids and ARNs as EC2 gives them. With default association and propagation disabled, the
+# gateway has no default route table (association/propagationDefaultRouteTableId are empty).
+
+
+@resource("aws:ec2transitgateway/transitGateway:TransitGateway")
+def transit_gateway(r: MockResource) -> dict:
+    gateway_id = f"tgw-{r.hex()}"
+    default_table = f"tgw-rtb-{r.random('default', length=17)}"
+    association = r.inputs.get("defaultRouteTableAssociation", "enable") == "enable"
+    propagation = r.inputs.get("defaultRouteTablePropagation", "enable") == "enable"
+    return {
+        "id": gateway_id,
+        "arn": _aws_arn(r, f"transit-gateway/{gateway_id}"),
+        "ownerId": ACCOUNT_ID,
+        "amazonSideAsn": r.inputs.get("amazonSideAsn", 64512),
+        "associationDefaultRouteTableId": default_table if association else "",
+        "propagationDefaultRouteTableId": default_table if propagation else "",
+    }
+
+
+@resource("aws:ec2transitgateway/routeTable:RouteTable")
+def transit_gateway_route_table(r: MockResource) -> dict:
+    table_id = f"tgw-rtb-{r.hex()}"
+    return {
+        "id": table_id,
+        "arn": _aws_arn(r, f"transit-gateway-route-table/{table_id}"),
+        "defaultAssociationRouteTable": False,
+        "defaultPropagationRouteTable": False,
+    }
+
+
+@resource("aws:ec2transitgateway/vpcAttachment:VpcAttachment")
+def transit_gateway_vpc_attachment(r: MockResource) -> dict:
+    attachment_id = f"tgw-attach-{r.hex()}"
+    return {
+        "id": attachment_id,
+        "arn": _aws_arn(r, f"transit-gateway-attachment/{attachment_id}"),
+        "vpcOwnerId": ACCOUNT_ID,
+    }
+
+
+@resource(
+    "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation",
+    "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation",
+)
+def transit_gateway_route_table_link(r: MockResource) -> dict:
+    """The provider's id is <route table id>_<attachment id>; a VPC attachment also names its VPC (what the mock
+    cannot tell for other attachments is left out rather than made up)."""
+    attachment = str(r.inputs.get("transitGatewayAttachmentId", ""))
+    outputs = {"id": f"{r.inputs.get('transitGatewayRouteTableId')}_{attachment}"}
+    vpc = (r.lookup(attachment) or {}).get("vpcId")
+    if vpc:
+        outputs |= {"resourceId": vpc, "resourceType": "vpc"}
     return outputs
 
 
