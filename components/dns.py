@@ -6,7 +6,8 @@ then written out for Route53 or Cloud DNS. See docs/dns.md for the pictures and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
@@ -15,9 +16,10 @@ import pulumi_gcp as gcp
 
 from .cluster import KubernetesCluster
 from .config import ClusterConfig, StackConfig
-from .config.dns import DnsConfig, HealthCheckConfig, RecordConfig, effective_routing
+from .config.dns import DnsConfig, RecordConfig, effective_routing, managed_zone_name
 from .config.regions import AWS_REGIONS, GCP_REGIONS
-from .ingress import IngressController, IngressControllerArgs
+from .ingress import TRAEFIK_PROBE, IngressController, IngressControllerArgs, MeshProvider, ReadinessProbe
+from .istio import INGRESS_PORTS as ISTIO_INGRESS_PORTS
 
 SetMode = Literal["single", "latency", "weighted", "failover"]
 
@@ -31,6 +33,11 @@ CLOUDDNS_SOURCE_REGIONS = ["us-east4", "europe-west1", "asia-southeast1"]
 ELB_ALIAS_TTL = 60
 STANDBY_PREFIX = "standby"
 DEFAULT_GEO = "default"
+# The Istio ingress gateway's readiness: istio-proxy's own readinessProbe is `httpGet /healthz/ready port 15021`
+# (istio/istio manifests/charts/istio-control/istio-discovery/files/gateway-injection-template.yaml), and the
+# gateway Service exposes that status port through the load balancer (the gateway chart's default
+# `service.ports` lists status-port 15021 for exactly this; components/istio.py INGRESS_PORTS keeps it).
+ISTIO_READINESS_PATH = "/healthz/ready"
 
 
 # --- the routing, as data ----------------------------------------------------------------------
@@ -38,15 +45,29 @@ DEFAULT_GEO = "default"
 
 @dataclass(frozen=True)
 class EndpointSet:
-    """The clusters that answer one name (relative to the zone) and how one of them is chosen."""
+    """The clusters that answer one name (relative to the zone) and how one of them is chosen.
+
+    `mode` follows the configured members (drained ones included), so that draining a cluster never changes
+    the shape of another cluster's record; only the serving `clusters` get answers.
+    """
 
     name: str
     mode: SetMode
-    clusters: tuple[ClusterConfig, ...]
+    clusters: tuple[ClusterConfig, ...]  # serving members: they get records
+    drained: tuple[ClusterConfig, ...] = ()  # configured members with `drain: true`: no answers
 
     @property
     def health_checked(self) -> bool:
         return self.mode != "single"
+
+    @property
+    def fails_over(self) -> bool:
+        """Whether traffic can leave a failed cluster of this set for another one that serves."""
+        return self.health_checked and len(self.clusters) > 1
+
+    @property
+    def members(self) -> tuple[ClusterConfig, ...]:
+        return self.clusters + self.drained
 
     @property
     def primary(self) -> ClusterConfig:
@@ -96,9 +117,12 @@ def plan_record(config: StackConfig, record: RecordConfig) -> RecordPlan:
     return RecordPlan(record, routing, sets, geo_rules(config))
 
 
-def endpoint_set(name: str, clusters: list[ClusterConfig], routing: str) -> EndpointSet:
-    ordered = tuple(sorted(clusters, key=lambda c: c.role != "primary"))  # primary first, stable otherwise
-    return EndpointSet(name, "single" if len(ordered) == 1 else routing, ordered)  # type: ignore[arg-type]
+def endpoint_set(name: str, members: list[ClusterConfig], routing: str) -> EndpointSet:
+    """The set of `members` (configured order, primary first); drained members get no answers."""
+    ordered = tuple(sorted(members, key=lambda c: c.role != "primary"))  # primary first, stable otherwise
+    mode = "single" if len(ordered) == 1 else routing
+    serving = tuple(c for c in ordered if not c.drain)
+    return EndpointSet(name, mode, serving, tuple(c for c in ordered if c.drain))  # type: ignore[arg-type]
 
 
 def geo_rules(config: StackConfig) -> tuple[GeoRule, ...]:
@@ -128,7 +152,7 @@ def gcp_location(region: str) -> str:
 
 def failover_seconds(dns: DnsConfig, plan: RecordPlan) -> int | None:
     """Worst time for traffic to leave a failed cluster: detection (interval x threshold) + cached TTL."""
-    checked = [s for s in plan.sets if s.health_checked]
+    checked = [s for s in plan.sets if s.fails_over]
     if not checked:
         return None
     detection = dns.interval * dns.health_check.failure_threshold
@@ -145,26 +169,23 @@ def lb_type(hostname: str) -> str:
     return "network" if ".elb." in hostname and not hostname.split(".elb.")[0].count(".") else "application"
 
 
-def health_check_target(
-    check: HealthCheckConfig, cloud: str, address: pulumi.Input[str], public_name: str
-) -> dict[str, Any]:
-    """Where a Route53 health check probes one cluster, and the name it presents (Host header, TLS SNI).
+def health_check_target(cloud: str, address: pulumi.Input[str]) -> dict[str, Any]:
+    """Where a Route53 health check sends its probe for one cluster's entry.
 
-    Route53 probes `ip_address` when set and then sends `fqdn` as Host (and SNI with `enable_sni`);
-    without `ip_address` it resolves `fqdn` and probes what DNS answers. A GCP entry is an IP, so the
-    check probes it and presents the public name, as a browser would. An AWS entry is an NLB hostname
-    without a fixed address: `fqdn` must stay that hostname (the public name would resolve through the
-    routed record, i.e. probe whichever cluster DNS picks), so Host and SNI are the NLB hostname.
+    A GCP entry is an IP: `ip_address`. An AWS entry is an NLB hostname without a fixed address: `fqdn`, which
+    Route53 resolves at every interval ("If you don't specify a value for IPAddress, Route 53 sends a DNS request
+    to the domain that you specify for FullyQualifiedDomainName at the interval that you specify for
+    RequestInterval", https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html).
+    No name is presented on purpose: the probe is plain HTTP to a readiness endpoint that answers whatever the
+    Host header (Route53 sends the IP, or `fqdn:port`), so no certificate or route for a public name is involved.
     """
-    if cloud == "aws":
-        target: dict[str, Any] = {"fqdn": address}
-    elif check.protocol == "TCP":
-        return {"ip_address": address}  # no Host header, no TLS: the name would be unused
-    else:
-        target = {"ip_address": address, "fqdn": public_name}
-    if check.protocol == "HTTPS":
-        target["enable_sni"] = True
-    return target
+    return {"fqdn": address} if cloud == "aws" else {"ip_address": address}
+
+
+def istio_gateway_probe() -> ReadinessProbe:
+    """The Istio ingress gateway's readiness endpoint, on the status port its Service exposes."""
+    status = next(port for port in ISTIO_INGRESS_PORTS if port["name"] == "status-port")
+    return ReadinessProbe(port=status["port"], path=ISTIO_READINESS_PATH)
 
 
 # --- the component ---------------------------------------------------------------------------------
@@ -179,6 +200,13 @@ class GlobalDnsArgs:
     # Public entry of each cluster from the mesh's ingress gateways (LB hostname on AWS, IP on GCP);
     # None installs a fallback ingress controller per cluster, parented to the DNS component.
     gateway_addresses: dict[str, pulumi.Output[str]] | None = None
+    # The readiness endpoint of those gateways (what health checks probe through each cluster's load balancer).
+    gateway_probe: ReadinessProbe | None = None
+    # The fleet's mesh (the fallback ingress is meshed with Linkerd) and, per cluster, what meshing waits for.
+    mesh: MeshProvider = "none"
+    mesh_ready: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
+    # gcp:project's API enablement (ProjectServices): Cloud DNS resources wait for dns.googleapis.com.
+    project_services: Any | None = None
 
     @property
     def dns(self) -> DnsConfig:
@@ -196,7 +224,11 @@ class GlobalDns(pulumi.ComponentResource):
         self.args = args
         self.dns = args.dns
         self.plans = [plan_record(args.stack, record) for record in self.dns.records]
-        self.addresses = args.gateway_addresses if args.gateway_addresses is not None else self._fallback_ingresses()
+        if args.gateway_addresses is not None:
+            self.addresses = args.gateway_addresses
+            self.probe = args.gateway_probe or istio_gateway_probe()
+        else:
+            self.addresses, self.probe = self._fallback_ingresses(), TRAEFIK_PROBE
         self.zone_id: pulumi.Output[str]
         self.name_servers: pulumi.Output[list[str]] | None = None
         self.health_checks: dict[str, pulumi.Output[str]] = {}
@@ -212,7 +244,9 @@ class GlobalDns(pulumi.ComponentResource):
         for name, cluster in self.args.clusters.items():
             controller = IngressController(
                 f"{name}-ingress",
-                IngressControllerArgs(cluster=cluster),
+                IngressControllerArgs(
+                    cluster=cluster, mesh=self.args.mesh, mesh_ready=tuple(self.args.mesh_ready.get(name, ()))
+                ),
                 # Was parented to the cluster, whose outputs were already registered; the alias keeps URNs.
                 opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=cluster)]),
             )
@@ -222,25 +256,17 @@ class GlobalDns(pulumi.ComponentResource):
     def fqdn(self, relative: str) -> str:
         return f"{relative}.{self.dns.zone}"
 
-    def health_name(self, cluster: ClusterConfig) -> str:
-        """The public name a cluster's health check presents: the first record (config order) it serves.
-
-        The ingress already has a certificate and routes for it; a dedicated name would need both on every
-        ingress. One name is enough: the check says whether the cluster's entry serves, not one app.
-        """
-        return next(
-            self.fqdn(plan.record.name)
-            for plan in self.plans
-            if any(cluster.name in {c.name for c in s.clusters} for s in plan.sets)
-        )
-
     def clusters_checked(self) -> list[ClusterConfig]:
-        """Clusters that are one of several answers somewhere, so they need a health check."""
+        """Clusters that are one of several members somewhere, so they need a health check.
+
+        Drained members keep theirs: no record uses it, so it decides nothing, and a cluster that comes back
+        (`drain: false`) gets its records with a check that already knows whether its entry answers.
+        """
         seen: dict[str, ClusterConfig] = {}
         for plan in self.plans:
             for endpoints in plan.sets:
                 if endpoints.health_checked:
-                    seen.update({c.name: c for c in endpoints.clusters})
+                    seen.update({c.name: c for c in endpoints.members})
         return [c for c in self.args.stack.clusters if c.name in seen]
 
     def outputs(self) -> dict[str, Any]:
@@ -267,7 +293,12 @@ class GlobalDns(pulumi.ComponentResource):
 
 
 class Route53Writer:
-    """Route53: a health check per cluster entry (see `health_check_target`), routed record sets."""
+    """Route53: a health check per cluster entry (see `health_check_target`), routed record sets.
+
+    Record shapes depend on the configured membership only, so that adding, removing or draining a cluster
+    creates or deletes that cluster's own records and never replaces another's: a failover set is always a
+    PRIMARY record plus one SECONDARY alias to `standby.<name>`, a latency set of every serving standby (even one).
+    """
 
     def __init__(self, owner: GlobalDns):
         self.owner, self.dns, self.name = owner, owner.dns, owner._name
@@ -287,10 +318,9 @@ class Route53Writer:
         self.checks = {c.name: self._health_check(c) for c in self.owner.clusters_checked()}
         self.owner.health_checks = {name: check.id for name, check in self.checks.items()}
         for plan in self.owner.plans:
-            for endpoints in plan.sets:
-                self._endpoint_set(endpoints)
+            records = {endpoints.name: self._endpoint_set(endpoints) for endpoints in plan.sets}
             for rule in plan.geo:
-                self._geo_record(plan, rule)
+                self._geo_record(plan, rule, records[plan.residency_names[rule.residency]])
 
     def _zone(self) -> None:
         if self.dns.zone_id:
@@ -308,47 +338,53 @@ class Route53Writer:
         self.owner.name_servers = zone.name_servers
 
     def _health_check(self, cluster: ClusterConfig) -> aws.route53.HealthCheck:
-        check = self.dns.health_check
-        address = self.owner.addresses[cluster.name]
-        target = health_check_target(check, cluster.cloud, address, self.owner.health_name(cluster))
+        # Healthy when the endpoint connects within 4 s and answers 2xx/3xx within 2 s more
+        # (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
+        probe = self.owner.probe
         return aws.route53.HealthCheck(
             f"{self.name}-check-{cluster.name}",
-            type=check.protocol,
-            port=check.port,
-            resource_path=check.path if check.protocol != "TCP" else None,
+            type=probe.protocol,
+            port=probe.port,
+            resource_path=probe.path,
             request_interval=self.dns.interval,
-            failure_threshold=check.failure_threshold,
+            failure_threshold=self.dns.health_check.failure_threshold,
             measure_latency=True,
             regions=ROUTE53_CHECKER_REGIONS,
-            tags={"Name": f"{self.owner.args.stack.environment}-{cluster.name}-ingress"},
+            # The console's name of the check: the stack prefix keeps two stacks' checks apart.
+            tags={"Name": f"{self.owner.args.stack.prefix}-{cluster.name}-ingress"},
             opts=self.opts(),
-            **target,
+            **health_check_target(cluster.cloud, self.owner.addresses[cluster.name]),
         )
 
-    def _endpoint_set(self, endpoints: EndpointSet) -> None:
+    def _endpoint_set(self, endpoints: EndpointSet) -> list[aws.route53.Record]:
+        """The records answering `endpoints.name` (what an alias to that name waits for)."""
+        if not endpoints.clusters:
+            return []  # not in a valid config: check_drain keeps a serving cluster in every failover group
         if endpoints.mode == "single":
-            self._record(f"{endpoints.name}-{endpoints.clusters[0].name}", endpoints.name, endpoints.clusters[0])
-        elif endpoints.mode == "failover":
-            self._failover(endpoints)
-        else:
-            for cluster in endpoints.clusters:
-                policy = (
-                    {"latency_routing_policies": [{"region": latency_region(cluster)}]}
-                    if endpoints.mode == "latency"
-                    else {"weighted_routing_policies": [{"weight": 1}]}
-                )
-                self._routed(endpoints.name, cluster, cluster.name, policy)
+            only = endpoints.clusters[0]
+            return [self._record(f"{endpoints.name}-{only.name}", endpoints.name, only)]
+        if endpoints.mode == "failover":
+            return self._failover(endpoints)
+        return [
+            self._routed(endpoints.name, cluster, _policy(endpoints.mode, cluster)) for cluster in endpoints.clusters
+        ]
 
-    def _failover(self, endpoints: EndpointSet) -> None:
-        self._routed(endpoints.name, endpoints.primary, endpoints.primary.name, _failover_policy("PRIMARY"))
-        standbys = endpoints.standbys
-        if len(standbys) == 1:
-            self._routed(endpoints.name, standbys[0], standbys[0].name, _failover_policy("SECONDARY"))
-            return
-        # A failover set holds one SECONDARY: point it at a latency set of every standby.
-        standby_set = EndpointSet(f"{STANDBY_PREFIX}.{endpoints.name}", "latency", standbys)
-        self._endpoint_set(standby_set)
-        aws.route53.Record(
+    def _failover(self, endpoints: EndpointSet) -> list[aws.route53.Record]:
+        primary = self._routed(endpoints.name, endpoints.primary, _failover_policy("PRIMARY"))
+        # A failover set holds one SECONDARY: an alias to a latency set of every serving standby, even one.
+        standby_set = EndpointSet(f"{STANDBY_PREFIX}.{endpoints.name}", "latency", endpoints.standbys)
+        if not standby_set.clusters:
+            return [primary]  # every standby drained: the PRIMARY alone answers, nothing to alias to
+        targets = self._endpoint_set(standby_set)
+        # Before every SECONDARY went through the alias, a fleet with one standby had the SECONDARY named after
+        # it: the alias makes that record this one (an in-place update, one atomic change batch) rather than a
+        # new SECONDARY created next to the old one, which Route53 would refuse (one SECONDARY per name).
+        legacy = [
+            pulumi.Alias(name=f"{self.name}-{endpoints.name}-{c.name}")
+            for c in endpoints.members
+            if c.role != "primary"
+        ]
+        secondary = aws.route53.Record(
             f"{self.name}-{endpoints.name}-{STANDBY_PREFIX}",
             zone_id=self.owner.zone_id,
             name=self.owner.fqdn(endpoints.name),
@@ -356,15 +392,19 @@ class Route53Writer:
             set_identifier=STANDBY_PREFIX,
             aliases=[self._zone_alias(standby_set.name)],
             **_failover_policy("SECONDARY"),
-            opts=self.opts(),
+            # An alias needs its target to exist ("Tried to create an alias that targets ..., but that target was
+            # not found", InvalidChangeBatch): after the standby records. After the PRIMARY too, so that a name that
+            # was a plain record (one cluster) is a failover record before its SECONDARY joins it.
+            opts=self.opts(depends_on=[primary, *targets], aliases=legacy),
         )
+        return [primary, secondary]
 
-    def _routed(self, relative: str, cluster: ClusterConfig, set_identifier: str, policy: dict[str, Any]) -> None:
-        self._record(
+    def _routed(self, relative: str, cluster: ClusterConfig, policy: dict[str, Any]) -> aws.route53.Record:
+        return self._record(
             f"{relative}-{cluster.name}",
             relative,
             cluster,
-            set_identifier=set_identifier,
+            set_identifier=cluster.name,
             health_check_id=self.checks[cluster.name].id,
             **policy,
         )
@@ -402,7 +442,7 @@ class Route53Writer:
     def _zone_alias(self, relative: str) -> dict[str, Any]:
         return {"name": self.owner.fqdn(relative), "zone_id": self.owner.zone_id, "evaluate_target_health": True}
 
-    def _geo_record(self, plan: RecordPlan, rule: GeoRule) -> None:
+    def _geo_record(self, plan: RecordPlan, rule: GeoRule, targets: list[aws.route53.Record]) -> None:
         location = {"continent": rule.continent} if rule.continent else {"country": rule.country}
         aws.route53.Record(
             f"{self.name}-{plan.record.name}-geo-{rule.set_identifier}",
@@ -412,12 +452,18 @@ class Route53Writer:
             set_identifier=rule.set_identifier,
             geolocation_routing_policies=[location],
             aliases=[self._zone_alias(plan.residency_names[rule.residency])],
-            opts=self.opts(),
+            opts=self.opts(depends_on=targets),  # the residency's records, the alias target
         )
 
 
 def _failover_policy(kind: str) -> dict[str, Any]:
     return {"failover_routing_policies": [{"type": kind}]}
+
+
+def _policy(mode: str, cluster: ClusterConfig) -> dict[str, Any]:
+    if mode == "latency":
+        return {"latency_routing_policies": [{"region": latency_region(cluster)}]}
+    return {"weighted_routing_policies": [{"weight": 1}]}
 
 
 class CloudDnsWriter:
@@ -432,15 +478,19 @@ class CloudDnsWriter:
             default_labels={"environment": stack.environment, "managed-by": "pulumi"},
             opts=pulumi.ResourceOptions(parent=owner),
         )
+        services = owner.args.project_services
+        # A project refuses calls to a disabled API (SERVICE_DISABLED): every Cloud DNS resource waits for it.
+        self.dns_api: list[pulumi.Resource] = services.for_purpose("dns") if services is not None else []
 
     def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.owner, provider=self.provider, **kwargs)
 
     def write(self) -> None:
         self._zone()
-        self.health_check = self._health_check() if self.owner.clusters_checked() else None
+        checked = self.owner.clusters_checked()
+        self.health_check = self._health_check() if checked else None
         if self.health_check is not None:
-            self.owner.health_checks = {c.name: self.health_check.id for c in self.owner.clusters_checked()}
+            self.owner.health_checks = {c.name: self.health_check.id for c in checked}
         for plan in self.owner.plans:
             for endpoints in plan.sets:
                 self._record_set(endpoints)
@@ -452,45 +502,50 @@ class CloudDnsWriter:
             self.zone_name = pulumi.Output.from_input(self.dns.zone_id)
             self.owner.zone_id = self.zone_name
             return
-        protect = self.owner.args.stack.protected
+        stack = self.owner.args.stack
+        protect = stack.protected
         zone = gcp.dns.ManagedZone(
             f"{self.name}-zone",
-            name=f"{self.owner.args.stack.environment}-{self.dns.zone.replace('.', '-')}"[:63],
+            # Unique per stack in the project; its length is checked with the config (never truncated).
+            name=managed_zone_name(stack.prefix, self.dns.zone),
             dns_name=f"{self.dns.zone}.",
-            description=f"multicluster {self.owner.args.stack.environment}: global names of the fleet",
+            description=f"multicluster {stack.environment}: global names of the fleet",
             visibility="public",
+            # Signed answers: resolvers can verify them once the DS record is published at the registrar
+            # (https://cloud.google.com/dns/docs/dnssec-config).
+            dnssec_config={"state": "on"},
             force_destroy=False,
-            opts=self.opts(protect=protect, retain_on_delete=protect),
+            opts=self.opts(protect=protect, retain_on_delete=protect, depends_on=self.dns_api),
         )
         self.zone_name = zone.name
         self.owner.zone_id = zone.name
         self.owner.name_servers = zone.name_servers
 
     def _health_check(self) -> gcp.compute.HealthCheck:
-        check, interval = self.dns.health_check, self.dns.interval
-        probe_key = {"HTTPS": "https_health_check", "HTTP": "http_health_check", "TCP": "tcp_health_check"}
-        probe: dict[str, Any] = {"port": check.port}
-        if check.protocol != "TCP":
-            probe["request_path"] = check.path
+        interval, probe = self.dns.interval, self.owner.probe
         return gcp.compute.HealthCheck(
             f"{self.name}-check",
-            name=f"{self.owner.args.stack.environment}-dns-ingress",
-            description="Cloud DNS routing: probes each cluster's ingress load balancer",
+            name=f"{self.owner.args.stack.prefix}-dns-ingress",
+            description="Cloud DNS routing: probes each cluster's ingress readiness through its load balancer",
             check_interval_sec=interval,
             timeout_sec=min(10, interval),
             healthy_threshold=2,
-            unhealthy_threshold=check.failure_threshold,
+            unhealthy_threshold=self.dns.health_check.failure_threshold,
             source_regions=CLOUDDNS_SOURCE_REGIONS,
-            opts=self.opts(),
-            **{probe_key[check.protocol]: probe},
+            http_health_check={"port": probe.port, "request_path": probe.path},
+            opts=self.opts(depends_on=self.dns_api),
         )
 
     def _record_set(self, endpoints: EndpointSet) -> None:
         address = self.owner.addresses
         extra: dict[str, Any]
-        if endpoints.mode == "single":
+        if not endpoints.clusters:
+            return  # not in a valid config: check_drain keeps a serving cluster in every failover group
+        if not endpoints.fails_over:
+            # One serving cluster (the only member, or the others drained): one answer, nothing to route between.
             extra = {"rrdatas": [address[endpoints.clusters[0].name]]}
         else:
+            assert self.health_check is not None
             extra = {"routing_policy": {"health_check": self.health_check.id, **self._policy(endpoints)}}
         gcp.dns.RecordSet(
             f"{self.name}-{endpoints.name}",
@@ -498,7 +553,7 @@ class CloudDnsWriter:
             name=f"{self.owner.fqdn(endpoints.name)}.",
             type="A",
             ttl=self.dns.ttl,
-            opts=self.opts(),
+            opts=self.opts(depends_on=self.dns_api),
             **extra,
         )
 
@@ -540,7 +595,7 @@ class CloudDnsWriter:
             type="CNAME",
             ttl=self.dns.ttl,
             routing_policy={"geos": items},
-            opts=self.opts(),
+            opts=self.opts(depends_on=self.dns_api),
         )
 
 
@@ -572,11 +627,40 @@ def mesh_gateway_addresses(
     return None
 
 
+def mesh_ready(mesh: Any | None) -> dict[str, list[pulumi.Resource]]:
+    """Per cluster, what a meshed ingress waits for: Linkerd's control plane release (its proxy injector).
+
+    Pods created before the injector's webhook serves start without a proxy (the webhook fails open:
+    linkerd-control-plane values.yaml `webhookFailurePolicy: Ignore`), and an unmeshed Traefik is refused by
+    apps under `all-authenticated`.
+    """
+    if getattr(mesh, "provider", None) != "linkerd":
+        return {}
+    ready: dict[str, list[pulumi.Resource]] = {}
+    for component in getattr(mesh, "components", []):
+        for name, control_plane in getattr(component, "control_planes", {}).items():
+            ready[name] = [control_plane.control_plane]
+    return ready
+
+
 def build_dns(
-    config: StackConfig, clusters: dict[str, KubernetesCluster], mesh: Any | None = None, **wiring: Any
+    config: StackConfig,
+    clusters: dict[str, KubernetesCluster],
+    mesh: Any | None = None,
+    project_services: Any | None = None,
+    **wiring: Any,
 ) -> GlobalDns | None:
     """Create the dns components for the fleet, or None when the block is absent."""
     if config.dns is None:
         return None
     gateways = mesh_gateway_addresses(clusters, mesh)
-    return GlobalDns("dns", GlobalDnsArgs(stack=config, clusters=clusters, gateway_addresses=gateways))
+    args = GlobalDnsArgs(
+        stack=config,
+        clusters=clusters,
+        gateway_addresses=gateways,
+        gateway_probe=istio_gateway_probe() if gateways is not None else None,
+        mesh=getattr(mesh, "provider", "none") if mesh is not None else "none",
+        mesh_ready=mesh_ready(mesh),
+        project_services=project_services,
+    )
+    return GlobalDns("dns", args)

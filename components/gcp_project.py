@@ -24,7 +24,8 @@ APIS = {
         "iamcredentials.googleapis.com",
         "cloudresourcemanager.googleapis.com",
     ),
-    "dns": ("dns.googleapis.com",),
+    # Cloud DNS; its health checks are Compute Engine resources (compute.healthChecks).
+    "dns": ("dns.googleapis.com", "compute.googleapis.com"),
 }
 
 

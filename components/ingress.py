@@ -4,23 +4,29 @@ Installed by the DNS capability (as a child of its GlobalDns component, deployin
 cluster's own k8s provider) when the mesh does not provide an ingress gateway. The
 LoadBalancer Service is created here (not by the chart) so that Pulumi waits for the cloud to
 assign it an address and exposes that address as an output, on a real `pulumi up` as in a plan.
+
+Everything here is one Namespace, one Release and one Service per cluster, changed in place when
+the fleet changes: during an outage (`outage.unreachable`) the provider skips their updates
+(skipUpdateUnreachable) and nothing new has to be created on an API server that cannot be called.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .charts import chart
 from .cluster import KubernetesCluster
 
-# Traefik Proxy v3.7.13; ingress-nginx is retired, Traefik is maintained and needs no CRD-only setup.
-TRAEFIK_CHART = "traefik"
-TRAEFIK_VERSION = "41.5.0"
-TRAEFIK_REPO = "https://traefik.github.io/charts"
+# Chart, repository and pinned version come from the one table of charts (components/charts.py).
+TRAEFIK = chart("traefik")
 NAMESPACE = "traefik"
 RELEASE = "traefik"
+SERVICE = f"{RELEASE}-public"
 # Pod labels the chart sets: app.kubernetes.io/instance is "<release>-<namespace>".
 SELECTOR = {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": f"{RELEASE}-{NAMESPACE}"}
 # In-tree AWS cloud provider: a Network Load Balancer (alias-able, static per-AZ addresses).
@@ -28,6 +34,46 @@ AWS_SERVICE_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
 }
+# The public entry serves the internet: every source is admitted on purpose (the honest value, stated so that
+# no default of a cloud controller decides it). Route53 and Cloud DNS health checkers come from public ranges too.
+PUBLIC_SOURCE_RANGES = ["0.0.0.0/0"]
+# The chart's web entrypoint (container port 8000, exposedPort 80 in traefik/chart/values.yaml `ports.web`).
+WEB_CONTAINER_PORT = 8000
+WEB_PORT = 80
+# Traefik's ping endpoint answers 200 while Traefik is up and serving (503 while it shuts down). The chart always
+# passes --ping=true on the internal `traefik` entrypoint (templates/_podtemplate.tpl), which is not exposed;
+# `--ping.entrypoint=web` serves it on the public web entrypoint instead, reachable through the load balancer
+# (https://doc.traefik.io/traefik/reference/install-configuration/observability/healthcheck/ping: ping.entryPoint).
+PING_PATH = "/ping"
+PING_ARGUMENT = "--ping.entrypoint=web"
+
+MeshProvider = Literal["none", "istio", "linkerd"]
+# Linkerd: "Meshing your ingress pods ... allows Linkerd to provide features like L7 metrics and mutual TLS the
+# moment the traffic enters the cluster" (https://linkerd.io/2-edge/tasks/using-ingress/). Default mode
+# (`enabled`): Traefik picks the endpoints and its proxy keeps that choice, with mTLS to meshed apps. Linkerd
+# suggests `ingress` mode for Traefik for per-route L7 features, but that mode routes by Host/l5d-dst-override and
+# needs every Ingress to set that header (and strip it from clients: "you must configure it to remove the
+# l5d-dst-override header to avoid creating an open relay"), which the platform cannot guarantee for its users.
+LINKERD_POD_ANNOTATIONS = {"linkerd.io/inject": "enabled"}
+# With `mtls: strict` the cluster-wide default inbound policy is all-authenticated, which refuses the load
+# balancer's (unmeshed) connections to the meshed Traefik. "This cluster-wide default can be overridden for
+# specific resources by setting the annotation config.linkerd.io/default-inbound-policy on either a pod spec or
+# its namespace" (https://linkerd.io/2/reference/authorization-policy/#default-policies): the ingress namespace
+# admits the internet, what Traefik sends to the apps stays mTLS-authenticated.
+LINKERD_NAMESPACE_ANNOTATIONS = {"config.linkerd.io/default-inbound-policy": "all-unauthenticated"}
+
+
+@dataclass(frozen=True)
+class ReadinessProbe:
+    """An HTTP readiness endpoint of an ingress, on a port its load balancer exposes (what DNS health checks probe)."""
+
+    port: int
+    path: str
+    protocol: Literal["HTTP"] = "HTTP"
+
+
+# Traefik's ping on the web entrypoint, through the public Service's port 80.
+TRAEFIK_PROBE = ReadinessProbe(port=WEB_PORT, path=PING_PATH)
 
 
 @dataclass(frozen=True)
@@ -36,6 +82,10 @@ class IngressControllerArgs:
 
     cluster: KubernetesCluster
     replicas: int = 2
+    # The fleet's mesh: with Linkerd the ingress is meshed (see LINKERD_POD_ANNOTATIONS).
+    mesh: MeshProvider = "none"
+    # What must run before Traefik's pods are created (Linkerd's proxy injector on this cluster).
+    mesh_ready: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class IngressController(pulumi.ComponentResource):
@@ -51,38 +101,33 @@ class IngressController(pulumi.ComponentResource):
         self._provider = cluster.k8s_provider
         namespace = k8s.core.v1.Namespace(
             f"{name}-ns",
-            metadata={"name": NAMESPACE, "labels": {"app.kubernetes.io/part-of": "multicluster-ingress"}},
+            metadata={
+                "name": NAMESPACE,
+                "labels": {"app.kubernetes.io/part-of": "multicluster-ingress"},
+                "annotations": namespace_annotations(args.mesh),
+            },
             opts=self._opts(depends_on=cluster.ready),
         )
         release = k8s.helm.v3.Release(
             f"{name}-traefik",
             name=RELEASE,
-            chart=TRAEFIK_CHART,
-            version=TRAEFIK_VERSION,
-            repository_opts={"repo": TRAEFIK_REPO},
+            chart=TRAEFIK.name,
+            version=TRAEFIK.version,
+            repository_opts={"repo": TRAEFIK.repository},
             namespace=namespace.metadata.name,
-            values=chart_values(args.replicas),
+            values=chart_values(args.replicas, args.mesh),
             atomic=True,
             timeout=600,
-            opts=self._opts(depends_on=[*cluster.ready, namespace]),
+            opts=self._opts(depends_on=[*cluster.ready, *args.mesh_ready, namespace]),
         )
         self.service = k8s.core.v1.Service(
             f"{name}-lb",
             metadata={
-                "name": f"{RELEASE}-public",
+                "name": SERVICE,
                 "namespace": namespace.metadata.name,
                 "annotations": AWS_SERVICE_ANNOTATIONS if cluster.cloud == "aws" else {},
             },
-            spec={
-                "type": "LoadBalancer",
-                # Keeps client source IPs and skips the extra node hop.
-                "externalTrafficPolicy": "Local",
-                "selector": SELECTOR,
-                "ports": [
-                    {"name": "web", "port": 80, "targetPort": "web", "protocol": "TCP"},
-                    {"name": "websecure", "port": 443, "targetPort": "websecure", "protocol": "TCP"},
-                ],
-            },
+            spec=service_spec(),
             opts=self._opts(depends_on=[release]),
         )
         self.address = self.service.status.apply(load_balancer_address)
@@ -92,14 +137,45 @@ class IngressController(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self._provider, **kwargs)
 
 
-def chart_values(replicas: int) -> dict:
+def namespace_annotations(mesh: MeshProvider) -> dict[str, str]:
+    return dict(LINKERD_NAMESPACE_ANNOTATIONS) if mesh == "linkerd" else {}
+
+
+def service_spec() -> dict[str, Any]:
     return {
-        "deployment": {"replicas": replicas},
+        "type": "LoadBalancer",
+        # Keeps client source IPs and skips the extra node hop.
+        "externalTrafficPolicy": "Local",
+        "loadBalancerSourceRanges": list(PUBLIC_SOURCE_RANGES),
+        "selector": SELECTOR,
+        # Port 80 also carries the DNS health checks (TRAEFIK_PROBE: /ping on the web entrypoint).
+        "ports": [
+            {"name": "web", "port": WEB_PORT, "targetPort": "web", "protocol": "TCP"},
+            {"name": "websecure", "port": 443, "targetPort": "websecure", "protocol": "TCP"},
+        ],
+    }
+
+
+def chart_values(replicas: int, mesh: MeshProvider = "none") -> dict[str, Any]:
+    deployment: dict[str, Any] = {
+        "replicas": replicas,
+        # Ping moves to the web entrypoint (PING_ARGUMENT): the kubelet probes it there too.
+        "healthchecksPort": WEB_CONTAINER_PORT,
+    }
+    if mesh == "linkerd":
+        deployment["podAnnotations"] = dict(LINKERD_POD_ANNOTATIONS)
+    return {
+        "deployment": deployment,
+        "additionalArguments": [PING_ARGUMENT],
         "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
         # The public Service is ours (see module docstring).
         "service": {"enabled": False},
         "ingressClass": {"enabled": True, "isDefaultClass": True},
-        "providers": {"kubernetesIngress": {"publishedService": {"enabled": False}}},
+        # Ingress status gets the load balancer's address from our Service (else Argo CD keeps every Ingress
+        # Progressing): "It's possible to use it with an external Service using pathOverride" (values.yaml).
+        "providers": {
+            "kubernetesIngress": {"publishedService": {"enabled": True, "pathOverride": f"{NAMESPACE}/{SERVICE}"}}
+        },
         "topologySpreadConstraints": [
             {
                 "maxSkew": 1,

@@ -7,8 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from components.charts import chart
 from components.config import ConfigError, parse_stack_config
-from components.config.dns import DnsConfig, HealthCheckConfig
+from components.config.dns import DnsConfig
 from components.dns import (
     ELB_ALIAS_TTL,
     ROUTE53_CHECKER_REGIONS,
@@ -21,13 +22,15 @@ from components.dns import (
     plan_record,
     residency_locations,
 )
-from components.ingress import TRAEFIK_VERSION
+from components.plan.judge import Context, judge_plan
 from components.plan.report import ReportOptions, to_json
-from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
+from tests.support import UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config
 
 R53 = "aws:route53/record:Record"
 CHECK = "aws:route53/healthCheck:HealthCheck"
 RRSET = "gcp:dns/recordSet:RecordSet"
+ZONE = "gcp:dns/managedZone:ManagedZone"
+GCP_CHECK = "gcp:compute/healthCheck:HealthCheck"
 RESIDENCIES = {
     "eu": {"regions": ["eu-west-1", "europe-west3"], "continents": ["EU"], "countries": ["CH"], "default": True},
     "us": {"regions": ["us-east-1", "us-central1"], "continents": ["NA", "SA"]},
@@ -49,6 +52,13 @@ def records(plan, name: str | None = None, type_: str = R53) -> dict[str, object
 
 def check_of(plan, cluster: str):
     return plan.named(f"dns-check-{cluster}", CHECK)
+
+
+def alias_names(resource) -> set[str]:
+    """The earlier names a resource is known by under the same parent and type (`pulumi.Alias(name=...)`),
+    from the alias URNs the engine resolves."""
+    prefix = resource.urn.rsplit("::", 1)[0] + "::"
+    return {alias.removeprefix(prefix) for alias in resource.aliases if alias.startswith(prefix)}
 
 
 def raw(config: dict) -> tuple[dict, str]:
@@ -76,11 +86,12 @@ def r53_active_passive():
     )
 
 
-def test_failover_pair_primary_alias_to_nlb_secondary_a_record(r53_active_passive):
+def test_failover_pair_primary_alias_to_nlb_secondary_alias_to_the_standby_set(r53_active_passive):
     plan = r53_active_passive
+    zone_id = plan.named("dns-zone", "aws:route53/zone:Zone").output("zoneId")
     pair = records(plan, "webapp.example.com")
-    assert set(pair) == {"use1", "gew3"}
-    primary, secondary = pair["use1"], pair["gew3"]
+    assert set(pair) == {"use1", "standby"}
+    primary, secondary = pair["use1"], pair["standby"]
     assert primary.input("failoverRoutingPolicies") == [{"type": "PRIMARY"}]
     assert secondary.input("failoverRoutingPolicies") == [{"type": "SECONDARY"}]
     address = plan.outputs["dns"]["ingressAddresses"]["use1"]
@@ -88,38 +99,80 @@ def test_failover_pair_primary_alias_to_nlb_secondary_a_record(r53_active_passiv
     # Alias records: no TTL, evaluate_target_health, the NLB's canonical zone of us-east-1.
     assert primary.input("ttl") is None and primary.input("records") is None
     assert primary.input("aliases") == [{"name": address, "zoneId": "Z26RNL4JYFTOTI", "evaluateTargetHealth": True}]
-    assert secondary.input("ttl") == 30
-    assert secondary.input("records") == [plan.outputs["dns"]["ingressAddresses"]["gew3"]]
-    assert secondary.input("type") == primary.input("type") == "A"
+    # One standby is still a set: the SECONDARY aliases `standby.webapp`, whose latency record is the GCP LB IP.
+    assert secondary.input("aliases") == [
+        {"name": "standby.webapp.example.com", "zoneId": zone_id, "evaluateTargetHealth": True}
+    ]
+    (standby,) = records(plan, "standby.webapp.example.com").values()
+    assert standby.input("setIdentifier") == "gew3"
+    assert standby.input("latencyRoutingPolicies") == [{"region": "eu-central-1"}]
+    assert standby.input("ttl") == 30
+    assert standby.input("records") == [plan.outputs["dns"]["ingressAddresses"]["gew3"]]
+    assert standby.input("type") == secondary.input("type") == primary.input("type") == "A"
+
+
+def test_secondary_alias_waits_for_its_target_and_the_primary(r53_active_passive):
+    # Route53 refuses an alias to a name with no records yet ("... but that target was not found").
+    plan = r53_active_passive
+    secondary = records(plan, "webapp.example.com")["standby"]
+    standby = records(plan, "standby.webapp.example.com")["gew3"]
+    primary = records(plan, "webapp.example.com")["use1"]
+    assert {standby.urn, primary.urn} <= set(secondary.dependencies)
+
+
+def test_secondary_keeps_the_record_of_a_fleet_with_one_standby(r53_active_passive):
+    # Before: one standby was the SECONDARY itself, `dns-webapp-gew3`; the alias makes it this record (in place).
+    secondary = records(r53_active_passive, "webapp.example.com")["standby"]
+    assert secondary.name == "dns-webapp-standby"
+    assert alias_names(secondary) == {"dns-webapp-gew3"}
 
 
 def test_each_record_guarded_by_its_own_cluster_check(r53_active_passive):
     plan = r53_active_passive
-    pair = records(plan, "webapp.example.com")
-    for cluster in ("use1", "gew3"):
+    guarded = {
+        "use1": records(plan, "webapp.example.com")["use1"],
+        "gew3": records(plan, "standby.webapp.example.com")["gew3"],
+    }
+    for cluster, record in guarded.items():
         check = check_of(plan, cluster)
-        assert pair[cluster].input("healthCheckId") == check.id
+        assert record.input("healthCheckId") == check.id
         assert plan.outputs["dns"]["healthChecks"][cluster] == check.id
+    # The alias record follows its target's health (evaluateTargetHealth), it has no check of its own.
+    assert records(plan, "webapp.example.com")["standby"].input("healthCheckId") is None
 
 
-def test_health_checks_probe_hostname_or_ip_from_several_regions(r53_active_passive):
+def test_health_checks_probe_the_fallback_traefik_ping_over_http(r53_active_passive):
     plan = r53_active_passive
     addresses = plan.outputs["dns"]["ingressAddresses"]
     aws_check, gcp_check = check_of(plan, "use1"), check_of(plan, "gew3")
     # AWS: no fixed NLB address, so the check resolves the NLB hostname itself (never the routed name).
     assert aws_check.input("fqdn") == addresses["use1"] and aws_check.input("ipAddress") is None
-    assert aws_check.input("enableSni") is True
-    # GCP: probe the LB IP, present the public name as Host and SNI so the ingress picks its certificate.
-    assert gcp_check.input("ipAddress") == addresses["gew3"]
-    assert gcp_check.input("fqdn") == "webapp.example.com" and gcp_check.input("enableSni") is True
+    # GCP: the LB IP, no name: the readiness endpoint answers whatever the Host header.
+    assert gcp_check.input("ipAddress") == addresses["gew3"] and gcp_check.input("fqdn") is None
     for check in (aws_check, gcp_check):
-        assert check.input("type") == "HTTPS"
-        assert check.input("resourcePath") == "/healthz"
-        assert check.input("port") == 443
+        assert check.input("enableSni") is None
+        assert (check.input("type"), check.input("port"), check.input("resourcePath")) == ("HTTP", 80, "/ping")
         assert check.input("requestInterval") == 10
         assert check.input("failureThreshold") == 3
         assert check.input("measureLatency") is True
         assert check.input("regions") == ROUTE53_CHECKER_REGIONS
+    assert aws_check.input("tags") == {"Name": "test-use1-ingress"}
+
+
+def test_health_checks_of_an_istio_fleet_probe_the_gateway_status_port():
+    plan = plan_config("staging")
+    for cluster in ("aws-use1", "gcp-usc1"):
+        check = check_of(plan, cluster)
+        assert (check.input("type"), check.input("port"), check.input("resourcePath")) == (
+            "HTTP",
+            15021,
+            "/healthz/ready",
+        )
+        # The port is one the gateway's load balancer serves.
+        gateway = plan.named(f"{cluster}-istio-istio-ingressgateway", "kubernetes:core/v1:Service")
+        assert {"name": "status-port", "port": 15021, "targetPort": 15021, "protocol": "TCP"} in gateway.input(
+            "spec.ports"
+        )
 
 
 def test_route53_through_explicit_global_provider_and_protected_zone(r53_active_passive):
@@ -145,8 +198,9 @@ def test_failover_time_output_uses_elb_alias_ttl(r53_active_passive):
 def test_fallback_ingress_is_pinned_traefik_behind_a_load_balancer(r53_active_passive):
     plan = r53_active_passive
     release = plan.named("use1-ingress-traefik", "kubernetes:helm.sh/v3:Release")
-    assert release.input("chart") == "traefik" and release.input("version") == TRAEFIK_VERSION
-    assert release.input("repositoryOpts.repo") == "https://traefik.github.io/charts"
+    traefik = chart("traefik")
+    assert release.input("chart") == traefik.name and release.input("version") == traefik.version
+    assert release.input("repositoryOpts.repo") == traefik.repository
     assert release.provider_urn == plan.named("use1-k8s", "pulumi:providers:kubernetes").urn
     node_group = plan.named("use1-system", "aws:eks/nodeGroup:NodeGroup")
     assert node_group.urn in plan.named("use1-ingress-ns", "kubernetes:core/v1:Namespace").dependencies
@@ -264,9 +318,11 @@ def r53_partitioned():
 def test_residency_record_fails_over_within_the_residency(r53_partitioned):
     plan = r53_partitioned
     eu = records(plan, "eu.webapp.example.com")
-    assert set(eu) == {"euw1", "gew3"}
+    assert set(eu) == {"euw1", "standby"}
     assert eu["euw1"].input("failoverRoutingPolicies") == [{"type": "PRIMARY"}]
-    assert eu["gew3"].input("failoverRoutingPolicies") == [{"type": "SECONDARY"}]
+    assert eu["standby"].input("failoverRoutingPolicies") == [{"type": "SECONDARY"}]
+    assert eu["standby"].input("aliases.0.name") == "standby.eu.webapp.example.com"
+    assert set(records(plan, "standby.eu.webapp.example.com")) == {"gew3"}
     # A residency with one cluster: a plain record, no routing, no health check.
     us = records(plan, "us.webapp.example.com")
     (single,) = us.values()
@@ -275,15 +331,21 @@ def test_residency_record_fails_over_within_the_residency(r53_partitioned):
     assert "usc1" not in plan.outputs["dns"]["healthChecks"]
 
 
-def test_one_check_per_cluster_presents_the_first_public_name(r53_partitioned):
-    # gew3 serves webapp and api (each via eu.<name>): one check, named after the first record users type.
+def test_one_check_per_cluster_whatever_the_records_it_serves(r53_partitioned):
+    # gew3 serves webapp and api (each via standby.eu.<name>): one check, on its LB IP.
     plan = r53_partitioned
     checks = plan.of_type(CHECK)
     assert sorted(c.name for c in checks) == ["dns-check-euw1", "dns-check-gew3"]
     gcp_check = check_of(plan, "gew3")
-    assert gcp_check.input("fqdn") == "webapp.example.com"
     assert gcp_check.input("ipAddress") == plan.outputs["dns"]["ingressAddresses"]["gew3"]
     assert all(r.input("healthCheckId") == gcp_check.id for r in records(plan).values() if r.name.endswith("-gew3"))
+
+
+def test_geo_records_wait_for_the_residency_records_they_alias(r53_partitioned):
+    plan = r53_partitioned
+    eu_records = {r.urn for r in records(plan, "eu.webapp.example.com").values()}
+    for set_id in ("eu-eu", "eu-ch", "default"):
+        assert eu_records <= set(records(plan, "webapp.example.com")[set_id].dependencies)
 
 
 def test_geolocation_sends_continents_and_countries_to_their_residency(r53_partitioned):
@@ -381,7 +443,8 @@ def test_clouddns_primary_backup_with_health_checked_external_endpoints(clouddns
         },
     }
     assert check.input("checkIntervalSec") == 30 and check.input("unhealthyThreshold") == 3
-    assert check.input("httpsHealthCheck") == {"port": 443, "requestPath": "/healthz"}
+    assert check.input("httpHealthCheck") == {"port": 80, "requestPath": "/ping"}
+    assert check.input("httpsHealthCheck") is None
     assert len(check.input("sourceRegions")) == 3
     assert plan.outputs["dns"]["records"]["webapp"]["failoverSeconds"] == 30 * 3 + 30
 
@@ -390,8 +453,10 @@ def test_clouddns_zone_and_provider(clouddns_active_passive):
     plan = clouddns_active_passive
     provider = plan.named("dns-gcp", "pulumi:providers:gcp")
     assert provider.input("project") == "acme-test"
-    zone = plan.named("dns-zone", "gcp:dns/managedZone:ManagedZone")
+    zone = plan.named("dns-zone", ZONE)
     assert zone.input("dnsName") == "example.com." and zone.input("visibility") == "public"
+    assert zone.input("dnssecConfig") == {"state": "on"}
+    assert zone.input("name") == "test-example-com"  # <stack prefix>-<zone>
     assert zone.protect
     for r in [zone, *plan.of_type(RRSET), plan.named("dns-check", "gcp:compute/healthCheck:HealthCheck")]:
         assert r.provider_urn == provider.urn
@@ -472,19 +537,11 @@ NLB = "a1b2-c3d4.elb.us-east-1.amazonaws.com"
 
 
 @pytest.mark.parametrize(
-    ("protocol", "cloud", "address", "target"),
-    [
-        ("HTTPS", "gcp", "34.1.2.3", {"ip_address": "34.1.2.3", "fqdn": "webapp.example.com", "enable_sni": True}),
-        ("HTTP", "gcp", "34.1.2.3", {"ip_address": "34.1.2.3", "fqdn": "webapp.example.com"}),
-        ("TCP", "gcp", "34.1.2.3", {"ip_address": "34.1.2.3"}),
-        ("HTTPS", "aws", NLB, {"fqdn": NLB, "enable_sni": True}),
-        ("HTTP", "aws", NLB, {"fqdn": NLB}),
-        ("TCP", "aws", NLB, {"fqdn": NLB}),
-    ],
+    ("cloud", "address", "target"),
+    [("gcp", "34.1.2.3", {"ip_address": "34.1.2.3"}), ("aws", NLB, {"fqdn": NLB})],
 )
-def test_health_check_target_per_cloud_and_protocol(protocol, cloud, address, target):
-    check = HealthCheckConfig.model_validate({"protocol": protocol})
-    assert health_check_target(check, cloud, address, "webapp.example.com") == target
+def test_health_check_target_per_cloud(cloud, address, target):
+    assert health_check_target(cloud, address) == target
 
 
 # --- pure helpers --------------------------------------------------------------------------------------
@@ -642,13 +699,296 @@ def test_field_errors():
         dns={
             "zone": "Example.com.",
             "records": [{"name": "webapp"}, {"name": "webapp"}],
-            "healthCheck": {"path": "healthz"},
+            "healthCheck": {"failureThreshold": 3, "intervalSeconds": 10},
             "provider": "azure",
         },
     )
     assert issues_of(config) == [
-        "multicluster:dns.healthCheck.path 'healthz' is not an HTTP path (it must start with '/')",
         "multicluster:dns.provider must be one of 'route53' or 'clouddns' (got 'azure')",
         "multicluster:dns.records names must be unique (webapp repeated)",
         "multicluster:dns.zone 'Example.com.' is not a domain name (lowercase, e.g. example.com, no trailing dot)",
     ]
+
+
+# --- stable record shapes: adding, removing and draining clusters --------------------------------------
+
+# What a change of these inputs does to a live resource (terraform-provider-aws, which pulumi-aws is built from):
+# internal/service/route53/record.go marks name and zone_id ForceNew (everything else, set_identifier and the
+# routing policies included, is updated in place with one atomic DELETE+CREATE change batch);
+# internal/service/route53/health_check.go marks type, request_interval, measure_latency, reference_name and
+# routing_control_arn ForceNew.
+REPLACING_INPUTS = {
+    R53: {"name", "zoneId"},
+    CHECK: {"type", "requestInterval", "measureLatency", "referenceName", "routingControlArn"},
+}
+
+
+def dns_resources(plan) -> dict[str, object]:
+    """Every resource of the DNS component (records, checks, zone, fallback ingresses) by URN."""
+    return {r.urn: r for r in plan.children(plan.component("dns"))}
+
+
+def changed_inputs(before, after) -> set[str]:
+    keys = set(before.inputs) | set(after.inputs)
+    return {k for k in keys if before.inputs.get(k) != after.inputs.get(k)}
+
+
+def replaced_or_deleted(before_plan, after_plan, removed: set[str]) -> list[str]:
+    """URNs of `before_plan`'s DNS resources that `after_plan` deletes or replaces, but for `removed` clusters' own."""
+    after = dns_resources(after_plan)
+    renamed = {urn for r in after.values() for urn in r.aliases}
+    problems = []
+    for urn, resource in dns_resources(before_plan).items():
+        owned = any(urn.endswith(f"-{c}") or f"::{c}-ingress" in urn for c in removed)
+        if urn not in after:
+            if not owned and urn not in renamed:
+                problems.append(f"deleted: {urn}")
+            continue
+        forcing = changed_inputs(resource, after[urn]) & REPLACING_INPUTS.get(resource.type, set())
+        if forcing:
+            problems.append(f"replaced ({', '.join(sorted(forcing))}): {urn}")
+    return problems
+
+
+def standby_fleet(*standbys: dict, **settings) -> dict:
+    return fleet(aws_cluster("use1", "us-east-1", 1), *standbys, dns=dns(), **settings)
+
+
+GEW3 = gcp_cluster("gew3", "europe-west3", 2, role="standby")
+USW2 = aws_cluster("usw2", "us-west-2", 3, role="standby")
+GAS1 = gcp_cluster("gas1", "asia-southeast1", 4, role="standby")
+
+
+def test_a_second_standby_changes_no_existing_record():
+    # The case that used to delete the live SECONDARY (`dns-webapp-gew3`) for a new `dns-webapp-standby`.
+    before, after = plan_config(standby_fleet(GEW3)), plan_config(standby_fleet(GEW3, USW2))
+    assert replaced_or_deleted(before, after, removed=set()) == []
+    kept = dns_resources(before)
+    # Not even an in-place change: every record and check of the first fleet keeps its inputs.
+    assert [
+        urn for urn, r in kept.items() if r.type in (R53, CHECK) and changed_inputs(r, dns_resources(after)[urn])
+    ] == []
+    assert set(records(after, "standby.webapp.example.com")) == {"gew3", "usw2"}
+
+
+def test_adding_and_removing_standbys_touches_only_their_own_records():
+    before = plan_config(standby_fleet(GEW3, USW2))
+    after = plan_config(standby_fleet(GEW3, GAS1))  # usw2 removed, gas1 added
+    assert replaced_or_deleted(before, after, removed={"usw2"}) == []
+    gone = set(dns_resources(before)) - set(dns_resources(after))
+    assert {urn.rsplit("::", 1)[1] for urn in gone if "route53" in urn} == {
+        "dns-standby.webapp-usw2",
+        "dns-check-usw2",
+    }
+    kept = [urn for urn in dns_resources(before) if urn in dns_resources(after)]
+    assert [u for u in kept if changed_inputs(dns_resources(before)[u], dns_resources(after)[u])] == []
+
+
+def test_removing_the_last_but_one_standby_keeps_the_secondary():
+    before, after = plan_config(standby_fleet(GEW3, USW2)), plan_config(standby_fleet(GEW3))
+    assert replaced_or_deleted(before, after, removed={"usw2"}) == []
+    assert set(records(after, "webapp.example.com")) == {"use1", "standby"}
+
+
+def test_the_replacement_check_sees_a_deleted_secondary():
+    # The comparison itself, both ways: with no standby left serving, the shared SECONDARY has nothing to alias.
+    before = plan_config(standby_fleet(GEW3))
+    after = plan_config(standby_fleet({**GEW3, "drain": True}))
+    secondary = records(before, "webapp.example.com")["standby"].urn
+    standby = records(before, "standby.webapp.example.com")["gew3"].urn
+    assert replaced_or_deleted(before, after, removed={"gew3"}) == [f"deleted: {secondary}"]
+    assert set(replaced_or_deleted(before, after, removed=set())) == {f"deleted: {secondary}", f"deleted: {standby}"}
+
+
+def test_active_active_cluster_added_and_removed():
+    three = fleet(
+        aws_cluster("use1", "us-east-1", 1),
+        aws_cluster("usw2", "us-west-2", 2),
+        gcp_cluster("gew3", "europe-west3", 3),
+        failover="active-active",
+        dns=dns(),
+    )
+    changed = {**three, "multicluster:clusters": [*three["multicluster:clusters"][::2], GAS1 | {"role": "primary"}]}
+    before, after = plan_config(three), plan_config(changed)
+    assert replaced_or_deleted(before, after, removed={"usw2"}) == []
+
+
+# --- drained clusters ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def r53_drained_standby():
+    return plan_config(standby_fleet(GEW3, {**USW2, "drain": True}))
+
+
+def test_a_drained_cluster_gets_no_answers(r53_drained_standby):
+    plan = r53_drained_standby
+    address = plan.outputs["dns"]["ingressAddresses"]["usw2"]
+    assert not [r.name for r in plan.of_type(R53) if r.name.endswith("-usw2") or address in json.dumps(r.inputs)]
+    assert set(records(plan, "standby.webapp.example.com")) == {"gew3"}
+    assert plan.outputs["dns"]["records"]["webapp"]["endpoints"] == {"webapp.example.com": ["use1", "gew3"]}
+
+
+def test_a_drained_cluster_keeps_its_unused_health_check(r53_drained_standby):
+    plan = r53_drained_standby
+    check = check_of(plan, "usw2")
+    assert plan.outputs["dns"]["healthChecks"]["usw2"] == check.id
+    assert not [r.name for r in plan.of_type(R53) if r.input("healthCheckId") == check.id]
+    # Its ingress stays too: the check probes it, and `drain: false` brings it back at the same address.
+    assert plan.named("usw2-ingress-lb", "kubernetes:core/v1:Service")
+
+
+def test_draining_changes_no_other_record():
+    before = plan_config(standby_fleet(GEW3, USW2))
+    after = plan_config(standby_fleet(GEW3, {**USW2, "drain": True}))
+    assert replaced_or_deleted(before, after, removed={"usw2"}) == []
+    gone = {urn.rsplit("::", 1)[1] for urn in set(dns_resources(before)) - set(dns_resources(after))}
+    assert gone == {"dns-standby.webapp-usw2"}
+
+
+def test_every_standby_drained_leaves_the_primary_alone():
+    plan = plan_config(standby_fleet({**GEW3, "drain": True}))
+    assert set(records(plan, "webapp.example.com")) == {"use1"}
+    assert set(records(plan)) == {"use1"}  # no standby set, no SECONDARY aliasing an empty name
+    assert "failoverSeconds" not in plan.outputs["dns"]["records"]["webapp"]  # nowhere to fail over to
+
+
+def test_drained_latency_member_leaves_the_set():
+    plan = plan_config(
+        fleet(
+            aws_cluster("use1", "us-east-1", 1),
+            aws_cluster("usw2", "us-west-2", 2, drain=True),
+            gcp_cluster("gew3", "europe-west3", 3),
+            failover="active-active",
+            dns=dns(),
+        )
+    )
+    assert set(records(plan, "webapp.example.com")) == {"use1", "gew3"}
+    assert plan.outputs["dns"]["records"]["webapp"]["endpoints"] == {"webapp.example.com": ["use1", "gew3"]}
+
+
+def test_clouddns_drained_standby_is_no_backup():
+    plan = plan_config(
+        fleet(
+            gcp_cluster("use1", "us-east1", 1),
+            gcp_cluster("euw3", "europe-west3", 2, role="standby"),
+            gcp_cluster("usw1", "us-west1", 3, role="standby", drain=True),
+            dns=dns("clouddns"),
+        )
+    )
+    addresses = plan.outputs["dns"]["ingressAddresses"]
+    (record,) = plan.of_type(RRSET)
+    assert addresses["usw1"] not in json.dumps(record.inputs)
+    assert record.input("routingPolicy.primaryBackup.backupGeos") == [
+        {"location": "europe-west3", "healthCheckedTargets": {"externalEndpoints": [addresses["euw3"]]}}
+    ]
+
+
+def test_clouddns_one_serving_cluster_is_a_plain_answer():
+    plan = plan_config(
+        fleet(
+            gcp_cluster("use1", "us-east1", 1),
+            gcp_cluster("euw3", "europe-west3", 2, role="standby", drain=True),
+            dns=dns("clouddns"),
+        )
+    )
+    (record,) = plan.of_type(RRSET)
+    assert record.input("rrdatas") == [plan.outputs["dns"]["ingressAddresses"]["use1"]]
+    assert record.input("routingPolicy") is None
+
+
+# --- an outage: DNS needs nothing from an unreachable cluster's API server ----------------------------
+
+
+def test_an_unreachable_cluster_needs_nothing_new_from_its_api_server():
+    """Its ingress is the same resources, changed the same way, on a provider that skips unreachable updates.
+
+    pulumi-kubernetes skips updates (and reads) of an unreachable cluster with skipUpdateUnreachable, but cannot
+    create anything there: DNS must not add a Kubernetes resource because of an outage, nor depend on one that
+    only exists elsewhere.
+    """
+    config = standby_fleet(GEW3, mesh={"provider": "linkerd"})
+    normal = plan_config(config)
+    outage = plan_config({**config, "multicluster:outage": {"unreachable": ["gew3"]}})
+    provider = outage.named("gew3-k8s", "pulumi:providers:kubernetes")
+    assert provider.input("skipUpdateUnreachable") == "true"  # provider config travels as text
+    on_gew3 = [r for r in dns_resources(outage).values() if r.provider_urn == provider.urn]
+    assert sorted(r.name for r in on_gew3) == ["gew3-ingress-lb", "gew3-ingress-ns", "gew3-ingress-traefik"]
+    before = dns_resources(normal)
+    assert set(before) == set(dns_resources(outage))
+    assert [urn for urn, r in dns_resources(outage).items() if changed_inputs(before[urn], r)] == []
+    # The other cluster's ingress waits for nothing of gew3's.
+    gew3_urns = {r.urn for r in outage.resources if r.provider_urn == provider.urn}
+    for r in dns_resources(outage).values():
+        if r.provider_urn == outage.named("use1-k8s", "pulumi:providers:kubernetes").urn:
+            assert not gew3_urns & set(r.dependencies)
+
+
+# --- judged like the clouds ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mesh", [None, {"provider": "linkerd", "mtls": "strict"}, {"provider": "none"}])
+def test_route53_fleet_with_fallback_traefik_is_judged_clean(mesh):
+    settings = {"mesh": mesh} if mesh else {}
+    plan = plan_config(standby_fleet(GEW3, **settings))
+    assert [str(f) for f in judge_plan(plan, Context(upstream=UPSTREAM))] == []
+
+
+def test_clouddns_fleet_is_judged_clean(clouddns_active_passive):
+    assert [str(f) for f in judge_plan(clouddns_active_passive, Context(upstream=UPSTREAM))] == []
+
+
+def test_every_cloud_dns_resource_waits_for_the_dns_api(clouddns_active_passive):
+    plan = clouddns_active_passive
+    service = next(
+        s for s in plan.of_type("gcp:projects/service:Service") if s.input("service") == "dns.googleapis.com"
+    )
+    cloud_dns = [r for r in plan.children(plan.component("dns")) if r.type.startswith(("gcp:dns/", "gcp:compute/"))]
+    assert {r.type for r in cloud_dns} == {ZONE, RRSET, GCP_CHECK}
+    assert all(service.urn in r.dependencies for r in cloud_dns)
+
+
+def test_cloud_dns_names_are_prefixed_by_the_stack():
+    plan = plan_config(
+        fleet(
+            gcp_cluster("use1", "us-east1", 1),
+            gcp_cluster("euw3", "europe-west3", 2, role="standby"),
+            dns=dns("clouddns"),
+        ),
+        stack="blue",
+    )
+    assert plan.named("dns-zone", ZONE).input("name") == "blue-example-com"
+    assert plan.named("dns-check", GCP_CHECK).input("name") == "blue-dns-ingress"
+
+
+# --- config: the probe follows the ingress; zone names fit ----------------------------------------------
+
+
+def test_removed_probe_keys_are_refused_by_name():
+    config = fleet(*TWO_AWS, dns=dns(healthCheck={"protocol": "HTTPS", "port": 443, "intervalSeconds": 10}))
+    assert issues_of(config) == [
+        "multicluster:dns.healthCheck protocol, port were removed: the health check probes the readiness endpoint "
+        "of the ingress that serves each cluster (Istio ingress gateway: HTTP 15021 /healthz/ready; Traefik: HTTP "
+        "80 /ping); delete the key(s)"
+    ]
+
+
+def test_interval_and_threshold_remain():
+    check = DnsConfig.model_validate(
+        {"zone": "example.com", "records": [{"name": "www"}], "healthCheck": {"intervalSeconds": 30}}
+    )
+    assert (check.interval, check.health_check.failure_threshold) == (30, 3)
+
+
+def test_clouddns_zone_name_must_fit_63_characters():
+    gcp = (gcp_cluster("a", "us-east1", 1), gcp_cluster("b", "us-west1", 2, role="standby"))
+    long_zone = "a" * 40 + ".example.com"  # test-<40 a>-example-com: 5 + 40 + 12 = 57 characters fits
+    parse_stack_config(*raw(fleet(*gcp, dns=dns("clouddns", zone=long_zone))))
+    too_long = "a" * 50 + ".example.com"
+    name = f"test-{'a' * 50}-example-com"
+    assert issues_of(fleet(*gcp, dns=dns("clouddns", zone=too_long))) == [
+        f"multicluster:dns.zone gives the Cloud DNS managed zone name '{name}' (67 characters, at most 63: "
+        "<namePrefix>-<zone with dashes>); use a shorter namePrefix or an existing zone (zoneId)"
+    ]
+    # An existing zone is not named by the program.
+    parse_stack_config(*raw(fleet(*gcp, dns=dns("clouddns", zone=too_long, zoneId="existing-zone"))))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import Issue, Model, dns_label, format_path
 
@@ -23,6 +23,18 @@ CLOUDDNS_INTERVALS = (30, 300)
 DEFAULT_INTERVAL = {"route53": 10, "clouddns": 30}
 # Longer TTLs keep resolvers answering with a failed cluster's address long after DNS has moved on.
 MAX_HEALTH_CHECKED_TTL = 60
+# Cloud DNS managed zone names: "1-63 characters long, must begin with a letter, end with a letter or digit, and
+# only contain lowercase letters, digits or dashes" (Google API discovery document dns v1 ManagedZone.name).
+MANAGED_ZONE_NAME_LENGTH = 63
+
+
+def managed_zone_name(prefix: str, zone: str) -> str:
+    """The Cloud DNS zone's name: the stack prefix (unique per stack in a project) and the zone, dots as dashes.
+
+    Both parts are DNS labels (the prefix starts with a letter, a zone ends with its letters-only TLD), so the
+    name is valid whenever it fits; `check` refuses one that does not (never truncated: a cut could end in '-').
+    """
+    return f"{prefix}-{zone.replace('.', '-')}"
 
 
 def domain_name(value: str) -> str:
@@ -31,26 +43,35 @@ def domain_name(value: str) -> str:
     return value
 
 
-def health_path(value: str) -> str:
-    if not value.startswith("/") or " " in value:
-        raise ValueError(f"'{value}' is not an HTTP path (it must start with '/')")
-    return value
+# What a cluster's health check probes is not the user's choice: it is the readiness endpoint of the ingress
+# that serves the cluster (components/dns.py HealthProbe). These keys chose a probe that could not work (an
+# HTTPS request with the NLB hostname as Host and SNI, which no ingress serves); they are refused by name.
+REMOVED_PROBE_KEYS = ("protocol", "port", "path")
 
 
 class HealthCheckConfig(Model):
-    """How each cluster's ingress is probed; an endpoint is out after `failureThreshold` failed probes."""
+    """How often each cluster's entry is probed; an endpoint is out after `failureThreshold` failed probes.
 
-    protocol: Literal["HTTPS", "HTTP", "TCP"] = Field("HTTPS", description="Probe protocol.")
-    port: int = Field(443, ge=1, le=65535, description="Port probed on the ingress load balancer.")
-    path: Annotated[str, AfterValidator(health_path)] = Field(
-        "/healthz",
-        description="HTTP(S) path that answers 2xx/3xx while the cluster can serve. Route53 presents the first "
-        "record's public name (GCP clusters) or the NLB hostname (AWS clusters) as Host and SNI.",
-    )
+    The probe itself (HTTP to the ingress gateway's readiness endpoint through the cluster's load balancer)
+    follows the ingress: Istio's status port 15021 /healthz/ready, or Traefik's /ping on its web entrypoint.
+    """
+
     interval_seconds: int | None = Field(
         None, description="Seconds between probes: 10 or 30 on Route53 (default 10), 30-300 on Cloud DNS (default 30)."
     )
     failure_threshold: int = Field(3, description="Consecutive failed probes before an endpoint is unhealthy, 1-10.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_probe_keys(cls, data: Any) -> Any:
+        removed = [key for key in REMOVED_PROBE_KEYS if isinstance(data, dict) and key in data]
+        if removed:
+            raise ValueError(
+                f"{', '.join(removed)} {'was' if len(removed) == 1 else 'were'} removed: the health check probes the "
+                "readiness endpoint of the ingress that serves each cluster (Istio ingress gateway: HTTP 15021 "
+                "/healthz/ready; Traefik: HTTP 80 /ping); delete the key(s)"
+            )
+        return data
 
     @field_validator("failure_threshold")
     @classmethod
@@ -117,7 +138,14 @@ def check(config: StackConfig) -> list[Issue]:
     dns = config.dns
     if dns is None:
         return []
-    return _interval(dns) + _ttl(config, dns) + _targets(config, dns) + _routing(config, dns) + _geo_claims(config)
+    return (
+        _interval(dns)
+        + _ttl(config, dns)
+        + _targets(config, dns)
+        + _zone_name(config, dns)
+        + _routing(config, dns)
+        + _geo_claims(config)
+    )
 
 
 def _interval(dns: DnsConfig) -> list[Issue]:
@@ -156,6 +184,22 @@ def _targets(config: StackConfig, dns: DnsConfig) -> list[Issue]:
             format_path(("dns", "provider")),
             f"Cloud DNS health-checks IP addresses, but AWS cluster(s) {', '.join(aws)} expose a load-balancer "
             "hostname (use provider: route53 for a fleet with AWS clusters)",
+        )
+    ]
+
+
+def _zone_name(config: StackConfig, dns: DnsConfig) -> list[Issue]:
+    if dns.provider != "clouddns" or dns.zone_id is not None:
+        return []
+    name = managed_zone_name(config.prefix, dns.zone)
+    if len(name) <= MANAGED_ZONE_NAME_LENGTH:
+        return []
+    return [
+        Issue(
+            format_path(("dns", "zone")),
+            f"gives the Cloud DNS managed zone name '{name}' ({len(name)} characters, at most "
+            f"{MANAGED_ZONE_NAME_LENGTH}: <namePrefix>-<zone with dashes>); use a shorter namePrefix or an "
+            "existing zone (zoneId)",
         )
     ]
 
