@@ -300,6 +300,9 @@ class GkeCluster(KubernetesCluster):
             },
             workload_identity_config={"workload_pool": self.workload_identity_pool},
             datapath_provider="ADVANCED_DATAPATH",
+            # GKE owns the Gateway API CRDs (standard channel), so no chart installs them over it: a Linkerd mesh
+            # needs HTTPRoute/GRPCRoute (https://cloud.google.com/kubernetes-engine/docs/how-to/deploying-gateways).
+            gateway_api_config={"channel": "CHANNEL_STANDARD"},
             release_channel={"channel": spec.release_channel},
             min_master_version=spec.kubernetes_version,
             database_encryption={"state": "ENCRYPTED", "key_name": self.kms_key.id},

@@ -1,6 +1,7 @@
 """Istio multi-primary on multiple networks, as istio.io's install guides do it, with Pulumi resources.
 
-Per mesh: one root CA. Per cluster: an intermediate CA in `cacerts`, the `base`, `istiod`,
+Per mesh: one root CA (two during a rotation), or none with external roots. Per cluster: an
+intermediate CA in `cacerts`, the `base`, `istiod`,
 east-west and ingress gateway charts, the cross-network Gateway and the mesh-wide
 PeerAuthentication, and a token for the charts' reader ServiceAccount. Per ordered pair of
 clusters: a remote secret (kubeconfig with the remote reader token) for endpoint discovery.
@@ -12,17 +13,18 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_tls as tls
 
 from .cluster import KubernetesCluster
 from .mesh import (
+    CaProfile,
     MeshProps,
+    RootOfTrust,
+    gateway_source_ranges,
     load_balancer_address,
     load_balancer_annotations,
     privately_connected,
     reader_kubeconfig,
     reader_token,
-    tls_provider,
 )
 
 CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
@@ -36,9 +38,10 @@ READER_ACCOUNT = "istio-reader-service-account"
 READER_TOKEN = f"{READER_ACCOUNT}-istio-remote-secret-token"
 CA_KEY_ALGORITHM = "RSA"
 CA_KEY_BITS = 4096  # what istio's tools/certs Makefile uses for root and intermediates
-ROOT_VALIDITY_HOURS = 10 * 365 * 24
-INTERMEDIATE_VALIDITY_HOURS = 2 * 365 * 24
 CA_USES = ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"]
+# istiod accepts a changed root-cert.pem (a bundle that adds or drops a root) only with this on
+# (istio 1.30 pilot/pkg/bootstrap/istio_ca.go handleEvent; pilot/pkg/features ISTIO_MULTIROOT_MESH).
+MULTI_ROOT_ENV = {"ISTIO_MULTIROOT_MESH": "true"}
 # The four ports istio.io's multi-network guide exposes on the east-west gateway.
 EASTWEST_PORTS = {
     "status-port": 15021,
@@ -74,9 +77,9 @@ class IstioMesh(pulumi.ComponentResource):
     ):
         super().__init__(self.TYPE, name, None, opts)
         self.props = props
-        provider = tls_provider(f"{name}-tls", self)
-        self._tls_opts = pulumi.ResourceOptions(parent=self, provider=provider, protect=props.protect)
-        self._root_ca(name)
+        self.clusters = clusters
+        self.trust = RootOfTrust(self, name, props, self.ca_profile(props))
+        self.root_certificate = self.trust.trust_bundle
         self.control_planes = {
             cluster_name: IstioControlPlane(
                 f"{cluster_name}-istio",
@@ -99,20 +102,15 @@ class IstioMesh(pulumi.ComponentResource):
             }
         )
 
-    def _root_ca(self, name: str) -> None:
-        self.root_key = tls.PrivateKey(
-            f"{name}-root-ca", algorithm=CA_KEY_ALGORITHM, rsa_bits=CA_KEY_BITS, opts=self._tls_opts
+    @staticmethod
+    def ca_profile(props: MeshProps) -> CaProfile:
+        return CaProfile(
+            root_suffix="root-ca",
+            intermediate_suffix="ca",
+            key={"algorithm": CA_KEY_ALGORITHM, "rsa_bits": CA_KEY_BITS},
+            root_subject={"organization": "Istio", "common_name": f"Root CA {props.group.mesh_id}"},
+            uses=CA_USES,
         )
-        self.root_cert = tls.SelfSignedCert(
-            f"{name}-root-ca",
-            private_key_pem=self.root_key.private_key_pem,
-            is_ca_certificate=True,
-            subject={"organization": "Istio", "common_name": f"Root CA {self.props.group.mesh_id}"},
-            validity_period_hours=ROOT_VALIDITY_HOURS,
-            allowed_uses=CA_USES,
-            opts=self._tls_opts,
-        )
-        self.root_certificate = self.root_cert.cert_pem
 
     def _remote_secret(self, local: str, remote: str, clusters: dict[str, KubernetesCluster]) -> k8s.core.v1.Secret:
         """What `istioctl create-remote-secret` produces for `remote`, applied to the local cluster."""
@@ -178,42 +176,28 @@ class IstioControlPlane(pulumi.ComponentResource):
         )
 
     def _cacerts(self, name: str) -> None:
-        """Intermediate CA signed by the mesh root, plugged in through the `cacerts` Secret."""
-        tls_opts = pulumi.ResourceOptions.merge(self.mesh._tls_opts, pulumi.ResourceOptions(parent=self))
-        key = tls.PrivateKey(f"{name}-ca", algorithm=CA_KEY_ALGORITHM, rsa_bits=CA_KEY_BITS, opts=tls_opts)
-        request = tls.CertRequest(
-            f"{name}-ca",
-            private_key_pem=key.private_key_pem,
-            subject={
-                "organization": "Istio",
-                "common_name": "Intermediate CA",
-                "locality": self.cluster_name,
+        """The cluster's intermediate CA, plugged in through the `cacerts` Secret (istio.io "Plug in CA
+        Certificates"). Not protected: its content renews with the intermediate (an update in place)."""
+        ca = self.mesh.trust.signing_ca(
+            self,
+            name,
+            self.cluster_name,
+            {
+                "subject": {"organization": "Istio", "common_name": "Intermediate CA", "locality": self.cluster_name},
+                "dns_names": [f"istiod.{NAMESPACE}.svc"],
             },
-            dns_names=[f"istiod.{NAMESPACE}.svc"],
-            opts=tls_opts,
         )
-        self.ca_cert = tls.LocallySignedCert(
-            f"{name}-ca",
-            cert_request_pem=request.cert_request_pem,
-            ca_private_key_pem=self.mesh.root_key.private_key_pem,
-            ca_cert_pem=self.mesh.root_cert.cert_pem,
-            is_ca_certificate=True,
-            validity_period_hours=INTERMEDIATE_VALIDITY_HOURS,
-            early_renewal_hours=30 * 24,
-            allowed_uses=CA_USES,
-            opts=tls_opts,
-        )
-        root_pem = self.mesh.root_cert.cert_pem
+        self.signing_ca = ca
         self.cacerts = k8s.core.v1.Secret(
             f"{name}-cacerts",
             metadata={"name": "cacerts", "namespace": self.namespace.metadata.name},
             string_data={
-                "ca-cert.pem": self.ca_cert.cert_pem,
-                "ca-key.pem": pulumi.Output.secret(key.private_key_pem),
-                "root-cert.pem": root_pem,
-                "cert-chain.pem": pulumi.Output.concat(self.ca_cert.cert_pem, root_pem),
+                "ca-cert.pem": ca.certificate,
+                "ca-key.pem": ca.key,
+                "root-cert.pem": ca.trust_bundle,
+                "cert-chain.pem": pulumi.Output.concat(ca.certificate, ca.chain, ca.issuing_root),
             },
-            opts=self._k8s_opts(protect=self.props.protect),
+            opts=self._k8s_opts(),
         )
 
     def _release(self, name: str, release: str, chart: str, values: dict[str, Any], **opts: Any) -> k8s.helm.v3.Release:
@@ -251,6 +235,9 @@ class IstioControlPlane(pulumi.ComponentResource):
                 {"name": port_name, "port": port, "targetPort": port, "protocol": "TCP"}
                 for port_name, port in EASTWEST_PORTS.items()
             ],
+            source_ranges=gateway_source_ranges(
+                self.cluster_name, self.props.group, self.mesh.clusters, self.internal_gateway
+            ),
         )
         self.ingress_service = self._gateway_service(name, INGRESS, self.ingress_selector, False, {}, INGRESS_PORTS)
         self.ingress_address = load_balancer_address(self.ingress_service)
@@ -275,7 +262,11 @@ class IstioControlPlane(pulumi.ComponentResource):
         internal: bool,
         labels: dict[str, str],
         ports: list[dict[str, Any]],
+        source_ranges: pulumi.Input[list[str]] | None = None,
     ) -> k8s.core.v1.Service:
+        spec: dict[str, Any] = {"type": "LoadBalancer", "selector": selector, "ports": ports}
+        if source_ranges is not None:
+            spec["loadBalancerSourceRanges"] = source_ranges
         return k8s.core.v1.Service(
             f"{name}-{service}",
             metadata={
@@ -284,7 +275,7 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "labels": {**selector, **labels},
                 "annotations": load_balancer_annotations(self.cluster.cloud, internal),
             },
-            spec={"type": "LoadBalancer", "selector": selector, "ports": ports},
+            spec=spec,
             opts=self._k8s_opts(depends_on=self.cluster.ready),
         )
 
@@ -296,6 +287,8 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "network": self.network,
             },
         }
+        if self.mesh.trust.multi_root:
+            values["env"] = dict(MULTI_ROOT_ENV)
         if self.props.high_availability:
             values |= {
                 "autoscaleMin": 2,

@@ -1,9 +1,10 @@
 """Linkerd multicluster, as linkerd.io's "Installing Multi-cluster Components" does it, with Pulumi.
 
-Per mesh: one ECDSA P-256 trust anchor. Per cluster: an issuer certificate (a kubernetes.io/tls
-Secret), the `linkerd-crds`, `linkerd-control-plane` and `linkerd-multicluster` charts, a gateway
-LoadBalancer and a token for the chart's remote-access ServiceAccount. Per ordered pair: what
-`linkerd multicluster link-gen` prints (credentials Secrets and a v1alpha3 Link).
+Per mesh: one ECDSA P-256 trust anchor (two during a rotation), or none with external roots. Per
+cluster: an issuer certificate (a kubernetes.io/tls Secret), the Gateway API CRDs where the cluster
+does not provide them, the `linkerd-crds`, `linkerd-control-plane` and `linkerd-multicluster`
+charts, a gateway LoadBalancer and a token for the chart's remote-access ServiceAccount. Per ordered
+pair: what `linkerd multicluster link-gen` prints (credentials Secrets and a v1alpha3 Link).
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_tls as tls
 
 from .cluster import KubernetesCluster
 from .mesh import (
+    CaProfile,
     MeshProps,
+    RootOfTrust,
+    gateway_source_ranges,
     load_balancer_address,
     load_balancer_annotations,
     privately_connected,
     reader_kubeconfig,
     reader_token,
-    tls_provider,
 )
 
 CHART_REPOSITORY = "https://helm.linkerd.io/edge"
@@ -42,16 +44,21 @@ REMOTE_ACCESS_ACCOUNT = "linkerd-service-mirror-remote-access-default"
 REMOTE_ACCESS_TOKEN = f"{REMOTE_ACCESS_ACCOUNT}-link-token"
 ISSUER_SECRET = "linkerd-identity-issuer"
 MIRROR_SECRET_TYPE = "mirror.linkerd.io/remote-kubeconfig"
-ANCHOR_VALIDITY_HOURS = 10 * 365 * 24
-ISSUER_VALIDITY_HOURS = 365 * 24
 CA_USES = ["cert_signing", "crl_signing"]
+# Linkerd's identity issues only from an ECDSA P-256 issuer (linkerd2 pkg/issuercerts CheckIssuerCertAlgoRequirements).
+CA_KEY = {"algorithm": "ECDSA", "ecdsa_curve": "P256"}
+# Linkerd 2.18+ reads HTTPRoute/GRPCRoute from the Gateway API and no longer owns those CRDs; 2.20 (edge-26.x) is
+# compatible with Gateway API 1.2.1 to 1.5.1 and recommends 1.2.1, standard channel
+# (linkerd.io/2-edge/features/gateway-api, "Checking the existing Gateway API version"). The linkerd-crds chart
+# would install a v1.1.1 experimental bundle that Helm cannot adopt where the CRDs exist (GKE manages them).
+GATEWAY_API_VERSION = "v1.2.1"
+GATEWAY_API_CRDS = (
+    f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/standard-install.yaml"
+)
+# Clouds whose clusters provide the Gateway API CRDs (GKE: the cluster's gatewayApiConfig, components/gke.py).
+GATEWAY_API_PROVIDED_BY = ("gcp",)
 # Linkerd always encrypts meshed traffic; mTLS mode decides whether plaintext is still accepted.
 INBOUND_POLICIES = {"strict": "all-authenticated", "permissive": "all-unauthenticated"}
-
-
-def ecdsa_key(name: str, opts: pulumi.ResourceOptions) -> tls.PrivateKey:
-    """Linkerd's identity requires ECDSA P-256 for anchors and issuers."""
-    return tls.PrivateKey(name, algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
 
 
 class LinkerdMesh(pulumi.ComponentResource):
@@ -69,19 +76,16 @@ class LinkerdMesh(pulumi.ComponentResource):
     ):
         super().__init__(self.TYPE, name, None, opts)
         self.props = props
-        provider = tls_provider(f"{name}-tls", self)
-        self._tls_opts = pulumi.ResourceOptions(parent=self, provider=provider, protect=props.protect)
-        self.anchor_key = ecdsa_key(f"{name}-trust-anchor", self._tls_opts)
-        self.anchor_cert = tls.SelfSignedCert(
-            f"{name}-trust-anchor",
-            private_key_pem=self.anchor_key.private_key_pem,
-            is_ca_certificate=True,
-            subject={"common_name": f"root.linkerd.{TRUST_DOMAIN}"},
-            validity_period_hours=ANCHOR_VALIDITY_HOURS,
-            allowed_uses=CA_USES,
-            opts=self._tls_opts,
+        self.clusters = clusters
+        profile = CaProfile(
+            root_suffix="trust-anchor",
+            intermediate_suffix="issuer",
+            key=CA_KEY,
+            root_subject={"common_name": f"root.linkerd.{TRUST_DOMAIN}"},
+            uses=CA_USES,
         )
-        self.root_certificate = self.anchor_cert.cert_pem
+        self.trust = RootOfTrust(self, name, props, profile)
+        self.root_certificate = self.trust.trust_bundle
         self.control_planes = {
             cluster_name: LinkerdControlPlane(
                 f"{cluster_name}-linkerd",
@@ -193,38 +197,25 @@ class LinkerdControlPlane(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self.cluster.k8s_provider, **kwargs)
 
     def _issuer(self, name: str) -> None:
-        tls_opts = pulumi.ResourceOptions.merge(self.mesh._tls_opts, pulumi.ResourceOptions(parent=self))
-        self.issuer_key = ecdsa_key(f"{name}-issuer", tls_opts)
-        request = tls.CertRequest(
-            f"{name}-issuer",
-            private_key_pem=self.issuer_key.private_key_pem,
-            subject={"common_name": f"identity.{NAMESPACE}.{TRUST_DOMAIN}"},
-            opts=tls_opts,
-        )
-        self.issuer_cert = tls.LocallySignedCert(
-            f"{name}-issuer",
-            cert_request_pem=request.cert_request_pem,
-            ca_private_key_pem=self.mesh.anchor_key.private_key_pem,
-            ca_cert_pem=self.mesh.anchor_cert.cert_pem,
-            is_ca_certificate=True,
-            validity_period_hours=ISSUER_VALIDITY_HOURS,
-            early_renewal_hours=30 * 24,
-            allowed_uses=CA_USES,
-            opts=tls_opts,
+        self.signing_ca = self.mesh.trust.signing_ca(
+            self, name, self.cluster_name, {"subject": {"common_name": f"identity.{NAMESPACE}.{TRUST_DOMAIN}"}}
         )
 
     def _issuer_secret(self, name: str) -> None:
-        """The issuer as a kubernetes.io/tls Secret, so the chart values hold no key (scheme kubernetes.io/tls)."""
+        """The issuer as a kubernetes.io/tls Secret, so the chart values hold no key (scheme kubernetes.io/tls).
+
+        Not protected: it renews with the issuer (an update in place, which Linkerd's identity reloads)."""
+        ca = self.signing_ca
         self.issuer_secret = k8s.core.v1.Secret(
             f"{name}-identity-issuer",
             metadata={"name": ISSUER_SECRET, "namespace": self.namespace.metadata.name},
             type="kubernetes.io/tls",
             string_data={
-                "tls.crt": self.issuer_cert.cert_pem,
-                "tls.key": pulumi.Output.secret(self.issuer_key.private_key_pem),
-                "ca.crt": self.mesh.anchor_cert.cert_pem,
+                "tls.crt": pulumi.Output.concat(ca.certificate, ca.chain),
+                "tls.key": ca.key,
+                "ca.crt": ca.issuing_root,
             },
-            opts=self._k8s_opts(protect=self.props.protect),
+            opts=self._k8s_opts(),
         )
 
     def _reader(self, name: str) -> None:
@@ -275,10 +266,26 @@ class LinkerdControlPlane(pulumi.ComponentResource):
             opts=self._k8s_opts(depends_on=[*self.cluster.ready, *after]),
         )
 
+    def _gateway_api(self, name: str) -> list[pulumi.Resource]:
+        """The Gateway API CRDs, once per cluster, where the cluster does not provide them (EKS has none).
+
+        Before the control plane: its policy controller looks for the route kinds when it starts."""
+        if self.cluster.cloud in GATEWAY_API_PROVIDED_BY:
+            return []
+        self.gateway_api = k8s.yaml.v2.ConfigFile(
+            f"{name}-gateway-api", file=GATEWAY_API_CRDS, opts=self._k8s_opts(depends_on=self.cluster.ready)
+        )
+        return [self.gateway_api]
+
     def _charts(self, name: str) -> None:
-        self.crds = self._release(name, "linkerd-crds", self.namespace, {"installGatewayAPI": True}, [])
+        gateway_api = self._gateway_api(name)
+        self.crds = self._release(name, "linkerd-crds", self.namespace, {"installGatewayAPI": False}, [])
         self.control_plane = self._release(
-            name, "linkerd-control-plane", self.namespace, self.control_plane_values(), [self.crds, self.issuer_secret]
+            name,
+            "linkerd-control-plane",
+            self.namespace,
+            self.control_plane_values(),
+            [self.crds, self.issuer_secret, *gateway_api],
         )
         self.multicluster = self._release(
             name, "linkerd-multicluster", self.multicluster_namespace, self.multicluster_values(), [self.control_plane]
@@ -286,7 +293,7 @@ class LinkerdControlPlane(pulumi.ComponentResource):
 
     def control_plane_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
-            "identityTrustAnchorsPEM": self.mesh.anchor_cert.cert_pem,
+            "identityTrustAnchorsPEM": self.signing_ca.trust_bundle,
             # The identity controller reads the issuer from the linkerd-identity-issuer Secret.
             "identity": {"issuer": {"scheme": "kubernetes.io/tls"}},
             "proxy": {"defaultInboundPolicy": INBOUND_POLICIES[self.props.mtls]},
@@ -310,6 +317,7 @@ class LinkerdControlPlane(pulumi.ComponentResource):
     def _gateway(self, name: str, internal: bool) -> None:
         """The gateway's LoadBalancer: the provider waits for its address, which the Links use."""
         selector = {"app": GATEWAY, "linkerd.io/extension": "multicluster"}
+        source_ranges = gateway_source_ranges(self.cluster_name, self.props.group, self.mesh.clusters, internal)
         self.gateway_service = k8s.core.v1.Service(
             f"{name}-gateway-lb",
             metadata={
@@ -321,6 +329,7 @@ class LinkerdControlPlane(pulumi.ComponentResource):
             spec={
                 "type": "LoadBalancer",
                 "selector": selector,
+                "loadBalancerSourceRanges": source_ranges,
                 "ports": [
                     {"name": "mc-gateway", "port": GATEWAY_PORT, "targetPort": GATEWAY_PORT, "protocol": "TCP"},
                     {"name": "mc-probe", "port": PROBE_PORT, "targetPort": PROBE_PORT, "protocol": "TCP"},

@@ -1,7 +1,8 @@
 """Mesh capability: Istio multi-primary multi-network, or Linkerd multicluster, across the fleet.
 
 This module decides which clusters share a mesh (the fleet, or each residency) and holds what
-both meshes share: cross-cluster API credentials, load-balancer annotations and the handle.
+both meshes share: the root of trust and the clusters' signing CAs, cross-cluster API credentials,
+the east-west load balancers' annotations and source ranges, and the handle.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import pulumi_tls as tls
 
 from .cluster import KubernetesCluster, kubeconfig_json
 from .config import StackConfig
+from .config.connectivity import source_ranges
+from .config.mesh import UNDECRYPTED, ExternalIntermediate, RootCaConfig, parse_certificate, pem_blocks
+from .config.stackfile import SECURE_PLACEHOLDER
 
 SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
 
@@ -28,10 +32,13 @@ class MeshGroup:
     key: str  # "fleet", or the residency key
     mesh_id: str
     clusters: tuple[str, ...]
+    # Drained clusters (clusters[i].drain): no peer discovers their endpoints, so no mesh traffic goes there;
+    # they still discover the others', for what still runs on them.
+    drained: tuple[str, ...] = ()
 
     def pairs(self) -> list[tuple[str, str]]:
-        """Every ordered (local, remote) pair: the local cluster discovers the remote one."""
-        return list(permutations(self.clusters, 2))
+        """Every ordered (local, remote) pair where the local cluster discovers the remote one."""
+        return [(local, remote) for local, remote in permutations(self.clusters, 2) if remote not in self.drained]
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class MeshProps:
     mtls: str
     high_availability: bool
     protect: bool
+    root_ca: RootCaConfig = field(default_factory=RootCaConfig)
 
 
 @dataclass
@@ -77,10 +85,11 @@ def mesh_groups(config: StackConfig) -> list[MeshGroup]:
     mesh = config.mesh
     assert mesh is not None
     base_id = mesh.mesh_id_for(config.environment)
+    drained = tuple(c.name for c in config.clusters if c.drain)
     if mesh.scope == "fleet":
-        return [MeshGroup("fleet", base_id, tuple(c.name for c in config.clusters))]
+        return [MeshGroup("fleet", base_id, tuple(c.name for c in config.clusters), drained)]
     return [
-        MeshGroup(key, f"{base_id}-{key}", tuple(c.name for c in config.clusters if c.residency == key))
+        MeshGroup(key, f"{base_id}-{key}", tuple(c.name for c in config.clusters if c.residency == key), drained)
         for key in config.residencies
         if any(c.residency == key for c in config.clusters)
     ]
@@ -169,6 +178,189 @@ def tls_provider(name: str, parent: pulumi.Resource) -> tls.Provider:
     return tls.Provider(name, opts=pulumi.ResourceOptions(parent=parent))
 
 
+# --- root of trust and signing CAs -------------------------------------------------------------------
+# Generated roots: short enough that rotating them is a practised procedure (docs/mesh.md, Root rotation),
+# long enough that it is rare. Intermediates: a year, renewed by any `pulumi up` in their last 60 days.
+ROOT_VALIDITY_HOURS = 2 * 365 * 24
+INTERMEDIATE_VALIDITY_HOURS = 365 * 24
+EARLY_RENEWAL_HOURS = 60 * 24
+
+
+@dataclass(frozen=True)
+class CaProfile:
+    """How one mesh makes its CA keys and certificates (Istio: RSA 4096; Linkerd: ECDSA P-256)."""
+
+    root_suffix: str  # resource names: <mesh>-<root_suffix>[-g<generation>]
+    intermediate_suffix: str  # <control plane>-<intermediate_suffix>
+    key: dict[str, Any]  # tls.PrivateKey arguments
+    root_subject: dict[str, str]
+    uses: list[str]
+
+
+@dataclass
+class SigningCa:
+    """What one cluster's mesh CA signs with, and the roots its workloads trust."""
+
+    certificate: pulumi.Output[str]
+    key: pulumi.Output[str]  # a secret
+    chain: pulumi.Output[str]  # the CAs between `certificate` and its root ('' when the root signed it)
+    issuing_root: pulumi.Output[str]
+    trust_bundle: pulumi.Output[str]
+
+
+def root_generations(ca: RootCaConfig) -> tuple[int, list[int]]:
+    """(the signing generation, every generation trusted): two roots during a rotation, the signer first."""
+    if ca.rotation == "none":
+        return ca.generation, [ca.generation]
+    signer = ca.generation + 1 if ca.rotation == "sign-with-next" else ca.generation
+    return signer, [signer, *(g for g in (ca.generation, ca.generation + 1) if g != signer)]
+
+
+class RootOfTrust:
+    """The mesh's roots and each cluster's intermediate: generated in the Pulumi state, or external.
+
+    generated: only the roots are protected (a replaced root breaks trust across the mesh; rotating one is a
+    procedure). The intermediates renew (early_renewal_hours: the provider marks them ready_for_renewal and
+    the engine replaces them), so neither they, their keys nor the Secrets that carry them are protected.
+    external: no root key anywhere near Pulumi; the intermediates come from the (secret) config.
+    """
+
+    def __init__(self, mesh: pulumi.ComponentResource, name: str, props: MeshProps, profile: CaProfile):
+        self.mesh, self.name, self.props, self.profile = mesh, name, props, profile
+        self.ca = props.root_ca
+        self.roots: dict[int, tuple[tls.PrivateKey, tls.SelfSignedCert]] = {}
+        if self.ca.mode == "external":
+            self._external_bundle()
+        else:
+            self._generated()
+
+    @property
+    def multi_root(self) -> bool:
+        """More than one root trusted: a rotation in progress."""
+        return self.trusted_count > 1
+
+    def _generated(self) -> None:
+        provider = tls_provider(f"{self.name}-tls", self.mesh)
+        self.tls_opts = pulumi.ResourceOptions(parent=self.mesh, provider=provider)
+        signer, trusted = root_generations(self.ca)
+        for generation in trusted:
+            self.roots[generation] = self._root(generation)
+        self.signer = self.roots[signer]
+        self.trusted_count = len(trusted)
+        self.trust_bundle = pulumi.Output.concat(*(self.roots[g][1].cert_pem for g in trusted))
+
+    def _root(self, generation: int) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
+        suffix = "" if generation == 1 else f"-g{generation}"
+        name = f"{self.name}-{self.profile.root_suffix}{suffix}"
+        opts = pulumi.ResourceOptions.merge(self.tls_opts, pulumi.ResourceOptions(protect=self.props.protect))
+        key = tls.PrivateKey(name, **self.profile.key, opts=opts)
+        subject = dict(self.profile.root_subject)
+        if generation > 1:
+            subject["serial_number"] = str(generation)
+        cert = tls.SelfSignedCert(
+            name,
+            private_key_pem=key.private_key_pem,
+            is_ca_certificate=True,
+            subject=subject,
+            validity_period_hours=ROOT_VALIDITY_HOURS,
+            allowed_uses=self.profile.uses,
+            # Roots made with a longer validity keep it: a changed validity would replace the root.
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["validityPeriodHours"])),
+        )
+        return key, cert
+
+    def _external_bundle(self) -> None:
+        intermediates = self.ca.intermediates or {}
+        first = intermediates[self.props.group.clusters[0]]
+        self.trusted_count = len([1 for kind, _, _ in pem_blocks(first.root_certificates) if kind == "CERTIFICATE"])
+        self.trust_bundle = pulumi.Output.from_input(first.root_certificates)
+
+    def signing_ca(
+        self, plane: pulumi.ComponentResource, name: str, cluster: str, request: dict[str, Any]
+    ) -> SigningCa:
+        """The CA `cluster`'s control plane signs with; `request` holds the CSR's subject and names."""
+        if self.ca.mode == "external":
+            return external_signing_ca((self.ca.intermediates or {})[cluster], self.trust_bundle)
+        opts = pulumi.ResourceOptions.merge(self.tls_opts, pulumi.ResourceOptions(parent=plane))
+        resource = f"{name}-{self.profile.intermediate_suffix}"
+        key = tls.PrivateKey(resource, **self.profile.key, opts=opts)
+        csr = tls.CertRequest(resource, private_key_pem=key.private_key_pem, **request, opts=opts)
+        root_key, root_cert = self.signer
+        cert = tls.LocallySignedCert(
+            resource,
+            cert_request_pem=csr.cert_request_pem,
+            ca_private_key_pem=root_key.private_key_pem,
+            ca_cert_pem=root_cert.cert_pem,
+            is_ca_certificate=True,
+            validity_period_hours=INTERMEDIATE_VALIDITY_HOURS,
+            early_renewal_hours=EARLY_RENEWAL_HOURS,
+            allowed_uses=self.profile.uses,
+            opts=opts,
+        )
+        return SigningCa(
+            certificate=cert.cert_pem,
+            key=pulumi.Output.secret(key.private_key_pem),
+            chain=pulumi.Output.from_input(""),
+            issuing_root=root_cert.cert_pem,
+            trust_bundle=self.trust_bundle,
+        )
+
+
+def external_signing_ca(entry: ExternalIntermediate, bundle: pulumi.Output[str]) -> SigningCa:
+    """A cluster's intermediate from the config: the key stays a secret (a placeholder when not decrypted offline)."""
+    key = SECURE_PLACEHOLDER if entry.key is UNDECRYPTED else entry.key
+    return SigningCa(
+        certificate=pulumi.Output.from_input(entry.certificate),
+        key=pulumi.Output.secret(key),
+        chain=pulumi.Output.from_input(entry.chain or ""),
+        issuing_root=pulumi.Output.from_input(issuing_root(entry)),
+        trust_bundle=bundle,
+    )
+
+
+def issuing_root(entry: ExternalIntermediate) -> str:
+    """The PEM of the root that issued the last certificate of the entry's chain (the config checked there is one)."""
+    path = [
+        der
+        for text in (entry.certificate, entry.chain or "")
+        for kind, der, _ in pem_blocks(text)
+        if kind == "CERTIFICATE"
+    ]
+    issuer = parse_certificate(path[-1]).issuer
+    for kind, der, _ in pem_blocks(entry.root_certificates):
+        if kind == "CERTIFICATE" and parse_certificate(der).subject == issuer:
+            body = base64.b64encode(der).decode()
+            lines = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+            return f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n"
+    return entry.root_certificates
+
+
+# --- east-west load balancers ---------------------------------------------------------------------------
+
+
+def gateway_source_ranges(
+    name: str, group: MeshGroup, clusters: dict[str, KubernetesCluster], internal: bool
+) -> pulumi.Output[list[str]]:
+    """Who may reach `name`'s east-west gateway: its mesh peers, and nothing else.
+
+    Without spec.loadBalancerSourceRanges the in-tree AWS provider opens the NodePorts to 0.0.0.0/0 and GKE
+    admits any source (https://repost.aws/knowledge-center/eks-cidr-ip-address-loadbalancer,
+    https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters). An internal
+    gateway is reached over the private links, from the peers' node (and GKE pod) ranges; a public one from
+    the peers' NAT addresses. A mesh of one cluster (or peers without NAT addresses) admits only its own
+    ranges: an empty list would admit everyone.
+    """
+    peers = [clusters[other] for other in group.clusters if other != name]
+    own = sorted(set(source_ranges(clusters[name].spec).values()))
+    if not peers:
+        return pulumi.Output.from_input(own)
+    if internal:
+        return pulumi.Output.from_input(sorted({cidr for peer in peers for cidr in source_ranges(peer.spec).values()}))
+    return pulumi.Output.all(*(peer.egress_addresses for peer in peers)).apply(
+        lambda lists: sorted({f"{address}/32" for addresses in lists for address in addresses if address}) or own
+    )
+
+
 def build_mesh(
     config: StackConfig, clusters: dict[str, KubernetesCluster], connectivity: Any | None = None, **wiring: Any
 ) -> MeshHandle | None:
@@ -179,7 +371,7 @@ def build_mesh(
     handle = MeshHandle(provider=mesh.provider, groups=mesh_groups(config))
     high_availability = config.environment == "prod"
     for group in handle.groups:
-        props = MeshProps(group, mesh.chart_version, mesh.mtls, high_availability, config.protected)
+        props = MeshProps(group, mesh.chart_version, mesh.mtls, high_availability, config.protected, mesh.root_ca)
         members = {name: clusters[name] for name in group.clusters}
         if mesh.provider == "istio":
             from .istio import IstioMesh

@@ -183,3 +183,20 @@ def test_the_values_check_rejects_unknown_keys_but_not_user_labels(upstream):
     defaults, free_form = chart_defaults(upstream, "gateway"), open_maps(upstream, "gateway")
     values = {"labels": {"app": "x"}, "networkGateways": "typo", "service": {"typ": "None"}}
     assert unknown_keys(values, defaults, free_form) == ["networkGateways", "service.typ"]
+
+
+def test_rotation_values_exist_in_the_istiod_chart(upstream):
+    """During a root rotation istiod gets env ISTIO_MULTIROOT_MESH: `env` is a map of the chart."""
+    clusters = (aws_cluster("aws-use1", "us-east-1", 1), gcp_cluster("gcp-euw1", "europe-west1", 2, role="standby"))
+    plan = plan_config(fleet(*clusters, mesh={"provider": "istio", "rootCa": {"rotation": "trust-next"}}))
+    (istiod, *_) = [r for r in releases([plan]) if r.input("chart") == "istiod"]
+    assert istiod.input("values.env") == {"ISTIO_MULTIROOT_MESH": "true"}
+    assert chart_defaults(upstream, "istiod")["env"] == {}
+    assert unknown_keys(istiod.input("values"), chart_defaults(upstream, "istiod")) == []
+
+
+def test_linkerd_crds_leave_the_gateway_api_to_the_cluster(upstream, plans):
+    """installGatewayAPI is the chart's switch for its bundled Gateway API CRDs; the program turns it off."""
+    assert "installGatewayAPI" in chart_defaults(upstream, "linkerd-crds")
+    crds = [r for r in releases(plans) if r.input("chart") == "linkerd-crds"]
+    assert crds and {r.input("values.installGatewayAPI") for r in crds} == {False}
