@@ -167,9 +167,14 @@ class VeleroBackup(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self.cluster.gcp_provider, depends_on=after, **kwargs)
 
     def _data_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        """Options for what holds backups: tearing down a protected stack must never delete them."""
-        protect = self.props.protect
-        return self._opts(protect=protect, retain_on_delete=protect, **kwargs)
+        """Options for what holds backups: protected as the cluster is, and always retained on delete.
+
+        The buckets keep force_destroy off, so deleting one that holds backups fails (BucketNotEmpty) and
+        stops the update halfway through removing a cluster. Retained, the bucket, its key and companions
+        leave the stack and stay in the cloud: peers can still restore from them, and their lifecycle rules
+        expire the backups (docs/lifecycle.md says how to delete them afterwards).
+        """
+        return self._opts(protect=self.props.protect, retain_on_delete=True, **kwargs)
 
     @property
     def _qualified(self) -> str:

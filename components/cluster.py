@@ -26,6 +26,7 @@ class ClusterArgs:
     prefix: str = ""
     # The API server cannot be reached (an outage): skip updates of what runs on it.
     unreachable: bool = False
+    lost: bool = False  # unreachable for good: its Kubernetes resources may leave the state undeleted
     # Public addresses the runner of `pulumi up` leaves from (admitted on a public endpoint).
     deployer_egress: tuple[str, ...] = ()
     # GKE only: the maintenance window (days, start minute of the day UTC, hours).
@@ -119,8 +120,11 @@ class KubernetesCluster(pulumi.ComponentResource):
             f"{self._name}-k8s",
             kubeconfig=self.kubeconfig,
             cluster_identifier=identity,
-            # An outage: what runs on an unreachable cluster keeps its state instead of failing the update.
+            # An outage: what runs on an unreachable cluster keeps its state instead of failing the update;
+            # a lost cluster's resources leave the state when removed (Helm releases still refuse: see
+            # docs/lifecycle.md).
             skip_update_unreachable=True if self.args.unreachable else None,
+            delete_unreachable=True if self.args.lost else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
 

@@ -443,8 +443,10 @@ class EksCluster(KubernetesCluster):
         self.ready = [*self.node_groups, *self.addons]
 
     def _ami_type(self, pool: NodePoolConfig, index: int) -> pulumi.Output[str]:
-        """From what EC2 says about the instance type (architecture, GPUs, Neuron devices) in this region."""
-        info = aws.ec2.get_instance_type_output(instance_type=pool.machine_type, opts=self._invoke_opts())
+        """From what EC2 says about the instance type (architecture, GPUs, Neuron devices) in this region.
+
+        The offering comes first: DescribeInstanceTypes fails on a type that does not exist, with no word of
+        the config key; a type the region does not offer (or that does not exist) gets its key path here."""
         offered = aws.ec2.get_instance_type_offerings_output(
             location_type="region",
             filters=[{"name": "instance-type", "values": [pool.machine_type]}],
@@ -452,16 +454,18 @@ class EksCluster(KubernetesCluster):
         )
         where = f"multicluster:clusters[{self.spec_index}].nodePools[{index}].machineType"
 
-        def choose(values: list[Any]) -> str:
-            architectures, gpus, neuron, inference, types = values
+        def describe(types: list[str] | None) -> pulumi.Output[str]:
             if pool.machine_type not in (types or []):
-                raise ValueError(f"{where} '{pool.machine_type}' is not offered in {self.spec.region}")
-            return ami_type(list(architectures or []), gpus or [], neuron or [], inference or [])
+                raise ValueError(
+                    f"{where} '{pool.machine_type}' is not an instance type {self.spec.region} offers "
+                    "(DescribeInstanceTypeOfferings)"
+                )
+            info = aws.ec2.get_instance_type_output(instance_type=pool.machine_type, opts=self._invoke_opts())
+            return pulumi.Output.all(
+                info.supported_architectures, info.gpuses, info.neuron_devices, info.inference_accelerators
+            ).apply(lambda v: ami_type(list(v[0] or []), v[1] or [], v[2] or [], v[3] or []))
 
-        return pulumi.Output.all(
-            info.supported_architectures, info.gpuses, info.neuron_devices, info.inference_accelerators,
-            offered.instance_types,
-        ).apply(choose)  # fmt: skip
+        return offered.instance_types.apply(describe)
 
     @property
     def spec_index(self) -> int:

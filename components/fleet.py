@@ -57,6 +57,7 @@ MESH_WEBHOOK_PORTS = {"istio": (15017,), "linkerd": (8443, 9443)}
 
 
 def cluster_args(spec: ClusterConfig, config: StackConfig, index: int) -> ClusterArgs:
+    from .config.connectivity import mesh_peers
     from .config.stack import maintenance_window
 
     project = config.project_of(spec) if spec.cloud == "gcp" else None
@@ -68,10 +69,12 @@ def cluster_args(spec: ClusterConfig, config: StackConfig, index: int) -> Cluste
         project=project,
         tags=fleet_tags(config),
         prefix=config.prefix,
-        unreachable=spec.name in config.outage.unreachable,
+        unreachable=config.outage.down(spec.name),
+        lost=spec.name in config.outage.lost,
         deployer_egress=tuple(config.deployer.egress_cidrs),
         maintenance=maintenance_window(config, spec) if spec.cloud == "gcp" else None,
-        token_callers=mesh != "none" and len(config.clusters) > 1,
+        # Mesh peers read this API server with Kubernetes tokens (a GKE DNS endpoint must accept them).
+        token_callers=any(mesh_peers(config, spec.name, c.name) for c in config.clusters),
         webhook_ports=MESH_WEBHOOK_PORTS.get(mesh, ()),
         index=index,
     )

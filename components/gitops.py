@@ -646,7 +646,11 @@ def app_project_spec(args: GitopsArgs, registrations: list[ClusterRegistration])
     return {
         "description": f"Applications of the {args.environment} fleet",
         "sourceRepos": [args.spec.repo_url],
-        "destinations": [{"server": r.cluster.api_server, "namespace": "*"} for r in registrations],
+        # By cluster name: reordering the clusters in the config changes nothing here.
+        "destinations": [
+            {"server": r.cluster.api_server, "namespace": "*"}
+            for r in sorted(registrations, key=lambda r: r.cluster.spec.name)
+        ],
         # Platform applications bring CRDs, namespaces and cluster roles.
         "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
     }

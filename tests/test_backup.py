@@ -55,7 +55,7 @@ def partitioned(**settings: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def staging_plan() -> Plan:
-    """Replicated, unprotected, snapshots only."""
+    """Replicated, unprotected, one schedule with the defaults (file-system backups: peers in other clouds)."""
     return plan_config(replicated(environment="staging", backup={"schedules": [NIGHTLY], "retentionDays": 14}))
 
 
@@ -91,7 +91,8 @@ def test_valid_block_gets_defaults():
     assert config.backup.chart_version == "12.1.0"
     assert config.backup.retention_days == 30
     assert config.backup.schedules[0].included_namespaces == ["*"]
-    assert config.backup.schedules[0].file_system_backup is False
+    # File-system backups by default: peers in any cloud or region can restore them.
+    assert config.backup.schedules[0].file_system_backup is True
 
 
 def test_invalid_crons_ttls_and_names_are_reported_at_their_paths():
@@ -306,14 +307,16 @@ def test_gcs_bucket_is_hardened(staging_plan):
 @pytest.mark.parametrize(
     ("fixture", "protected"), [("staging_plan", False), ("prod_plan", True)], ids=["staging", "prod"]
 )
-def test_buckets_and_keys_survive_teardown_only_when_protected(request, fixture, protected):
+def test_buckets_and_keys_are_protected_as_their_cluster_and_always_retained(request, fixture, protected):
     plan: Plan = request.getfixturevalue(fixture)
     data = [r for r in plan.of_type("aws:s3/bucket:Bucket") + plan.of_type("gcp:storage/bucket:Bucket")]
     data += plan.of_type("aws:kms/key:Key") + plan.of_type("gcp:kms/cryptoKey:CryptoKey")
     data = [r for r in data if "-backup-" in r.name]
     assert len(data) == (8 if protected else 6)
+    # Retained even unprotected: deleting a bucket that holds backups fails (force_destroy is off) and would
+    # stop the removal of a cluster halfway; retained, it leaves the stack and its backups stay restorable.
     for resource in data:
-        assert (resource.protect, resource.retain_on_delete) == (protected, protected), resource.name
+        assert (resource.protect, resource.retain_on_delete) == (protected, True), resource.name
 
 
 S3_COMPANIONS = (
@@ -336,7 +339,7 @@ def test_bucket_companions_are_retained_with_the_bucket(request, fixture, protec
     for name in aws_clusters:
         for type_ in S3_COMPANIONS:
             [companion] = plan.children(component(plan, name), type_)
-            assert (companion.protect, companion.retain_on_delete) == (protected, protected), companion.name
+            assert (companion.protect, companion.retain_on_delete) == (protected, True), companion.name
     rings = [r for r in plan.of_type("gcp:kms/keyRing:KeyRing") if "-backup-" in r.name]
     assert len(rings) == (2 if protected else 1)
     for ring in rings:
@@ -426,7 +429,9 @@ def test_plugins_node_agent_and_schedules(staging_plan, prod_plan):
     # Cross-cloud peers need both plugins.
     assert [c["image"] for c in aws_values["initContainers"]] == [PLUGIN_IMAGES["aws"], PLUGIN_IMAGES["gcp"]]
     assert aws_values["initContainers"][0]["volumeMounts"] == [{"mountPath": "/target", "name": "plugins"}]
-    assert aws_values["deployNodeAgent"] is False
+    # File-system backups by default: the node agent runs, and no volume is snapshotted (a GKE peer could not
+    # restore an EBS snapshot).
+    assert aws_values["deployNodeAgent"] is True
     assert aws_values["schedules"] == {
         "aws-use1-nightly": {
             "disabled": False,
@@ -436,9 +441,9 @@ def test_plugins_node_agent_and_schedules(staging_plan, prod_plan):
                 "ttl": "168h",
                 "storageLocation": "aws-use1",
                 "includedNamespaces": ["*"],
-                "defaultVolumesToFsBackup": False,
-                "snapshotVolumes": True,
-                "volumeSnapshotLocations": ["aws-use1"],
+                "defaultVolumesToFsBackup": True,
+                "snapshotVolumes": False,
+                "volumeSnapshotLocations": [],
             },
         }
     }

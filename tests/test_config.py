@@ -154,8 +154,10 @@ def test_active_active_has_no_standby():
 
 
 def partitioned() -> dict:
-    """The partitioned example without its capability blocks: these tests are about the topology rules."""
-    capabilities = {f"multicluster:{block}" for block in ("connectivity", "mesh", "gitops", "backup", "dns")}
+    """The partitioned example without its capability blocks (its links and deployer stay: its EKS clusters are
+    private): these tests are about the topology rules."""
+    blocks = ("mesh", "gitops", "backup", "dns")
+    capabilities = {f"multicluster:{block}" for block in blocks}
     return {k: v for k, v in stack_config("examples/partitioned").items() if k not in capabilities}
 
 
@@ -335,28 +337,16 @@ PRIVATE = {"privateAccess": True, "publicAccessCidrs": []}
 
 
 def test_a_private_api_server_needs_a_link_to_each_caller():
+    """Details and the GKE cases are in tests/test_connectivity.py (the link plan)."""
     clusters = [
         aws_cluster("aws-use1", "us-east-1", 1),
         aws_cluster("aws-usw2", "us-west-2", 2, role="standby", endpoint=PRIVATE),
     ]
-    assert problems(fleet(*clusters, gitops=GITOPS)) == [
-        "multicluster:clusters[1].endpoint.publicAccessCidrs is empty (private API server) but aws-use1, the gitops "
-        "hub, has no private link to aws-usw2: link them in multicluster:connectivity, or list the caller's egress "
-        "CIDRs here"
+    assert problems(fleet(*clusters, gitops=GITOPS, deployer={"network": "aws-usw2"})) == [
+        "multicluster:clusters[1].endpoint.publicAccessCidrs is empty (private-only API server) but aws-use1, the "
+        "gitops hub, has no private link to aws-usw2: link them in multicluster:connectivity, or give aws-usw2 a "
+        "public endpoint (publicAccessCidrs; it admits its callers' NAT addresses)"
     ]
-    parse_stack_config(*raw(fleet(*clusters, gitops=GITOPS, connectivity={"mode": "full-mesh"})))
-
-
-def test_gcp_peering_does_not_reach_a_private_gke_control_plane():
-    clusters = [
-        gcp_cluster("gcp-usc1", "us-central1", 1),
-        gcp_cluster("gcp-use1", "us-east1", 2, role="standby", endpoint=PRIVATE),
-    ]
-    assert problems(fleet(*clusters, mesh=MESH, connectivity={"mode": "full-mesh"})) == [
-        "multicluster:clusters[1].endpoint.publicAccessCidrs is empty (private API server) but gcp-usc1, a mesh "
-        "peer, reaches gcp-use1 only through GCP network peering, which does not carry traffic to GKE's control "
-        "plane: list the caller's Cloud NAT egress CIDRs here, or call it from a cluster linked by HA VPN"
-    ]
-    hub_spoke = {"mode": "hub-spoke", "hub": "aws-use1"}
-    mixed = [aws_cluster("aws-use1", "us-east-1", 3), gcp_cluster("gcp-use1", "us-east1", 2, endpoint=PRIVATE)]
-    parse_stack_config(*raw(fleet(*mixed, gitops=GITOPS, connectivity=hub_spoke, failover="active-active")))
+    parse_stack_config(
+        *raw(fleet(*clusters, gitops=GITOPS, connectivity={"mode": "full-mesh"}, deployer={"network": "aws-usw2"}))
+    )

@@ -217,7 +217,8 @@ def test_without_sdk_or_venv_the_plan_says_how_to_set_up():
     )
     result = subprocess.run([BASE_PYTHON, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 1
-    assert result.stderr.splitlines()[-1] == "  python3 -m venv venv && venv/bin/pip install -r requirements.txt"
+    assert result.stderr.splitlines()[-1] == "  python3 -m venv venv && venv/bin/pip install -r requirements-dev.txt"
+    assert result.stderr.startswith("error: pulumi") and " not installed for " in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -229,7 +229,9 @@ class BackupSchedule(Model):
         default_factory=lambda: ["*"], min_length=1, description="Namespaces to back up; ['*'] = all."
     )
     file_system_backup: bool = Field(
-        False, description="Back up pod volumes with the node-agent (kopia) instead of disk snapshots."
+        True,
+        description="Back up pod volumes with the node-agent (Kopia) into the bucket, restorable by every peer; "
+        "false takes disk snapshots instead, which peers in another cloud or AWS region cannot restore.",
     )
 
 
@@ -261,11 +263,13 @@ class BackupConfig(Model):
 
 
 def restore_peers(config: StackConfig) -> dict[str, list[ClusterConfig]]:
-    """For each cluster, the clusters whose backups it can restore: its failover group, itself excluded."""
+    """For each cluster, the clusters whose backups it can restore: its failover group, itself excluded.
+
+    By name, never by position: reordering the clusters in the config changes no policy or chart value."""
     peers: dict[str, list[ClusterConfig]] = {}
     for group in config.failover_groups().values():
         for cluster in group:
-            peers[cluster.name] = [c for c in group if c.name != cluster.name]
+            peers[cluster.name] = sorted((c for c in group if c.name != cluster.name), key=lambda c: c.name)
     return peers
 
 
@@ -274,7 +278,46 @@ def check(config: StackConfig) -> list[Issue]:
     no bucket or storage location outside a residency."""
     if config.backup is None:
         return []
-    return _unique_schedules(config.backup) + _federation_project_issues(config) + _residency_issues(config)
+    return (
+        _unique_schedules(config.backup)
+        + _federation_project_issues(config)
+        + _residency_issues(config)
+        + _snapshot_restore_issues(config)
+    )
+
+
+VELERO_LOCATIONS_DOC = "https://velero.io/docs/main/locations/#limitations--caveats"
+
+
+def _snapshot_restore_issues(config: StackConfig) -> list[Issue]:
+    """A schedule that snapshots volumes cannot serve a peer in another cloud, or in another AWS region.
+
+    Velero: "Cross-provider snapshots are not supported", and AWS does not restore an EBS snapshot outside its
+    region (VELERO_LOCATIONS_DOC); GCE disk snapshots are global, so GKE peers in other regions can use them.
+    The node-agent's file-system backup (Kopia) writes volume data into the bucket, which any peer can read.
+    """
+    assert config.backup is not None
+    peers = restore_peers(config)
+    unusable = []
+    for cluster in config.clusters:
+        for peer in peers.get(cluster.name, []):
+            if peer.cloud != cluster.cloud or (cluster.cloud == "aws" and peer.region != cluster.region):
+                unusable.append((peer, cluster))
+    if not unusable:
+        return []
+    source, reader = min(unusable, key=lambda pair: (pair[0].name, pair[1].name))
+    why = "another cloud" if source.cloud != reader.cloud else f"another AWS region ({reader.region})"
+    return [
+        Issue(
+            format_path(("backup", "schedules", i, "fileSystemBackup")),
+            f"is false, so volumes are backed up as {'EBS' if source.cloud == 'aws' else 'persistent disk'} "
+            f"snapshots, but '{reader.name}' restores the backups of '{source.name}' in {why}, where those "
+            f"snapshots cannot be restored ({VELERO_LOCATIONS_DOC}): set fileSystemBackup: true "
+            "(Kopia file-system backup)",
+        )
+        for i, schedule in enumerate(config.backup.schedules)
+        if not schedule.file_system_backup
+    ]
 
 
 def _federation_project_issues(config: StackConfig) -> list[Issue]:

@@ -124,3 +124,24 @@ def region(cloud: str, name: str) -> Region:
 
 def any_region(name: str) -> Region | None:
     return AWS_REGIONS.get(name) or GCP_REGIONS.get(name)
+
+
+ZONE_ID_WORDS = {
+    "east": "e",
+    "west": "w",
+    "north": "n",
+    "south": "s",
+    "central": "c",
+    "northeast": "ne",
+    "southeast": "se",
+    "northwest": "nw",
+    "southwest": "sw",
+}
+
+
+def zone_id_prefix(aws_region: str) -> str:
+    """How AWS spells a region in its zone ids: us-east-1 -> use1, ap-southeast-2 -> apse2 (use1-az1...).
+
+    Amazon EC2 User Guide, "Availability Zone IDs for your AWS resources"."""
+    parts = aws_region.split("-")
+    return parts[0] + "".join(ZONE_ID_WORDS.get(p, p[:1]) for p in parts[1:-1]) + parts[-1]

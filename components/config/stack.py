@@ -17,7 +17,7 @@ from .connectivity import ConnectivityConfig
 from .dns import DnsConfig
 from .gitops import GitopsConfig
 from .mesh import MeshConfig
-from .regions import CONTINENTS, any_region
+from .regions import CONTINENTS, any_region, zone_id_prefix
 
 RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -87,9 +87,17 @@ class OutageConfig(Model):
 
     unreachable: list[str] = Field(
         default_factory=list,
-        description="Clusters whose API servers cannot be reached: their Kubernetes resources are skipped "
-        "(pulumi-kubernetes skipUpdateUnreachable); nothing else waits for them.",
+        description="Clusters whose API servers cannot be reached: updates of their Kubernetes resources are "
+        "skipped and they keep their state (pulumi-kubernetes skipUpdateUnreachable); nothing else waits for them.",
     )
+    lost: list[str] = Field(
+        default_factory=list,
+        description="Unreachable clusters that will not come back: their Kubernetes resources may leave the state "
+        "without being deleted (pulumi-kubernetes deleteUnreachable), so the cluster can be removed.",
+    )
+
+    def down(self, cluster: str) -> bool:
+        return cluster in self.unreachable or cluster in self.lost
 
 
 class StackConfig(Model):
@@ -383,8 +391,11 @@ def _zone_ids(cluster: ClusterConfig, at: tuple) -> list[Issue]:
         issues.append(Issue(where, "needs at least two distinct zone ids (EKS requires subnets in two zones)"))
     if len(ids) > 3:
         issues.append(Issue(where, f"lists {len(ids)} zones; the VPC plan has room for three"))
+    prefix = zone_id_prefix(cluster.region) if _has(cluster, "region") else None
     for zone in ids:
-        if zone in EKS_UNSUPPORTED_ZONE_IDS:
+        if prefix and not zone.startswith(f"{prefix}-"):
+            issues.append(Issue(where, f"'{zone}' is not a zone of {cluster.region} (its zone ids are {prefix}-az<n>)"))
+        elif zone in EKS_UNSUPPORTED_ZONE_IDS:
             issues.append(Issue(where, f"'{zone}' is a zone where EKS does not run control planes"))
     return issues
 
@@ -519,8 +530,9 @@ def _cluster_reference(config: StackConfig, loc: Loc, name: str | None) -> list[
 
 def check_references(config: StackConfig) -> list[Issue]:
     issues = _cluster_reference(config, ("deployer", "network"), config.deployer.network)
-    for i, name in enumerate(config.outage.unreachable):
-        issues += _cluster_reference(config, ("outage", "unreachable", i), name)
+    for key in ("unreachable", "lost"):
+        for i, name in enumerate(getattr(config.outage, key)):
+            issues += _cluster_reference(config, ("outage", key, i), name)
     return issues
 
 

@@ -74,9 +74,14 @@ class StackFile:
 def read(path: Path) -> StackFile:
     """Read a stack file; raise StackFileError listing what is wrong and where."""
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise StackFileError(path, [f"cannot be read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise StackFileError(
+            path, [f"{path.name}:{line}: is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"]
+        ) from None
     reader = _Reader(path)
     document = reader.load(text)
     if reader.problems:

@@ -14,19 +14,22 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VENV_PYTHON = PROJECT_ROOT / "venv" / "bin" / "python"
-SETUP = "python3 -m venv venv && venv/bin/pip install -r requirements.txt"
+SETUP = "python3 -m venv venv && venv/bin/pip install -r requirements-dev.txt"
+# The program's packages, and the judge's (the API models it reads its limits from).
+NEEDED = ("pulumi", "botocore", "googleapiclient", "regex")
 REEXEC_GUARD = "MULTICLUSTER_PLAN_REEXEC"
 
 
 def ensure_project_python() -> None:
     """Re-run under the project's venv if this interpreter cannot import the program's packages."""
-    if importlib.util.find_spec("pulumi") is not None:
+    missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
+    if not missing:
         return
     if VENV_PYTHON.exists() and not os.environ.get(REEXEC_GUARD):
         os.environ[REEXEC_GUARD] = "1"
         os.execv(VENV_PYTHON, [str(VENV_PYTHON), "-m", "components.plan", *sys.argv[1:]])
     print(
-        f"error: the Pulumi SDK is not installed for {sys.executable}; set up the project with:\n  {SETUP}",
+        f"error: {', '.join(missing)} not installed for {sys.executable}; set up the project with:\n  {SETUP}",
         file=sys.stderr,
     )
     sys.exit(1)

@@ -132,6 +132,9 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         self.captured: dict[str, Captured] = {}
         self.registered_outputs: dict[str, Any] = {}
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return engine_urn(pulumi.get_stack(), PROJECT, parent, type_, name)
+
     @property
     def requests(self) -> dict[str, Any]:
         """URN -> the registration request, in registration order."""
@@ -199,10 +202,18 @@ def run_program(
         pulumi_mocks.set_mocks(
             monitor.mocks, project=PROJECT, stack=stack, preview=monitor.fleet.preview, monitor=monitor
         )
+        # MockSettings keeps the previous run's pending outputs (a failed run leaves tasks of its closed loop).
+        settings.SETTINGS.outputs = set()
         settings.set_root_resource(None)  # run_in_stack creates the stack resource, as the engine does
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
         loop.run_until_complete(run_in_stack(program))
     finally:
+        # A failed program leaves registrations in flight: cancel them, as the engine ends the run.
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         asyncio.set_event_loop(None)
@@ -264,15 +275,37 @@ def capture_plan(monitor: CaptureMonitor, stack: str, config: dict[str, str] | N
     )
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """A URN as the engine makes it (pkg/resource/deploy step_generator generateURN): the parent's qualified
+    type prefixes the type, except the root stack's, so top-level resources carry no `pulumi:pulumi:Stack$`
+    (the SDK's MockMonitor adds it; real URNs do not)."""
+    qualified = parent.split("::")[2] if parent else ""
+    if qualified and qualified.split("$")[-1] != ROOT_STACK_TYPE:
+        type_ = f"{qualified}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
+
 def _aliases(request: Any) -> list[str]:
-    """The URNs a resource was known by before, as far as the request says them (alias URNs or specs)."""
+    """The URNs a resource was known by before, resolved as the engine resolves alias specs
+    (pkg/resource/deploy source_eval.go: name, type, stack and project default to the resource's own; the
+    parent to its current parent unless the spec sets parentUrn or noParent)."""
     found = []
+    current_stack = request.name and pulumi.get_stack()
     for alias in request.aliases:
         if alias.urn:
             found.append(alias.urn)
-        elif alias.spec.parentUrn or alias.spec.name:
-            spec = alias.spec
-            found.append(f"spec:{spec.name or request.name}:{spec.type or request.type}:{spec.parentUrn}")
+            continue
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        found.append(
+            engine_urn(
+                spec.stack or current_stack, spec.project or PROJECT, parent, spec.type or request.type,
+                spec.name or request.name,
+            )
+        )  # fmt: skip
     return sorted(found)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from ..config.stackfile import StackFile, StackFileError, number_hint
 from ..config.stackfile import read as read_stack
 from ..program import main as program
 from .capture import Plan, run_program
-from .diff import BasePlan, BasePlanError, diff, load_base
+from .diff import BasePlan, BasePlanError, diff, load_base, outage_refusals, protected_deletions
 from .estimate import DEFAULT_PARALLELISM
 from .judge import Context, Judge
 from .judge.rules import Finding
@@ -108,6 +109,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# pulumi/pulumi pkg/backend validateStackName: "stack names must be less than 100 characters", "stack names
+# may only contain alphanumeric, hyphens, underscores, and periods" (stackNameAndProjectRegexp).
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def stack_name_problem(stack: str) -> str | None:
+    if STACK_NAME.fullmatch(stack):
+        return None
+    if len(stack) > 100:
+        return f"error: the stack name has {len(stack)} characters; Pulumi allows 100"
+    return f"error: '{stack}' is not a stack name: Pulumi allows letters, digits, '-', '_' and '.'"
+
+
 def stack_file(stack: str, explicit: Path | None) -> Path:
     if explicit:
         return explicit
@@ -164,6 +178,10 @@ def run(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str] | None) -> int:
     args = parse_args(argv)
+    problem = stack_name_problem(args.stack)
+    if problem:
+        print(problem, file=sys.stderr)
+        return Exit.INVALID_INPUT
     path = stack_file(args.stack, args.config)
     if not path.is_file():
         print(f"error: no stack file {path}" + (" (--config)" if args.config else ""), file=sys.stderr)
@@ -190,6 +208,14 @@ def _run(argv: list[str] | None) -> int:
         print(str(exc), file=sys.stderr)
         return Exit.INVALID_INPUT
     except Exception as exc:  # a bug of the program: say where, without a traceback
+        cause = root_cause(str(exc))
+        if cause.startswith("multicluster:"):  # a config value only the cloud's answers can judge
+            path = cause.split(" ", 1)[0]
+            print(
+                f"invalid stack configuration (found while planning):\n  - {located(cause, path, None, stack)}",
+                file=sys.stderr,
+            )
+            return Exit.INVALID_INPUT
         print(program_error(exc), file=sys.stderr)
         return Exit.PROGRAM_ERROR
     return report(outcome, args)
@@ -201,15 +227,21 @@ def plan_stack(stack: StackFile, name: str, preview: bool, base: BasePlan | None
     plan = run_program(
         program, stack.settings, stack.secret_keys, name, preview=preview, state=state, observers=[judge]
     )
-    findings = judge.finish(plan)
+    refusals = protected_deletions(base, plan) + outage_refusals(base, plan) if base is not None else []
+    findings = judge.finish(plan) + refusals
     return Outcome(plan, findings, upstream, diff(base, plan) if base is not None else None)
+
+
+def root_cause(message: str) -> str:
+    """The innermost message of an error the SDK wrapped per input and resource ("... has risen: <cause>")."""
+    return message.rsplit("has risen: ", 1)[-1].strip()
 
 
 def program_error(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if str(PROJECT_ROOT) in f.filename and "/venv/" not in f.filename]
     where = f" (at {Path(ours[-1].filename).relative_to(PROJECT_ROOT)}:{ours[-1].lineno})" if ours else ""
-    return f"error: the program failed: {type(exc).__name__}: {exc}{where}"
+    return f"error: the program failed: {type(exc).__name__}: {root_cause(str(exc))}{where}"
 
 
 def report(outcome: Outcome, args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .capture import Plan
+from .judge.rules import Finding
 from .values import masked
 
 MAX_VALUE = 120
@@ -70,6 +71,81 @@ def changes(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
 def _short(value: Any) -> Any:
     text = json.dumps(value, sort_keys=True)
     return value if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
+
+
+PROTECT_DOC = (
+    "Pulumi resource options, protect: 'A protected resource cannot be deleted directly. Instead, you must first "
+    "set protect: false and run pulumi up' (https://www.pulumi.com/docs/iac/concepts/options/protect/)"
+)
+
+
+def protected_deletions(base: BasePlan, plan: Plan) -> list[Finding]:
+    """What the engine refuses in the update: deleting a resource the base protects (the run stops there,
+    after whatever it already deleted: the half-deleted cluster). Unprotect first, then remove."""
+    current = {r.urn for r in plan.resources} | {alias for r in plan.resources for alias in r.aliases}
+    return [
+        Finding(
+            urn,
+            "the Pulumi engine",
+            "it is protected and no longer in the program, so the update would stop when it reaches it; "
+            "unprotect it in one `pulumi up` first (clusters[i].protect: false), then remove it (docs/lifecycle.md)",
+            PROTECT_DOC,
+        )
+        for urn, saved in sorted(base.resources.items())
+        if saved.get("protect") and urn not in current
+    ]
+
+
+K8S_PROVIDER_DOC = (
+    "pulumi-kubernetes provider.go: with the cluster unreachable, Create fails ('configured Kubernetes cluster is "
+    "unreachable'), Delete fails unless deleteUnreachable, and a Helm release is never deleted ('can't delete Helm "
+    "Release with unreachable cluster')"
+)
+
+
+def _provider_urn(reference: Any) -> str:
+    return str(reference or "").rsplit("::", 1)[0]
+
+
+def outage_refusals(base: BasePlan, plan: Plan) -> list[Finding]:
+    """What pulumi-kubernetes refuses on a cluster the config says is down (multicluster:outage)."""
+    inputs = {urn: saved.get("inputs") or {} for urn, saved in base.resources.items()}
+    inputs.update({r.urn: r.inputs for r in plan.resources if r.type == "pulumi:providers:kubernetes"})
+
+    # Provider configuration reaches the plugin as text: "true", not true.
+    def flag(provider: dict[str, Any], key: str) -> bool:
+        return str(provider.get(key)).lower() == "true"
+
+    down = {urn for urn, i in inputs.items() if flag(i, "skipUpdateUnreachable") or flag(i, "deleteUnreachable")}
+    lost = {urn for urn in down if flag(inputs[urn], "deleteUnreachable")}
+    found = []
+    current = {r.urn: r for r in plan.resources}
+    for r in plan.resources:
+        if r.urn not in base.resources and r.provider_urn in down:
+            found.append(
+                Finding(
+                    r.urn,
+                    "the Kubernetes provider",
+                    "it would be created on a cluster listed in multicluster:outage, whose API server is unreachable: "
+                    "leave it out of this update and add it once the cluster is back",
+                    K8S_PROVIDER_DOC,
+                )
+            )
+    for urn, saved in sorted(base.resources.items()):
+        provider = _provider_urn(saved.get("provider"))
+        if urn in current or provider not in down:
+            continue
+        if saved.get("type") == "kubernetes:helm.sh/v3:Release":
+            rule = f"a Helm release on an unreachable cluster cannot be deleted: `pulumi state delete '{urn}'` first"
+        elif provider not in lost:
+            rule = (
+                "it would be deleted on an unreachable cluster, which fails: list the cluster in "
+                "multicluster:outage.lost to let its resources leave the state (docs/lifecycle.md)"
+            )
+        else:
+            continue
+        found.append(Finding(urn, "the Kubernetes provider", rule, K8S_PROVIDER_DOC))
+    return found
 
 
 def diff(base: BasePlan, plan: Plan) -> dict[str, Any]:

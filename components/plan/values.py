@@ -110,9 +110,13 @@ def to_wire(value: Any) -> Any:
 
 
 def from_view(value: Any) -> Any:
-    """A value read back from a JSON plan: "[unknown]" becomes UNKNOWN again (secrets stay "[secret]")."""
+    """A value read back from a JSON plan: "[unknown]" becomes UNKNOWN again, and "[secret]" a secret whose
+    value the plan never saved (the engine's state has it; a preview from a saved plan cannot): an unknown
+    secret, so what is computed from it stays unknown instead of being computed from the mask."""
     if value == UNKNOWN_TEXT:
         return UNKNOWN
+    if value == SECRET:
+        return rpc.wrap_rpc_secret(UNKNOWN)
     if isinstance(value, dict):
         return {k: from_view(v) for k, v in value.items()}
     if isinstance(value, list):
