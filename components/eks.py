@@ -21,6 +21,7 @@ LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
 EKS_CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 LOG_RETENTION_DAYS = 90
+CREATION_ONLY = ["accessConfig.bootstrapClusterCreatorAdminPermissions", "bootstrapSelfManagedAddons"]
 FLOW_LOG_RETENTION_DAYS = 30
 
 
@@ -371,7 +372,14 @@ class EksCluster(KubernetesCluster):
             upgrade_policy={"support_type": spec.upgrade_policy},
             bootstrap_self_managed_addons=False,
             deletion_protection=self.args.protect,
-            opts=self.child_opts(protect=self.args.protect, depends_on=[*self._cluster_role_ready, log_group]),
+            opts=self.child_opts(
+                protect=self.args.protect,
+                depends_on=[*self._cluster_role_ready, log_group],
+                # EKS reads both at creation only (UpdateClusterConfig takes neither; the provider replaces the
+                # cluster for bootstrapSelfManagedAddons): a cluster made before they were set keeps its own
+                # (docs/upgrading.md says how to remove its creator's admin entry by hand).
+                ignore_changes=CREATION_ONLY,
+            ),
         )
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint

@@ -376,8 +376,9 @@ class GkeCluster(KubernetesCluster):
         # Sizes in the config are totals: a regional pool starts the same count in each of its zones.
         per_zone = pool.desired_size // GKE_ZONES
         return gcp.container.NodePool(
+            # Auto-named (`<cluster>-<pool>-<suffix>`): a change that replaces the pool creates the new one
+            # before deleting the old, so the pool never loses its capacity (a fixed name would have to go first).
             f"{self._name}-{pool.name}",
-            name=pool.name,
             cluster=self.cluster.id,
             location=self.region,
             initial_node_count=per_zone,
@@ -399,8 +400,8 @@ class GkeCluster(KubernetesCluster):
                 "taints": [{"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]} for t in pool.taints],
                 "kubelet_config": {"insecure_kubelet_readonly_port_enabled": "FALSE"},
             },
-            # The autoscaler owns the node count once the pool exists; a named pool is replaced delete-first.
-            opts=self.after_apis(ignore_changes=["initialNodeCount"], delete_before_replace=True),
+            # The autoscaler owns the node count once the pool exists.
+            opts=self.after_apis(ignore_changes=["initialNodeCount"]),
         )
 
     # --- access ------------------------------------------------------------------------------

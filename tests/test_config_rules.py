@@ -257,3 +257,14 @@ def test_snapshot_backups_are_refused_where_a_peer_cannot_restore_them(clusters,
 
 def test_gke_peers_in_other_regions_can_restore_disk_snapshots():
     parse(with_backup(gcp_cluster("a", "us-central1", 1), gcp_cluster("b", "europe-west1", 2), file_system=False))
+
+
+def test_gke_node_pool_names_fit_40_characters_after_the_providers_suffix():
+    cluster = gcp_cluster("g" * 20, "us-central1", 1)
+    cluster["nodePools"][0]["name"] = "p" * 11  # 20 + 1 + 11 + 8 = 40: fits exactly
+    parse(fleet(cluster))
+    cluster["nodePools"][0]["name"] = "p" * 12
+    assert problems(fleet(cluster)) == [
+        f"multicluster:clusters[0].nodePools[0].name makes the node pool name '{'g' * 20}-{'p' * 12}-xxxxxxx' 41 "
+        "characters long; GKE allows 40 (shorten the pool or cluster name)"
+    ]

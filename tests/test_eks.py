@@ -256,3 +256,23 @@ def test_two_zone_regions_get_two_subnet_pairs():
         "usw1-az1",
         "usw1-az3",
     ]
+
+
+def test_who_is_admin_is_explicit_and_set_at_creation_only(staging):
+    cluster = eks(staging, "aws-use1")
+    assert cluster.input("accessConfig") == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    assert cluster.input("bootstrapSelfManagedAddons") is False
+    # EKS reads both only when it creates the cluster: an existing cluster is never replaced for them.
+    assert cluster.ignore_changes == [
+        "accessConfig.bootstrapClusterCreatorAdminPermissions",
+        "bootstrapSelfManagedAddons",
+    ]
+    entry = staging.named("aws-use1-deployer-access", "aws:eks/accessEntry:AccessEntry")
+    admin = staging.named("aws-use1-deployer-admin", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    # The deploying identity, resolved from the caller's session (an assumed role maps to its role ARN).
+    assert entry.input("principalArn") == admin.input("principalArn")
+    assert entry.input("principalArn").startswith("arn:aws:iam::123456789012:role/")
+    assert admin.input("policyArn") == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"

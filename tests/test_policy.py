@@ -191,7 +191,7 @@ GKE_BREAKS = [
         "gke-workload-identity",
         "gcp-euw1-system",
         lambda p: p["nodeConfig"]["workloadMetadataConfig"].update(mode="GCE_METADATA"),
-        "GKE node pool 'system' (gcp-euw1-system) exposes the node's metadata server to pods: "
+        "GKE node pool 'gcp-euw1-system-6765780' (gcp-euw1-system) exposes the node's metadata server to pods: "
         "set nodeConfig.workloadMetadataConfig.mode to GKE_METADATA",
     ),
     (
@@ -204,7 +204,7 @@ GKE_BREAKS = [
         "gke-shielded-nodes",
         "gcp-euw1-system",
         lambda p: p["nodeConfig"].pop("shieldedInstanceConfig"),
-        "GKE node pool 'system' (gcp-euw1-system) boots without Secure Boot: "
+        "GKE node pool 'gcp-euw1-system-6765780' (gcp-euw1-system) boots without Secure Boot: "
         "set nodeConfig.shieldedInstanceConfig.enableSecureBoot to true",
     ),
     (
@@ -217,7 +217,7 @@ GKE_BREAKS = [
         "gke-no-default-service-account",
         "gcp-euw1-system",
         lambda p: p["nodeConfig"].update(serviceAccount="481516234200-compute@developer.gserviceaccount.com"),
-        "GKE node pool 'system' (gcp-euw1-system) runs nodes as the default compute service account: "
+        "GKE node pool 'gcp-euw1-system-6765780' (gcp-euw1-system) runs nodes as the default compute service account: "
         "set nodeConfig.serviceAccount to a dedicated account",
     ),
     (

@@ -320,6 +320,15 @@ def _gcp_fields(cluster: ClusterConfig, at: tuple, gcp_project: str | None, pref
             )
         )
     for j, pool in enumerate(cluster.node_pools):
+        pool_name = f"{cluster.name}-{pool.name}" if _has(cluster, "name") else ""
+        if pool_name and len(pool_name) + AUTO_NAME_SUFFIX > GKE_NAME_LENGTH:
+            issues.append(
+                Issue(
+                    format_path((*at, "nodePools", j, "name")),
+                    f"makes the node pool name '{pool_name}-xxxxxxx' {len(pool_name) + AUTO_NAME_SUFFIX} characters "
+                    f"long; GKE allows {GKE_NAME_LENGTH} (shorten the pool or cluster name)",
+                )
+            )
         if pool.desired_size % GKE_ZONES:
             issues.append(
                 Issue(
