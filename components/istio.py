@@ -42,12 +42,14 @@ CA_USES = ["cert_signing", "crl_signing", "digital_signature", "key_encipherment
 # istiod accepts a changed root-cert.pem (a bundle that adds or drops a root) only with this on
 # (istio 1.30 pilot/pkg/bootstrap/istio_ca.go handleEvent; pilot/pkg/features ISTIO_MULTIROOT_MESH).
 MULTI_ROOT_ENV = {"ISTIO_MULTIROOT_MESH": "true"}
-# The four ports istio.io's multi-network guide exposes on the east-west gateway.
+# What multi-primary, multi-network needs on the east-west gateway: cross-network mTLS (15443) and the status
+# port its load balancer probes (15021). 15012 (istiod) and 15017 (webhook) serve remote clusters of a
+# primary-remote mesh only ("Expose the control plane" is a step of that guide, not of multi-primary:
+# https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/); each exposed port costs a
+# rule per source range on an EKS node security group.
 EASTWEST_PORTS = {
     "status-port": 15021,
     "tls": 15443,
-    "tls-istiod": 15012,
-    "tls-webhook": 15017,
 }
 INGRESS_PORTS = [
     {"name": "status-port", "port": 15021, "targetPort": 15021, "protocol": "TCP"},

@@ -8,8 +8,9 @@ the east-west load balancers' annotations and source ranges, and the handle.
 from __future__ import annotations
 
 import base64
+import ipaddress
 from dataclasses import dataclass, field
-from itertools import permutations
+from itertools import pairwise, permutations
 from typing import Any
 
 import pulumi
@@ -338,6 +339,47 @@ def issuing_root(entry: ExternalIntermediate) -> str:
 # --- east-west load balancers ---------------------------------------------------------------------------
 
 
+# The in-tree AWS cloud provider adds inbound rules to the nodes' security group for every source range of an NLB
+# Service (per port, plus one ICMP rule each: cloud-provider-aws updateInstanceSecurityGroupsForNLB), against a
+# quota of 60 inbound rules: a fleet's peers are summarised into at most this many ranges.
+MAX_SOURCE_RANGES = 4
+PRIVATE_BLOCKS = tuple(
+    ipaddress.ip_network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+
+
+def summarized(cidrs: set[str] | list[str], at_most: int = MAX_SOURCE_RANGES) -> list[str]:
+    """The smallest covering ranges of `cidrs`, at most `at_most` of them, never across a private block.
+
+    Adjacent ranges merge first where their common supernet is smallest. Over the private links only the
+    fleet's ranges are routed, so the gaps a supernet adds hold nothing that can reach an internal gateway.
+    """
+    networks = sorted(ipaddress.collapse_addresses(ipaddress.ip_network(c) for c in cidrs))
+    while len(networks) > at_most:
+        pairs = [
+            (supernet_of(a, b), i)
+            for i, (a, b) in enumerate(pairwise(networks))
+            if block_of(a) is not None and block_of(a) == block_of(b)
+        ]
+        if not pairs:
+            break
+        merged, i = max(pairs, key=lambda pair: pair[0].prefixlen)
+        networks = sorted(ipaddress.collapse_addresses([*networks[:i], merged, *networks[i + 2 :]]))
+    return [str(n) for n in networks]
+
+
+def block_of(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Network | None:
+    return next((b for b in PRIVATE_BLOCKS if network.version == 4 and network.subnet_of(b)), None)  # type: ignore[arg-type]
+
+
+def supernet_of(a: Any, b: Any) -> Any:
+    """The smallest network holding both."""
+    merged = a
+    while not (b.subnet_of(merged)):
+        merged = merged.supernet()
+    return merged
+
+
 def gateway_source_ranges(
     name: str, group: MeshGroup, clusters: dict[str, KubernetesCluster], internal: bool
 ) -> pulumi.Output[list[str]]:
@@ -355,7 +397,8 @@ def gateway_source_ranges(
     if not peers:
         return pulumi.Output.from_input(own)
     if internal:
-        return pulumi.Output.from_input(sorted({cidr for peer in peers for cidr in source_ranges(peer.spec).values()}))
+        ranges = {cidr for peer in peers for cidr in source_ranges(peer.spec).values()}
+        return pulumi.Output.from_input(summarized(ranges))
     return pulumi.Output.all(*(peer.egress_addresses for peer in peers)).apply(
         lambda lists: sorted({f"{address}/32" for addresses in lists for address in addresses if address}) or own
     )

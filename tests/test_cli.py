@@ -87,8 +87,9 @@ def write(tmp_path: Path, text: str | bytes) -> Path:
         ("config:\n  multicluster:protect: NO\n", "NO"),
         (b"\xff\xfe\x00garbage", "Pulumi.junk.yaml"),
         ("", "multicluster:environment is required"),
+        ("config:\n  multicluster:protect: -.inf\n", "'-.inf' is not a number JSON can carry"),
     ],
-    ids=["syntax", "not-a-mapping", "duplicate-key", "yaml-1.1-boolean", "not-utf8", "empty"],
+    ids=["syntax", "not-a-mapping", "duplicate-key", "yaml-1.1-boolean", "not-utf8", "empty", "infinity"],
 )
 def test_unreadable_stack_files_are_located(capsys, tmp_path, text, message):
     path = write(tmp_path, text)
@@ -130,7 +131,7 @@ def test_junk_under_any_key_of_a_real_stack_is_a_message(capsys, tmp_path, key, 
     assert code in (Exit.OK, Exit.INVALID_INPUT, Exit.REJECTED), err
     assert "Traceback" not in err
     if code == Exit.INVALID_INPUT:
-        assert err.startswith(("invalid stack configuration", "Pulumi.junk.yaml:", "error:")), err
+        assert err.startswith(("invalid stack configuration", "cannot read stack file", "error:")), err
 
 
 @SHORT
@@ -159,3 +160,24 @@ def test_a_config_value_only_the_cloud_can_judge_is_a_config_error_at_its_line(c
         "(DescribeInstanceTypeOfferings)"
     )
     assert "Task was destroyed" not in err
+
+
+def test_plain_scalars_resolve_as_yaml_1_2_does():
+    """What the Pulumi CLI (yaml.v3, YAML 1.2) passes, not what PyYAML's YAML 1.1 resolver would say."""
+    from components.config import read_stack_file
+
+    values = {"exp": "1.5e3", "octal": "0o17", "date": "2026-01-01", "tagged": "!!str 12", "plain": "12"}
+    text = "config:\n" + "".join(f"  multicluster:{k}: {{v: {v}}}\n" for k, v in values.items())
+    import json
+    import tempfile
+
+    path = Path(tempfile.mkdtemp()) / "Pulumi.x.yaml"
+    path.write_text(text)
+    settings, _ = read_stack_file(path)
+    assert {k.split(":")[1]: json.loads(v)["v"] for k, v in settings.items()} == {
+        "exp": 1500.0,
+        "octal": 15,
+        "date": "2026-01-01",
+        "tagged": "12",
+        "plain": 12,
+    }

@@ -782,8 +782,10 @@ def test_a_hundred_cluster_full_mesh_says_what_cannot_fit_and_where():
     assert len(by_kind["VPC Network Peering connections"]) == 50
     assert sum(len(v) for v in by_kind.values()) == len(found)
     assert (
-        "multicluster:connectivity.mode full-mesh gives the cluster security group of clusters[0] (aws-00) 150 "
-        "inbound rules (EKS's own and one per port range and source range of each linked peer), over the default "
+        # 1 + 149 for the links, 18 for the east-west NLB (2 ports x (4 summarised ranges + 3 subnets) + 4).
+        "multicluster:connectivity.mode full-mesh gives the cluster security group of clusters[0] (aws-00) 168 "
+        "inbound rules (EKS's own, one per port range and source range of each linked peer, and those the AWS cloud "
+        "provider adds for the mesh's east-west load balancer), over the default "
         f"quota of 60 per security group ({plan.VPC_QUOTAS}): link fewer clusters to it"
     ) in found
     assert (
@@ -1236,3 +1238,26 @@ def test_peering_cannot_be_planned_over_overlapping_ranges():
     assert problems(fleet(BASE[0], overlapping, connectivity={"mode": "full-mesh"})) == [
         "multicluster:clusters[1].network.cidr 10.1.128.0/17 overlaps clusters[0].network.cidr"
     ]
+
+
+def test_the_east_west_load_balancers_rules_count_against_the_node_security_group():
+    """With a mesh, the AWS cloud provider opens the internal east-west NLB's ports on the nodes' group: per port
+    one rule per (summarised) source range and per zone's subnet, and an ICMP rule per source range."""
+    from components.config import namespace_settings, parse_stack_config
+    from components.config.connectivity import count, load_balancer_rules, planned_links, planned_vpns
+
+    clusters = [aws_cluster("aws-a", "us-east-1", 1), gcp_cluster("gcp-b", "us-central1", 2)]
+    mesh = {"provider": "istio", "version": "1.30.3", "meshId": "m", "scope": "fleet", "mtls": "strict"}
+
+    def parsed(**settings):
+        settings = {"connectivity": {"mode": "full-mesh"}, "failover": "active-active", **settings}
+        raw = namespace_settings(settings_of(fleet(*clusters, **settings)))
+        return parse_stack_config(*raw, stack="t")
+
+    meshed, plain = parsed(mesh=mesh), parsed()
+    # gcp-b comes from its nodes and its pods: 2 ranges; 2 ports x (2 ranges + 3 subnets) + 2 ICMP rules.
+    assert load_balancer_rules(meshed, meshed.cluster("aws-a"), planned_links(meshed)) == 12
+    assert load_balancer_rules(plain, plain.cluster("aws-a"), planned_links(plain)) == 0
+    with_mesh = count(meshed, planned_links(meshed), planned_vpns(meshed)).rules_per_group["aws-a"]
+    without = count(plain, planned_links(plain), planned_vpns(plain)).rules_per_group["aws-a"]
+    assert with_mesh - without == 12 + 2  # the load balancer's, and the link's own rule for 15443 from 2 ranges

@@ -106,7 +106,9 @@ def test_every_plan_check_is_registered():
     assert {f"{c.__module__.rsplit('.', 1)[-1]}.{c.__name__}" for c in PLAN_CHECKS} == {
         "aws.aws_quotas",
         "aws.eks_networking",
+        "aws.route53_record_sets",
         "crds.custom_resources",
+        "engine.protected_replacements",
         "gcp.apis_enabled",
         "gcp.gcp_quotas",
         "gcp.node_pool_auto_upgrade",
@@ -242,17 +244,22 @@ def test_account_wide_resources_of_one_stack_are_within_the_account_quota(stagin
     ]
 
 
+NLB_SERVICES = ("aws-use1-istio-istio-eastwestgateway", "aws-use1-istio-istio-ingressgateway")
+
+
 def test_inbound_rules_of_the_eks_cluster_security_group_count_the_rule_eks_adds(staging):
     cluster = staging.of_type("aws:eks/cluster:Cluster")[0]
     group = cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
+    # Without the NLB Services (see test_judge_limits.py for what the cloud provider adds for them).
+    plan = without(staging, lambda r: r.name not in NLB_SERVICES)
     rules = [
         r
-        for r in staging.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if r.inputs["securityGroupId"] == group
     ]
-    assert messages(aws.aws_quotas, added(staging, copies(rules[0], 59 - len(rules)))) == []
+    assert messages(aws.aws_quotas, added(plan, copies(rules[0], 59 - len(rules)))) == []
     extra = copies(rules[0], 60 - len(rules))  # 60 of the program's + EKS's own = 61
-    assert messages(aws.aws_quotas, added(staging, extra)) == [
+    assert messages(aws.aws_quotas, added(plan, extra)) == [
         over(
             extra[-1].urn,
             f"inbound IPv4 rules on security group {group}",
@@ -822,7 +829,7 @@ def transit_linked():
     return plan_config(config)
 
 
-def test_an_ha_vpn_to_a_transit_gateway_links_every_attached_vpc(transit_linked):
+def test_an_ha_vpn_to_a_transit_gateway_links_an_attached_vpc_it_routes_to_and_from(transit_linked):
     (attachment,) = transit_linked.of_type("aws:ec2transitgateway/vpcAttachment:VpcAttachment")
     gke = transit_linked.of_type("gcp:container/cluster:Cluster")[0]
     network = reachability.gcp_network(gke.inputs["network"])
@@ -834,7 +841,7 @@ def test_an_ha_vpn_to_a_transit_gateway_links_every_attached_vpc(transit_linked)
         c: one(transit_linked, f"{c}-istio-istio-eastwestgateway", "kubernetes:core/v1:Service")
         for c in ("aws-a", "gcp-b")
     }
-    assert messages(reachability.east_west, detached) == [
+    expected = [
         unreachable(
             gateway["gcp-b"].urn,
             "aws-a discovers gcp-b but cannot reach its internal east-west gateway (no private link)",
@@ -846,3 +853,13 @@ def test_an_ha_vpn_to_a_transit_gateway_links_every_attached_vpc(transit_linked)
             source,
         ),
     ]
+    assert messages(reachability.east_west, detached) == expected
+    # Attached is not enough: the transit gateway's route tables and the VPC's routes carry the traffic.
+    for missing in (
+        "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation",
+        "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation",
+        "aws:ec2/route:Route",
+    ):
+        unrouted = without(transit_linked, lambda r, t=missing: r.type != t or "tgw" not in r.urn + str(r.inputs))
+        assert reachability.Fleet(unrouted).links == {}, missing
+        assert messages(reachability.east_west, unrouted) == expected

@@ -160,14 +160,11 @@ def test_charts_are_pinned_from_the_istio_repository(istio):
         assert r.input("namespace") == "istio-system"
 
 
-def test_east_west_gateway_exposes_the_four_multi_network_ports(istio):
+def test_east_west_gateway_exposes_only_what_multi_primary_needs(istio):
+    # 15012/15017 would expose istiod to remote clusters of a primary-remote mesh; here every cluster has its own,
+    # and each port would cost a rule per source range on an EKS node security group.
     service = istio.named("gcp-euw1-istio-istio-eastwestgateway", "kubernetes:core/v1:Service")
-    assert {p["name"]: p["port"] for p in service.input("spec.ports")} == {
-        "status-port": 15021,
-        "tls": 15443,
-        "tls-istiod": 15012,
-        "tls-webhook": 15017,
-    }
+    assert {p["name"]: p["port"] for p in service.input("spec.ports")} == {"status-port": 15021, "tls": 15443}
     assert service.input("spec.selector") == {"istio": "eastwestgateway", "app": "istio-eastwestgateway"}
     chart = release(istio, "gcp-euw1", "istio-eastwestgateway")
     assert chart.input("values.labels") == service.input("spec.selector")
@@ -1089,11 +1086,26 @@ def test_internal_east_west_gateways_admit_only_their_peers_private_ranges(prod)
     annotations = prod.named("gcp-euw1-istio-istio-eastwestgateway", SERVICE).input("metadata.annotations")
     assert annotations["networking.gke.io/load-balancer-type"] == "Internal"
     # Peers come over the links from their nodes (EKS pods have VPC addresses) and GKE pods.
-    assert source_ranges_of(prod, "gcp-euw1-istio-istio-eastwestgateway") == ["10.10.0.0/16", "10.11.0.0/16"]
+    # (10.10.0.0/16 and 10.11.0.0/16 are one /15: the same addresses, one rule per port on an EKS node group.)
+    assert source_ranges_of(prod, "gcp-euw1-istio-istio-eastwestgateway") == ["10.10.0.0/15"]
     assert source_ranges_of(prod, "aws-use1-istio-istio-eastwestgateway") == [
         "10.11.0.0/16",
-        "10.112.0.0/14",
         "10.12.0.0/16",
+        "10.112.0.0/14",
+    ]
+
+
+def test_many_peers_are_summarised_within_their_private_blocks():
+    from components.mesh import summarized
+
+    peers = ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16", "10.4.0.0/16", "10.101.0.0/16", "10.102.0.0/16"]
+    peers += ["172.17.0.0/16", "172.18.0.0/16", "192.168.5.0/24"]
+    assert summarized(peers) == ["10.0.0.0/13", "10.100.0.0/14", "172.16.0.0/14", "192.168.5.0/24"]
+    # Never across private blocks, even over the limit: 10/8 and 172.16/12 do not merge into 0.0.0.0/0.
+    assert summarized(["10.1.0.0/16", "172.17.0.0/16", "192.168.1.0/24"], at_most=1) == [
+        "10.1.0.0/16",
+        "172.17.0.0/16",
+        "192.168.1.0/24",
     ]
 
 

@@ -516,6 +516,30 @@ def routed_ranges(gke: ClusterConfig) -> dict[str, str]:
     return collapsed(ranges)
 
 
+# Ports of the mesh's east-west load balancer (Istio: status 15021 and tls 15443; Linkerd: 4143 and probes 4191),
+# and the most source ranges it is given (components/mesh.py MAX_SOURCE_RANGES).
+EAST_WEST_LB_PORTS = 2
+EAST_WEST_SOURCE_RANGES = 4
+AWS_ZONES = 3
+
+
+def load_balancer_rules(config: StackConfig, eks: ClusterConfig, links: Sequence[Link]) -> int:
+    """The fewest inbound rules the in-tree AWS cloud provider adds for an internal east-west NLB of `eks`:
+    per port, one per source range and one per zone's subnet (health checks), and one ICMP rule per source range
+    (cloud-provider-aws updateInstanceSecurityGroupsForNLB). A lower bound: config validation never refuses what
+    would fit; the judge counts the real Services."""
+    peers = [
+        peer
+        for link in links
+        for side, peer in ((link.first, link.second), (link.second, link.first))
+        if side.name == eks.name and mesh_peers(config, eks.name, peer.name)
+    ]
+    if not peers:
+        return 0
+    ranges = min(EAST_WEST_SOURCE_RANGES, len({r for p in peers for r in source_ranges(p).values()}))
+    return EAST_WEST_LB_PORTS * (ranges + AWS_ZONES) + ranges
+
+
 def ingress_rule_count(config: StackConfig, target: ClusterConfig, peer: ClusterConfig) -> int:
     return len(port_ranges(ingress_ports(config, target, peer))) * len(source_ranges(peer))
 
@@ -626,7 +650,9 @@ def count(config: StackConfig, links: Sequence[Link], vpns: Sequence[Vpn]) -> Co
     for spec in config.clusters:
         if spec.cloud == "aws":
             c.routes_per_table[spec.name] = 1  # the default route (NAT or internet gateway)
-            c.rules_per_group[spec.name] = 1  # EKS's own rule: the cluster security group to itself
+            # EKS's own rule (the cluster security group to itself), and what the AWS cloud provider adds for
+            # the mesh's load balancers (the judge counts them exactly: components/plan/judge/aws_nlb.py).
+            c.rules_per_group[spec.name] = 1 + load_balancer_rules(config, spec, links)
         elif spec.network.master_cidr:
             c.peerings_per_network[spec.name] = 1  # GKE's own peering with its control plane
     transit = config.connectivity.aws_gateway == TGW
@@ -718,8 +744,9 @@ def capacity_issues(config: StackConfig, links: Sequence[Link], vpns: Sequence[V
     issues += [
         Issue(
             mode_at,
-            f"{mode} gives the cluster security group of {cluster(name)} {n} inbound rules (EKS's own and one per "
-            f"port range and source range of each linked peer), over the default quota of {RULES_PER_GROUP} per "
+            f"{mode} gives the cluster security group of {cluster(name)} {n} inbound rules (EKS's own, one per "
+            "port range and source range of each linked peer, and those the AWS cloud provider adds for the mesh's "
+            f"east-west load balancer), over the default quota of {RULES_PER_GROUP} per "
             f"security group ({VPC_QUOTAS}): link fewer clusters to it",
         )
         for name, n in c.rules_per_group.items()

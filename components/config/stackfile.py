@@ -11,7 +11,6 @@ column of every value, so a config problem can point at the file.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +107,16 @@ def read(path: Path) -> StackFile:
     return StackFile(path, settings, secret_keys, positions)
 
 
+class _TagKeepingLoader(yaml.SafeLoader):
+    """Remembers which scalars carry an explicit tag (`!!str 12`): only those keep PyYAML's tag."""
+
+    def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
+        explicit = self.peek_event().tag not in (None, "!")
+        node = super().compose_scalar_node(anchor)
+        node.explicit_tag = explicit  # type: ignore[attr-defined]
+        return node
+
+
 class _Reader:
     def __init__(self, path: Path):
         self.path = path
@@ -116,7 +125,7 @@ class _Reader:
 
     def load(self, text: str) -> Any:
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = yaml.compose(text, Loader=_TagKeepingLoader)
         except yaml.MarkedYAMLError as exc:
             self.problems.append(self._syntax(exc))
             return None
@@ -177,9 +186,12 @@ class _Reader:
 
     def _scalar(self, node: yaml.ScalarNode, loc: Loc) -> Any:
         value, tag = node.value, node.tag
-        if node.style in ("'", '"', "|", ">") or tag == "tag:yaml.org,2002:str":
+        if node.style in ("'", '"', "|", ">") or (getattr(node, "explicit_tag", False) and tag.endswith(":str")):
             return value
+        # A plain scalar resolves by the YAML 1.2 core schema below, whatever PyYAML's YAML 1.1 resolver tagged it
+        # (it calls 1.5e3 and 0o17 strings, 2026-01-01 a timestamp); other explicit tags keep the text.
         if tag not in (
+            "tag:yaml.org,2002:str",
             "tag:yaml.org,2002:bool",
             "tag:yaml.org,2002:int",
             "tag:yaml.org,2002:float",
@@ -201,10 +213,15 @@ class _Reader:
         if INT.fullmatch(value):
             return int(value, 0) if value.startswith(("0o", "0x")) else int(value)
         if FLOAT.fullmatch(value):
-            number = (
-                float(value.replace("inf", "Inf").replace("INF", "Inf")) if "nan" not in value.lower() else math.nan
-            )
-            return number
+            # YAML 1.2 spells infinity and not-a-number .inf/.Inf/.INF (signed) and .nan; Python does not.
+            if value.lower().endswith((".inf", ".nan")):
+                # The Pulumi CLI passes object settings to the program as JSON, which has no such numbers.
+                self.problems.append(
+                    f"{self.path.name}:{self._where(node)}: '{value}' is not a number JSON can carry (the Pulumi "
+                    f'CLI passes config to the program as JSON): write a finite number, or quote it ("{value}")'
+                )
+                return value
+            return float(value)
         return value
 
 

@@ -222,7 +222,7 @@ def _run(argv: list[str] | None) -> int:
 
 
 def plan_stack(stack: StackFile, name: str, preview: bool, base: BasePlan | None, upstream: Path | None) -> Outcome:
-    judge = Judge(Context(upstream=upstream))
+    judge = Judge(Context(upstream=upstream, base=base.resources if base is not None else None))
     state = base.state() if base is not None and preview else None
     plan = run_program(
         program, stack.settings, stack.secret_keys, name, preview=preview, state=state, observers=[judge]

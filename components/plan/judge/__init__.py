@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,9 +32,12 @@ ResourceCheck = Callable[[Observed], Iterable[Finding]]
 
 @dataclass(frozen=True)
 class Context:
-    """What plan checks may use besides the plan: the upstream chart data, when present."""
+    """What plan checks may use besides the plan: the upstream chart data, when present, and, in an update
+    preview (`--engine-preview --diff BASE.json`), the saved resources of the base (URN -> the saved resource,
+    as `diff.BasePlan.resources`: its `protect` flag among them)."""
 
     upstream: Path | None = None
+    base: Mapping[str, Mapping[str, Any]] | None = None
 
 
 PlanCheck = Callable[["Plan", Context], Iterable[Finding]]

@@ -7,6 +7,7 @@ AWS documentation page that states them.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -16,9 +17,20 @@ from typing import Any
 
 from ..mocks import Observed
 from ..values import is_unknown
-from . import Context, field_rules, plan_check, resource_check
+from . import Context, aws_nlb, field_rules, plan_check, resource_check
 from .models import botocore_constraints
-from .rules import Between, FieldRule, Finding, Length, OneOf, Pattern, value_at, values_at
+from .rules import (
+    Between,
+    FieldRule,
+    Finding,
+    Length,
+    OneOf,
+    Pattern,
+    dependency_closure,
+    of_type,
+    value_at,
+    values_at,
+)
 
 AWS = "AWS"
 EKS_NETWORK_DOC = "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html"
@@ -31,6 +43,7 @@ EKS_QUOTAS = "https://docs.aws.amazon.com/eks/latest/userguide/service-quotas.ht
 EC2_API = "https://docs.aws.amazon.com/AWSEC2/latest/APIReference"
 ROUTE53_API = "https://docs.aws.amazon.com/Route53/latest/APIReference"
 VPN_TUNNELS_DOC = "https://docs.aws.amazon.com/vpn/latest/s2svpn/VPNTunnels.html"
+TGW_QUOTAS = "https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-quotas.html"
 TF_AWS = "terraform-provider-aws (pulumi-aws is built from it)"
 
 # Pulumi input -> the API model member it is sent as: (type, input path, service, input shape, member path).
@@ -1065,6 +1078,113 @@ def route53_health_check(observed: Observed) -> Iterator[Finding]:
             )
 
 
+# --- Route 53 record sets across one hosted zone ---------------------------------------------------------
+
+FAILOVER_SOURCE = (
+    "Amazon Route 53 API Reference, ResourceRecordSet Failover: 'To configure failover, you add the Failover element "
+    "to two resource record sets. For one resource record set, you specify PRIMARY as the value for Failover; for "
+    f"the other resource record set, you specify SECONDARY' ({ROUTE53_API}/API_ResourceRecordSet.html)"
+)
+ALIAS_TARGET_SOURCE = (
+    "Route 53 ChangeResourceRecordSets, InvalidChangeBatch: 'Tried to create an alias that targets <name>, type <type> "
+    "in zone <zone>, but that target was not found' / '... but the alias target name does not lie within the target "
+    "zone' (barnybug/cli53#227, harmony-one/harmony-ops#491); Amazon Route 53 API Reference, AliasTarget "
+    f"({ROUTE53_API}/API_AliasTarget.html)"
+)
+
+
+def _dns_name(value: Any) -> str | None:
+    """A DNS name as Route 53 compares it: case-insensitive, with or without its final dot."""
+    text = _known_text(value)
+    return text.lower().rstrip(".") if text else None
+
+
+def _record_name(record: Any, zones: dict[str, str]) -> str | None:
+    """The record's name as the provider sends it: its fqdn once answered, else its name, which the provider
+    completes with the zone's name when it does not end with it (terraform-provider-aws route53 expandRecordName)."""
+    fqdn = _dns_name(record.outputs.get("fqdn"))
+    if fqdn:
+        return fqdn
+    name, zone = _dns_name(record.inputs.get("name")), zones.get(str(record.inputs.get("zoneId")))
+    if name is None or zone is None:
+        return name
+    return name if name == zone or name.endswith(f".{zone}") else f"{name}.{zone}"
+
+
+def _failover_role(record: Any) -> Any:
+    policies = record.inputs.get("failoverRoutingPolicies")
+    return (
+        policies[0].get("type") if isinstance(policies, list) and policies and isinstance(policies[0], dict) else None
+    )
+
+
+@plan_check
+def route53_record_sets(plan: Any, context: Context) -> Iterator[Finding]:
+    """Within a hosted zone: one PRIMARY and one SECONDARY per failover name and type; an alias to a name of a zone
+    the plan creates targets a record set of it (same type) that the alias waits for."""
+    zones: dict[str, str] = {}
+    for zone in of_type(plan, "aws:route53/zone:Zone"):
+        name = _dns_name(zone.inputs.get("name"))
+        for key in (zone.outputs.get("zoneId"), zone.id):
+            if name and _known_text(key):
+                zones[key] = name
+    groups: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for record in of_type(plan, "aws:route53/record:Record"):
+        zone, name, kind = (
+            _known_text(record.inputs.get("zoneId")),
+            _record_name(record, zones),
+            record.inputs.get("type"),
+        )
+        if zone and name and isinstance(kind, str):
+            groups[(zone, name, kind)].append(record)
+    yield from _failover_pairs(groups)
+    yield from _alias_targets(plan, zones, groups)
+
+
+def _failover_pairs(groups: dict[tuple[str, str, str], list[Any]]) -> Iterator[Finding]:
+    for (zone, name, kind), records in groups.items():
+        for role in ("PRIMARY", "SECONDARY"):
+            same = [r for r in records if _failover_role(r) == role]
+            for extra in same[1:]:
+                yield Finding(
+                    extra.urn,
+                    AWS,
+                    f"{name} ({kind}) in zone {zone} has {len(same)} {role} failover record sets ("
+                    f"{', '.join(r.name for r in same)}): a failover name has one PRIMARY and one SECONDARY",
+                    FAILOVER_SOURCE,
+                )
+
+
+def _alias_targets(
+    plan: Any, zones: dict[str, str], groups: dict[tuple[str, str, str], list[Any]]
+) -> Iterator[Finding]:
+    waits = dependency_closure(plan)
+    for (_, _, kind), records in groups.items():
+        for record in records:
+            for alias in record.inputs.get("aliases") or []:
+                target_zone, target = _known_text(alias.get("zoneId")), _dns_name(alias.get("name"))
+                zone_name = zones.get(target_zone or "")
+                if zone_name is None or target is None:
+                    continue  # a load balancer's zone, or a zone the plan does not create: AWS's to answer
+                where = f"the alias targets {target}, type {kind} in zone {target_zone}"
+                if target != zone_name and not target.endswith(f".{zone_name}"):
+                    yield Finding(
+                        record.urn, AWS, f"{where}, a name outside that zone ({zone_name})", ALIAS_TARGET_SOURCE
+                    )
+                    continue
+                found = [r for r in groups.get((target_zone, target, kind), []) if r.urn != record.urn]
+                if not found:
+                    yield Finding(record.urn, AWS, f"{where}, which nothing in the plan creates", ALIAS_TARGET_SOURCE)
+                elif not {r.urn for r in found} & waits(record.urn):
+                    yield Finding(
+                        record.urn,
+                        AWS,
+                        f"{where}, but it does not wait for {', '.join(r.name for r in found)} (no dependency): "
+                        "created first, it is refused",
+                        ALIAS_TARGET_SOURCE,
+                    )
+
+
 def _policy_length(document: Any) -> int | None:
     """IAM counts policy characters without whitespace."""
     if not isinstance(document, str):
@@ -1109,6 +1229,33 @@ class Index:
 
     def of(self, type_: str) -> list[Any]:
         return self.by_type.get(type_, [])
+
+    def route_table_of(self, subnet: Any) -> Any:
+        """The id of a subnet's route table: its explicit association's, else its VPC's main route table."""
+        if not hasattr(self, "_associations"):
+            self._associations = {
+                a.inputs.get("subnetId"): a.inputs.get("routeTableId")
+                for a in self.of("aws:ec2/routeTableAssociation:RouteTableAssociation")
+                if a.inputs.get("subnetId")
+            }
+        if subnet.id in self._associations:
+            return self._associations[subnet.id]
+        vpc = self.ref(subnet.inputs.get("vpcId"))
+        return vpc.outputs.get("mainRouteTableId") if vpc is not None else None
+
+    def routes_in(self, table: Any) -> list[dict[str, Any]]:
+        """The routes of a VPC route table: its Route resources and its inline routes."""
+        if not hasattr(self, "_routes"):
+            self._routes: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+            for route in self.of("aws:ec2/route:Route"):
+                self._routes[route.inputs.get("routeTableId")].append(route.inputs)
+            for routes_table in self.of("aws:ec2/routeTable:RouteTable"):
+                for route in routes_table.inputs.get("routes") or []:
+                    if isinstance(route, dict):
+                        self._routes[routes_table.id].append(
+                            {**route, "destinationCidrBlock": route.get("cidrBlock"), "routeTableId": routes_table.id}
+                        )
+        return self._routes.get(table, []) if isinstance(table, str) else []
 
     def ref(self, value: Any) -> Any:
         return self.by_id.get(value) if isinstance(value, str) else None
@@ -1161,6 +1308,8 @@ def aws_quotas(plan: Any, context: Context) -> Iterator[Finding]:
         ("aws:ec2/vpc:Vpc", "VPCs in one region", 5, VPC_QUOTAS),
         ("aws:ec2/vpnGateway:VpnGateway", "virtual private gateways in one region", 5, VPN_QUOTAS),
         ("aws:ec2/customerGateway:CustomerGateway", "customer gateways in one region", 50, VPN_QUOTAS),
+        # On a virtual private gateway or a transit gateway alike ("Site-to-Site VPN connections per Region: 50").
+        ("aws:ec2/vpnConnection:VpnConnection", "Site-to-Site VPN connections in one region", 50, VPN_QUOTAS),
     ):
         for region, members in _count_by(index.of(type_), lambda r: index.region.get(r.urn)).items():
             if len(members) > limit:
@@ -1174,6 +1323,7 @@ def aws_quotas(plan: Any, context: Context) -> Iterator[Finding]:
         if len(members) > limit:
             yield _over(members[limit].urn, what, len(members), limit, f"quotas ({source})")
     yield from _nat_per_zone(index)
+    yield from _transit_gateway_limits(index)
     yield from _vpn_inside_cidrs(index)
     yield from _inline_policies_per_role(index)
 
@@ -1185,19 +1335,151 @@ def _per_parent(index: Index, type_: str, key: str, what: str, limit: int, sourc
 
 
 def _security_group_rules(index: Index) -> Iterator[Finding]:
-    eks_groups = {value_at(c.outputs, "vpcConfig.clusterSecurityGroupId") for c in index.of("aws:eks/cluster:Cluster")}
+    """Inbound IPv4 rules per security group: the plan's, EKS's own on its cluster security group, and those the
+    AWS cloud provider adds there at runtime for NLB Services (the cluster security group is the nodes' group on
+    managed node groups: components/eks.py node_security_group_id)."""
     rules = index.of("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-    for group, members in _count_by(rules, lambda r: r.inputs.get("securityGroupId")).items():
+    planned = _count_by(rules, lambda r: _known_text(r.inputs.get("securityGroupId")))
+    eks_groups = _eks_groups(index)
+    runtime = _nlb_rules_by_group(index)
+    for group in sorted(set(planned) | {g for g, (added, _) in runtime.items() if added}):
+        members = planned.get(group, [])
         ipv4 = [r for r in members if r.inputs.get("cidrIpv4") or not r.inputs.get("cidrIpv6")]
-        # EKS gives its cluster security group one inbound rule of its own (the group to itself).
-        count = len(ipv4) + (1 if group in eks_groups else 0)
+        eks_own = 1 if group in eks_groups else 0
+        nlb, services = runtime.get(group, (set(), []))
+        extra = nlb - {_rule_key(r) for r in ipv4}
+        count = len(ipv4) + eks_own + len(extra)
         if count > 60:
+            what = f"inbound IPv4 rules on security group {group}"
+            source = f"Amazon VPC quotas: inbound rules per security group ({VPC_QUOTAS})"
+            if extra:
+                names = ", ".join(s.name for s in services)
+                what += (
+                    f" ({len(ipv4)} in the plan, {eks_own} of EKS, {len(extra)} the AWS cloud provider adds for "
+                    f"{names})"
+                )
+                source += f"; {aws_nlb.NLB_RULES_SOURCE}"
+            yield _over((ipv4 or services)[-1].urn, what, count, 60, source)
+
+
+def _rule_key(rule: Any) -> tuple[Any, ...]:
+    inputs = rule.inputs
+    protocol = str(inputs.get("ipProtocol", "")).lower()
+    low, high = inputs.get("fromPort"), inputs.get("toPort")
+    return (protocol, int(low) if isinstance(low, int | float) else low, int(high) if isinstance(high, int | float)
+            else high, inputs.get("cidrIpv4"))  # fmt: skip
+
+
+def _eks_groups(index: Index) -> set[Any]:
+    return {value_at(c.outputs, "vpcConfig.clusterSecurityGroupId") for c in index.of("aws:eks/cluster:Cluster")}
+
+
+def _nlb_rules_by_group(index: Index) -> dict[str, tuple[set[Any], list[Any]]]:
+    """Cluster security group -> (the rules the cloud provider adds there for the cluster's NLB Services, those
+    Services)."""
+    by_provider: dict[str, list[Any]] = defaultdict(list)
+    for service in index.of("kubernetes:core/v1:Service"):
+        if aws_nlb.is_nlb_service(service):
+            by_provider[service.provider_urn or ""].append(service)
+    providers: dict[Any, list[str]] = defaultdict(list)
+    for provider in index.of("pulumi:providers:kubernetes"):
+        providers[provider.parent].append(provider.urn)
+    found: dict[str, tuple[set[Any], list[Any]]] = {}
+    for cluster in index.of("aws:eks/cluster:Cluster"):
+        group = _known_text(value_at(cluster.outputs, "vpcConfig.clusterSecurityGroupId"))
+        if group is None or cluster.parent is None:
+            continue
+        # The cluster's Kubernetes providers are the ones its component holds (as reachability.Fleet finds them).
+        services = [s for urn in providers.get(cluster.parent, []) for s in by_provider.get(urn, [])]
+        added: set[Any] = set()
+        counted = []
+        for service in services:
+            try:
+                added |= aws_nlb.nlb_rules(service, functools.partial(_lb_subnet_cidrs, index, cluster))
+            except (aws_nlb.UnknownValueError, ValueError, TypeError):
+                continue  # a value not known yet (or not a CIDR): this Service is not counted
+            counted.append(service)
+        found[group] = (added, counted)
+    return found
+
+
+def _lb_subnet_cidrs(index: Index, cluster: Any, internal: bool, named: Any) -> list[str]:
+    """The CIDRs of the subnets the provider places a cluster's NLB in (getLoadBalancerSubnets)."""
+    vpc_id = _known_text(value_at(cluster.outputs, "vpcConfig.vpcId"))
+    if vpc_id is None:
+        raise aws_nlb.UnknownValueError
+    subnets = [s for s in index.of("aws:ec2/subnet:Subnet") if s.inputs.get("vpcId") == vpc_id]
+    if named:  # the subnets annotation: ids or Name tags
+        wanted = {part.strip() for part in str(named).split(",") if part.strip()}
+        chosen = [s for s in subnets if s.id in wanted or (s.inputs.get("tags") or {}).get("Name") in wanted]
+    else:
+        name = _known_text(cluster.outputs.get("name")) or _known_text(cluster.inputs.get("name"))
+        if name is None:
+            raise aws_nlb.UnknownValueError
+        chosen = aws_nlb.lb_subnets(
+            subnets, name, internal, lambda s: _is_public(index, s), subnet_zone_name, is_availability_zone
+        )
+    cidrs = [_known_text(s.inputs.get("cidrBlock")) for s in chosen]
+    if None in cidrs:
+        raise aws_nlb.UnknownValueError
+    return [c for c in cidrs if c]
+
+
+def _is_public(index: Index, subnet: Any) -> bool:
+    """isSubnetPublic: the subnet's route table (its association's, else the VPC's main table) routes to an internet
+    gateway."""
+    table = index.route_table_of(subnet)
+    return any(str(route.get("gatewayId") or "").startswith("igw") for route in index.routes_in(table))
+
+
+def _transit_gateway_limits(index: Index) -> Iterator[Finding]:
+    """Route tables per transit gateway (20 by default, its default route table included) and the attachment
+    limits per VPC: five transit gateways, one attachment to each."""
+    tables = _count_by(
+        index.of("aws:ec2transitgateway/routeTable:RouteTable"), lambda r: _known_text(r.inputs.get("transitGatewayId"))
+    )
+    for gateway_id, members in tables.items():
+        gateway = index.ref(gateway_id)
+        # With default association or propagation on (the API's default), AWS creates the default route table too.
+        defaults = gateway is not None and any(
+            gateway.inputs.get(key, "enable") == "enable"
+            for key in ("defaultRouteTableAssociation", "defaultRouteTablePropagation")
+        )
+        count = len(members) + (1 if defaults else 0)
+        if count > 20:
             yield _over(
-                ipv4[-1].urn,
-                f"inbound IPv4 rules on security group {group}",
+                members[-1].urn,
+                f"route tables of transit gateway {gateway_id}" + (" (its default route table included)" if defaults
+                                                                    else ""),
                 count,
-                60,
-                f"Amazon VPC quotas: inbound rules per security group ({VPC_QUOTAS})",
+                20,
+                f"Amazon VPC Transit Gateways quotas: transit gateway route tables per transit gateway ({TGW_QUOTAS})",
+            )  # fmt: skip
+    per_vpc: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for attachment in index.of("aws:ec2transitgateway/vpcAttachment:VpcAttachment"):
+        vpc, gateway_id = (
+            _known_text(attachment.inputs.get("vpcId")),
+            _known_text(attachment.inputs.get("transitGatewayId")),
+        )
+        if vpc and gateway_id:
+            per_vpc[vpc][gateway_id].append(attachment)
+    for vpc, gateways in per_vpc.items():
+        for gateway_id, members in gateways.items():
+            if len(members) > 1:
+                yield Finding(
+                    members[1].urn,
+                    AWS,
+                    f"{vpc} is attached to transit gateway {gateway_id} {len(members)} times",
+                    "Amazon VPC Transit Gateways quotas: 'A transit gateway cannot have more than one VPC attachment "
+                    f"to the same VPC' ({TGW_QUOTAS})",
+                )
+        if len(gateways) > 5:
+            sixth = list(gateways.values())[5][0]
+            yield Finding(
+                sixth.urn,
+                AWS,
+                f"{vpc} is attached to {len(gateways)} transit gateways, over the limit of 5 (not adjustable)",
+                f"Amazon VPC Transit Gateways quotas: transit gateways per VPC, 5, not adjustable ({TGW_QUOTAS})",
             )
 
 

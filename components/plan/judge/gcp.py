@@ -17,7 +17,7 @@ from typing import Any
 from ..mocks import Observed
 from . import Context, field_rules, plan_check, resource_check
 from .models import discovery_enum
-from .rules import Between, FieldRule, Finding, Length, Pattern, of_type, value_at, values_at
+from .rules import Between, FieldRule, Finding, Length, Pattern, dependency_closure, of_type, value_at, values_at
 
 GOOGLE = "Google Cloud"
 GCE_NAME = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
@@ -187,6 +187,16 @@ field_rules(
         "description",
         (Length(1, 1024),),
         _dd("dns", "ManagedZone", "description") + ": 'A mutable string of at most 1024 characters'",
+        GOOGLE,
+    ),
+    # The provider sends dns_name as given (no dot added): the API refuses a name without its final dot.
+    FieldRule(
+        "dnsName",
+        (Pattern(r"(?:[^.]+\.)+", "a fully qualified name ending with '.' (no empty label)"),),
+        _dd("dns", "ManagedZone", "dnsName") + ": 'The DNS name of this managed zone, for instance \"example.com.\"'; "
+        "the API: \"Invalid value for 'entity.managedZone.dnsName': 'example.com'\" (googleapis/python-dns#5), "
+        "and for 'example.com..' (vmware-archive/terraforming-gcp#89); pulumi-gcp passes dnsName through unchanged "
+        "(https://www.pulumi.com/registry/packages/gcp/api-docs/dns/managedzone/, terraform-provider-google#1310)",
         GOOGLE,
     ),
 )
@@ -595,7 +605,7 @@ def apis_enabled(plan: Any, context: Context) -> Iterator[Finding]:
         project = service.inputs.get("project") or (providers.get(service.provider_urn or "") or {}).get("project")
         if isinstance(project, str):
             enabling[(project, str(service.inputs.get("service")))].add(service.urn)
-    waits = _dependency_closure(plan)
+    waits = dependency_closure(plan)
     for r in plan.resources:
         api = api_of(r.type) if r.custom else None
         if api is None or api in DEFAULT_ENABLED:
@@ -615,24 +625,6 @@ def apis_enabled(plan: Any, context: Context) -> Iterator[Finding]:
                 f"it does not wait for {api} to be enabled in project {project} (no dependency on the Service)",
                 APIS_DOC,
             )
-
-
-def _dependency_closure(plan: Any) -> Any:
-    deps = {r.urn: list(r.dependencies) for r in plan.resources}
-    memo: dict[str, frozenset[str]] = {}
-
-    def closure(urn: str) -> frozenset[str]:
-        if urn in memo:
-            return memo[urn]
-        memo[urn] = frozenset()  # cycles (none expected) end here
-        found: set[str] = set()
-        for dep in deps.get(urn, ()):
-            found.add(dep)
-            found |= closure(dep)
-        memo[urn] = frozenset(found)
-        return memo[urn]
-
-    return closure
 
 
 @plan_check
@@ -658,6 +650,7 @@ def gcp_quotas(plan: Any, context: Context) -> Iterator[Finding]:
             )
     per_project: dict[tuple[str, str], list[Any]] = defaultdict(list)
     providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
+    yield from _cloud_router_limits(plan, providers)
     for type_ in ("gcp:serviceaccount/account:Account", "gcp:projects/iAMCustomRole:IAMCustomRole"):
         for r in of_type(plan, type_):
             project = r.inputs.get("project") or (providers.get(r.provider_urn or "") or {}).get("project")
@@ -671,6 +664,54 @@ def gcp_quotas(plan: Any, context: Context) -> Iterator[Finding]:
                 GOOGLE,
                 f"{len(members)} {what} in project {project}, over the quota of {limit}",
                 "IAM quotas (https://cloud.google.com/iam/quotas)",
+            )
+
+
+ROUTER_LIMITS_DOC = "https://cloud.google.com/network-connectivity/docs/router/quotas"
+ROUTERS_PER_NETWORK_REGION = 5
+BGP_PEERS_PER_ROUTER = 128
+
+
+def _located(r: Any, providers: dict[str, Any], key: str) -> str | None:
+    """A regional resource's project or region: its own input, else its provider's."""
+    value = r.inputs.get(key) or (providers.get(r.provider_urn or "") or {}).get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _cloud_router_limits(plan: Any, providers: dict[str, Any]) -> Iterator[Finding]:
+    """Cloud Router system limits (not quotas: they cannot be raised). Cloud NAT's routers count too."""
+    routers: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for router in of_type(plan, "gcp:compute/router:Router"):
+        project, region = _located(router, providers, "project"), _located(router, providers, "region")
+        network = router.inputs.get("network")
+        if project and region and isinstance(network, str) and network:
+            key = _network_key(network) if "/" in network else f"{project}/{network}"
+            routers[(key, region, project)].append(router)
+    for (network, region, _), members in routers.items():
+        if len(members) > ROUTERS_PER_NETWORK_REGION:
+            yield Finding(
+                members[ROUTERS_PER_NETWORK_REGION].urn,
+                GOOGLE,
+                f"{len(members)} Cloud Routers in network {network} and region {region}, over the limit of "
+                f"{ROUTERS_PER_NETWORK_REGION}",
+                "Cloud Router quotas and limits: 'Maximum number of Cloud Routers per combination of VPC network and "
+                f"region: 5' ({ROUTER_LIMITS_DOC})",
+            )
+    peers: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    for peer in of_type(plan, "gcp:compute/routerPeer:RouterPeer"):
+        project, region = _located(peer, providers, "project"), _located(peer, providers, "region")
+        router = peer.inputs.get("router")
+        if project and region and isinstance(router, str) and router:
+            peers[(project, region, router.rsplit("/", 1)[-1])].append(peer)
+    for (project, region, router), members in peers.items():
+        if len(members) > BGP_PEERS_PER_ROUTER:
+            yield Finding(
+                members[BGP_PEERS_PER_ROUTER].urn,
+                GOOGLE,
+                f"{len(members)} BGP peers on Cloud Router {router} ({project}, {region}), over the limit of "
+                f"{BGP_PEERS_PER_ROUTER}",
+                "Cloud Router quotas and limits: 'Maximum number of BGP peers for each Cloud Router in a given VPC "
+                f"network and region: 128' ({ROUTER_LIMITS_DOC})",
             )
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 from ..values import is_unknown
 from . import Context, plan_check
+from .aws import Index as AwsIndex
 from .rules import Finding, of_type, value_at
 
 Network = ipaddress.IPv4Network
@@ -129,6 +130,7 @@ class Fleet:
         for cluster in self.clusters:
             cluster.providers = providers.get(cluster.component, set())
             self.holder.update(dict.fromkeys(cluster.providers, cluster))
+        self.aws = AwsIndex(plan)  # route tables of subnets, their routes
         self.links = self._links()
         self.servers = {url: cluster for cluster in self.clusters for url in server_of(cluster)}
 
@@ -203,15 +205,13 @@ class Fleet:
         return links
 
     def _vpn_links(self) -> Iterator[tuple[str | None, Any]]:
-        """(GCP network, VPC id) joined by an HA VPN: to a VPC's virtual private gateway, or to a transit
-        gateway and every VPC attached to it."""
+        """(GCP network, VPC id) joined by an HA VPN: to a VPC's virtual private gateway, or to a transit gateway
+        and each attached VPC the transit gateway routes to and from the VPN (TransitRouting)."""
         by_address: dict[Any, list[Any]] = defaultdict(list)
         for connection in of_type(self.plan, "aws:ec2/vpnConnection:VpnConnection"):
             for key in ("tunnel1Address", "tunnel2Address"):
                 by_address[connection.outputs.get(key)].append(connection)
-        attached: dict[Any, list[Any]] = defaultdict(list)
-        for attachment in of_type(self.plan, "aws:ec2transitgateway/vpcAttachment:VpcAttachment"):
-            attached[attachment.inputs.get("transitGatewayId")].append(attachment.inputs.get("vpcId"))
+        transit = TransitRouting(self)
         for tunnel in of_type(self.plan, "gcp:compute/vPNTunnel:VPNTunnel"):
             gateway = self.by_id.get(tunnel.inputs.get("vpnGateway"))
             external = self.by_id.get(tunnel.inputs.get("peerExternalGateway"))
@@ -223,8 +223,12 @@ class Fleet:
                 vgw = self.by_id.get(connection.inputs.get("vpnGatewayId"))
                 if vgw is not None:
                     yield network, vgw.inputs.get("vpcId")
-                for vpc in attached.get(connection.inputs.get("transitGatewayId"), ()):
+                for vpc in transit.vpcs_reached(connection, self.gke_ranges(network)):
                     yield network, vpc
+
+    def gke_ranges(self, network: str | None) -> list[Network]:
+        """What a GKE network's clusters send from and answer on: their node and pod ranges."""
+        return [r for c in self.clusters if c.cloud == "gcp" and c.network == network for r in c.ranges]
 
     def link(self, a: Cluster, b: Cluster) -> str | None:
         if a.network is not None and a.network == b.network:
@@ -233,6 +237,148 @@ class Fleet:
 
     def cluster_of_provider(self, provider_urn: str | None) -> Cluster | None:
         return self.holder.get(provider_urn or "")
+
+
+# AWS Transit Gateway Guide, "Transit gateway route tables": an attachment is associated with one route table,
+# which routes it by the attachments propagated into it or by static routes
+# (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-route-tables.html); "Amazon VPC attachments": a VPC sends to the
+# transit gateway only what its subnets' route tables route there, and only from Availability Zones where the
+# attachment has a subnet (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html); CreateTransitGateway
+# DefaultRouteTableAssociation/Propagation are "enable" unless set (EC2 API reference).
+
+
+class TransitRouting:
+    """The routes of the plan's transit gateways: which attachment reaches which (the AWS pages above).
+
+    A VPN attachment and a VPC attachment reach each other when each is propagated into (or statically routed
+    from) the route table the other is associated with, explicitly or through the gateway's default route table
+    (CreateTransitGateway DefaultRouteTableAssociation/Propagation, enabled unless disabled), and when the VPC's
+    subnets where its clusters run route the GKE ranges to the transit gateway from zones the attachment covers."""
+
+    def __init__(self, fleet: Fleet):
+        self.fleet = fleet
+        plan = fleet.plan
+        self.association: dict[Any, Any] = {}
+        self.propagated: dict[Any, set[Any]] = defaultdict(set)
+        for link in of_type(plan, "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation"):
+            self.association[link.inputs.get("transitGatewayAttachmentId")] = link.inputs.get(
+                "transitGatewayRouteTableId"
+            )
+        for link in of_type(plan, "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation"):
+            self.propagated[link.inputs.get("transitGatewayRouteTableId")].add(
+                link.inputs.get("transitGatewayAttachmentId")
+            )
+        for route in of_type(plan, "aws:ec2transitgateway/route:Route"):
+            if route.inputs.get("blackhole") is not True:
+                self.propagated[route.inputs.get("transitGatewayRouteTableId")].add(
+                    route.inputs.get("transitGatewayAttachmentId")
+                )
+        self.attachments: dict[Any, list[Any]] = defaultdict(list)
+        for attachment in of_type(plan, "aws:ec2transitgateway/vpcAttachment:VpcAttachment"):
+            self.attachments[attachment.inputs.get("transitGatewayId")].append(attachment)
+            self._defaults(attachment.inputs.get("transitGatewayId"), attachment.id, attachment.inputs)
+        self.node_subnets: dict[Any, list[Any]] = defaultdict(list)  # cluster name -> its node groups' subnets
+        for group in of_type(plan, "aws:eks/nodeGroup:NodeGroup"):
+            self.node_subnets[group.inputs.get("clusterName")] += group.inputs.get("subnetIds") or []
+        self.routed: dict[tuple[Any, ...], bool] = {}
+        self.vpn_attachments = {}
+        for connection in of_type(plan, "aws:ec2/vpnConnection:VpnConnection"):
+            attachment_id = connection.outputs.get("transitGatewayAttachmentId")
+            if _known(attachment_id):
+                self.vpn_attachments[connection.urn] = attachment_id
+                self._defaults(connection.inputs.get("transitGatewayId"), attachment_id, {})
+
+    def _defaults(self, gateway_id: Any, attachment_id: Any, options: dict[str, Any]) -> None:
+        """The gateway's default route tables take the attachment unless the gateway (or the attachment) opts out."""
+        gateway = self.fleet.by_id.get(gateway_id) if isinstance(gateway_id, str) else None
+        if gateway is None or not _known(attachment_id):
+            return
+        association = gateway.outputs.get("associationDefaultRouteTableId")
+        if (
+            gateway.inputs.get("defaultRouteTableAssociation", "enable") == "enable"
+            and options.get("transitGatewayDefaultRouteTableAssociation") is not False
+            and _known(association)
+            and attachment_id not in self.association
+        ):
+            self.association[attachment_id] = association
+        propagation = gateway.outputs.get("propagationDefaultRouteTableId")
+        if (
+            gateway.inputs.get("defaultRouteTablePropagation", "enable") == "enable"
+            and options.get("transitGatewayDefaultRouteTablePropagation") is not False
+            and _known(propagation)
+        ):
+            self.propagated[propagation].add(attachment_id)
+
+    def routes_between(self, a: Any, b: Any) -> bool:
+        return b in self.propagated.get(self.association.get(a), ()) and a in self.propagated.get(
+            self.association.get(b), ()
+        )
+
+    def vpcs_reached(self, connection: Any, ranges: list[Network]) -> Iterator[Any]:
+        gateway_id = connection.inputs.get("transitGatewayId")
+        vpn_attachment = self.vpn_attachments.get(connection.urn)
+        if not _known(gateway_id) or vpn_attachment is None:
+            return
+        for attachment in self.attachments.get(gateway_id, ()):
+            if not self.routes_between(vpn_attachment, attachment.id):
+                continue
+            vpc = attachment.inputs.get("vpcId")
+            if self._vpc_routes(vpc, gateway_id, attachment, ranges):
+                yield vpc
+
+    def _vpc_routes(self, vpc: Any, gateway_id: Any, attachment: Any, ranges: list[Network]) -> bool:
+        key = (attachment.urn, *ranges)  # the same VPN network reaches an attachment through each of its tunnels
+        if key not in self.routed:
+            self.routed[key] = self._vpc_routes_once(vpc, gateway_id, attachment, ranges)
+        return self.routed[key]
+
+    def _vpc_routes_once(self, vpc: Any, gateway_id: Any, attachment: Any, ranges: list[Network]) -> bool:
+        """Every subnet the VPC's clusters run in routes each GKE range to the gateway, from a zone the attachment
+        has a subnet in."""
+        fleet = self.fleet
+        covered = {_zone(fleet.by_id.get(s)) for s in attachment.inputs.get("subnetIds") or []}
+        subnets = self._cluster_subnets(vpc)
+        if not ranges or not subnets or None in covered:
+            return False
+        for subnet in subnets:
+            if _zone(subnet) not in covered:
+                return False
+            routes = fleet.aws.routes_in(fleet.aws.route_table_of(subnet))
+            to_gateway = [
+                block
+                for route in routes
+                if route.get("transitGatewayId") == gateway_id
+                for block in [_net(route.get("destinationCidrBlock"))]
+                if block is not None
+            ]
+            if not all(any(r.subnet_of(b) for b in to_gateway if b.version == r.version) for r in ranges):
+                return False
+        return True
+
+    def _cluster_subnets(self, vpc: Any) -> list[Any]:
+        """The subnets of the VPC's EKS clusters: their control plane's and their node groups'."""
+        fleet = self.fleet
+        ids: list[Any] = []
+        for cluster in fleet.clusters:
+            if cluster.cloud == "aws" and cluster.network == vpc:
+                ids += value_at(cluster.plane.inputs, "vpcConfig.subnetIds", []) or []
+                ids += self.node_subnets.get(cluster.plane.outputs.get("name"), [])
+        found = {s: fleet.by_id.get(s) for s in ids if isinstance(s, str)}
+        return [] if None in found.values() else list(found.values())
+
+
+def _known(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and not is_unknown(value)
+
+
+def _zone(subnet: Any) -> str | None:
+    if subnet is None:
+        return None
+    for value in (subnet.outputs.get("availabilityZoneId"), subnet.inputs.get("availabilityZoneId"),
+                  subnet.outputs.get("availabilityZone"), subnet.inputs.get("availabilityZone")):  # fmt: skip
+        if _known(value):
+            return value
+    return None
 
 
 # --- 1. webhooks --------------------------------------------------------------------------------------
@@ -530,6 +676,15 @@ def _exports_control_plane(fleet: Fleet, target: Cluster) -> bool:
 
 # --- 3. east-west gateways ----------------------------------------------------------------------------
 
+EAST_WEST_DOC = "Istio multi-network, Linkerd multicluster: a peer reaches the gateways of the clusters it discovers"
+SOURCE_RANGES_DOC = (
+    "Kubernetes ServiceSpec.loadBalancerSourceRanges: 'traffic through the cloud-provider load-balancer will be "
+    "restricted to the specified client IPs' (https://kubernetes.io/docs/reference/kubernetes-api/service-resources/"
+    "service-v1/); the AWS provider opens the NodePorts to those CIDRs only (kubernetes/cloud-provider-aws "
+    "updateInstanceSecurityGroupsForNLB), GKE admits only them in the load balancer's firewall rule "
+    "(https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters)"
+)
+
 
 @plan_check
 def east_west(plan: Any, context: Context) -> Iterator[Finding]:
@@ -553,14 +708,56 @@ def east_west(plan: Any, context: Context) -> Iterator[Finding]:
         service = gateways.get(remote)
         if service is None:
             continue
-        annotations = value_at(service.inputs, "metadata.annotations") or {}
-        internal = any(k.endswith("internal") or (k.endswith("load-balancer-type") and v == "Internal")
-                       for k, v in annotations.items())  # fmt: skip
+        internal = is_internal(value_at(service.inputs, "metadata.annotations") or {})
         if internal and fleet.link(clusters[local], clusters[remote]) is None:
             yield Finding(
                 service.urn,
                 NETWORK,
                 f"{local} discovers {remote} but cannot reach its internal east-west gateway (no private link)",
-                "Istio multi-network, Linkerd multicluster: a peer reaches the gateways of the clusters it discovers",
+                EAST_WEST_DOC,
                 kind="unreachable",
             )
+            continue
+        problem = _source_ranges_problem(service, clusters[local], internal)
+        if problem:
+            yield Finding(
+                service.urn,
+                NETWORK,
+                f"{local} discovers {remote} but {remote}'s east-west gateway drops its traffic: {problem}",
+                SOURCE_RANGES_DOC,
+                kind="unreachable",
+            )
+
+
+def is_internal(annotations: dict[str, Any]) -> bool:
+    """An internal load balancer: the AWS provider's `aws-load-balancer-internal` (any value but false), GKE's
+    `load-balancer-type: Internal`."""
+    return any(
+        (key.endswith("internal") and str(value).lower() != "false")
+        or (key.endswith("load-balancer-type") and value == "Internal")
+        for key, value in annotations.items()
+    )
+
+
+def _source_ranges_problem(service: Any, peer: Cluster, internal: bool) -> str | None:
+    """Whether a gateway's loadBalancerSourceRanges admit a peer: its node and pod ranges over a private link,
+    its NAT addresses on a public gateway. Unknown ranges or addresses are not judged."""
+    given = value_at(service.inputs, "spec.loadBalancerSourceRanges")
+    if not isinstance(given, list) or not given or any(is_unknown(v) for v in given):
+        return None  # none: every source is admitted
+    blocks = [b for b in (_net(v) for v in given) if b is not None]
+    shown = ", ".join(map(str, given))
+    if internal:
+        missing = [str(r) for r in peer.ranges if not any(r.version == b.version and r.subnet_of(b) for b in blocks)]
+        what = "ranges"
+    elif peer.egress is None:
+        return (
+            f"{peer.name} leaves its network through Cloud NAT addresses allocated at deploy time, which its "
+            f"loadBalancerSourceRanges ({shown}) cannot name"
+        )
+    else:
+        missing = [a for a in peer.egress if not any(_address(a) in b for b in blocks)]
+        what = "NAT addresses"
+    if not missing:
+        return None
+    return f"its loadBalancerSourceRanges ({shown}) do not admit {peer.name}'s {what} {', '.join(missing)}"

@@ -263,3 +263,22 @@ def by_type(plan: Any) -> dict[str, list[Any]]:
         held = (resources, len(resources), dict(index))
         _BY_TYPE[id(plan)] = held
     return held[2]
+
+
+def dependency_closure(plan: Any) -> Callable[[str], frozenset[str]]:
+    """Every URN a resource waits for, directly or through what it waits for (memoized per call)."""
+    deps = {r.urn: list(r.dependencies) for r in plan.resources}
+    memo: dict[str, frozenset[str]] = {}
+
+    def closure(urn: str) -> frozenset[str]:
+        if urn in memo:
+            return memo[urn]
+        memo[urn] = frozenset()  # cycles (none expected) end here
+        found: set[str] = set()
+        for dep in deps.get(urn, ()):
+            found.add(dep)
+            found |= closure(dep)
+        memo[urn] = frozenset(found)
+        return memo[urn]
+
+    return closure
