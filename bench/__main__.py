@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.fleetgen import Capabilities, fleet_config, probe_capabilities, validate
-from components.plan.estimate import DEFAULT_PARALLELISM
+from offline_plan.estimate import DEFAULT_PARALLELISM
 from tests.support import settings_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def usable_capabilities() -> Capabilities:
     """Blocks the config accepts AND the program plans: a capability still being written is left off."""
-    from components.plan.capture import run_program
     from components.program import main as program
+    from offline_plan.capture import run_program
 
     probed = probe_capabilities()
     try:

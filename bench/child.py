@@ -63,10 +63,10 @@ class TimedJudge:
     def __init__(self) -> None:
         started = time.thread_time()
         # Loading the judge (its rule tables read the botocore models) is part of its cost.
-        from components.plan.judge import Context, Judge
+        from offline_plan.judge import Context, Judge
 
         self.load_seconds = time.thread_time() - started
-        from components.plan.cli import upstream_dir
+        from offline_plan.cli import upstream_dir
 
         self.judge = Judge(Context(upstream=upstream_dir(None)))
         self.resource_seconds = 0.0
@@ -85,8 +85,8 @@ class TimedJudge:
 
 
 def _program(settings: dict[str, str], output_path: Path) -> dict[str, Any]:
-    from components.plan.capture import run_program
     from components.program import main as program
+    from offline_plan.capture import run_program
 
     judge = TimedJudge()
     evaluate_start = time.perf_counter()
@@ -106,7 +106,7 @@ def _program(settings: dict[str, str], output_path: Path) -> dict[str, Any]:
 def _floor(spec: list[dict[str, Any]]) -> dict[str, Any]:
     import pulumi
 
-    from components.plan.capture import run_program
+    from offline_plan.capture import run_program
 
     for module in sorted({m for entry in spec if (m := sdk_module(entry["type"]))}):
         _import_deepest(module)
@@ -202,7 +202,7 @@ def _import_deepest(module: str) -> None:
 
 
 def _describe(plan: Any, output_path: Path) -> dict[str, Any]:
-    from components.plan.estimate import DEFAULT_PARALLELISM, estimate
+    from offline_plan.estimate import DEFAULT_PARALLELISM, estimate
 
     floor_path = output_path.with_suffix(".floor.json")
     floor_path.write_text(json.dumps(floor_spec(plan)))

@@ -19,7 +19,7 @@ from pydantic_core import PydanticUndefined
 
 from components.config import ConfigError, StackConfig, namespace_settings, parse_stack_config
 from components.config.regions import AWS_REGIONS, GCP_REGIONS
-from components.plan.mocks.dns import ALB_ZONE_IDS, NLB_ZONE_IDS
+from offline_plan.mocks.dns import ALB_ZONE_IDS, NLB_ZONE_IDS
 from tests.support import settings_of
 
 GCP_PROJECT = "acme-bench"

@@ -1,7 +1,7 @@
 """The fleet's guardrails as plain functions over resources.
 
 The same rules back the policy pack (`policy/__main__.py`, run by `pulumi preview/up --policy-pack policy`)
-and the offline runner (`components/plan/policy.py`, run over a captured plan). Importing this module
+and the offline runner (`offline_plan/policy.py`, run over a captured plan). Importing this module
 never starts the pack's server, and needs nothing but the standard library.
 
 Property names are the engine's (camelCase), as both the pack and the offline plan see them. During a real

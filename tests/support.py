@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 from components.config import read_stack_file
-from components.plan import Plan, run_program
 from components.program import main
+from offline_plan import Plan, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM = ROOT.parent / "shared" / "upstream"

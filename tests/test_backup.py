@@ -13,7 +13,7 @@ import yaml
 from components.backup import PLUGIN_IMAGES, federation_project
 from components.config import ConfigError, namespace_settings, parse_stack_config
 from components.config.backup import BackupConfig, Cron, format_minutes, max_gap_minutes, parse_cron
-from components.plan import Plan
+from offline_plan import Plan
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config, settings_of
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

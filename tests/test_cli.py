@@ -9,7 +9,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.plan.cli import Exit, run
+from offline_plan.cli import Exit, run
 from tests.support import stack_config
 
 SHORT = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -66,7 +66,7 @@ def test_a_base_plan_that_is_not_json_says_how_to_save_one(capsys, tmp_path):
     code, _, err = cli(capsys, "--stack", "staging", "--diff", str(base))
     assert_clean_failure(code, err)
     assert "is not JSON (line 1, column 2" in err
-    assert "python -m components.plan --stack NAME --format json > base.json" in err
+    assert "python -m offline_plan --stack NAME --format json > base.json" in err
 
 
 # --- stack files ----------------------------------------------------------------------------------

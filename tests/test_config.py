@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.config import ConfigError, namespace_settings, parse_stack_config
-from components.plan.capture import CaptureMonitor, run_program
-from components.plan.mocks import FleetMocks
 from components.program import main
+from offline_plan.capture import CaptureMonitor, run_program
+from offline_plan.mocks import FleetMocks
 from tests.support import aws_cluster, fleet, gcp_cluster, settings_of, stack_config
 
 

@@ -15,8 +15,8 @@ from components import istio, linkerd
 from components.config import ConfigError, parse_stack_config
 from components.config import connectivity as plan
 from components.config.loader import namespace_settings
-from components.plan import Plan
-from components.plan.judge import Context, judge_plan
+from offline_plan import Plan
+from offline_plan.judge import Context, judge_plan
 from tests.support import UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config, settings_of
 
 AWS = "aws:ec2"

@@ -22,8 +22,8 @@ from components.dns import (
     plan_record,
     residency_locations,
 )
-from components.plan.judge import Context, judge_plan
-from components.plan.report import ReportOptions, to_json
+from offline_plan.judge import Context, judge_plan
+from offline_plan.report import ReportOptions, to_json
 from tests.support import UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config
 
 R53 = "aws:route53/record:Record"

@@ -49,9 +49,7 @@ def test_the_readme_setup_commands_are_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "venv/bin/pip install --quiet -r requirements-dev.txt" in ci
     assert "venv/bin/python -m pytest -n 2" in ci
-    assert "venv/bin/pip install -r requirements-dev.txt && venv/bin/python -m components.plan --stack staging" in (
-        README
-    )
+    assert "venv/bin/pip install -r requirements-dev.txt && venv/bin/python -m offline_plan --stack staging" in (README)
     assert "\nvenv/bin/python -m pytest -n 2\n" in README
 
 

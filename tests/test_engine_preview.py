@@ -13,11 +13,11 @@ import json
 import pytest
 
 from components.config import read_stack_file
-from components.plan import run_program
-from components.plan.cli import run
-from components.plan.policy import run_policies
-from components.plan.values import UNKNOWN_TEXT, contains_unknown, is_unknown
 from components.program import main
+from offline_plan import run_program
+from offline_plan.cli import run
+from offline_plan.policy import run_policies
+from offline_plan.values import UNKNOWN_TEXT, contains_unknown, is_unknown
 from tests.support import SHIPPED, aws_cluster, plan_config, settings_of, stack_config
 from tests.test_lifecycle import config_of, four_clusters, saved_as_base
 

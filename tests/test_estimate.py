@@ -6,8 +6,8 @@ import importlib.util
 
 import pytest
 
-from components.plan import Plan, PlannedResource
-from components.plan.estimate import (
+from offline_plan import Plan, PlannedResource
+from offline_plan.estimate import (
     CREATE_MINUTES,
     DEFAULT_PARALLELISM,
     Graph,

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from components.plan import run_program
-from components.plan.judge import Context, judge_plan
 from components.program import main
+from offline_plan import run_program
+from offline_plan.judge import Context, judge_plan
 from tests.support import UPSTREAM, fleet, gcp_cluster, plan_config, settings_of
 
 PRIVATE = {"privateAccess": True, "publicAccessCidrs": []}

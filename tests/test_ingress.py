@@ -19,7 +19,7 @@ from components.ingress import (
     namespace_annotations,
     service_spec,
 )
-from components.plan.judge.helm import chart_files, coalesce, schema_errors
+from offline_plan.judge.helm import chart_files, coalesce, schema_errors
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

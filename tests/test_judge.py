@@ -16,10 +16,10 @@ import pytest
 from hypothesis import find, settings
 from hypothesis import strategies as st
 
-from components.plan.judge import FIELD_RULES, Judge, check_resource, judge_plan
-from components.plan.judge.aws import MODEL_FIELDS, VPN_RESERVED_INSIDE
-from components.plan.judge.gcp import ENUM_FIELDS
-from components.plan.judge.models import (
+from offline_plan.judge import FIELD_RULES, Judge, check_resource, judge_plan
+from offline_plan.judge.aws import MODEL_FIELDS, VPN_RESERVED_INSIDE
+from offline_plan.judge.gcp import ENUM_FIELDS
+from offline_plan.judge.models import (
     ModelPattern,
     ascii_classes,
     botocore_model,
@@ -27,9 +27,9 @@ from components.plan.judge.models import (
     discovery_document,
     java_pattern,
 )
-from components.plan.judge.rules import Between, FieldRule, Finding, Length, OneOf, Pattern, value_at, values_at
-from components.plan.mocks import Observed
-from components.plan.values import UNKNOWN
+from offline_plan.judge.rules import Between, FieldRule, Finding, Length, OneOf, Pattern, value_at, values_at
+from offline_plan.mocks import Observed
+from offline_plan.values import UNKNOWN
 
 URN = "urn:pulumi:test::multicluster::some:type::thing"
 RULES = [(type_, index, rule) for type_, rules in FIELD_RULES.items() for index, rule in enumerate(rules)]

@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 import pytest
 
 from components.config import read_stack_file
-from components.plan import run_program
-from components.plan.judge import FIELD_RULES, Context, aws, aws_nlb, engine, gcp, reachability
-from components.plan.judge.aws import TGW_QUOTAS, VPC_QUOTAS, VPN_QUOTAS
-from components.plan.values import UNKNOWN
 from components.program import main
+from offline_plan import run_program
+from offline_plan.judge import FIELD_RULES, Context, aws, aws_nlb, engine, gcp, reachability
+from offline_plan.judge.aws import TGW_QUOTAS, VPC_QUOTAS, VPN_QUOTAS
+from offline_plan.values import UNKNOWN
 from tests.support import SHIPPED, aws_cluster, fleet, gcp_cluster, plan_config
 from tests.test_judge_plans import added, copies, edited, messages, one, over, rejected, unreachable, without
 

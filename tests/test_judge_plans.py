@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from components.config import read_stack_file
-from components.plan import run_program
-from components.plan.capture import Plan, PlannedResource
-from components.plan.judge import PLAN_CHECKS, Context, aws, crds, gcp, helm, judge_plan, reachability
-from components.plan.judge.aws import EC2_API, EKS_QUOTAS, IAM_QUOTAS, ROUTE53_QUOTAS, VPC_QUOTAS, VPN_QUOTAS
-from components.plan.values import UNKNOWN
 from components.program import main
+from offline_plan import run_program
+from offline_plan.capture import Plan, PlannedResource
+from offline_plan.judge import PLAN_CHECKS, Context, aws, crds, gcp, helm, judge_plan, reachability
+from offline_plan.judge.aws import EC2_API, EKS_QUOTAS, IAM_QUOTAS, ROUTE53_QUOTAS, VPC_QUOTAS, VPN_QUOTAS
+from offline_plan.values import UNKNOWN
 from tests.support import SHIPPED, UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config
 
 

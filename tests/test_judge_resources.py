@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from components.plan.judge import PREFIX_CHECKS, RESOURCE_CHECKS, aws, check_resource, gcp, kubernetes
-from components.plan.mocks import Observed
-from components.plan.values import UNKNOWN
+from offline_plan.judge import PREFIX_CHECKS, RESOURCE_CHECKS, aws, check_resource, gcp, kubernetes
+from offline_plan.mocks import Observed
+from offline_plan.values import UNKNOWN
 
 URN = "urn:pulumi:test::multicluster::t::thing"
 ROUTE53_API = "https://docs.aws.amazon.com/Route53/latest/APIReference"

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from components.plan import Plan
-from components.plan.diff import BasePlan, changes, outage_refusals, protected_deletions
+from offline_plan import Plan
+from offline_plan.diff import BasePlan, changes, outage_refusals, protected_deletions
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
 GITOPS = {"hub": "aws-use1", "chartVersion": "10.1.1", "repoUrl": "https://github.com/acme/apps", "revision": "main"}

@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from components.plan import cli as plan_cli
-from components.plan.markdown import mermaid, render
+from offline_plan import cli as plan_cli
+from offline_plan.markdown import mermaid, render
 from tests.support import SHIPPED, aws_cluster, fleet, gcp_cluster, plan_config
 
 CONFIG = fleet(

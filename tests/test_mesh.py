@@ -19,8 +19,8 @@ from pulumi.runtime import rpc
 
 from components.config import ConfigError, parse_stack_config
 from components.mesh import MeshGroup, load_balancer_annotations, privately_connected
-from components.plan import Plan, run_program
 from components.program import main
+from offline_plan import Plan, run_program
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config, settings_of
 
 # Mesh peers call each other's API servers: the test clusters' public endpoints admit their egress
@@ -1115,6 +1115,6 @@ def test_a_gateway_without_peers_admits_only_its_own_cluster(partitioned):
 
 
 def test_a_linkerd_fleet_is_judged_clean(linkerd, upstream):
-    from components.plan.judge import Context, judge_plan
+    from offline_plan.judge import Context, judge_plan
 
     assert [str(f) for f in judge_plan(linkerd, Context(upstream=upstream))] == []

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from components.plan import Plan
+from offline_plan import Plan
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -14,7 +14,7 @@ import yaml
 
 from components.config import read_stack_file
 from components.config.loader import SECURE_PLACEHOLDER
-from components.plan.cli import run
+from offline_plan.cli import run
 from tests.support import ROOT, stack_config
 
 RESOURCE_KEYS = {
@@ -40,9 +40,9 @@ def plan_json(capsys, *args: str) -> dict:
 
 
 def plan_command_json(stack: str) -> str:
-    """What `python -m components.plan --stack STACK --format json` prints, run as a user would."""
+    """What `python -m offline_plan --stack STACK --format json` prints, run as a user would."""
     return subprocess.run(
-        [sys.executable, "-m", "components.plan", "--stack", stack, "--format", "json"],
+        [sys.executable, "-m", "offline_plan", "--stack", stack, "--format", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -194,10 +194,10 @@ def base_python_lacks_pulumi() -> bool:
 
 @pytest.mark.skipif(not BASE_PYTHON.exists(), reason="no base interpreter outside the virtualenv")
 def test_plain_python_plans_through_the_project_venv():
-    """`python -m components.plan` works from a shell without the venv activated, as `pulumi up` does."""
+    """`python -m offline_plan` works from a shell without the venv activated, as `pulumi up` does."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     out = subprocess.run(
-        [BASE_PYTHON, "-m", "components.plan", "--stack", "staging", "--format", "json"],
+        [BASE_PYTHON, "-m", "offline_plan", "--stack", "staging", "--format", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -212,7 +212,7 @@ def test_plain_python_plans_through_the_project_venv():
 )
 def test_without_sdk_or_venv_the_plan_says_how_to_set_up():
     script = (
-        "import components.plan.__main__ as launcher; "
+        "import offline_plan.__main__ as launcher; "
         "launcher.VENV_PYTHON = launcher.Path('/nonexistent/python'); launcher.ensure_project_python()"
     )
     result = subprocess.run([BASE_PYTHON, "-c", script], cwd=ROOT, capture_output=True, text=True)
@@ -224,8 +224,8 @@ def test_without_sdk_or_venv_the_plan_says_how_to_set_up():
 
 def test_text_and_markdown_reports_give_the_same_count_per_cluster(staging):
     """Both count what lands in a cluster: under its component, or deployed through its providers."""
-    from components.plan.markdown import render
-    from components.plan.report import summary
+    from offline_plan.markdown import render
+    from offline_plan.report import summary
 
     per_cluster = summary(staging)["perCluster"]
     under_component = [
@@ -240,7 +240,7 @@ def test_text_and_markdown_reports_give_the_same_count_per_cluster(staging):
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
 def test_policy_flag_runs_the_guardrails_once(monkeypatch, capsys, fmt):
     """The report and the exit code share one run of the policies (they cost ~1 ms per resource)."""
-    import components.plan.policy as policy
+    import offline_plan.policy as policy
 
     runs = []
     real = policy.run_policies

@@ -10,7 +10,7 @@ from pulumi_policy import PolicyResourceOptions, ResourceValidationArgs, StackVa
 from pulumi_policy.policy import PolicyCustomTimeouts, PolicyProviderResource, PolicyResource
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from components.plan.policy import policy_resources, run_policies, stack_facts
+from offline_plan.policy import policy_resources, run_policies, stack_facts
 from policy import guardrails as g
 from policy import pack
 from tests.support import SHIPPED, aws_cluster, fleet, gcp_cluster, plan_config

@@ -189,16 +189,16 @@ def test_the_base_commit_is_checked_out_and_may_fail_without_failing_the_report(
     assert base["id"] == "base"
 
 
-# --- running the plan steps and .ci/run against a stand-in for `python -m components.plan` ----------------
+# --- running the plan steps and .ci/run against a stand-in for `python -m offline_plan` ----------------
 
 FAKE_PLAN = """#!{python}
-# Stands in for venv/bin/python: `-c` runs the real interpreter, `-m components.plan` logs its call and
+# Stands in for venv/bin/python: `-c` runs the real interpreter, `-m offline_plan` logs its call and
 # exits with FAKE_EXITS["<head|base>:<stack>"] (default 0), printing what the format asks for.
 import json, os, sys
 args = sys.argv[1:]
 if args[:1] == ["-c"]:
     os.execv({python!r}, [{python!r}, *args])
-assert args[:2] == ["-m", "components.plan"], args
+assert args[:2] == ["-m", "offline_plan"], args
 args = args[2:]
 stack = args[args.index("--stack") + 1]
 where = "base" if os.path.basename(os.getcwd()) == "base" else "head"
@@ -391,7 +391,7 @@ def test_ci_run_keeps_its_venv_and_tests_then_judges_every_stack_and_example():
     judge = text.index("judge() {")
     assert text.index("venv/bin/python -m pytest -n 2") < judge
     body = text[judge:]
-    assert 'venv/bin/python -m components.plan --stack "$@" --engine-preview --policy --format json > /dev/null' in body
+    assert 'venv/bin/python -m offline_plan --stack "$@" --engine-preview --policy --format json > /dev/null' in body
     assert lines[tests + 1 :].count("judge staging") == 1 and lines[tests + 1 :].count("judge prod") == 1
     assert (
         'for example in examples/*.yaml; do\n  judge "$(basename "$example" .yaml)" --config "$example"\ndone' in body

@@ -651,7 +651,7 @@ def count(config: StackConfig, links: Sequence[Link], vpns: Sequence[Vpn]) -> Co
         if spec.cloud == "aws":
             c.routes_per_table[spec.name] = 1  # the default route (NAT or internet gateway)
             # EKS's own rule (the cluster security group to itself), and what the AWS cloud provider adds for
-            # the mesh's load balancers (the judge counts them exactly: components/plan/judge/aws_nlb.py).
+            # the mesh's load balancers (the judge counts them exactly: offline_plan/judge/aws_nlb.py).
             c.rules_per_group[spec.name] = 1 + load_balancer_rules(config, spec, links)
         elif spec.network.master_cidr:
             c.peerings_per_network[spec.name] = 1  # GKE's own peering with its control plane
@@ -785,7 +785,7 @@ def reachability_issues(config: StackConfig) -> list[Issue]:
     VPC the endpoint name resolves to public addresses, and the endpoint admits its callers' NAT addresses
     (components/eks.py). Without one the name resolves to the private endpoint's addresses everywhere, so each
     caller (api_clients) and Pulumi itself need a private link; the cluster security group admits them on 443
-    over it (ingress_ports). The judge (components/plan/judge/reachability.py) checks the same paths on the plan.
+    over it (ingress_ports). The judge (offline_plan/judge/reachability.py) checks the same paths on the plan.
     """
     issues = []
     for i, cluster in enumerate(config.clusters):

@@ -1,22 +1,5 @@
-"""The offline plan: run the real program under mocks and show what `pulumi up` would do.
+"""`python -m components.plan` is the offline plan's earlier name: it runs `python -m offline_plan`.
 
-The exports load on first use, so that `python -m components.plan` can start without the SDK and
-find the project's virtualenv first (see __main__.py).
+The tool lives outside the program (offline_plan/); this package holds only the old entry point, so that
+scripts and CI jobs written for it keep working. It imports nothing of the tool.
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .capture import Plan, PlannedResource, run_program
-
-__all__ = ["Plan", "PlannedResource", "run_program"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from . import capture
-
-        return getattr(capture, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The offline plan command (`python -m components.plan`): what `pulumi up` would create, without a cloud.
+"""The offline plan command (`python -m offline_plan`): what `pulumi up` would create, without a cloud.
 
 Exit codes (README "Exit codes"):
   0  the plan passed: the program ran, the judge found nothing (and, with --policy, the guardrails passed)
@@ -25,10 +25,11 @@ from typing import Any, NoReturn
 import pulumi
 from rich.console import Console
 
-from ..config import ConfigError, namespace_settings, parse_stack_config
-from ..config.stackfile import StackFile, StackFileError, number_hint
-from ..config.stackfile import read as read_stack
-from ..program import main as program
+from components.config import ConfigError, namespace_settings, parse_stack_config
+from components.config.stackfile import StackFile, StackFileError, number_hint
+from components.config.stackfile import read as read_stack
+from components.program import main as program
+
 from .capture import Plan, run_program
 from .diff import BasePlan, BasePlanError, diff, load_base, outage_refusals, protected_deletions
 from .estimate import DEFAULT_PARALLELISM
@@ -36,7 +37,7 @@ from .judge import Context, Judge
 from .judge.rules import Finding
 from .report import ReportOptions, policy_results, render_markdown, render_text, to_json
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_UPSTREAM = PROJECT_ROOT.parent / "shared" / "upstream"
 UPSTREAM_ENV = "MULTICLUSTER_UPSTREAM"
 
@@ -72,7 +73,7 @@ def positive_int(text: str) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = Parser(
-        prog="python -m components.plan",
+        prog="python -m offline_plan",
         description="What `pulumi up` would do, without a cloud: run the program under mocks and judge it.",
         epilog="Exit codes: 0 passed, 1 bad input (arguments, stack file, config), 2 guardrail policies violated, "
         "3 rejected by the judge, 4 program error.",
@@ -150,7 +151,7 @@ class Outcome:
 
 
 def located(issue_text: str, path: str, number: Any, stack: StackFile) -> str:
-    from ..config.base import parse_path
+    from components.config.base import parse_path
 
     position = stack.position_of(parse_path(path))
     text = issue_text

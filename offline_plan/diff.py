@@ -42,7 +42,7 @@ def load_base(path: Path) -> BasePlan:
     except json.JSONDecodeError as exc:
         raise BasePlanError(
             f"the base plan {path} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "save it with: python -m components.plan --stack NAME --format json > base.json"
+            "save it with: python -m offline_plan --stack NAME --format json > base.json"
         ) from None
     resources = document.get("resources") if isinstance(document, dict) else None
     if not isinstance(resources, list) or not all(isinstance(r, dict) and "urn" in r for r in resources):

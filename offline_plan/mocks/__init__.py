@@ -203,7 +203,7 @@ class FleetMocks:
 
     def call(self, token: str, args: dict[str, Any], provider_ref: str | None) -> dict[str, Any]:
         if token not in CALLS:
-            raise NotImplementedError(f"no mock for invoke {token}: add one in components/plan/mocks/")
+            raise NotImplementedError(f"no mock for invoke {token}: add one in offline_plan/mocks/")
         provider_urn = _provider_urn(provider_ref)
         if self.preview and provider_urn in self.unconfigured:
             return {}  # an unconfigured provider answers every invoke with an empty property map

@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from ...charts import CHARTS, find
+from components.charts import CHARTS, find
+
 from . import Context, plan_check
 from .rules import UNKNOWN_PLACEHOLDER, Finding, known_or_placeholder, of_type
 
