@@ -18,6 +18,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from .values import is_dict
+
 HEX = "0123456789abcdef"
 
 
@@ -119,7 +121,7 @@ def auto_name_of(type_: str) -> AutoName | None:
 def random_suffix(seed: str, length: int, charset: str) -> str:
     """Deterministic 'random' characters: the same stack and resource always get the same ones."""
     value = int(hashlib.sha256(seed.encode()).hexdigest(), 16)
-    chars = []
+    chars: list[str] = []
     for _ in range(length):
         value, index = divmod(value, len(charset))
         chars.append(charset[index])
@@ -134,11 +136,12 @@ def unique_name(type_: str, auto: AutoName, name: str, stack: str, urn: str) -> 
 
 
 def _get(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
     for part in path.split("."):
-        if not isinstance(data, dict):
+        if not is_dict(value):
             return None
-        data = data.get(part)  # type: ignore[assignment]
-    return data
+        value = value.get(part)
+    return value
 
 
 def _set(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pulumi
+from google.protobuf import empty_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import alias_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+# The SDK's own MockMonitor drives the event loop with these; the SDK has no public equivalent.
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await  # pyright: ignore[reportPrivateUsage]
 
 from .mocks import FleetMocks, Observer
-from .values import contains_secret, mark_secret, plain
+from .values import contains_secret, is_dict, is_list, mark_secret, plain
 
 PROJECT = "multicluster"
 Mode = Literal["up", "preview"]
@@ -38,15 +41,15 @@ class PlannedResource:
     protect: bool
     retain_on_delete: bool
     delete_before_replace: bool
-    ignore_changes: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list[str])
     id: str | None = None
     # The inputs after the provider's Check (its auto-names added): what resource policies and the clouds see.
-    checked: dict[str, Any] = field(default_factory=dict)
-    auto_names: dict[str, str] = field(default_factory=dict)
-    aliases: list[str] = field(default_factory=list)
+    checked: dict[str, Any] = field(default_factory=dict[str, Any])
+    auto_names: dict[str, str] = field(default_factory=dict[str, str])
+    aliases: list[str] = field(default_factory=list[str])
     # As registered, with secrets still wrapped: what masking works from.
-    raw_inputs: dict[str, Any] = field(default_factory=dict, repr=False)
-    raw_outputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    raw_inputs: dict[str, Any] = field(default_factory=dict[str, Any], repr=False)
+    raw_outputs: dict[str, Any] = field(default_factory=dict[str, Any], repr=False)
 
     @property
     def provider_urn(self) -> str | None:
@@ -70,9 +73,9 @@ class Plan:
     secret_outputs: list[str]
     mode: Mode = "up"
     # The stack's config as the program received it (`project:key` -> text).
-    config: dict[str, str] = field(default_factory=dict)
+    config: dict[str, str] = field(default_factory=dict[str, str])
     # Providers whose configuration held an unknown (preview): what they deploy has no outputs yet.
-    unconfigured_providers: list[str] = field(default_factory=list)
+    unconfigured_providers: list[str] = field(default_factory=list[str])
 
     def __iter__(self) -> Iterator[PlannedResource]:
         return iter(self.resources)
@@ -93,7 +96,7 @@ class Plan:
         """Resources whose parent chain includes `parent`."""
         root = parent if isinstance(parent, str) else parent.urn
         parents = self._parents  # built once: rebuilding it per step made this quadratic
-        found = []
+        found: list[PlannedResource] = []
         for r in self.resources:
             ancestor = r.parent
             while ancestor:
@@ -116,7 +119,7 @@ class Plan:
 class Captured:
     """One registration: the request, and what the mocks answered."""
 
-    request: Any
+    request: resource_pb2.RegisterResourceRequest
     id: str | None
     state: dict[str, Any]
     checked: dict[str, Any]
@@ -127,7 +130,8 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
     """A resource monitor that keeps the whole registration request and routes it to the fleet's mocks."""
 
     def __init__(self, mocks: FleetMocks):
-        super().__init__(mocks)  # type: ignore[arg-type]
+        # Not a pulumi Mocks: the methods below route every request to the fleet's mocks themselves.
+        super().__init__(cast(pulumi_mocks.Mocks, mocks))
         self.fleet = mocks
         self.captured: dict[str, Captured] = {}
         self.registered_outputs: dict[str, Any] = {}
@@ -136,11 +140,13 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         return engine_urn(pulumi.get_stack(), PROJECT, parent, type_, name)
 
     @property
-    def requests(self) -> dict[str, Any]:
+    def requests(self) -> dict[str, resource_pb2.RegisterResourceRequest]:
         """URN -> the registration request, in registration order."""
         return {urn: captured.request for urn, captured in self.captured.items()}
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+    def RegisterResource(  # noqa: N802 (gRPC method name)
+        self, request: resource_pb2.RegisterResourceRequest
+    ) -> resource_pb2.RegisterResourceResponse:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             self.captured[urn] = Captured(request, None, {}, {}, {})
@@ -155,7 +161,7 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         state = _sync_await(rpc.serialize_properties(answer.state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=answer.id or "", object=state)
 
-    def ReadResource(self, request):  # noqa: N802
+    def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> resource_pb2.ReadResourceResponse:  # noqa: N802
         _ensure_event_loop()
         urn = self.make_urn(request.parent, request.type, request.name)
         properties = rpc.deserialize_properties(request.properties, keep_unknowns=True)
@@ -164,18 +170,21 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         state = _sync_await(rpc.serialize_properties(answer.state, {}))
         return resource_pb2.ReadResourceResponse(urn=urn, properties=state)
 
-    def Invoke(self, request):  # noqa: N802
+    def Invoke(self, request: resource_pb2.ResourceInvokeRequest) -> resource_pb2.ResourceInvokeResponse:  # noqa: N802
         _ensure_event_loop()
         if request.tok == "pulumi:pulumi:getResource":
-            return super().Invoke(request)
+            # The SDK's MockMonitor leaves its request parameters unannotated.
+            return super().Invoke(request)  # pyright: ignore[reportUnknownMemberType]
         args = rpc.deserialize_properties(request.args, keep_unknowns=True)
         result = self.fleet.call(request.tok, args, request.provider or None)
         payload = _sync_await(rpc.serialize_properties(result, {}))
-        return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": payload})
+        # The stub leaves out the `return` field (a Python keyword), which the message has.
+        return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": payload})  # pyright: ignore[reportArgumentType]
 
-    def RegisterResourceOutputs(self, request):  # noqa: N802
+    def RegisterResourceOutputs(self, request: resource_pb2.RegisterResourceOutputsRequest) -> empty_pb2.Empty:  # noqa: N802
         self.registered_outputs[request.urn] = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
-        return super().RegisterResourceOutputs(request)
+        # The SDK's MockMonitor leaves its request parameters unannotated.
+        return super().RegisterResourceOutputs(request)  # pyright: ignore[reportUnknownMemberType]
 
 
 def run_program(
@@ -203,8 +212,11 @@ def run_program(
             monitor.mocks, project=PROJECT, stack=stack, preview=monitor.fleet.preview, monitor=monitor
         )
         # MockSettings keeps the previous run's pending outputs (a failed run leaves tasks of its closed loop).
-        settings.SETTINGS.outputs = set()
-        settings.set_root_resource(None)  # run_in_stack creates the stack resource, as the engine does
+        # (The SDK types its context properties as methods, so pyright sees no setter.)
+        settings.SETTINGS.outputs = set()  # pyright: ignore[reportAttributeAccessIssue]
+        # run_in_stack creates the stack resource, as the engine does. (The SDK's `root` parameter leaves out the
+        # None it accepts and stores.)
+        settings.set_root_resource(None)  # pyright: ignore[reportArgumentType]
         pulumi.runtime.set_all_config(dict(config), list(secret_keys))
         loop.run_until_complete(run_in_stack(program))
     finally:
@@ -218,12 +230,12 @@ def run_program(
         loop.close()
         asyncio.set_event_loop(None)
         pulumi.runtime.set_all_config({}, [])
-        settings.set_root_resource(None)
+        settings.set_root_resource(None)  # pyright: ignore[reportArgumentType] (None: see above)
     return capture_plan(monitor, stack, config)
 
 
 def capture_plan(monitor: CaptureMonitor, stack: str, config: dict[str, str] | None = None) -> Plan:
-    resources = []
+    resources: list[PlannedResource] = []
     stack_urn = None
     for urn, captured in monitor.captured.items():
         request = captured.request
@@ -260,7 +272,7 @@ def capture_plan(monitor: CaptureMonitor, stack: str, config: dict[str, str] | N
             )
         )
     resources.sort(key=lambda r: r.urn)
-    stack_outputs = monitor.registered_outputs.get(stack_urn, {}) if stack_urn else {}
+    stack_outputs: dict[str, Any] = monitor.registered_outputs.get(stack_urn, {}) if stack_urn else {}
     fleet = monitor.fleet
     return Plan(
         project=PROJECT,
@@ -288,13 +300,15 @@ def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> 
     return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
-def _aliases(request: Any) -> list[str]:
+def _aliases(request: resource_pb2.RegisterResourceRequest) -> list[str]:
     """The URNs a resource was known by before, resolved as the engine resolves alias specs
     (pkg/resource/deploy source_eval.go: name, type, stack and project default to the resource's own; the
     parent to its current parent unless the spec sets parentUrn or noParent)."""
-    found = []
+    found: list[str] = []
     current_stack = request.name and pulumi.get_stack()
-    for alias in request.aliases:
+    # The stub names the element type pulumi.alias_pb2.Alias, a module that is pulumi.runtime.proto.alias_pb2.
+    aliases = cast(Iterable[alias_pb2.Alias], request.aliases)  # pyright: ignore[reportUnknownMemberType]
+    for alias in aliases:
         if alias.urn:
             found.append(alias.urn)
             continue
@@ -311,9 +325,9 @@ def _aliases(request: Any) -> list[str]:
 
 def _lookup(data: Any, path: str, default: Any) -> Any:
     for part in path.split("."):
-        if isinstance(data, dict) and part in data:
+        if is_dict(data) and part in data:
             data = data[part]
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+        elif is_list(data) and part.isdigit() and int(part) < len(data):
             data = data[int(part)]
         else:
             return default

@@ -35,7 +35,8 @@ from .diff import BasePlan, BasePlanError, diff, load_base, outage_refusals, pro
 from .estimate import DEFAULT_PARALLELISM
 from .judge import Context, Judge
 from .judge.rules import Finding
-from .report import ReportOptions, policy_results, render_markdown, render_text, to_json
+from .markdown import render as render_markdown
+from .report import ReportOptions, policy_results, render_text, to_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_UPSTREAM = PROJECT_ROOT.parent / "shared" / "upstream"

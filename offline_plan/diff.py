@@ -14,7 +14,7 @@ from typing import Any
 
 from .capture import Plan
 from .judge.rules import Finding
-from .values import masked
+from .values import is_dict, is_list, masked
 
 MAX_VALUE = 120
 
@@ -44,16 +44,16 @@ def load_base(path: Path) -> BasePlan:
             f"the base plan {path} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "save it with: python -m offline_plan --stack NAME --format json > base.json"
         ) from None
-    resources = document.get("resources") if isinstance(document, dict) else None
-    if not isinstance(resources, list) or not all(isinstance(r, dict) and "urn" in r for r in resources):
+    resources = document.get("resources") if is_dict(document) else None
+    if not is_list(resources) or not all(is_dict(r) and "urn" in r for r in resources):
         raise BasePlanError(f"the base plan {path} is not a plan saved with --format json (no 'resources' list)")
     return BasePlan(path, str(document.get("stack", "")), {r["urn"]: r for r in resources})
 
 
 def changes(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
     """Input by input: the paths whose values differ, with both values."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        found = []
+    if is_dict(before) and is_dict(after):
+        found: list[dict[str, Any]] = []
         for key in sorted(set(before) | set(after), key=str):
             where = f"{path}.{key}" if path else str(key)
             if key not in before:
@@ -109,7 +109,7 @@ def _provider_urn(reference: Any) -> str:
 
 def outage_refusals(base: BasePlan, plan: Plan) -> list[Finding]:
     """What pulumi-kubernetes refuses on a cluster the config says is down (multicluster:outage)."""
-    inputs = {urn: saved.get("inputs") or {} for urn, saved in base.resources.items()}
+    inputs: dict[str, dict[str, Any]] = {urn: saved.get("inputs") or {} for urn, saved in base.resources.items()}
     inputs.update({r.urn: r.inputs for r in plan.resources if r.type == "pulumi:providers:kubernetes"})
 
     # Provider configuration reaches the plugin as text: "true", not true.
@@ -118,7 +118,7 @@ def outage_refusals(base: BasePlan, plan: Plan) -> list[Finding]:
 
     down = {urn for urn, i in inputs.items() if flag(i, "skipUpdateUnreachable") or flag(i, "deleteUnreachable")}
     lost = {urn for urn in down if flag(inputs[urn], "deleteUnreachable")}
-    found = []
+    found: list[Finding] = []
     current = {r.urn: r for r in plan.resources}
     for r in plan.resources:
         if r.urn not in base.resources and r.provider_urn in down:
@@ -153,7 +153,7 @@ def diff(base: BasePlan, plan: Plan) -> dict[str, Any]:
     renamed = {alias: r.urn for r in plan.resources for alias in r.aliases if alias in base.resources}
     created = sorted(urn for urn in current if urn not in base.resources and urn not in renamed.values())
     deleted = sorted(urn for urn in base.resources if urn not in current and urn not in renamed)
-    updated = []
+    updated: list[dict[str, Any]] = []
     for urn in sorted(set(current) & set(base.resources)):
         resource, saved = current[urn], base.resources[urn]
         found = changes(saved.get("inputs") or {}, masked(resource.raw_inputs))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from .capture import Plan, PlannedResource
 
@@ -22,6 +22,29 @@ DEFAULT_PARALLELISM = 16
 # The estimate with the recommended `--parallel` stays within this fraction of unbounded.
 RECOMMENDATION_TOLERANCE = 0.2
 CANDIDATE_PARALLELISM = (4, 8, 10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+
+
+class CriticalStep(TypedDict):
+    """One custom resource on the critical path, as the JSON plan carries it."""
+
+    name: str
+    type: str
+    urn: str
+    startMinute: float
+    minutes: float
+
+
+class Estimate(TypedDict):
+    """What `estimate` returns: the plan's `estimates` (see README: offline plan)."""
+
+    parallelism: int
+    unboundedMinutes: float
+    parallelMinutes: float
+    serialMinutes: float
+    recommendedParallelism: int
+    criticalPath: list[CriticalStep]
+    typesWithDefaultTime: list[str]
+
 
 # Typical minutes from "create requested" to "ready" as the provider waits for it.
 # Sources and measurements: docs/performance.md ("Creation times"). Keep both in step.
@@ -160,7 +183,8 @@ class Graph:
     def of_plan(cls, plan: Plan) -> Graph:
         """A resource waits for its dependencies, its parent (URN known once registered) and its provider."""
         known = {r.urn for r in plan.resources}
-        minutes, predecessors = {}, {}
+        minutes: dict[str, float] = {}
+        predecessors: dict[str, tuple[str, ...]] = {}
         for r in plan.resources:
             waits = {*r.dependencies, r.parent, r.provider_urn}
             predecessors[r.urn] = tuple(sorted(u for u in waits if u in known and u != r.urn))
@@ -270,12 +294,12 @@ def recommended_parallelism(graph: Graph, unbounded: float) -> int:
     return max(steps, CANDIDATE_PARALLELISM[-1])
 
 
-def estimate(plan: Plan, parallelism: int = DEFAULT_PARALLELISM) -> dict[str, Any]:
+def estimate(plan: Plan, parallelism: int = DEFAULT_PARALLELISM) -> Estimate:
     """Critical path and estimated minutes of a from-scratch `pulumi up` (see module docstring)."""
     graph = Graph.of_plan(plan)
     unbounded, path = critical_path(graph)
     by_urn = {r.urn: r for r in plan.resources}
-    steps = []
+    steps: list[CriticalStep] = []
     start = 0.0
     for urn in path:
         resource = by_urn[urn]

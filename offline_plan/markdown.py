@@ -15,7 +15,8 @@ from typing import Any
 
 from .capture import Plan, PlannedResource
 from .estimate import estimate
-from .report import FLEET, ReportOptions, resources_per_cluster
+from .report import FLEET, ReportOptions, judge_notes, resources_per_cluster
+from .values import is_dict
 
 CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud"}
 MAX_LISTED = 40
@@ -52,17 +53,22 @@ def render(plan: Plan, options: ReportOptions | None = None) -> str:
 
 
 def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+    return value if is_dict(value) else {}
+
+
+def _list_at(data: dict[str, Any], key: str) -> list[Any]:
+    """`data.get(key, [])`: the list an output holds under `key`."""
+    return data.get(key, [])
 
 
 def fleet_clusters(plan: Plan) -> list[FleetCluster]:
     """The clusters from the exported `clusters` output (cloud, region, role), labels from gitops when known."""
     residencies = {
         c.get("name"): _dict(c.get("labels")).get("residency")
-        for c in _dict(plan.outputs.get("gitops")).get("clusters", [])
-        if isinstance(c, dict)
+        for c in _list_at(_dict(plan.outputs.get("gitops")), "clusters")
+        if is_dict(c)
     }
-    clusters = []
+    clusters: list[FleetCluster] = []
     for name, data in sorted(_dict(plan.outputs.get("clusters")).items()):
         data = _dict(data)
         clusters.append(
@@ -128,8 +134,6 @@ def _header(plan: Plan, results: list[dict[str, Any]], options: ReportOptions) -
 
 
 def _judge_section(options: ReportOptions) -> str:
-    from .report import judge_notes
-
     if options.findings is None:
         return ""
     notes = "".join(f"\n\n_{note}_" for note in judge_notes(options))
@@ -196,7 +200,7 @@ def _protected_section(plan: Plan) -> str:
 
 def _dr_section(plan: Plan) -> str:
     o = plan.outputs
-    lines = []
+    lines: list[str] = []
     records = _dict(_dict(o.get("dns")).get("records"))
     for name, record in sorted(records.items()):
         record = _dict(record)
@@ -234,7 +238,7 @@ def _policy_section(results: list[dict[str, Any]]) -> str:
     if not results:
         return ""
     lines = ["| guardrail | result |", "|---|---|"]
-    details = []
+    details: list[str] = []
     for result in results:
         count = len(result["violations"])
         lines.append(f"| `{result['policy']}` | {'✅ pass' if not count else f'❌ {count} violation(s)'} |")
@@ -290,9 +294,9 @@ def _cluster_text(c: FleetCluster, hub: Any) -> str:
 
 
 def _link_edges(o: dict[str, Any], names: set[str]) -> list[str]:
-    edges = []
+    edges: list[str] = []
     for link in _dict(_dict(o.get("connectivity")).get("links")).values():
-        ends = [n for n in _dict(link).get("clusters", []) if n in names]
+        ends = [n for n in _list_at(_dict(link), "clusters") if n in names]
         if len(ends) == 2:
             kind = str(_dict(link).get("kind", "link"))
             edges.append(f"  {node_id('c', ends[0])} <-->|{_quote(kind)}| {node_id('c', ends[1])}")
@@ -301,9 +305,9 @@ def _link_edges(o: dict[str, Any], names: set[str]) -> list[str]:
 
 def _mesh_edges(o: dict[str, Any], names: set[str]) -> list[str]:
     mesh = _dict(o.get("mesh"))
-    edges = []
+    edges: list[str] = []
     for group, data in sorted(_dict(mesh.get("meshes")).items()):
-        members = [n for n in _dict(data).get("clusters", []) if n in names]
+        members = [n for n in _list_at(_dict(data), "clusters") if n in names]
         label = _quote(f"{mesh.get('provider', 'mesh')} mesh {_dict(data).get('meshId', group)}")
         for a, b in _pairs(members):
             edges.append(f"  {node_id('c', a)} -.-|{label}| {node_id('c', b)}")
@@ -321,7 +325,7 @@ def _gitops_edges(o: dict[str, Any], names: set[str]) -> list[str]:
     hub = gitops.get("hub")
     if hub not in names:
         return []
-    registered = [_dict(c).get("name") for c in gitops.get("clusters", []) or []]
+    registered = [_dict(c).get("name") for c in _list_at(gitops, "clusters") or []]
     return [
         f"  {node_id('c', hub)} ==>|{_quote('Argo CD')}| {node_id('c', name)}"
         for name in registered
@@ -330,13 +334,14 @@ def _gitops_edges(o: dict[str, Any], names: set[str]) -> list[str]:
 
 
 def _dns_edges(o: dict[str, Any], names: set[str]) -> list[str]:
-    lines = []
+    lines: list[str] = []
     for name, record in sorted(_dict(_dict(o.get("dns")).get("records")).items()):
         record = _dict(record)
         entry = node_id("dns", name)
         lines.append(f"  {entry}([{_quote(str(record.get('fqdn', name)) + ' · ' + str(record.get('routing', '')))}])")
         targets: list[str] = []
         for members in _dict(record.get("endpoints")).values():
-            targets += [m for m in members or [] if m in names and m not in targets]
+            listed: list[Any] = members or []
+            targets += [m for m in listed if m in names and m not in targets]
         lines += [f"  {entry} --> {node_id('c', target)}" for target in targets]
     return lines

@@ -13,7 +13,7 @@ from typing import Any
 from policy import guardrails
 
 from .capture import Plan, PlannedResource
-from .values import is_unknown
+from .values import is_dict, is_list, is_unknown
 
 
 def stack_facts(plan: Plan) -> guardrails.StackFacts:
@@ -32,9 +32,9 @@ def as_rule_value(value: Any) -> Any:
     """Plan values as the pack's adapter gives them to the rules: unknowns as guardrails.UNKNOWN."""
     if is_unknown(value):
         return guardrails.UNKNOWN
-    if isinstance(value, dict):
+    if is_dict(value):
         return {k: as_rule_value(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [as_rule_value(v) for v in value]
     return value
 
@@ -66,7 +66,7 @@ def run_policies(plan: Plan) -> list[dict[str, Any]]:
     """One result per guardrail: {policy, enforcement, description, remediation, violations: [{urn, message}]}."""
     facts = stack_facts(plan)
     by_scope = {"resource": policy_resources(plan), "stack": policy_resources(plan, stack=True)}
-    results = []
+    results: list[dict[str, Any]] = []
     for rule in guardrails.RULES:
         violations = guardrails.violations_of(rule, by_scope[rule.scope], facts)
         results.append(

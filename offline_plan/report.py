@@ -1,19 +1,29 @@
-"""Rendering a captured plan: JSON for machines, a tree and a summary for people."""
+"""Rendering a captured plan: JSON for machines, a tree and a summary for people.
+
+The Markdown report (markdown.py) builds on this module's options and figures; this module never imports it.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from components.eks import EksCluster
+from components.gke import GkeCluster
+
 from .capture import Plan, PlannedResource
 from .estimate import DEFAULT_PARALLELISM, estimate
 from .values import masked, shown
+
+if TYPE_CHECKING:
+    from .judge.rules import Finding
 
 
 @dataclass(frozen=True)
@@ -24,7 +34,7 @@ class ReportOptions:
     # Guardrail results already computed (the CLI needs them for its exit code too): run them once.
     computed_policy_results: list[dict[str, Any]] | None = None
     # What the judge found (None: the judge did not run), the upstream data it used, the diff to a base plan.
-    findings: list[Any] | None = None
+    findings: list[Finding] | None = None
     upstream: Path | None = None
     diff: dict[str, Any] | None = None
 
@@ -38,7 +48,7 @@ def to_json(plan: Plan, options: ReportOptions | None = None) -> dict[str, Any]:
     """The plan as one JSON object (see README: offline plan)."""
     options = options or ReportOptions()
     view = shown if options.show_secrets else masked
-    document = {
+    document: dict[str, Any] = {
         "project": plan.project,
         "stack": plan.stack,
         "mode": plan.mode,
@@ -71,12 +81,6 @@ def judge_notes(options: ReportOptions) -> list[str]:
     return []
 
 
-def render_markdown(plan: Plan, options: ReportOptions) -> str:
-    from .markdown import render
-
-    return render(plan, options)
-
-
 def policy_results(plan: Plan) -> list[dict[str, Any]]:
     """Guardrail policy results over the plan (the pack in policy/, run offline)."""
     from .policy import run_policies
@@ -84,7 +88,7 @@ def policy_results(plan: Plan) -> list[dict[str, Any]]:
     return run_policies(plan)
 
 
-def _resource_json(r: PlannedResource, view) -> dict[str, Any]:
+def _resource_json(r: PlannedResource, view: Callable[[Any], Any]) -> dict[str, Any]:
     return {
         "urn": r.urn,
         "id": r.id if r.custom else None,
@@ -103,7 +107,8 @@ def _resource_json(r: PlannedResource, view) -> dict[str, Any]:
     }
 
 
-CLUSTER_TYPES = ("multicluster:eks:EksCluster", "multicluster:gke:GkeCluster")
+# The program's cluster components: what resources_per_cluster counts under.
+CLUSTER_TYPES = (EksCluster.TYPE, GkeCluster.TYPE)
 FLEET = "(fleet)"
 
 
@@ -130,6 +135,8 @@ def summary(plan: Plan) -> dict[str, Any]:
     """Figures a reviewer wants first: counts per cluster and component, protection, DR numbers."""
     per_cluster = resources_per_cluster(plan)
     components = Counter(r.type for r in plan.resources if not r.custom)
+    dns: dict[str, Any] = plan.outputs.get("dns") or {}
+    records: dict[str, dict[str, Any]] = dns.get("records") or {}
     return {
         "resources": sum(1 for r in plan.resources if r.custom),
         "components": sum(components.values()),
@@ -137,10 +144,7 @@ def summary(plan: Plan) -> dict[str, Any]:
         "perComponentType": dict(sorted(components.items())),
         "protected": sorted(r.name for r in plan.resources if r.protect),
         "retainOnDelete": sorted(r.name for r in plan.resources if r.retain_on_delete),
-        "failoverSeconds": {
-            record["fqdn"]: record.get("failoverSeconds")
-            for record in ((plan.outputs.get("dns") or {}).get("records") or {}).values()
-        },
+        "failoverSeconds": {record["fqdn"]: record.get("failoverSeconds") for record in records.values()},
     }
 
 

@@ -10,7 +10,7 @@ views of the same value:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
@@ -39,6 +39,16 @@ class _UnknownValue:
 UNKNOWN: Any = _UnknownValue()
 
 
+def is_dict(value: Any) -> TypeGuard[dict[Any, Any]]:
+    """`isinstance(value, dict)` for values of unknown shape (JSON-like data), keys and values left open."""
+    return isinstance(value, dict)
+
+
+def is_list(value: Any) -> TypeGuard[list[Any]]:
+    """`isinstance(value, list)` for values of unknown shape (JSON-like data)."""
+    return isinstance(value, list)
+
+
 def is_unknown(value: Any) -> bool:
     return value is UNKNOWN or isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
 
@@ -50,9 +60,9 @@ def mark_secret(outputs: dict[str, Any], keys: set[str]) -> dict[str, Any]:
 def contains_secret(value: Any) -> bool:
     if rpc.is_rpc_secret(value):
         return True
-    if isinstance(value, dict):
+    if is_dict(value):
         return any(contains_secret(v) for v in value.values())
-    if isinstance(value, list):
+    if is_list(value):
         return any(contains_secret(v) for v in value)
     return False
 
@@ -62,9 +72,9 @@ def contains_unknown(value: Any) -> bool:
         return True
     if rpc.is_rpc_secret(value):
         return contains_unknown(rpc.unwrap_rpc_secret(value))
-    if isinstance(value, dict):
+    if is_dict(value):
         return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
+    if is_list(value):
         return any(contains_unknown(v) for v in value)
     return False
 
@@ -74,9 +84,9 @@ def _view(value: Any, secret: Any, unknown: Any) -> Any:
         return unknown
     if rpc.is_rpc_secret(value):
         return _view(rpc.unwrap_rpc_secret(value), secret, unknown) if secret is None else secret
-    if isinstance(value, dict):
+    if is_dict(value):
         return {k: _view(v, secret, unknown) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [_view(v, secret, unknown) for v in value]
     return value
 
@@ -102,9 +112,9 @@ def to_wire(value: Any) -> Any:
         return rpc.UNKNOWN
     if rpc.is_rpc_secret(value):
         return rpc.wrap_rpc_secret(to_wire(rpc.unwrap_rpc_secret(value)))
-    if isinstance(value, dict):
+    if is_dict(value):
         return {k: to_wire(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [to_wire(v) for v in value]
     return value
 
@@ -117,8 +127,8 @@ def from_view(value: Any) -> Any:
         return UNKNOWN
     if value == SECRET:
         return rpc.wrap_rpc_secret(UNKNOWN)
-    if isinstance(value, dict):
+    if is_dict(value):
         return {k: from_view(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [from_view(v) for v in value]
     return value

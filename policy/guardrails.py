@@ -15,7 +15,7 @@ import ipaddress
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 PACK_NAME = "multicluster-guardrails"
 MANDATORY = "mandatory"
@@ -72,7 +72,7 @@ class Resource:
     protect: bool = False
     parent: str | None = None
     provider: str | None = None  # provider URN
-    provider_props: Mapping[str, Any] = field(default_factory=dict)
+    provider_props: Mapping[str, Any] = field(default_factory=dict[str, Any])
     dependencies: tuple[str, ...] = ()
 
 
@@ -127,14 +127,23 @@ def stack_rule(name: str, description: str, remediation: str):
 # --- reading properties ---------------------------------------------------------------------------
 
 
+def is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """An object of the engine's properties (JSON-like: its keys are strings)."""
+    return isinstance(value, Mapping)
+
+
+def is_list(value: object) -> TypeGuard[list[Any]]:
+    return isinstance(value, list)
+
+
 def prop(data: Any, path: str, default: Any = None) -> Any:
     """Dotted lookup ('vpcConfig.endpointPublicAccess'); UNKNOWN as soon as a step is unknown."""
     for part in path.split("."):
         if data is UNKNOWN:
             return UNKNOWN
-        if isinstance(data, Mapping) and part in data:
+        if is_mapping(data) and part in data:
             data = data[part]
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+        elif is_list(data) and part.isdigit() and int(part) < len(data):
             data = data[int(part)]
         else:
             return default
@@ -155,7 +164,7 @@ def is_set(value: Any) -> bool:
 
 
 def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+    return value if is_list(value) else []
 
 
 def provider_setting(resource: Resource, key: str) -> Any:
@@ -173,8 +182,8 @@ def environment_of(resource: Resource, facts: StackFacts) -> str | None:
     """The stack's environment; else the one its provider tags or labels resources with."""
     if facts.environment:
         return facts.environment
-    tags = prop(provider_setting(resource, "defaultTags"), "tags", {}) or {}
-    labels = provider_setting(resource, "defaultLabels") or {}
+    tags: object = prop(provider_setting(resource, "defaultTags"), "tags", {}) or {}
+    labels: object = provider_setting(resource, "defaultLabels") or {}
     for found in (prop(tags, ENVIRONMENT_TAG), prop(labels, ENVIRONMENT_LABEL), prop(labels, "environment")):
         if isinstance(found, str):
             return found
@@ -192,7 +201,7 @@ def label(resource: Resource) -> str:
         physical = resource.props.get("bucket")
     if not isinstance(physical, str):
         metadata = resource.props.get("metadata")
-        physical = metadata.get("name") if isinstance(metadata, Mapping) else None
+        physical = metadata.get("name") if is_mapping(metadata) else None
     if isinstance(physical, str) and physical != resource.name:
         return f"'{physical}' ({resource.name})"
     return f"'{resource.name}'"
@@ -311,7 +320,7 @@ def eks_encrypted_volumes(r: Resource, facts: StackFacts) -> Iterable[str]:
     mappings = prop(r.props, "blockDeviceMappings")
     if mappings is UNKNOWN:
         return
-    volumes = [m for m in as_list(mappings) if isinstance(m, Mapping) and "ebs" in m]
+    volumes = [m for m in as_list(mappings) if is_mapping(m) and "ebs" in m]
     if not volumes:
         yield (
             f"launch template {label(r)} leaves the root volume to the AMI default (unencrypted unless the account "
@@ -570,7 +579,7 @@ def _clouddns_items(policy: Mapping[str, Any]) -> list[tuple[str, Any]]:
     items = [(f"wrrs[{i}]", item) for i, item in enumerate(as_list(policy.get("wrrs")))]
     items += [(f"geos[{i}]", item) for i, item in enumerate(as_list(policy.get("geos")))]
     primary_backup = policy.get("primaryBackup")
-    if isinstance(primary_backup, Mapping):
+    if is_mapping(primary_backup):
         items.append(("primaryBackup.primary", {"healthCheckedTargets": primary_backup.get("primary")}))
         backups = as_list(primary_backup.get("backupGeos"))
         items += [(f"primaryBackup.backupGeos[{i}]", item) for i, item in enumerate(backups)]
@@ -607,7 +616,7 @@ class FleetCluster:
 
 def fleet_clusters(resources: list[Resource]) -> list[FleetCluster]:
     parents = {r.urn: r.parent for r in resources}
-    clusters = []
+    clusters: list[FleetCluster] = []
     for plane in (r for r in resources if r.type in CLUSTER_TYPES and r.parent):
         component = plane.parent
         assert component is not None
@@ -700,7 +709,7 @@ def velero_schedules(r: Resource, facts: StackFacts) -> Iterable[str]:
     schedules = prop(r.props, "values.schedules")
     if schedules is UNKNOWN:
         return
-    if not isinstance(schedules, Mapping) or not schedules:
+    if not is_mapping(schedules) or not schedules:
         yield f"Velero release {label(r)} has no schedules: nothing would ever be backed up"
         return
     for key, schedule in schedules.items():
@@ -721,7 +730,7 @@ def _argocd_cluster_secret(r: Resource) -> bool:
     if not props_known(r):
         return deployed_by(r, REGISTRATION_COMPONENT)
     labels = prop(r.props, "metadata.labels")  # label keys hold dots: no dotted lookup into them
-    return isinstance(labels, Mapping) and labels.get(ARGOCD_CLUSTER_LABEL) == "cluster"
+    return is_mapping(labels) and labels.get(ARGOCD_CLUSTER_LABEL) == "cluster"
 
 
 def _registers(secret: Resource, cluster: FleetCluster) -> bool:
@@ -755,10 +764,10 @@ def every_cluster_in_gitops(resources: list[Resource], facts: StackFacts) -> Ite
 )
 def argocd_cluster_secrets(r: Resource, facts: StackFacts) -> Iterable[str]:
     labels = prop(r.props, "metadata.labels")
-    if not isinstance(labels, Mapping) or labels.get(ARGOCD_CLUSTER_LABEL) != "cluster":
+    if not is_mapping(labels) or labels.get(ARGOCD_CLUSTER_LABEL) != "cluster":
         return
     data = prop(r.props, "stringData")
-    if data is UNKNOWN or not isinstance(data, Mapping):
+    if data is UNKNOWN or not is_mapping(data):
         return
     for key in ("name", "server", "config"):
         if not is_set(data.get(key)):

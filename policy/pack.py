@@ -5,12 +5,12 @@ Importable without starting the pack's server (only `__main__.py` constructs the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import pulumi
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -30,7 +30,7 @@ from pulumi_policy.proxy import (
 try:  # imported as policy.pack (tests), or from the pack's own folder (pulumi runs __main__.py there)
     from . import guardrails
 except ImportError:
-    import guardrails  # type: ignore[no-redef]
+    import guardrails
 
 UNKNOWN_SENTINELS = frozenset(
     {
@@ -49,13 +49,18 @@ def plain(value: Any) -> Any:
     """Engine properties (behind pulumi_policy's unknown-checking proxies) as plain data with UNKNOWN."""
     if isinstance(value, str):
         return guardrails.UNKNOWN if value in UNKNOWN_SENTINELS else value
-    if isinstance(value, Mapping):
+    if guardrails.is_mapping(value):
         target = value.get("__target", value)  # behind a proxy: the raw properties
         return {k: plain(v) for k, v in target.items()}
-    if isinstance(value, list | tuple) or _is_list_proxy(value):
-        target = value["__target"] if _is_list_proxy(value) else value
-        return [plain(v) for v in target]
+    if _is_list_proxy(value):
+        return [plain(v) for v in value["__target"]]  # behind a proxy: the raw list
+    if _is_array(value):
+        return [plain(v) for v in value]
     return value
+
+
+def _is_array(value: object) -> TypeGuard[list[Any] | tuple[Any, ...]]:
+    return isinstance(value, list | tuple)
 
 
 def _is_list_proxy(value: Any) -> bool:
@@ -132,5 +137,5 @@ def stack_policy(rule: guardrails.Rule) -> StackValidationPolicy:
     )
 
 
-def pack_policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+def pack_policies() -> list[Policy]:
     return [resource_policy(r) if r.scope == "resource" else stack_policy(r) for r in guardrails.RULES]

@@ -93,7 +93,8 @@ def parse_cron(expression: str) -> Cron:
             f"'{expression}' is not a cron expression: expected 5 fields "
             f"(minute hour day-of-month month day-of-week), got {len(parts)}"
         )
-    values, stars = [], []
+    values: list[frozenset[int]] = []
+    stars: list[bool] = []
     for part, spec in zip(parts, CRON_FIELDS, strict=True):
         try:
             found, star = _parse_field(part, spec)
@@ -224,12 +225,14 @@ class BackupSchedule(Model):
     cron: Annotated[str, AfterValidator(cron_expression)] = Field(
         description="5-field cron (UTC) or @hourly/@daily/@weekly/@monthly/@yearly."
     )
-    ttl: Annotated[str, AfterValidator(go_duration)] = Field("720h", description="How long Velero keeps a backup.")
+    ttl: Annotated[str, AfterValidator(go_duration)] = Field(
+        default="720h", description="How long Velero keeps a backup."
+    )
     included_namespaces: list[Annotated[str, AfterValidator(namespace_name)]] = Field(
         default_factory=lambda: ["*"], min_length=1, description="Namespaces to back up; ['*'] = all."
     )
     file_system_backup: bool = Field(
-        True,
+        default=True,
         description="Back up pod volumes with the node-agent (Kopia) into the bucket, restorable by every peer; "
         "false takes disk snapshots instead, which peers in another cloud or AWS region cannot restore.",
     )
@@ -238,9 +241,9 @@ class BackupSchedule(Model):
 class BackupConfig(Model):
     """`multicluster:backup`: Velero in every cluster, a hardened bucket per cluster, restore from peers."""
 
-    chart_version: str = Field(VELERO_CHART_VERSION, description="Velero Helm chart version (pinned).")
+    chart_version: str = Field(default=VELERO_CHART_VERSION, description="Velero Helm chart version (pinned).")
     schedules: list[BackupSchedule] = Field(min_length=1)
-    retention_days: int = Field(30, ge=1, le=3650, description="Days noncurrent object versions are kept.")
+    retention_days: int = Field(default=30, ge=1, le=3650, description="Days noncurrent object versions are kept.")
 
     @field_validator("chart_version")
     @classmethod
@@ -298,7 +301,7 @@ def _snapshot_restore_issues(config: StackConfig) -> list[Issue]:
     """
     assert config.backup is not None
     peers = restore_peers(config)
-    unusable = []
+    unusable: list[tuple[ClusterConfig, ClusterConfig]] = []
     for cluster in config.clusters:
         for peer in peers.get(cluster.name, []):
             if peer.cloud != cluster.cloud or (cluster.cloud == "aws" and peer.region != cluster.region):
@@ -326,7 +329,7 @@ def _federation_project_issues(config: StackConfig) -> list[Issue]:
     if config.gcp_project:
         return []
     peers = restore_peers(config)
-    issues = []
+    issues: list[Issue] = []
     for cluster in config.clusters:
         gcp_peers = [p.name for p in peers.get(cluster.name, []) if p.cloud == "gcp"]
         if cluster.cloud == "aws" and gcp_peers:
@@ -342,7 +345,8 @@ def _federation_project_issues(config: StackConfig) -> list[Issue]:
 
 
 def _unique_schedules(backup: BackupConfig) -> list[Issue]:
-    issues, seen = [], {}
+    issues: list[Issue] = []
+    seen: dict[str, int] = {}
     for i, schedule in enumerate(backup.schedules):
         if schedule.name in seen:
             issues.append(
@@ -359,7 +363,7 @@ def _unique_schedules(backup: BackupConfig) -> list[Issue]:
 def _residency_issues(config: StackConfig) -> list[Issue]:
     if config.topology != "partitioned":
         return []
-    issues = []
+    issues: list[Issue] = []
     peers = restore_peers(config)
     for cluster in config.clusters:
         residency = config.residencies.get(cluster.residency or "")

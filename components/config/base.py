@@ -81,7 +81,7 @@ class ConfigError(Exception):
         super().__init__(f"invalid stack configuration ({len(self.issues)} problem(s)):\n{lines}")
 
 
-def _issue_order(issue: Issue) -> tuple:
+def _issue_order(issue: Issue) -> tuple[tuple[str | int, ...], str]:
     # Natural order, so that clusters[10] sorts after clusters[2].
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", issue.path)), issue.message
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
@@ -16,7 +17,7 @@ Cloud = Literal["aws", "gcp"]
 
 # Ranges a fleet may use for nodes, pods and services (RFC 1918 plus RFC 6598 shared space).
 PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 )
 AWS_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$")
 GCP_MACHINE_TYPE = re.compile(r"^[a-z][a-z0-9]*-[a-z]+(-[0-9]+)*(-lssd)?$")
@@ -74,7 +75,7 @@ def private_asn(value: int) -> int:
 PrivateAsn = Annotated[int, AfterValidator(private_asn)]
 
 
-def prefix_between(low: int, high: int):
+def prefix_between(low: int, high: int) -> AfterValidator:
     def check(value: str) -> str:
         length = parse_cidr(value).prefixlen
         if not low <= length <= high:
@@ -92,26 +93,26 @@ class NetworkConfig(Model):
         description="VPC (AWS) or subnetwork (GCP) primary range, /8 to /20."
     )
     pod_cidr: Annotated[PrivateCidr, prefix_between(8, 21)] | None = Field(
-        None, description="Pod range: GKE secondary range (required on GCP); reserved on AWS."
+        default=None, description="Pod range: GKE secondary range (required on GCP); reserved on AWS."
     )
     service_cidr: Annotated[PrivateCidr, prefix_between(12, 24)] = Field(
         description="Kubernetes Service range, /12 to /24."
     )
     master_cidr: Annotated[PrivateCidr, prefix_between(28, 28)] | None = Field(
-        None,
+        default=None,
         description="GCP only: a /28 for a GKE control plane on VPC Network Peering; without it the cluster uses "
         "Private Service Connect (the default).",
     )
     nat_gateways: Literal["perZone", "single"] = Field(
-        "perZone", description="One NAT gateway per zone (HA) or a single one (cheaper)."
+        default="perZone", description="One NAT gateway per zone (HA) or a single one (cheaper)."
     )
     zone_ids: list[Annotated[str, AfterValidator(zone_id)]] | None = Field(
-        None,
+        default=None,
         description="AWS only: the availability zone ids to use (use1-az1 ...); default: the region's first three "
         "standard zone ids EKS supports, in id order.",
     )
     asn: PrivateAsn | None = Field(
-        None,
+        default=None,
         description="Private BGP ASN of the cluster's HA VPN Cloud Router (GCP) or virtual private gateway (AWS, "
         "awsGateway virtual-private-gateway); default: derived from the cluster name in the 4-byte private range. "
         "Set it to keep an existing gateway's ASN, or when two clusters' derived ASNs collide.",
@@ -121,7 +122,7 @@ class NetworkConfig(Model):
 class EndpointConfig(Model):
     """Who can reach the Kubernetes API server."""
 
-    private_access: bool = Field(True, description="API server reachable from inside the network.")
+    private_access: bool = Field(default=True, description="API server reachable from inside the network.")
     public_access_cidrs: list[Cidr] = Field(
         default_factory=list, description="CIDRs allowed on the public endpoint; [] = private only."
     )
@@ -144,7 +145,7 @@ class NodePoolConfig(Model):
 
     name: PoolName
     kubernetes_version: str | None = Field(
-        None,
+        default=None,
         description="EKS only: Kubernetes version of the nodes (at most 3 minors behind); defaults to the "
         "cluster's. GKE nodes auto-upgrade after the control plane.",
     )
@@ -153,9 +154,9 @@ class NodePoolConfig(Model):
     max_size: int = Field(ge=1, le=1000)
     desired_size: int = Field(ge=0, le=1000)
     spot: bool = False
-    disk_size_gb: int = Field(50, ge=20, le=2000)
+    disk_size_gb: int = Field(default=50, ge=20, le=2000)
     labels: dict[str, str] = Field(default_factory=dict)
-    taints: list[Taint] = Field(default_factory=list)
+    taints: list[Taint] = Field(default_factory=list[Taint])
 
     @model_validator(mode="after")
     def _sizes(self) -> NodePoolConfig:
@@ -209,36 +210,37 @@ class ClusterConfig(Model):
     cloud: Cloud
     region: str
     role: Literal["primary", "standby"] = "primary"
-    residency: str | None = Field(None, description="Partitioned only: a key of multicluster:residencies.")
+    residency: str | None = Field(default=None, description="Partitioned only: a key of multicluster:residencies.")
     kubernetes_version: str
-    project: str | None = Field(None, description="GCP only: project id; defaults to gcp:project.")
+    project: str | None = Field(default=None, description="GCP only: project id; defaults to gcp:project.")
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
-        "REGULAR", description="GCP only: GKE release channel."
+        default="REGULAR", description="GCP only: GKE release channel."
     )
     network: NetworkConfig
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)
     node_pools: list[NodePoolConfig] = Field(min_length=1)
     labels: dict[str, str] = Field(default_factory=dict, description="Extra labels, exposed to Argo CD.")
     protect: bool | None = Field(
-        None, description="Protect this cluster's stateful resources; overrides multicluster:protect."
+        default=None, description="Protect this cluster's stateful resources; overrides multicluster:protect."
     )
     drain: bool = Field(
-        False,
+        default=False,
         description="Move traffic away before removing the cluster: no DNS answers, no mesh endpoints, no gitops "
         "placement; backups kept and still readable by peers.",
     )
     maintenance: MaintenanceConfig | None = Field(
-        None, description="GCP only: the GKE maintenance window; default: staggered within the failover group."
+        default=None, description="GCP only: the GKE maintenance window; default: staggered within the failover group."
     )
     upgrade_policy: Literal["STANDARD", "EXTENDED"] = Field(
-        "STANDARD", description="AWS only: EKS support policy (EXTENDED keeps a version past standard support, billed)."
+        default="STANDARD",
+        description="AWS only: EKS support policy (EXTENDED keeps a version past standard support, billed).",
     )
     rbac_google_group: Annotated[str, AfterValidator(rbac_group)] | None = Field(
-        None,
+        default=None,
         description="GCP only: gke-security-groups@<domain>, to bind Kubernetes RBAC to Google Groups.",
     )
     binary_authorization: bool = Field(
-        False, description="GCP only: enforce the project's Binary Authorization policy."
+        default=False, description="GCP only: enforce the project's Binary Authorization policy."
     )
 
     @field_validator("region")
@@ -275,10 +277,20 @@ class ClusterConfig(Model):
         return {k: v for k, v in keys.items() if v}
 
 
+def cluster_labels(cluster: ClusterConfig, environment: str) -> dict[str, str]:
+    """Fleet labels of a cluster (also its Argo CD registration labels): the fleet's keys, then its own labels."""
+    labels = {"environment": environment, "cloud": cluster.cloud, "region": cluster.region, "role": cluster.role}
+    if cluster.residency:
+        labels["residency"] = cluster.residency
+    if cluster.drain:
+        labels["multicluster/drain"] = "true"
+    return {**labels, **cluster.labels}
+
+
 def _article(cloud: str) -> str:
     return "an" if cloud == "aws" else "a"
 
 
-def suggest(value: str, choices) -> str:
+def suggest(value: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""

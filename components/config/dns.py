@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -49,6 +49,12 @@ def domain_name(value: str) -> str:
 REMOVED_PROBE_KEYS = ("protocol", "port", "path")
 
 
+def _removed_keys(data: Any) -> list[str]:
+    """The removed probe keys a healthCheck mapping still sets (none when it is not a mapping)."""
+    written = cast(dict[str, Any], data) if isinstance(data, dict) else {}
+    return [key for key in REMOVED_PROBE_KEYS if key in written]
+
+
 class HealthCheckConfig(Model):
     """How often each cluster's entry is probed; an endpoint is out after `failureThreshold` failed probes.
 
@@ -57,14 +63,17 @@ class HealthCheckConfig(Model):
     """
 
     interval_seconds: int | None = Field(
-        None, description="Seconds between probes: 10 or 30 on Route53 (default 10), 30-300 on Cloud DNS (default 30)."
+        default=None,
+        description="Seconds between probes: 10 or 30 on Route53 (default 10), 30-300 on Cloud DNS (default 30).",
     )
-    failure_threshold: int = Field(3, description="Consecutive failed probes before an endpoint is unhealthy, 1-10.")
+    failure_threshold: int = Field(
+        default=3, description="Consecutive failed probes before an endpoint is unhealthy, 1-10."
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _removed_probe_keys(cls, data: Any) -> Any:
-        removed = [key for key in REMOVED_PROBE_KEYS if isinstance(data, dict) and key in data]
+        removed = _removed_keys(data)
         if removed:
             raise ValueError(
                 f"{', '.join(removed)} {'was' if len(removed) == 1 else 'were'} removed: the health check probes the "
@@ -87,18 +96,19 @@ class RecordConfig(Model):
     name: Annotated[str, AfterValidator(lambda v: dns_label(v, 63))] = Field(
         description="Label under the zone: webapp -> webapp.example.com."
     )
-    routing: Routing = Field("auto", description="auto picks latency, failover or geo from the topology.")
+    routing: Routing = Field(default="auto", description="auto picks latency, failover or geo from the topology.")
 
 
 class DnsConfig(Model):
     """`multicluster:dns`."""
 
-    provider: Provider = Field("route53", description="Route53 (AWS) or Cloud DNS (GCP).")
+    provider: Provider = Field(default="route53", description="Route53 (AWS) or Cloud DNS (GCP).")
     zone: Annotated[str, AfterValidator(domain_name)] = Field(description="Public zone, e.g. example.com.")
     zone_id: str | None = Field(
-        None, description="Existing zone (Route53 hosted zone id, Cloud DNS managed zone name); else it is created."
+        default=None,
+        description="Existing zone (Route53 hosted zone id, Cloud DNS managed zone name); else it is created.",
     )
-    ttl: int = Field(30, ge=1, le=86400, description="TTL of the records, at most 60 when health-checked.")
+    ttl: int = Field(default=30, ge=1, le=86400, description="TTL of the records, at most 60 when health-checked.")
     health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig)
     records: list[RecordConfig] = Field(min_length=1)
 
@@ -206,7 +216,8 @@ def _zone_name(config: StackConfig, dns: DnsConfig) -> list[Issue]:
 
 def _geo_claims(config: StackConfig) -> list[Issue]:
     """A continent or country can send its users to one residency only (one geolocation record)."""
-    issues, owner = [], {}
+    issues: list[Issue] = []
+    owner: dict[str, str] = {}
     for key, residency in config.residencies.items():
         for field, codes in (("continents", residency.continents), ("countries", residency.countries)):
             for j, code in enumerate(codes):
@@ -218,7 +229,7 @@ def _geo_claims(config: StackConfig) -> list[Issue]:
 
 
 def _routing(config: StackConfig, dns: DnsConfig) -> list[Issue]:
-    issues = []
+    issues: list[Issue] = []
     for i, record in enumerate(dns.records):
         problem = _routing_problem(config, record.routing)
         if problem:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from .base import Issue, Model, dns_label, format_path
+from .clusters import ClusterConfig, cluster_labels
 
 if TYPE_CHECKING:
-    from .clusters import ClusterConfig
     from .stack import StackConfig
 
 DEFAULT_CHART_VERSION = "10.1.1"  # argo-cd chart 10.1.1 = Argo CD v3.4.4
@@ -62,8 +62,11 @@ def parse_placement(value: Any) -> Any:
         return Placement(kind="all")
     if isinstance(value, str) and value.startswith("residency:") and value.removeprefix("residency:"):
         return Placement(kind="residency", residency=value.removeprefix("residency:"))
-    if isinstance(value, dict) and set(value) == {"labels"} and isinstance(value["labels"], dict) and value["labels"]:
-        return Placement(kind="labels", labels=_selector(value["labels"]))
+    if isinstance(value, dict):
+        mapping = cast(dict[Any, Any], value)
+        labels: Any = mapping.get("labels")
+        if set(mapping) == {"labels"} and isinstance(labels, dict) and labels:
+            return Placement(kind="labels", labels=_selector(cast(dict[Any, Any], labels)))
     raise ValueError(f"{PLACEMENT_HELP} (got {value!r})")
 
 
@@ -140,14 +143,14 @@ class GitopsConfig(Model):
 
     hub: str = Field(description="Cluster of the fleet that runs Argo CD.")
     chart_version: Annotated[str, AfterValidator(pinned_version)] = Field(
-        DEFAULT_CHART_VERSION, description="argo-cd Helm chart version, exact."
+        default=DEFAULT_CHART_VERSION, description="argo-cd Helm chart version, exact."
     )
     repo_url: Annotated[str, AfterValidator(git_url)] = Field(description="GitOps repository (https or ssh).")
-    revision: Annotated[str, AfterValidator(git_revision)] = Field("main", description="Branch, tag or commit.")
+    revision: Annotated[str, AfterValidator(git_revision)] = Field(default="main", description="Branch, tag or commit.")
     domain: Annotated[str, AfterValidator(unserved_domain)] | None = Field(
-        None, description="Not supported: the program serves no Argo CD ingress (see the message)."
+        default=None, description="Not supported: the program serves no Argo CD ingress (see the message)."
     )
-    applications: list[ApplicationConfig] = Field(default_factory=list)
+    applications: list[ApplicationConfig] = Field(default_factory=list[ApplicationConfig])
 
 
 # --- checks that need the rest of the config -------------------------------------------------
@@ -159,7 +162,7 @@ def check(config: StackConfig) -> list[Issue]:
     if gitops is None:
         return []
     names = [c.name for c in config.clusters]
-    issues = []
+    issues: list[Issue] = []
     if gitops.hub not in names:
         issues.append(
             Issue(
@@ -206,7 +209,7 @@ def _placement_issues(config: StackConfig, index: int, app: ApplicationConfig) -
     targets = [c for c in config.clusters if placement.selects(registration_labels(config, c))]
     if not targets:
         return [Issue(format_path((*at, "placement")), f"'{placement}' selects no cluster of the fleet")]
-    issues = []
+    issues: list[Issue] = []
     for key in app.placeholders:
         missing = [c.name for c in targets if key != "name" and key not in registration_labels(config, c)]
         if missing:
@@ -221,7 +224,5 @@ def _placement_issues(config: StackConfig, index: int, app: ApplicationConfig) -
 
 
 def registration_labels(config: StackConfig, cluster: ClusterConfig) -> dict[str, str]:
-    """The labels Argo CD sees on a cluster: the single definition is ClusterArgs.labels."""
-    from ..cluster import ClusterArgs  # lazy: the config package does not import Pulumi at load time
-
-    return ClusterArgs(spec=cluster, environment=config.environment, protect=config.protected).labels
+    """The labels Argo CD sees on a cluster: its fleet labels (clusters.cluster_labels, the single definition)."""
+    return cluster_labels(cluster, config.environment)

@@ -7,9 +7,10 @@ import json
 import types
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from . import stackfile
 from .base import NAMESPACE, ConfigError, Issue, Loc, format_path
@@ -34,8 +35,7 @@ def parse_stack_config(raw: dict[str, Any], gcp_project: str | None = None, stac
         config = StackConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(pydantic_issues(exc) + salvaged_fleet_issues(raw, gcp_project)) from None
-    config._gcp_project = gcp_project
-    config._stack = stack
+    config.set_context(gcp_project, stack)
     issues = fleet_issues(config)
     if issues:
         raise ConfigError(issues)
@@ -93,15 +93,16 @@ def pydantic_issues(exc: ValidationError) -> list[Issue]:
     ]
 
 
-def _number_for_text(err: dict[str, Any]) -> Any:
+def _number_for_text(err: ErrorDetails) -> Any:
     value = err.get("input")
     if err["type"] == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
         return value
     return None
 
 
-def _message(err: dict[str, Any]) -> str:
-    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+def _message(err: ErrorDetails) -> str:
+    kind, value = err["type"], err.get("input")
+    ctx: dict[str, Any] = err.get("ctx") or {}
     if kind == "missing":
         return "is required"
     if _number_for_text(err) is not None:
@@ -171,7 +172,7 @@ def salvaged_fleet_issues(raw: dict[str, Any], gcp_project: str | None) -> list[
     entries = raw.get("clusters")
     if not isinstance(entries, list):
         return []
-    clusters = [_partial_cluster(entry) for entry in entries]
+    clusters = [_partial_cluster(entry) for entry in cast(list[Any], entries)]
     issues = check_unique_names(clusters) + check_overlaps(clusters) + check_cloud_fields(clusters, gcp_project)
     topology = _valid_or_none(Topology, raw.get("topology", "replicated"))
     failover = _valid_or_none(Failover, raw.get("failover", "active-passive"))
@@ -188,9 +189,10 @@ def _partial_cluster(entry: Any) -> ClusterConfig | None:
     whole = _valid_or_none(ClusterConfig, entry)
     if whole is not None:
         return whole
-    fields = {}
+    written = cast(dict[str, Any], entry)
+    fields: dict[str, Any] = {}
     for name, field in ClusterConfig.model_fields.items():
-        value = entry.get(field.alias or name)
+        value = written.get(field.alias or name)
         valid = None if value is None else _valid_or_none(field.annotation, value)
         if valid is not None:
             fields[name] = valid

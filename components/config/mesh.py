@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, Field
 
-from .base import Issue, Model, dns_label, format_path
+from .base import Issue, Loc, Model, dns_label, format_path
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -45,7 +45,7 @@ def secret_text(value: Any) -> str | Undecrypted:
     """A secret config leaf: its text (as the engine passes it), or UNDECRYPTED (a stack file read offline)."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str):
+    if isinstance(value, dict) and set(cast(dict[str, Any], value)) == {"secure"} and isinstance(value["secure"], str):
         return UNDECRYPTED
     # Never echo the value: it may be a key pasted in the wrong shape.
     raise ValueError(
@@ -65,7 +65,7 @@ class ExternalIntermediate(Model):
         "pulumi config set --secret --path 'mesh.rootCa.intermediates.<cluster>.key' < ca-key.pem",
     )
     chain: str | None = Field(
-        None,
+        default=None,
         description="PEM of the CA certificates between `certificate` and its root, the one closest to the root last "
         "(leave it out when the root signed `certificate`).",
     )
@@ -79,22 +79,24 @@ class RootCaConfig(Model):
     """`multicluster:mesh.rootCa`: where the mesh's root of trust and the clusters' intermediates come from."""
 
     mode: Literal["generated", "external"] = Field(
-        "generated",
+        default="generated",
         description="generated: the program makes the root and the intermediates; the root's private key is kept in "
         "the Pulumi state (encrypted as a secret). external: no root key anywhere near Pulumi; each cluster's "
         "intermediate comes from `intermediates`.",
     )
     generation: int = Field(
-        1, ge=1, description="generated: which root signs (1 is the first root; a rotation moves to the next one)."
+        default=1,
+        ge=1,
+        description="generated: which root signs (1 is the first root; a rotation moves to the next one).",
     )
     rotation: Literal["none", "trust-next", "sign-with-next"] = Field(
-        "none",
+        default="none",
         description="generated: root rotation phase. trust-next adds root generation+1 to every trust bundle; "
         "sign-with-next re-issues the intermediates from it; then set generation to generation+1 and rotation to none "
         "(docs/mesh.md, Root rotation).",
     )
     intermediates: dict[str, ExternalIntermediate] | None = Field(
-        None, description="external: cluster name -> its intermediate CA (every cluster of the mesh has one)."
+        default=None, description="external: cluster name -> its intermediate CA (every cluster of the mesh has one)."
     )
 
 
@@ -102,18 +104,18 @@ class MeshConfig(Model):
     """`multicluster:mesh`."""
 
     provider: Literal["istio", "linkerd", "none"] = Field(
-        "istio", description="Service mesh to install on every cluster, or none."
+        default="istio", description="Service mesh to install on every cluster, or none."
     )
     version: Annotated[str, AfterValidator(pinned_version)] | None = Field(
-        None, description="Exact chart version; defaults to 1.30.3 (Istio) or 2026.8.3 (Linkerd edge)."
+        default=None, description="Exact chart version; defaults to 1.30.3 (Istio) or 2026.8.3 (Linkerd edge)."
     )
     mesh_id: Annotated[str, AfterValidator(lambda v: dns_label(v, 40))] | None = Field(
-        None, description="Mesh identifier (DNS label); defaults to '<environment>-mesh'."
+        default=None, description="Mesh identifier (DNS label); defaults to '<environment>-mesh'."
     )
     scope: Literal["fleet", "residency"] = Field(
-        "fleet", description="One mesh for the fleet, or one per residency (partitioned only)."
+        default="fleet", description="One mesh for the fleet, or one per residency (partitioned only)."
     )
-    mtls: Literal["strict", "permissive"] = Field("strict", description="Mesh-wide mTLS mode.")
+    mtls: Literal["strict", "permissive"] = Field(default="strict", description="Mesh-wide mTLS mode.")
     root_ca: RootCaConfig = Field(
         default_factory=RootCaConfig, description="Root of trust: generated (default) or external."
     )
@@ -226,7 +228,7 @@ def _mesh_is_secret() -> bool:
 
 def _shared_roots(config: StackConfig, intermediates: dict[str, ExternalIntermediate]) -> list[Issue]:
     """Every cluster of a mesh must trust the same roots, or cross-cluster mTLS fails one way."""
-    issues = []
+    issues: list[Issue] = []
     for members in mesh_members(config).values():
         given = [name for name in members if name in intermediates]
         bundles = {name: _bundle_ders(intermediates[name].root_certificates) for name in given}
@@ -257,7 +259,7 @@ LINKERD_ANCHOR_RSA_BITS = (2048, 4096)
 class IntermediateCheck:
     """The checks of one cluster's external intermediate, each problem at its key path (PEM text never echoed)."""
 
-    def __init__(self, entry: ExternalIntermediate, at: tuple, provider: str, mesh_secret: bool):
+    def __init__(self, entry: ExternalIntermediate, at: Loc, provider: str, mesh_secret: bool):
         self.entry, self.at, self.provider, self.mesh_secret = entry, at, provider, mesh_secret
         self.found: list[Issue] = []
 
@@ -397,7 +399,7 @@ OID_KEY_USAGE = bytes.fromhex("551d0f")
 
 def pem_blocks(text: str) -> list[tuple[str, bytes, bool]]:
     """(label, DER, encrypted) of every PEM block; ValueError when a block is not base64."""
-    blocks = []
+    blocks: list[tuple[str, bytes, bool]] = []
     for label, body in PEM_BLOCK.findall(text):
         encrypted = "ENCRYPTED" in label or "Proc-Type: 4,ENCRYPTED" in body
         data = "".join(line for line in body.split() if ":" not in line and "," not in line)
@@ -425,7 +427,8 @@ def _tlv(data: bytes, offset: int = 0) -> tuple[int, bytes, int]:
 
 def _elements(content: bytes) -> list[tuple[int, bytes, bytes]]:
     """The elements of a constructed DER value: (tag, content, encoding)."""
-    found, at = [], 0
+    found: list[tuple[int, bytes, bytes]] = []
+    at = 0
     while at < len(content):
         tag, value, end = _tlv(content, at)
         found.append((tag, value, content[at:end]))
@@ -437,6 +440,11 @@ def _integer(content: bytes) -> int:
     return int.from_bytes(content, "big", signed=False)
 
 
+RsaPublicKey = tuple[Literal["RSA"], int, int]  # ("RSA", modulus, exponent)
+EcPublicKey = tuple[Literal["EC"], str, int, int]  # ("EC", curve name, x, y)
+PublicKey = RsaPublicKey | EcPublicKey
+
+
 @dataclass(frozen=True)
 class Certificate:
     """What the checks read of an X.509 certificate."""
@@ -446,8 +454,8 @@ class Certificate:
     not_after: datetime
     is_ca: bool
     key_usage: int | None  # the first byte of the keyUsage bits, None without the extension
-    public_key: tuple  # ("RSA", n, e) or ("EC", curve, x, y)
-    key_type: tuple[str, Any]  # ("RSA", bits) or ("EC", "P-256")
+    public_key: PublicKey  # ("RSA", n, e) or ("EC", curve, x, y)
+    key_type: tuple[Literal["RSA"], int] | tuple[Literal["EC"], str]  # ("RSA", bits) or ("EC", "P-256")
 
     @property
     def self_signed(self) -> bool:
@@ -542,7 +550,7 @@ def _curve(oid: bytes) -> Curve:
     return curve
 
 
-def _spki(content: bytes) -> tuple:
+def _spki(content: bytes) -> PublicKey:
     algorithm, key = _elements(content)[:2]
     oids = _elements(algorithm[1])
     bits = key[1][1:]  # a BIT STRING: the unused-bits byte first
@@ -554,14 +562,14 @@ def _spki(content: bytes) -> tuple:
     raise ValueError("has a public key that is neither RSA nor EC")
 
 
-def _ec_point(curve: Curve, point: bytes) -> tuple:
+def _ec_point(curve: Curve, point: bytes) -> EcPublicKey:
     size = (curve.p.bit_length() + 7) // 8
     if point[:1] == b"\x04" and len(point) == 1 + 2 * size:
         return ("EC", curve.name, int.from_bytes(point[1 : 1 + size], "big"), int.from_bytes(point[1 + size :], "big"))
     raise ValueError("has an EC public key that is not an uncompressed point")
 
 
-def private_key_public(text: str) -> tuple:
+def private_key_public(text: str) -> PublicKey:
     """The public key of the one PEM private key in `text` (compared with the certificate's)."""
     try:
         blocks = pem_blocks(text)
@@ -583,12 +591,12 @@ def private_key_public(text: str) -> tuple:
         raise ValueError(f"is not a valid {label} (DER)") from None
 
 
-def _rsa_private(der: bytes) -> tuple:
+def _rsa_private(der: bytes) -> RsaPublicKey:
     fields = _elements(_tlv(der)[1])
     return ("RSA", _integer(fields[1][1]), _integer(fields[2][1]))
 
 
-def _ec_private(der: bytes, curve_oid: bytes | None) -> tuple:
+def _ec_private(der: bytes, curve_oid: bytes | None) -> EcPublicKey:
     fields = _elements(_tlv(der)[1])
     scalar = _integer(fields[1][1])
     public = None
@@ -606,7 +614,7 @@ def _ec_private(der: bytes, curve_oid: bytes | None) -> tuple:
     return ("EC", curve.name, x, y)
 
 
-def _pkcs8(der: bytes) -> tuple:
+def _pkcs8(der: bytes) -> PublicKey:
     fields = _elements(_tlv(der)[1])
     oids = _elements(fields[1][1])
     if oids[0][1] == OID_RSA:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from itertools import combinations
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeGuard
 
 from pydantic import AfterValidator, Field, PrivateAttr
 
@@ -19,7 +19,7 @@ from .gitops import GitopsConfig
 from .mesh import MeshConfig
 from .regions import CONTINENTS, any_region, zone_id_prefix
 
-RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 Topology = Literal["replicated", "partitioned"]
 Failover = Literal["active-active", "active-passive"]
@@ -66,14 +66,14 @@ class Residency(Model):
     countries: list[Annotated[str, AfterValidator(country_code)]] = Field(
         default_factory=list, description="ISO country codes whose users are routed here."
     )
-    default: bool = Field(False, description="Serves users from anywhere not listed; exactly one residency.")
+    default: bool = Field(default=False, description="Serves users from anywhere not listed; exactly one residency.")
 
 
 class DeployerConfig(Model):
     """Where `pulumi up` runs: what the API servers must admit (the judge checks every path)."""
 
     network: str | None = Field(
-        None,
+        default=None,
         description="Name of the cluster whose network the runner is in (a self-hosted runner): it reaches private "
         "API servers over that network and the fleet's links.",
     )
@@ -109,10 +109,10 @@ class StackConfig(Model):
     topology: Topology = "replicated"
     failover: Failover = "active-passive"
     protect: bool | None = Field(
-        None, description="Protect stateful resources; defaults to true when environment is prod."
+        default=None, description="Protect stateful resources; defaults to true when environment is prod."
     )
     name_prefix: Annotated[str, AfterValidator(lambda v: dns_label(v, NAME_PREFIX_LENGTH))] | None = Field(
-        None,
+        default=None,
         description="Prefix of physical names (<prefix>-<cluster>); defaults to the stack name, so that two stacks "
         "in one account or project never collide.",
     )
@@ -158,6 +158,16 @@ class StackConfig(Model):
     def gcp_project(self) -> str | None:
         return self._gcp_project
 
+    @property
+    def stack_name(self) -> str | None:
+        """The name of the stack the config was read for (None when not known)."""
+        return self._stack
+
+    def set_context(self, gcp_project: str | None, stack: str | None) -> None:
+        """Record what the config is read with but does not hold: gcp:project and the stack name."""
+        self._gcp_project = gcp_project
+        self._stack = stack
+
     def project_of(self, cluster: ClusterConfig) -> str:
         project = cluster.project or self._gcp_project
         if project is None:
@@ -183,13 +193,14 @@ class StackConfig(Model):
 Clusters = list[ClusterConfig | None]
 
 
-def _has(cluster: ClusterConfig | None, *fields: str) -> bool:
+def _has(cluster: ClusterConfig | None, *fields: str) -> TypeGuard[ClusterConfig]:
     """True when the entry exists and each field validated (salvaged entries may lack some)."""
     return cluster is not None and all(f in cluster.__dict__ for f in fields)
 
 
 def check_unique_names(clusters: Clusters) -> list[Issue]:
-    issues, seen = [], {}
+    issues: list[Issue] = []
+    seen: dict[str, int] = {}
     for i, cluster in enumerate(clusters):
         if not _has(cluster, "name"):
             continue
@@ -212,7 +223,7 @@ def check_overlaps(clusters: Clusters) -> list[Issue]:
         if _has(cluster, "network")
         for key, cidr in cluster.ranges.items()
     ]
-    issues = []
+    issues: list[Issue] = []
     for (first_loc, first), (second_loc, second) in combinations(ranges, 2):
         if ipaddress.ip_network(first).overlaps(ipaddress.ip_network(second)):
             issues.append(Issue(format_path(second_loc), f"{second} overlaps {short_path(first_loc)}"))
@@ -220,7 +231,7 @@ def check_overlaps(clusters: Clusters) -> list[Issue]:
 
 
 def check_cloud_fields(clusters: Clusters, gcp_project: str | None, prefix: str = "") -> list[Issue]:
-    issues = []
+    issues: list[Issue] = []
     for i, cluster in enumerate(clusters):
         if not _has(cluster, "cloud", "network", "node_pools"):
             continue
@@ -255,8 +266,8 @@ def _minor(version: str) -> int | None:
 NODE_SKEW = {"aws": 3}
 
 
-def _node_versions(cluster: ClusterConfig, at: tuple) -> list[Issue]:
-    issues = []
+def _node_versions(cluster: ClusterConfig, at: Loc) -> list[Issue]:
+    issues: list[Issue] = []
     control = _minor(cluster.kubernetes_version) if "kubernetes_version" in cluster.__dict__ else None
     for j, pool in enumerate(cluster.node_pools):
         if pool.kubernetes_version is None or control is None:
@@ -302,8 +313,8 @@ EKS_NODE_GROUP_LENGTH = 63
 AUTO_NAME_SUFFIX = 8
 
 
-def _gcp_fields(cluster: ClusterConfig, at: tuple, gcp_project: str | None, prefix: str) -> list[Issue]:
-    issues = []
+def _gcp_fields(cluster: ClusterConfig, at: Loc, gcp_project: str | None, prefix: str) -> list[Issue]:
+    issues: list[Issue] = []
     if cluster.network.pod_cidr is None:
         issues.append(
             Issue(format_path((*at, "network", "podCidr")), "is required on GCP (the GKE pod secondary range)")
@@ -344,7 +355,7 @@ def _gcp_fields(cluster: ClusterConfig, at: tuple, gcp_project: str | None, pref
     return issues
 
 
-def _aws_fields(cluster: ClusterConfig, at: tuple) -> list[Issue]:
+def _aws_fields(cluster: ClusterConfig, at: Loc) -> list[Issue]:
     gcp_only = {
         "master_cidr": ("network", "masterCidr"),
         "project": ("project",),
@@ -353,7 +364,7 @@ def _aws_fields(cluster: ClusterConfig, at: tuple) -> list[Issue]:
         "rbac_google_group": ("rbacGoogleGroup",),
         "binary_authorization": ("binaryAuthorization",),
     }
-    issues = []
+    issues: list[Issue] = []
     for field, loc in gcp_only.items():
         holder = cluster.network if field == "master_cidr" else cluster
         if field in holder.model_fields_set:
@@ -364,7 +375,7 @@ def _aws_fields(cluster: ClusterConfig, at: tuple) -> list[Issue]:
         issues.append(
             Issue(format_path((*at, "network", "cidr")), f"{network.cidr} must be between /16 and /28 for an AWS VPC")
         )
-    service = ipaddress.ip_network(network.service_cidr)
+    service = ipaddress.IPv4Network(network.service_cidr)
     if not any(service.subnet_of(r) for r in RFC1918):
         issues.append(
             Issue(
@@ -392,10 +403,10 @@ def _aws_fields(cluster: ClusterConfig, at: tuple) -> list[Issue]:
 EKS_UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
 
 
-def _zone_ids(cluster: ClusterConfig, at: tuple) -> list[Issue]:
+def _zone_ids(cluster: ClusterConfig, at: Loc) -> list[Issue]:
     ids = cluster.network.zone_ids or []
     where = format_path((*at, "network", "zoneIds"))
-    issues = []
+    issues: list[Issue] = []
     if len(set(ids)) < 2:
         issues.append(Issue(where, "needs at least two distinct zone ids (EKS requires subnets in two zones)"))
     if len(ids) > 3:
@@ -426,7 +437,7 @@ def check_topology(
 
 
 def _partitioned(clusters: Clusters, residencies: dict[str, Residency]) -> list[Issue]:
-    issues = []
+    issues: list[Issue] = []
     if not residencies:
         return [Issue(format_path(("residencies",)), "is required by the partitioned topology")]
     defaults = [key for key, r in residencies.items() if r.default]
@@ -466,7 +477,7 @@ def _partitioned(clusters: Clusters, residencies: dict[str, Residency]) -> list[
 def _failover(clusters: Clusters, topology: str, failover: str, residencies: dict[str, Residency]) -> list[Issue]:
     if not all(_has(c, "name", "role", "residency") for c in clusters):
         return []  # counting primaries over an incomplete fleet would mislead
-    present = list(enumerate(clusters))
+    present = [(i, c) for i, c in enumerate(clusters) if c is not None]
     if failover == "active-active":
         return [
             Issue(
@@ -477,14 +488,15 @@ def _failover(clusters: Clusters, topology: str, failover: str, residencies: dic
             for i, c in present
             if c.role == "standby"
         ]
+    groups: dict[str | None, list[tuple[int, ClusterConfig]]]
     if topology == "replicated":
         groups = {None: present}
     else:
         groups = {key: [(i, c) for i, c in present if c.residency == key] for key in residencies}
-    issues = []
+    issues: list[Issue] = []
     for key, members in groups.items():
         if not members:
-            issues.append(Issue(format_path(("residencies", key)), "has no cluster"))
+            issues.append(Issue(format_path(("residencies", str(key))), "has no cluster"))
             continue
         primaries = [c.name for _, c in members if c.role == "primary"]
         if len(primaries) != 1:
@@ -516,9 +528,9 @@ def fleet_issues(config: StackConfig) -> list[Issue]:
 
 
 def check_prefix(config: StackConfig) -> list[Issue]:
-    if config.name_prefix is not None or config._stack is None:
+    if config.name_prefix is not None or config.stack_name is None:
         return []
-    problem = stack_prefix_problem(config._stack)
+    problem = stack_prefix_problem(config.stack_name)
     if problem is None:
         return []
     return [
@@ -547,7 +559,7 @@ def check_references(config: StackConfig) -> list[Issue]:
 
 def check_drain(config: StackConfig) -> list[Issue]:
     """A drained cluster takes no traffic: each failover group keeps one that does, and it holds no fleet role."""
-    issues = []
+    issues: list[Issue] = []
     for key, members in config.failover_groups().items():
         if members and all(c.drain for c in members):
             where = "the fleet" if key == "fleet" else f"residency '{key}'"
@@ -575,7 +587,7 @@ Window = tuple[tuple[str, ...], int, int]  # (days, start minute UTC, hours)
 
 def check_maintenance(config: StackConfig) -> list[Issue]:
     """GKE clusters of one failover group are never in maintenance at the same time."""
-    issues = []
+    issues: list[Issue] = []
     for members in config.failover_groups().values():
         gke = [c for c in members if c.cloud == "gcp"]
         slots = default_slots(gke)

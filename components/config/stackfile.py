@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -59,7 +59,7 @@ class StackFile:
     settings: dict[str, str]
     secret_keys: list[str]
     # (`project:key`, index or key, ...) -> where the value is written.
-    positions: dict[Loc, Position] = field(default_factory=dict)
+    positions: dict[Loc, Position] = field(default_factory=dict[Loc, Position])
 
     def position_of(self, loc: Loc) -> Position | None:
         """The position of a config value, or of its closest written parent (a missing key's mapping)."""
@@ -89,14 +89,16 @@ def read(path: Path) -> StackFile:
         document = {}
     if not isinstance(document, dict):
         raise StackFileError(path, [f"{path.name}:1:1: is not a mapping (a stack file starts with 'config:')"])
-    config = document.get("config") or {}
+    config: Any = cast(dict[str, Any], document).get("config") or {}
     if not isinstance(config, dict):
         where = reader.positions.get(("config",))
         raise StackFileError(path, [f"{path.name}:{where or '1:1'}: 'config' must be a mapping of keys to values"])
-    settings, secret_keys, positions = {}, [], {}
-    for key, value in config.items():
+    settings: dict[str, str] = {}
+    secret_keys: list[str] = []
+    positions: dict[Loc, Position] = {}
+    for key, value in cast(dict[str, Any], config).items():
         full_key = key if ":" in str(key) else f"{NAMESPACE}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
+        if isinstance(value, dict) and set(cast(dict[str, Any], value)) == {"secure"}:
             settings[full_key] = SECURE_PLACEHOLDER
             secret_keys.append(full_key)
         else:
@@ -110,10 +112,16 @@ def read(path: Path) -> StackFile:
 class _TagKeepingLoader(yaml.SafeLoader):
     """Remembers which scalars carry an explicit tag (`!!str 12`): only those keep PyYAML's tag."""
 
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.explicit_tags: set[yaml.ScalarNode] = set()
+
     def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
-        explicit = self.peek_event().tag not in (None, "!")
+        # The PyYAML stubs leave Parser.peek_event unannotated: here it is the scalar's event, about to be composed.
+        event = cast(yaml.ScalarEvent, self.peek_event())  # pyright: ignore[reportUnknownMemberType]
         node = super().compose_scalar_node(anchor)
-        node.explicit_tag = explicit  # type: ignore[attr-defined]
+        if event.tag not in (None, "!"):
+            self.explicit_tags.add(node)
         return node
 
 
@@ -122,10 +130,18 @@ class _Reader:
         self.path = path
         self.problems: list[str] = []
         self.positions: dict[Loc, Position] = {}
+        self.explicit_tags: set[yaml.ScalarNode] = set()
 
     def load(self, text: str) -> Any:
         try:
-            node = yaml.compose(text, Loader=_TagKeepingLoader)
+            # What yaml.compose(text, Loader=_TagKeepingLoader) does, keeping the loader for its explicit tags.
+            loader = _TagKeepingLoader(text)
+            try:
+                node = loader.get_single_node()
+            finally:
+                # Parser.dispose is unannotated in the PyYAML stubs.
+                loader.dispose()  # pyright: ignore[reportUnknownMemberType]
+            self.explicit_tags = loader.explicit_tags
         except yaml.MarkedYAMLError as exc:
             self.problems.append(self._syntax(exc))
             return None
@@ -160,7 +176,7 @@ class _Reader:
             return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
             return [self._value(item, (*loc, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node, loc)
+        return self._scalar(cast(yaml.ScalarNode, node), loc)
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
@@ -186,7 +202,7 @@ class _Reader:
 
     def _scalar(self, node: yaml.ScalarNode, loc: Loc) -> Any:
         value, tag = node.value, node.tag
-        if node.style in ("'", '"', "|", ">") or (getattr(node, "explicit_tag", False) and tag.endswith(":str")):
+        if node.style in ("'", '"', "|", ">") or (node in self.explicit_tags and tag.endswith(":str")):
             return value
         # A plain scalar resolves by the YAML 1.2 core schema below, whatever PyYAML's YAML 1.1 resolver tagged it
         # (it calls 1.5e3 and 0o17 strings, 2026-01-01 a timestamp); other explicit tags keep the text.

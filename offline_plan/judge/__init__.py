@@ -103,7 +103,7 @@ class Judge:
     """An observer of the mocks (resource checks as they register) and the plan checks at the end."""
 
     context: Context = field(default_factory=Context)
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list[Finding])
     checked: int = 0
 
     def __call__(self, observed: Observed) -> None:

@@ -12,7 +12,7 @@ import ipaddress
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..mocks import Observed
@@ -24,10 +24,14 @@ from .rules import (
     FieldRule,
     Finding,
     Length,
+    Network,
     OneOf,
     Pattern,
     dependency_closure,
+    is_list,
+    is_map,
     of_type,
+    subnet_of,
     value_at,
     values_at,
 )
@@ -931,7 +935,7 @@ def eks_service_range(observed: Observed) -> Iterator[Finding]:
         )
         if block is None:
             yield reject(observed, f"service CIDR '{cidr}' is not a CIDR block", source)
-        elif not any(block.subnet_of(r) for r in RFC1918 if block.version == r.version):
+        elif not any(subnet_of(block, r) for r in RFC1918 if block.version == r.version):
             yield reject(
                 observed,
                 f"service CIDR {cidr} is not within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
@@ -982,11 +986,11 @@ def vpn_tunnels(observed: Observed) -> Iterator[Finding]:
         "169.254.0.0/16 range', seven reserved blocks) and PreSharedKey ('alphanumeric characters, periods (.), and "
         f"underscores (_) ... between 8 and 64 characters ... cannot start with zero'); {VPN_TUNNELS_DOC}"
     )
-    inside = []
+    inside: list[Network] = []
     for tunnel in (1, 2):
         for _, cidr in values_at(observed.inputs, f"tunnel{tunnel}InsideCidr"):
             block = network(cidr)
-            if block is None or block.prefixlen != 30 or not block.subnet_of(link_local):
+            if block is None or block.prefixlen != 30 or not subnet_of(block, link_local):
                 yield reject(observed, f"tunnel{tunnel}InsideCidr {cidr} is not a /30 in 169.254.0.0/16", source)
             elif block in VPN_RESERVED_INSIDE:
                 yield reject(observed, f"tunnel{tunnel}InsideCidr {cidr} is reserved by AWS", source)
@@ -1113,9 +1117,7 @@ def _record_name(record: Any, zones: dict[str, str]) -> str | None:
 
 def _failover_role(record: Any) -> Any:
     policies = record.inputs.get("failoverRoutingPolicies")
-    return (
-        policies[0].get("type") if isinstance(policies, list) and policies and isinstance(policies[0], dict) else None
-    )
+    return policies[0].get("type") if is_list(policies) and policies and is_map(policies[0]) else None
 
 
 @plan_check
@@ -1161,10 +1163,11 @@ def _alias_targets(
     waits = dependency_closure(plan)
     for (_, _, kind), records in groups.items():
         for record in records:
-            for alias in record.inputs.get("aliases") or []:
+            aliases: list[dict[str, Any]] = record.inputs.get("aliases") or []
+            for alias in aliases:
                 target_zone, target = _known_text(alias.get("zoneId")), _dns_name(alias.get("name"))
                 zone_name = zones.get(target_zone or "")
-                if zone_name is None or target is None:
+                if zone_name is None or target is None or target_zone is None:  # zones holds no "" key
                     continue  # a load balancer's zone, or a zone the plan does not create: AWS's to answer
                 where = f"the alias targets {target}, type {kind} in zone {target_zone}"
                 if target != zone_name and not target.endswith(f".{zone_name}"):
@@ -1216,7 +1219,9 @@ class Index:
         self.plan = plan
         self.by_type: dict[str, list[Any]] = defaultdict(list)
         self.by_id: dict[str, Any] = {}
-        providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
+        providers: dict[str, dict[str, Any]] = {
+            r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")
+        }
         self.region: dict[str, str | None] = {}
         for r in plan.resources:
             if not r.custom:
@@ -1250,8 +1255,9 @@ class Index:
             for route in self.of("aws:ec2/route:Route"):
                 self._routes[route.inputs.get("routeTableId")].append(route.inputs)
             for routes_table in self.of("aws:ec2/routeTable:RouteTable"):
-                for route in routes_table.inputs.get("routes") or []:
-                    if isinstance(route, dict):
+                inline: list[Any] = routes_table.inputs.get("routes") or []
+                for route in inline:
+                    if is_map(route):
                         self._routes[routes_table.id].append(
                             {**route, "destinationCidrBlock": route.get("cidrBlock"), "routeTableId": routes_table.id}
                         )
@@ -1265,7 +1271,7 @@ def _over(urn: str, what: str, count: int, limit: int, source: str) -> Finding:
     return Finding(urn, AWS, f"{what}: {count}, over the default quota of {limit}", source)
 
 
-def _count_by(resources: list[Any], key: Any) -> dict[Any, list[Any]]:
+def _count_by(resources: list[Any], key: Callable[[Any], Any]) -> dict[Any, list[Any]]:
     groups: dict[Any, list[Any]] = defaultdict(list)
     for r in resources:
         value = key(r)
@@ -1392,7 +1398,7 @@ def _nlb_rules_by_group(index: Index) -> dict[str, tuple[set[Any], list[Any]]]:
         # The cluster's Kubernetes providers are the ones its component holds (as reachability.Fleet finds them).
         services = [s for urn in providers.get(cluster.parent, []) for s in by_provider.get(urn, [])]
         added: set[Any] = set()
-        counted = []
+        counted: list[Any] = []
         for service in services:
             try:
                 added |= aws_nlb.nlb_rules(service, functools.partial(_lb_subnet_cidrs, index, cluster))
@@ -1411,7 +1417,7 @@ def _lb_subnet_cidrs(index: Index, cluster: Any, internal: bool, named: Any) -> 
     subnets = [s for s in index.of("aws:ec2/subnet:Subnet") if s.inputs.get("vpcId") == vpc_id]
     if named:  # the subnets annotation: ids or Name tags
         wanted = {part.strip() for part in str(named).split(",") if part.strip()}
-        chosen = [s for s in subnets if s.id in wanted or (s.inputs.get("tags") or {}).get("Name") in wanted]
+        chosen = [s for s in subnets if s.id in wanted or _name_tag(s) in wanted]
     else:
         name = _known_text(cluster.outputs.get("name")) or _known_text(cluster.inputs.get("name"))
         if name is None:
@@ -1423,6 +1429,11 @@ def _lb_subnet_cidrs(index: Index, cluster: Any, internal: bool, named: Any) -> 
     if None in cidrs:
         raise aws_nlb.UnknownValueError
     return [c for c in cidrs if c]
+
+
+def _name_tag(resource: Any) -> Any:
+    tags: dict[str, Any] = resource.inputs.get("tags") or {}
+    return tags.get("Name")
 
 
 def _is_public(index: Index, subnet: Any) -> bool:
@@ -1597,7 +1608,8 @@ EKS_UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
 def eks_networking(plan: Any, context: Context) -> Iterator[Finding]:
     index = Index(plan)
     for cluster in index.of("aws:eks/cluster:Cluster"):
-        subnets = [index.ref(s) for s in value_at(cluster.inputs, "vpcConfig.subnetIds", []) or []]
+        subnet_ids: list[Any] = value_at(cluster.inputs, "vpcConfig.subnetIds", []) or []
+        subnets = [index.ref(s) for s in subnet_ids]
         known = [s for s in subnets if s is not None]
         zones = {subnet_zone(s) for s in known}
         if known and len(known) == len(subnets) and None not in zones and len(zones) < 2:

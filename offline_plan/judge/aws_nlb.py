@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..values import is_unknown
-from .rules import value_at
+from .rules import is_map, value_at
 
 # kubernetes/cloud-provider-aws at 63ec440 (2026-07-07):
 #   pkg/providers/v1/aws.go EnsureLoadBalancer: one mapping per Service port with a NodePort; source ranges from
@@ -52,13 +52,13 @@ class UnknownValueError(Exception):
 def is_nlb_service(service: Any) -> bool:
     """A Service the cloud provider makes an instance-target NLB for (isNLB; not an nlb-ip/external one, which the
     AWS Load Balancer Controller owns, and not one with a loadBalancerClass, which the provider leaves alone)."""
-    spec = service.inputs.get("spec") or {}
-    annotations = value_at(service.inputs, "metadata.annotations") or {}
+    spec: object = service.inputs.get("spec") or {}
+    annotations: object = value_at(service.inputs, "metadata.annotations") or {}
     return (
-        isinstance(spec, dict)
+        is_map(spec)
         and spec.get("type") == "LoadBalancer"
         and not spec.get("loadBalancerClass")
-        and isinstance(annotations, dict)
+        and is_map(annotations)
         and annotations.get(TYPE_ANNOTATION) == "nlb"
     )
 
@@ -99,7 +99,7 @@ def _client_cidrs(spec: dict[str, Any], annotations: dict[str, Any]) -> list[str
     if not given:
         text = _known(annotations.get(SOURCE_RANGES_ANNOTATION) or "")
         given = [part.strip() for part in str(text).split(",") if part.strip()]
-    cidrs = set()
+    cidrs: set[str] = set()
     for value in given or ["0.0.0.0/0"]:
         network = ipaddress.ip_network(str(_known(value)).strip(), strict=False)
         if network.version == 4:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from . import Context, plan_check
-from .rules import UNKNOWN_PLACEHOLDER, Finding, known_or_placeholder
+from .rules import UNKNOWN_PLACEHOLDER, Finding, is_list, is_map, known_or_placeholder
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 # API group -> CRD files under the upstream folder (the versions the program's charts install).
 CRD_FILES: dict[str, tuple[str, ...]] = {
@@ -53,11 +56,20 @@ BUILT_IN_GROUPS = {
 SOURCE = "k8s.io/apiextensions-apiserver pkg/apiserver/validation: the CRD's openAPIV3Schema"
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+# The C parser where PyYAML has it. CSafeLoader is not a SafeLoader subclass, but it is SafeLoader's constructor and
+# resolver over libyaml's parser: all that _Loader adds to.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):
     """Reads `- =` as the string '=' (Go YAML does; PyYAML's resolver calls it a 'value' tag)."""
 
 
-_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+def _value_as_string(loader: _Loader, node: yaml.ScalarNode) -> str:
+    return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", _value_as_string)
 
 
 # A document separator: `---` at the start of a line, alone or before a comment.
@@ -73,11 +85,11 @@ def _texts(path: Path) -> tuple[str, ...]:
     return tuple(part for part in SEPARATOR.split(text) if part.strip())
 
 
-def _documents(path: Path, group: str) -> list[Any]:
+def _documents(path: Path, group: str) -> list[dict[str, Any]]:
     """The documents of a file that may define a CRD of `group`: only those are parsed (parsing every
     CRD of a file such as Istio's crd-all.gen.yaml cost more than the rest of the judge)."""
     wanted = [text for text in _texts(path) if group in text]
-    return [d for text in wanted for d in yaml.load_all(text, Loader=_Loader) if isinstance(d, dict)]
+    return [d for text in wanted for d in yaml.load_all(text, Loader=_Loader) if is_map(d)]
 
 
 @functools.lru_cache(maxsize=64)
@@ -87,11 +99,13 @@ def schemas_of_group(upstream: Path, group: str) -> dict[tuple[str, str], dict[s
     for pattern in CRD_FILES.get(group, ()):
         for path in sorted(upstream.glob(pattern)):
             for crd in _documents(path, group):
-                spec = crd.get("spec") or {}
+                spec: dict[str, Any] = crd.get("spec") or {}
                 if crd.get("kind") != "CustomResourceDefinition" or spec.get("group") != group:
                     continue
-                for version in spec.get("versions") or []:
-                    schema = (version.get("schema") or {}).get("openAPIV3Schema")
+                versions: list[dict[str, Any]] = spec.get("versions") or []
+                for version in versions:
+                    version_schema: dict[str, Any] = version.get("schema") or {}
+                    schema = version_schema.get("openAPIV3Schema")
                     if schema:
                         found[(f"{group}/{version['name']}", spec["names"]["kind"])] = strict(schema)
     return found
@@ -99,9 +113,9 @@ def schemas_of_group(upstream: Path, group: str) -> dict[tuple[str, str], dict[s
 
 def strict(schema: Any) -> Any:
     """Objects with declared properties reject undeclared ones (unless the CRD preserves unknown fields)."""
-    if isinstance(schema, list):
+    if is_list(schema):
         return [strict(s) for s in schema]
-    if not isinstance(schema, dict):
+    if not is_map(schema):
         return schema
     result = {k: strict(v) for k, v in schema.items()}
     open_ended = "additionalProperties" in result or result.get("x-kubernetes-preserve-unknown-fields")
@@ -111,7 +125,7 @@ def strict(schema: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=256)
-def _validator(upstream: Path, group: str, api_version: str, kind: str) -> Any:
+def _validator(upstream: Path, group: str, api_version: str, kind: str) -> Validator | None:
     import jsonschema
 
     schema = schemas_of_group(upstream, group).get((api_version, kind))
@@ -134,7 +148,7 @@ OBJECT_FIELDS = ("apiVersion", "kind", "metadata")
 NOT_OBJECT_FIELDS = ("__opts", "__meta")
 
 
-def object_body(inputs: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+def object_body(inputs: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
     """The object as the CRD schema sees it: its content, and the type/object meta where the schema has them."""
     declared = schema.get("properties", {})
     return {k: v for k, v in inputs.items() if k not in NOT_OBJECT_FIELDS and (k not in OBJECT_FIELDS or k in declared)}
@@ -160,7 +174,8 @@ def custom_resources(plan: Any, context: Context) -> Iterator[Finding]:
                 f"{context.upstream.name}: {', '.join(CRD_FILES[group])}",
             )
             continue
-        body = object_body(resource.inputs, validator.schema)
+        schema = validator.schema  # the CRD's strict openAPIV3Schema: an object, never a boolean schema
+        body = object_body(resource.inputs, schema if isinstance(schema, Mapping) else {})
         for error in sorted(validator.iter_errors(known_or_placeholder(body)), key=lambda e: list(e.absolute_path)):
             if error.instance == UNKNOWN_PLACEHOLDER:
                 continue

@@ -17,7 +17,20 @@ from typing import Any
 from ..mocks import Observed
 from . import Context, field_rules, plan_check, resource_check
 from .models import discovery_enum
-from .rules import Between, FieldRule, Finding, Length, Pattern, dependency_closure, of_type, value_at, values_at
+from .rules import (
+    Between,
+    FieldRule,
+    Finding,
+    Length,
+    Pattern,
+    dependency_closure,
+    is_list,
+    is_map,
+    of_type,
+    subnet_of,
+    value_at,
+    values_at,
+)
 
 GOOGLE = "Google Cloud"
 GCE_NAME = r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
@@ -326,7 +339,7 @@ def health_check(observed: Observed) -> Iterator[Finding]:
     interval, timeout = inputs.get("checkIntervalSec"), inputs.get("timeoutSec")
     regions = inputs.get("sourceRegions")
     source = _dd("compute", "HealthCheck", "sourceRegions")
-    if isinstance(regions, list) and regions:
+    if is_list(regions) and regions:
         if len(regions) != 3:
             yield reject(observed, f"sourceRegions has {len(regions)} regions: exactly 3 are required", source)
         if isinstance(interval, int | float) and interval < 30:
@@ -388,7 +401,8 @@ def labels(observed: Observed) -> Iterator[Finding]:
 
     given = observed.inputs.get(LABEL_FIELDS[observed.type])
     defaults = _provider_labels(observed.provider)
-    merged = {**defaults, **(given if isinstance(given, dict) else {})}
+    own: dict[str, Any] = given if is_map(given) else {}
+    merged: dict[object, Any] = {**defaults, **own}  # keys checked below: a label key may be any value
     if len(merged) > 64:
         yield reject(observed, f"{len(merged)} labels (with the provider's default labels), at most 64", LABELS_DOC)
     for key, value in merged.items():
@@ -411,7 +425,7 @@ def _provider_labels(provider: dict[str, Any]) -> dict[str, Any]:
             value = json.loads(value)
         except ValueError:
             return {}
-    return value if isinstance(value, dict) else {}
+    return value if is_map(value) else {}
 
 
 # --- GKE control plane ---------------------------------------------------------------------------------
@@ -430,7 +444,7 @@ def authorized_networks(observed: Observed) -> Iterator[Finding]:
             network = ipaddress.ip_network(block)
         except ValueError:
             continue
-        if not any(network.subnet_of(r) for r in RFC1918 if network.version == r.version):
+        if not any(subnet_of(network, r) for r in RFC1918 if network.version == r.version):
             yield reject(
                 observed,
                 f"authorized network {block} is not a private (RFC 1918) range, which a private endpoint requires "
@@ -462,7 +476,7 @@ def recurring_windows(start: datetime, end: datetime, rule: str, until: datetime
     freq, interval = parts.get("FREQ"), int(parts.get("INTERVAL", "1"))
     days = [WEEKDAYS[d] for d in parts.get("BYDAY", "").split(",") if d in WEEKDAYS]
     length = end - start
-    occurrences = []
+    occurrences: list[tuple[datetime, datetime]] = []
     if freq == "DAILY":
         step, current = timedelta(days=interval), start
         while current < until:
@@ -518,7 +532,7 @@ def least_availability(
 @resource_check("gcp:container/cluster:Cluster")
 def maintenance_availability(observed: Observed) -> Iterator[Finding]:
     window = value_at(observed.inputs, "maintenancePolicy.recurringWindow")
-    if not isinstance(window, dict):
+    if not is_map(window):
         return
     start, end, rule = _time(window.get("startTime")), _time(window.get("endTime")), window.get("recurrence")
     if start is None or end is None or not isinstance(rule, str):
@@ -548,12 +562,12 @@ def maintenance_availability(observed: Observed) -> Iterator[Finding]:
 
 
 def _minus_exclusions(windows: list[tuple[datetime, datetime]], exclusions: Any) -> list[tuple[datetime, datetime]]:
-    cuts = []
-    for exclusion in exclusions if isinstance(exclusions, list) else []:
+    cuts: list[tuple[datetime, datetime]] = []
+    for exclusion in exclusions if is_list(exclusions) else []:
         begin, end = _time(value_at(exclusion, "startTime")), _time(value_at(exclusion, "endTime"))
         if begin and end:
             cuts.append((begin, end))
-    result = []
+    result: list[tuple[datetime, datetime]] = []
     for begin, end in windows:
         pieces = [(begin, end)]
         for cut_begin, cut_end in cuts:
@@ -598,7 +612,9 @@ def api_of(type_: str) -> str | None:
 
 @plan_check
 def apis_enabled(plan: Any, context: Context) -> Iterator[Finding]:
-    providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
+    providers: dict[str, dict[str, Any]] = {
+        r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")
+    }
     # Two Services may enable one API in one project (a cluster's and the fleet's): waiting for either will do.
     enabling: dict[tuple[str, str], set[str]] = defaultdict(set)
     for service in of_type(plan, SERVICE):
@@ -649,7 +665,9 @@ def gcp_quotas(plan: Any, context: Context) -> Iterator[Finding]:
                 "VPC quotas: peerings per network (https://cloud.google.com/vpc/docs/quota)",
             )
     per_project: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    providers = {r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")}
+    providers: dict[str, dict[str, Any]] = {
+        r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")
+    }
     yield from _cloud_router_limits(plan, providers)
     for type_ in ("gcp:serviceaccount/account:Account", "gcp:projects/iAMCustomRole:IAMCustomRole"):
         for r in of_type(plan, type_):
@@ -672,13 +690,13 @@ ROUTERS_PER_NETWORK_REGION = 5
 BGP_PEERS_PER_ROUTER = 128
 
 
-def _located(r: Any, providers: dict[str, Any], key: str) -> str | None:
+def _located(r: Any, providers: dict[str, dict[str, Any]], key: str) -> str | None:
     """A regional resource's project or region: its own input, else its provider's."""
     value = r.inputs.get(key) or (providers.get(r.provider_urn or "") or {}).get(key)
     return value if isinstance(value, str) and value else None
 
 
-def _cloud_router_limits(plan: Any, providers: dict[str, Any]) -> Iterator[Finding]:
+def _cloud_router_limits(plan: Any, providers: dict[str, dict[str, Any]]) -> Iterator[Finding]:
     """Cloud Router system limits (not quotas: they cannot be raised). Cloud NAT's routers count too."""
     routers: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
     for router in of_type(plan, "gcp:compute/router:Router"):

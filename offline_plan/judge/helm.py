@@ -13,14 +13,17 @@ import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from components.charts import CHARTS, find
 
 from . import Context, plan_check
-from .rules import UNKNOWN_PLACEHOLDER, Finding, known_or_placeholder, of_type
+from .rules import UNKNOWN_PLACEHOLDER, Finding, is_map, known_or_placeholder, of_type
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 HELM = "Helm"
@@ -33,8 +36,8 @@ def published_versions(upstream: Path) -> dict[str, frozenset[str]]:
     path = upstream / "chart-versions.json"
     if not path.exists():
         return {}
-    data = json.loads(path.read_text())
-    return {key: frozenset(entry["versions"]) for key, entry in data.items() if isinstance(entry, dict)}
+    data: dict[str, Any] = json.loads(path.read_text())
+    return {key: frozenset(entry["versions"]) for key, entry in data.items() if is_map(entry)}
 
 
 @functools.lru_cache(maxsize=32)
@@ -43,46 +46,47 @@ def chart_files(upstream: Path, directory: str) -> tuple[dict[str, Any], dict[st
     folder = upstream / directory
     values_file, schema_file = folder / "values.yaml", folder / "values.schema.json"
     # The C parser where PyYAML has it: a chart's values.yaml is thousands of lines.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    defaults = (yaml.load(values_file.read_text(), Loader=loader) or {}) if values_file.exists() else {}
-    schema = json.loads(schema_file.read_text()) if schema_file.exists() else None
+    loader: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    defaults: dict[str, Any] = (yaml.load(values_file.read_text(), Loader=loader) or {}) if values_file.exists() else {}
+    schema: dict[str, Any] | None = json.loads(schema_file.read_text()) if schema_file.exists() else None
     return defaults, schema
 
 
 def coalesce(defaults: Any, values: Any) -> Any:
     """Helm's CoalesceValues: user maps merge into the chart's, a user null removes a default key."""
-    if not isinstance(defaults, dict) or not isinstance(values, dict):
+    if not is_map(defaults) or not is_map(values):
         return values
     merged = dict(defaults)
     for key, value in values.items():
         if value is None:
             merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+        elif is_map(value) and is_map(merged.get(key)):
             merged[key] = coalesce(merged[key], value)
         else:
             merged[key] = value
     return merged
 
 
-def validator_for(schema: dict[str, Any]) -> Any:
+def validator_for(schema: dict[str, Any]) -> Validator:
     """The validator Helm's schema check amounts to (the schema's $schema draft, Draft 7 by default)."""
     import jsonschema
+    import jsonschema.validators
 
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     return cls(schema)
 
 
 @functools.lru_cache(maxsize=32)
-def chart_validator(upstream: Path, directory: str) -> Any | None:
+def chart_validator(upstream: Path, directory: str) -> Validator | None:
     """One validator per chart folder (building one per release cost more than validating)."""
     _, schema = chart_files(upstream, directory)
     return validator_for(schema) if schema is not None else None
 
 
-def schema_errors(schema: dict[str, Any] | Any, values: Any) -> list[str]:
+def schema_errors(schema: dict[str, Any] | Validator, values: Any) -> list[str]:
     """Errors of `values` against a schema (or a validator built for it), unknown values left out."""
     validator = validator_for(schema) if isinstance(schema, dict) else schema
-    found = []
+    found: list[str] = []
     for error in sorted(validator.iter_errors(known_or_placeholder(values)), key=lambda e: list(e.absolute_path)):
         if error.instance == UNKNOWN_PLACEHOLDER:
             continue

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from ..mocks import Observed
 from . import prefix_check, resource_check
-from .rules import Finding, value_at, values_at
+from .rules import Finding, is_map, value_at, values_at
 
 KUBERNETES = "Kubernetes"
 APIMACHINERY = "k8s.io/apimachinery/pkg/util/validation/validation.go"
@@ -130,7 +130,7 @@ def object_metadata(observed: Observed) -> Iterator[Finding]:
 
 def _labels(observed: Observed) -> Iterator[Finding]:
     labels = value_at(observed.inputs, "metadata.labels")
-    if not isinstance(labels, dict):
+    if not is_map(labels):
         return
     for key, value in labels.items():
         problem = qualified_name_problem(key)
@@ -143,7 +143,7 @@ def _labels(observed: Observed) -> Iterator[Finding]:
 
 def _annotations(observed: Observed) -> Iterator[Finding]:
     annotations = value_at(observed.inputs, "metadata.annotations")
-    if not isinstance(annotations, dict):
+    if not is_map(annotations):
         return
     for key in annotations:
         problem = qualified_name_problem(key.lower())
@@ -165,7 +165,7 @@ def data_keys(observed: Observed) -> Iterator[Finding]:
     keys: set[str] = set()
     for field in ("data", "stringData", "binaryData"):
         data = observed.inputs.get(field)
-        if not isinstance(data, dict):
+        if not is_map(data):
             continue
         for key, value in data.items():
             keys.add(key)
@@ -193,8 +193,8 @@ def data_keys(observed: Observed) -> Iterator[Finding]:
                 f"{CORE_VALIDATION} ValidateSecret",
             )
         if secret_type == "kubernetes.io/service-account-token":
-            account = value_at(observed.inputs, "metadata.annotations", {}) or {}
-            if isinstance(account, dict) and "kubernetes.io/service-account.name" not in account:
+            account: object = value_at(observed.inputs, "metadata.annotations", {}) or {}
+            if is_map(account) and "kubernetes.io/service-account.name" not in account:
                 yield reject(
                     observed,
                     "service-account-token Secret has no kubernetes.io/service-account.name annotation",

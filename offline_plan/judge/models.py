@@ -10,10 +10,11 @@ Both are read lazily, once per process.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 from .rules import Between, Constraint, Length, OneOf, Pattern
 
@@ -22,16 +23,30 @@ class ModelError(LookupError):
     """A field rule names a shape or member the model does not have: the table is out of date."""
 
 
+class _ModelLoader(Protocol):
+    """What the judge uses of botocore.loaders.Loader (botocore ships no type stubs)."""
+
+    def determine_latest_version(self, service_name: str, type_name: str) -> str: ...
+
+    def load_service_model(
+        self, service_name: str, type_name: str, api_version: str | None = None
+    ) -> dict[str, Any]: ...
+
+
+def _botocore_loader() -> tuple[_ModelLoader, str]:
+    """botocore's model loader and botocore's version, typed here: botocore has no stubs, so it is imported by name."""
+    botocore = importlib.import_module("botocore")
+    loaders = importlib.import_module("botocore.loaders")
+    return cast(_ModelLoader, loaders.Loader()), cast(str, botocore.__version__)
+
+
 @functools.lru_cache(maxsize=32)
 def botocore_model(service: str) -> tuple[dict[str, Any], str, str]:
     """(shapes, API version, botocore version) of an AWS service."""
-    import botocore
-    from botocore.loaders import Loader
-
-    loader = Loader()
+    loader, library = _botocore_loader()
     version = loader.determine_latest_version(service, "service-2")
     model = loader.load_service_model(service, "service-2", api_version=version)
-    return model["shapes"], version, botocore.__version__
+    return model["shapes"], version, library
 
 
 def botocore_shape(service: str, shape: str, member_path: str) -> dict[str, Any]:
@@ -129,11 +144,17 @@ def java_pattern(text: str) -> Any:
 # --- Google --------------------------------------------------------------------------------------
 
 
+def _googleapiclient_folder() -> Path:
+    """Where google-api-python-client is installed (it has no type stubs: imported by name, only its path is read)."""
+    location = importlib.import_module("googleapiclient").__file__
+    if location is None:  # a namespace package, not an installed google-api-python-client
+        raise ModuleNotFoundError("googleapiclient has no __file__: google-api-python-client is not installed")
+    return Path(location).parent
+
+
 @functools.lru_cache(maxsize=16)
 def discovery_document(api: str, version: str) -> dict[str, Any]:
-    import googleapiclient
-
-    path = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / f"{api}.{version}.json"
+    path = _googleapiclient_folder() / "discovery_cache" / "documents" / f"{api}.{version}.json"
     return json.loads(path.read_text())
 
 

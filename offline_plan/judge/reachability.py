@@ -26,9 +26,8 @@ from urllib.parse import urlparse
 from ..values import is_unknown
 from . import Context, plan_check
 from .aws import Index as AwsIndex
-from .rules import Finding, of_type, value_at
+from .rules import Finding, Network, is_list, is_map, of_type, subnet_of, value_at
 
-Network = ipaddress.IPv4Network
 NETWORK = "the fleet's network"
 GKE_FIREWALL_DOC = (
     "GKE: 'firewall rules restrict your cluster control plane to only initiate TCP connections to your nodes on "
@@ -65,9 +64,9 @@ class Cluster:
     component: str
     plane: Any
     network: str | None  # VPC id, or GCP project/network
-    ranges: list[Network] = field(default_factory=list)  # where its pods' traffic comes from
+    ranges: list[Network] = field(default_factory=list[Network])  # where its pods' traffic comes from
     egress: list[str] | None = None  # public addresses its traffic leaves with (None: not known before deploy)
-    providers: set[str] = field(default_factory=set)
+    providers: set[str] = field(default_factory=set[str])
 
 
 def _net(value: Any) -> Network | None:
@@ -78,7 +77,7 @@ def _net(value: Any) -> Network | None:
 def _parsed_net(value: str) -> Network | None:
     # The same few hundred ranges are read for every caller and rule: parse each once.
     try:
-        return ipaddress.ip_network(value, strict=False)  # type: ignore[return-value]
+        return ipaddress.ip_network(value, strict=False)
     except ValueError:
         return None
 
@@ -160,12 +159,9 @@ class Fleet:
         for subnet in of_type(self.plan, "gcp:compute/subnetwork:Subnetwork"):
             if gcp_network(subnet.inputs.get("network")) == network:
                 ranges += [n for n in [_net(subnet.inputs.get("ipCidrRange"))] if n]
+                secondary: list[dict[str, Any]] = subnet.inputs.get("secondaryIpRanges") or []
                 ranges += [
-                    n
-                    for r in subnet.inputs.get("secondaryIpRanges") or []
-                    if r.get("rangeName") == "pods"
-                    for n in [_net(r.get("ipCidrRange"))]
-                    if n
+                    n for r in secondary if r.get("rangeName") == "pods" for n in [_net(r.get("ipCidrRange"))] if n
                 ]
         routers = {
             r.outputs.get("name")
@@ -179,22 +175,24 @@ class Fleet:
             if nat.inputs.get("natIpAllocateOption") != "MANUAL_ONLY":
                 egress = None  # Cloud NAT allocates its addresses itself: not known before deploy
                 break
-            for address in nat.inputs.get("natIps") or []:
+            nat_ips: list[Any] = nat.inputs.get("natIps") or []
+            for address in nat_ips:
                 found = self.by_id.get(address) or self.self_links.get(address)
                 value = found.outputs.get("address") if found else None
-                if isinstance(value, str) and egress is not None:
+                if isinstance(value, str):
                     egress.append(value)
         return Cluster(plane.parent.rsplit("::", 1)[-1], "gcp", plane.parent, plane, network, ranges, egress)
 
     # --- private links between networks -------------------------------------------------------------
-    def _links(self) -> dict[frozenset[str], str]:
-        links: dict[frozenset[str], str] = {}
+    def _links(self) -> dict[frozenset[str | None], str]:
+        """Networks (VPC ids, GCP project/network; None where not known) -> the private link between them."""
+        links: dict[frozenset[str | None], str] = {}
         accepted = {a.inputs.get("vpcPeeringConnectionId") for a in of_type(self.plan,
             "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")}  # fmt: skip
         for peering in of_type(self.plan, "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"):
             if peering.id in accepted or peering.inputs.get("autoAccept") is True:
                 links[frozenset((peering.inputs.get("vpcId"), peering.inputs.get("peerVpcId")))] = "aws-peering"
-        directions = set()
+        directions: set[tuple[str | None, str | None]] = set()
         for peering in of_type(self.plan, "gcp:compute/networkPeering:NetworkPeering"):
             directions.add((gcp_network(peering.inputs.get("network")), gcp_network(peering.inputs.get("peerNetwork"))))
         for a, b in directions:
@@ -218,7 +216,8 @@ class Fleet:
             if gateway is None or external is None:
                 continue
             network = gcp_network(gateway.inputs.get("network"))
-            addresses = {i.get("ipAddress") for i in external.inputs.get("interfaces") or []}
+            interfaces: list[dict[str, Any]] = external.inputs.get("interfaces") or []
+            addresses = {i.get("ipAddress") for i in interfaces}
             for connection in {c.urn: c for a in addresses for c in by_address.get(a, ())}.values():
                 vgw = self.by_id.get(connection.inputs.get("vpnGatewayId"))
                 if vgw is not None:
@@ -281,7 +280,7 @@ class TransitRouting:
         for group in of_type(plan, "aws:eks/nodeGroup:NodeGroup"):
             self.node_subnets[group.inputs.get("clusterName")] += group.inputs.get("subnetIds") or []
         self.routed: dict[tuple[Any, ...], bool] = {}
-        self.vpn_attachments = {}
+        self.vpn_attachments: dict[str, str] = {}  # VPN connection URN -> its transit gateway attachment
         for connection in of_type(plan, "aws:ec2/vpnConnection:VpnConnection"):
             attachment_id = connection.outputs.get("transitGatewayAttachmentId")
             if _known(attachment_id):
@@ -336,7 +335,8 @@ class TransitRouting:
         """Every subnet the VPC's clusters run in routes each GKE range to the gateway, from a zone the attachment
         has a subnet in."""
         fleet = self.fleet
-        covered = {_zone(fleet.by_id.get(s)) for s in attachment.inputs.get("subnetIds") or []}
+        subnet_ids: list[Any] = attachment.inputs.get("subnetIds") or []
+        covered = {_zone(fleet.by_id.get(s)) for s in subnet_ids}
         subnets = self._cluster_subnets(vpc)
         if not ranges or not subnets or None in covered:
             return False
@@ -351,7 +351,7 @@ class TransitRouting:
                 for block in [_net(route.get("destinationCidrBlock"))]
                 if block is not None
             ]
-            if not all(any(r.subnet_of(b) for b in to_gateway if b.version == r.version) for r in ranges):
+            if not all(any(subnet_of(r, b) for b in to_gateway if b.version == r.version) for r in ranges):
                 return False
         return True
 
@@ -434,10 +434,12 @@ def opened_ports(plan: Any, network: str | None, source: Network) -> set[int]:
             or firewall.inputs.get("direction", "INGRESS") != "INGRESS"
         ):
             continue
-        sources = [_net(s) for s in firewall.inputs.get("sourceRanges") or []]
-        if not any(s is not None and source.subnet_of(s) for s in sources):
+        source_ranges: list[Any] = firewall.inputs.get("sourceRanges") or []
+        sources = [_net(s) for s in source_ranges]
+        if not any(s is not None and subnet_of(source, s) for s in sources):
             continue
-        for allow in firewall.inputs.get("allows") or []:
+        allows: list[dict[str, Any]] = firewall.inputs.get("allows") or []
+        for allow in allows:
             if allow.get("protocol") in ("tcp", "all"):
                 ports |= _ports(allow.get("ports"))
     return ports
@@ -483,12 +485,13 @@ def api_callers(plan: Any, context: Context) -> Iterator[Finding]:
 
 def deployer_settings(plan: Any) -> dict[str, Any]:
     """`multicluster:deployer`: where Pulumi runs ({network: <cluster>} or {egressCidrs: [...]})."""
-    raw = (plan.config or {}).get("multicluster:deployer")
+    config: dict[str, Any] = plan.config or {}
+    raw = config.get("multicluster:deployer")
     try:
-        value = json.loads(raw) if isinstance(raw, str) else {}
+        value: object = json.loads(raw) if isinstance(raw, str) else {}
     except ValueError:
         value = {}
-    return value if isinstance(value, dict) else {}
+    return value if is_map(value) else {}
 
 
 def server_of(cluster: Cluster) -> set[str]:
@@ -497,7 +500,7 @@ def server_of(cluster: Cluster) -> set[str]:
     if cluster.cloud == "aws":
         endpoint = plane.outputs.get("endpoint")
         return {endpoint} if isinstance(endpoint, str) else set()
-    found = set()
+    found: set[str] = set()
     for key in ("privateClusterConfig.privateEndpoint", "privateClusterConfig.publicEndpoint", "endpoint"):
         value = value_at(plane.outputs, key)
         if isinstance(value, str) and value and not is_unknown(value):
@@ -521,17 +524,17 @@ def credentials(fleet: Fleet, resource: Any, deployer: dict[str, Any]) -> Iterat
     holder = fleet.cluster_of_provider(resource.provider_urn)
     if holder is None:
         return
-    data = resource.inputs.get("stringData") or {}
-    labels = value_at(resource.inputs, "metadata.labels") or {}
-    if not isinstance(data, dict):
+    data: object = resource.inputs.get("stringData") or {}
+    labels: object = value_at(resource.inputs, "metadata.labels") or {}
+    if not is_map(data):
         return
-    if isinstance(labels, dict) and labels.get("argocd.argoproj.io/secret-type") == "cluster":
+    if is_map(labels) and labels.get("argocd.argoproj.io/secret-type") == "cluster":
         server = data.get("server")
         if isinstance(server, str):
             uses_token = "bearerToken" in str(data.get("config", ""))
             yield Caller(f"Argo CD on {holder.name}", holder, uses_token), server
         return
-    if (isinstance(labels, dict) and labels.get("istio/multiCluster") == "true") or resource.inputs.get(
+    if (is_map(labels) and labels.get("istio/multiCluster") == "true") or resource.inputs.get(
         "type"
     ) == "mirror.linkerd.io/remote-kubeconfig":
         for value in data.values():
@@ -548,20 +551,21 @@ def kubeconfig_server(text: Any) -> str | None:
     except ValueError:
         match = re.search(r"server:\s*(\S+)", text)
         return match.group(1) if match else None
-    clusters = document.get("clusters") if isinstance(document, dict) else None
-    if isinstance(clusters, list) and clusters:
+    clusters = document.get("clusters") if is_map(document) else None
+    if is_list(clusters) and clusters:
         server = value_at(clusters[0], "cluster.server")
         return server if isinstance(server, str) else None
     return None
 
 
 def _admits(cidrs: Any, addresses: list[str]) -> bool:
-    blocks = [b for b in (_net(c) for c in cidrs or []) if b]
+    given: list[Any] = cidrs or []
+    blocks = [b for b in (_net(c) for c in given) if b]
     return bool(addresses) and all(any(_address(a) in b for b in blocks) for a in addresses)
 
 
 @functools.lru_cache(maxsize=4096)
-def _address(text: str) -> Any:
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.ip_address(text)
 
 
@@ -570,7 +574,7 @@ def unreachable(fleet: Fleet, caller: Caller, target: Cluster, server: str, depl
     if target.cloud == "aws":
         return _eks_path(fleet, caller, target, deployer)
     if host.endswith(".gke.goog"):
-        config = value_at(target.plane.inputs, "controlPlaneEndpointsConfig.dnsEndpointConfig") or {}
+        config: dict[str, Any] = value_at(target.plane.inputs, "controlPlaneEndpointsConfig.dnsEndpointConfig") or {}
         if config.get("allowExternalTraffic") is not True:
             return "its DNS endpoint does not allow external traffic (allowExternalTraffic)"
         if caller.uses_token and config.get("enableK8sTokensViaDns") is not True:
@@ -578,7 +582,7 @@ def unreachable(fleet: Fleet, caller: Caller, target: Cluster, server: str, depl
         return None
     public = value_at(target.plane.outputs, "privateClusterConfig.publicEndpoint")
     if host == public:
-        allowed = value_at(target.plane.inputs, "masterAuthorizedNetworksConfig.cidrBlocks") or []
+        allowed: list[Any] = value_at(target.plane.inputs, "masterAuthorizedNetworksConfig.cidrBlocks") or []
         return _public_path(caller, target, allowed, deployer, gke=True)
     return _gke_private_path(fleet, caller, target)
 
@@ -587,7 +591,9 @@ def _egress(caller: Caller, deployer: dict[str, Any]) -> list[str] | None:
     if caller.cluster is not None:
         return caller.cluster.egress
     cidrs = deployer.get("egressCidrs")
-    return [str(_net(c).network_address) for c in cidrs if _net(c)] if isinstance(cidrs, list) and cidrs else None
+    if not is_list(cidrs) or not cidrs:
+        return None
+    return [str(block.network_address) for block in (_net(c) for c in cidrs) if block]
 
 
 def _public_path(caller: Caller, target: Cluster, allowed: Any, deployer: dict[str, Any], gke: bool) -> str | None:
@@ -608,7 +614,7 @@ def _public_path(caller: Caller, target: Cluster, allowed: Any, deployer: dict[s
 
 
 def _eks_path(fleet: Fleet, caller: Caller, target: Cluster, deployer: dict[str, Any]) -> str | None:
-    vpc_config = target.plane.inputs.get("vpcConfig") or {}
+    vpc_config: dict[str, Any] = target.plane.inputs.get("vpcConfig") or {}
     if caller.cluster is not None and caller.cluster.network == target.network:
         return None if vpc_config.get("endpointPrivateAccess", True) else "the private endpoint is off"
     if vpc_config.get("endpointPublicAccess", True):
@@ -631,8 +637,8 @@ def _security_group_admits(fleet: Fleet, target: Cluster, ranges: list[Network],
     for source in ranges:
         if not any(
             (rule.inputs.get("fromPort") or 0) <= port <= (rule.inputs.get("toPort") or 65535)
-            and _net(rule.inputs.get("cidrIpv4")) is not None
-            and source.subnet_of(_net(rule.inputs.get("cidrIpv4")))  # type: ignore[arg-type]
+            and (block := _net(rule.inputs.get("cidrIpv4"))) is not None
+            and subnet_of(source, block)
             for rule in rules
         ):
             return False
@@ -652,9 +658,9 @@ def _gke_private_path(fleet: Fleet, caller: Caller, target: Cluster) -> str | No
         return "the private endpoint of a VPC-peering GKE cluster is not reachable through another network peering"
     if link == "ha-vpn" and peering_based and not _exports_control_plane(fleet, target):
         return "the control-plane range is not advertised over the VPN and exported to the GKE peering"
-    authorized = value_at(target.plane.inputs, "masterAuthorizedNetworksConfig.cidrBlocks") or []
+    authorized: list[dict[str, Any]] = value_at(target.plane.inputs, "masterAuthorizedNetworksConfig.cidrBlocks") or []
     blocks = [b for b in (_net(a.get("cidrBlock")) for a in authorized) if b]
-    if not all(any(r.subnet_of(b) for b in blocks) for r in caller.cluster.ranges):
+    if not all(any(subnet_of(r, b) for b in blocks) for r in caller.cluster.ranges):
         return f"its authorized networks do not include {caller.cluster.name}'s ranges"
     return None
 
@@ -662,7 +668,7 @@ def _gke_private_path(fleet: Fleet, caller: Caller, target: Cluster) -> str | No
 def _exports_control_plane(fleet: Fleet, target: Cluster) -> bool:
     master = value_at(target.plane.inputs, "privateClusterConfig.masterIpv4CidrBlock")
     advertised = any(
-        master in [a.get("range") for a in value_at(router.inputs, "bgp.advertisedIpRanges", []) or []]
+        master in _advertised_ranges(router)
         for router in of_type(fleet.plan, "gcp:compute/router:Router")
         if gcp_network(router.inputs.get("network")) == target.network
     )
@@ -672,6 +678,11 @@ def _exports_control_plane(fleet: Fleet, target: Cluster) -> bool:
         for r in of_type(fleet.plan, "gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig")
     )
     return advertised and exported
+
+
+def _advertised_ranges(router: Any) -> list[Any]:
+    advertised: list[dict[str, Any]] = value_at(router.inputs, "bgp.advertisedIpRanges", []) or []
+    return [a.get("range") for a in advertised]
 
 
 # --- 3. east-west gateways ----------------------------------------------------------------------------
@@ -689,15 +700,15 @@ SOURCE_RANGES_DOC = (
 @plan_check
 def east_west(plan: Any, context: Context) -> Iterator[Finding]:
     fleet = fleet_of(plan)
-    gateways = {}
+    gateways: dict[str, Any] = {}  # cluster name -> its east-west gateway Service
     for service in of_type(plan, "kubernetes:core/v1:Service"):
-        labels = value_at(service.inputs, "metadata.labels") or {}
+        labels: object = value_at(service.inputs, "metadata.labels") or {}
         name = value_at(service.inputs, "metadata.name")
-        if isinstance(labels, dict) and ("topology.istio.io/network" in labels or name == "linkerd-gateway-lb"):
+        if is_map(labels) and ("topology.istio.io/network" in labels or name == "linkerd-gateway-lb"):
             owner = fleet.cluster_of_provider(service.provider_urn)
             if owner is not None:
                 gateways[owner.name] = service
-    pairs = set()
+    pairs: set[tuple[str, str]] = set()
     for resource in plan.resources:
         for caller, server in credentials(fleet, resource, {}):
             target = fleet.servers.get(server)
@@ -743,12 +754,12 @@ def _source_ranges_problem(service: Any, peer: Cluster, internal: bool) -> str |
     """Whether a gateway's loadBalancerSourceRanges admit a peer: its node and pod ranges over a private link,
     its NAT addresses on a public gateway. Unknown ranges or addresses are not judged."""
     given = value_at(service.inputs, "spec.loadBalancerSourceRanges")
-    if not isinstance(given, list) or not given or any(is_unknown(v) for v in given):
+    if not is_list(given) or not given or any(is_unknown(v) for v in given):
         return None  # none: every source is admitted
     blocks = [b for b in (_net(v) for v in given) if b is not None]
     shown = ", ".join(map(str, given))
     if internal:
-        missing = [str(r) for r in peer.ranges if not any(r.version == b.version and r.subnet_of(b) for b in blocks)]
+        missing = [str(r) for r in peer.ranges if not any(r.version == b.version and subnet_of(r, b) for b in blocks)]
         what = "ranges"
     elif peer.egress is None:
         return (

@@ -6,15 +6,38 @@ the plan of `pulumi up` (every value known) is where they are judged.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..values import is_unknown
 
 Value = Any
+
+
+def is_map(value: object) -> TypeGuard[dict[str, Any]]:
+    """A JSON-like object: inputs, outputs and config reach the judge as dicts with string keys."""
+    return isinstance(value, dict)
+
+
+def is_list(value: object) -> TypeGuard[list[Any]]:
+    """A JSON-like array."""
+    return isinstance(value, list)
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def subnet_of(network: Network, other: Network) -> bool:
+    """`network.subnet_of(other)` for networks of either IP version (across versions a TypeError, as ipaddress's)."""
+    if isinstance(network, ipaddress.IPv4Network) and isinstance(other, ipaddress.IPv4Network):
+        return network.subnet_of(other)
+    if isinstance(network, ipaddress.IPv6Network) and isinstance(other, ipaddress.IPv6Network):
+        return network.subnet_of(other)
+    raise TypeError(f"{network} and {other} are not of the same version")
 
 
 @dataclass(frozen=True)
@@ -60,12 +83,12 @@ class Length(Constraint):
     utf8_bytes: bool = False  # a limit stated in UTF-8 bytes (Google's "100 UTF-8 bytes"), not characters
 
     def problem(self, value: Value) -> str | None:
-        if not isinstance(value, str | list | dict):
-            return None
-        if isinstance(value, str) and self.utf8_bytes:
-            size, unit = len(value.encode()), "UTF-8 bytes"
+        if isinstance(value, str):
+            size, unit = (len(value.encode()), "UTF-8 bytes") if self.utf8_bytes else (len(value), "characters")
+        elif is_list(value) or is_map(value):
+            size, unit = len(value), "items"
         else:
-            size, unit = len(value), "characters" if isinstance(value, str) else "items"
+            return None
         if self.maximum is not None and size > self.maximum:
             return f"has {size} {unit}, at most {self.maximum} allowed"
         if self.minimum is not None and size < self.minimum:
@@ -156,9 +179,9 @@ UNKNOWN_PLACEHOLDER = "\x00unknown\x00"
 def known_or_placeholder(value: Any) -> Any:
     if is_unknown(value):
         return UNKNOWN_PLACEHOLDER
-    if isinstance(value, dict):
+    if is_map(value):
         return {k: known_or_placeholder(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [known_or_placeholder(v) for v in value]
     return value
 
@@ -180,25 +203,25 @@ def _walk(data: Any, parts: list[str], where: str) -> Iterator[tuple[str, Value]
         return
     head, rest = parts[0], parts[1:]
     if head == "{keys}":
-        if isinstance(data, dict):
+        if is_map(data):
             for key in data:
                 yield f"{where}.{key}" if where else key, key
         return
     if head == "{}":
-        if isinstance(data, dict):
+        if is_map(data):
             for key, value in data.items():
                 yield from _walk(value, rest, f"{where}.{key}" if where else key)
         return
     each = head.endswith("[]")
     key = head[:-2] if each else head
-    if not isinstance(data, dict) or key not in data:
+    if not is_map(data) or key not in data:
         return
     value = data[key]
     step = f"{where}.{key}" if where else key
     if not each:
         yield from _walk(value, rest, step)
         return
-    if isinstance(value, list):
+    if is_list(value):
         for i, item in enumerate(value):
             yield from _walk(item, rest, f"{step}[{i}]")
 
@@ -206,7 +229,7 @@ def _walk(data: Any, parts: list[str], where: str) -> Iterator[tuple[str, Value]
 def value_at(data: Any, path: str, default: Any = None) -> Any:
     """The value at a plain dotted path (no wildcards), unknowns included; `default` when absent."""
     for part in path.split("."):
-        if isinstance(data, dict) and part in data:
+        if is_map(data) and part in data:
             data = data[part]
         else:
             return default

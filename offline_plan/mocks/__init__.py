@@ -29,7 +29,7 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from ..autonames import apply_auto_names
-from ..values import UNKNOWN, UNKNOWN_TEXT, contains_unknown, from_view, is_unknown, plain, to_wire
+from ..values import UNKNOWN, UNKNOWN_TEXT, contains_unknown, from_view, is_dict, is_list, is_unknown, plain, to_wire
 
 ACCOUNT_ID = "123456789012"
 GCP_PROJECT_NUMBER = "481516234200"
@@ -132,7 +132,7 @@ class Registration:
     id: str | None
     state: dict[str, Any]
     checked: dict[str, Any]
-    auto_names: dict[str, str] = field(default_factory=dict)
+    auto_names: dict[str, str] = field(default_factory=dict[str, str])
 
 
 @dataclass(frozen=True)
@@ -157,13 +157,13 @@ class FleetMocks:
     stack: str = "stack"
     preview: bool = False
     # URN -> the saved resource ({"id", "outputs"}) of an existing stack, for an update preview.
-    state: dict[str, dict[str, Any]] = field(default_factory=dict)
-    observers: list[Observer] = field(default_factory=list)
+    state: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
+    observers: list[Observer] = field(default_factory=list[Observer])
     # Provider URN -> its (plain) configuration; the URNs whose configuration holds an unknown.
-    providers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    unconfigured: set[str] = field(default_factory=set)
+    providers: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
+    unconfigured: set[str] = field(default_factory=set[str])
     # id -> the plain state of every resource created so far (what a later resource can refer to).
-    created: dict[str, dict[str, Any]] = field(default_factory=dict)
+    created: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
 
     # --- what the monitor calls ---------------------------------------------------------------
     def register(
@@ -248,12 +248,11 @@ def preview_state(inputs: dict[str, Any], computed: dict[str, Any]) -> dict[str,
         given = inputs.get(key)
         if key not in inputs or given is None:
             state[key] = rpc.UNKNOWN
-        elif isinstance(value, dict) and isinstance(given, dict):
+        elif is_dict(value) and is_dict(given):
             state[key] = preview_state(given, value)
-        elif isinstance(value, list) and isinstance(given, list) and len(value) == len(given):
+        elif is_list(value) and is_list(given) and len(value) == len(given):
             state[key] = [
-                preview_state(g, v) if isinstance(g, dict) and isinstance(v, dict) else g
-                for g, v in zip(given, value, strict=True)
+                preview_state(g, v) if is_dict(g) and is_dict(v) else g for g, v in zip(given, value, strict=True)
             ]
     return state
 
@@ -262,9 +261,9 @@ def _placeholders(value: Any) -> Any:
     """Inputs for a mock run that only tells which outputs exist: unknowns as a placeholder string."""
     if is_unknown(value) or value is UNKNOWN:
         return UNKNOWN_TEXT
-    if isinstance(value, dict):
+    if is_dict(value):
         return {k: _placeholders(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if is_list(value):
         return [_placeholders(v) for v in value]
     return value
 

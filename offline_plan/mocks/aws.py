@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from . import ACCOUNT_ID, MockCall, MockResource, call, digest, fake_certificate, resource
+from . import ACCOUNT_ID, MockCall, MockResource, ResourceMock, call, digest, fake_certificate, resource
 from .aws_instances import family_of, offered
 from .aws_regions import zone_named, zones
 
@@ -14,7 +15,7 @@ def arn(r: MockResource, service: str, resource_path: str, region: bool = True) 
 
 
 @resource("aws:ec2/vpc:Vpc")
-def vpc(r: MockResource) -> dict:
+def vpc(r: MockResource) -> dict[str, Any]:
     vpc_id = f"vpc-{r.hex()}"
     return {
         "id": vpc_id,
@@ -27,7 +28,7 @@ def vpc(r: MockResource) -> dict:
 
 
 @resource("aws:ec2/subnet:Subnet")
-def subnet(r: MockResource) -> dict:
+def subnet(r: MockResource) -> dict[str, Any]:
     """A subnet's zone id follows from its zone name through the account's own mapping."""
     subnet_id = f"subnet-{r.hex()}"
     outputs = {"id": subnet_id, "arn": arn(r, "ec2", f"subnet/{subnet_id}"), "ownerId": ACCOUNT_ID}
@@ -41,8 +42,8 @@ def subnet(r: MockResource) -> dict:
     return {**outputs, "availabilityZone": zone.name, "availabilityZoneId": zone.zone_id}
 
 
-def _prefixed(prefix: str):
-    def mock(r: MockResource) -> dict:
+def _prefixed(prefix: str) -> ResourceMock:
+    def mock(r: MockResource) -> dict[str, Any]:
         return {"id": f"{prefix}-{r.hex()}"}
 
     return mock
@@ -63,13 +64,13 @@ for _type, _prefix in {
 
 
 @resource("aws:ec2/launchTemplate:LaunchTemplate")
-def launch_template(r: MockResource) -> dict:
+def launch_template(r: MockResource) -> dict[str, Any]:
     lt_id = f"lt-{r.hex()}"
     return {"id": lt_id, "arn": arn(r, "ec2", f"launch-template/{lt_id}"), "latestVersion": 1, "defaultVersion": 1}
 
 
 @resource("aws:ec2/eip:Eip")
-def eip(r: MockResource) -> dict:
+def eip(r: MockResource) -> dict[str, Any]:
     h = int(r.random("address", length=8), 16)
     return {
         "id": f"eipalloc-{r.hex()}",
@@ -79,7 +80,7 @@ def eip(r: MockResource) -> dict:
 
 
 @resource("aws:ec2/route:Route")
-def route(r: MockResource) -> dict:
+def route(r: MockResource) -> dict[str, Any]:
     return {
         "id": f"r-{r.inputs.get('routeTableId', 'rtb')}{digest(r.inputs.get('destinationCidrBlock'), length=8)}",
         "state": "active",
@@ -88,7 +89,7 @@ def route(r: MockResource) -> dict:
 
 
 @resource("aws:iam/role:Role")
-def role(r: MockResource) -> dict:
+def role(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     return {
         "id": name,
@@ -99,7 +100,7 @@ def role(r: MockResource) -> dict:
 
 
 @resource("aws:iam/policy:Policy")
-def policy(r: MockResource) -> dict:
+def policy(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     return {
         "id": f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}",
@@ -110,35 +111,35 @@ def policy(r: MockResource) -> dict:
 
 
 @resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-def role_policy_attachment(r: MockResource) -> dict:
+def role_policy_attachment(r: MockResource) -> dict[str, Any]:
     return {"id": f"{r.inputs.get('role')}-{r.hex(8)}"}
 
 
 @resource("aws:iam/rolePolicy:RolePolicy")
-def role_policy(r: MockResource) -> dict:
+def role_policy(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     return {"id": f"{r.inputs.get('role')}:{name}", "name": name}
 
 
 @resource("aws:kms/key:Key")
-def kms_key(r: MockResource) -> dict:
+def kms_key(r: MockResource) -> dict[str, Any]:
     key_id = str(uuid.UUID(r.hex(32)))
     return {"id": key_id, "keyId": key_id, "arn": arn(r, "kms", f"key/{key_id}"), "keyUsage": "ENCRYPT_DECRYPT"}
 
 
 @resource("aws:kms/alias:Alias")
-def kms_alias(r: MockResource) -> dict:
+def kms_alias(r: MockResource) -> dict[str, Any]:
     return {"id": r.inputs["name"], "arn": arn(r, "kms", r.inputs["name"])}
 
 
 @resource("aws:cloudwatch/logGroup:LogGroup")
-def log_group(r: MockResource) -> dict:
+def log_group(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     return {"id": name, "name": name, "arn": arn(r, "logs", f"log-group:{name}")}
 
 
 @resource("aws:eks/cluster:Cluster")
-def eks_cluster(r: MockResource) -> dict:
+def eks_cluster(r: MockResource) -> dict[str, Any]:
     """EKS's answer: its endpoint, CA and issuer are random per cluster; its VPC is the one of its subnets."""
     name = r.inputs["name"]
     vpc_config = dict(r.inputs.get("vpcConfig", {}))
@@ -170,14 +171,14 @@ def eks_cluster(r: MockResource) -> dict:
 
 
 @resource("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-def oidc_provider(r: MockResource) -> dict:
+def oidc_provider(r: MockResource) -> dict[str, Any]:
     host = str(r.inputs["url"]).removeprefix("https://")
     provider_arn = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
     return {"id": provider_arn, "arn": provider_arn}
 
 
 @resource("aws:eks/addon:Addon")
-def addon(r: MockResource) -> dict:
+def addon(r: MockResource) -> dict[str, Any]:
     return {
         "id": f"{r.inputs['clusterName']}:{r.inputs['addonName']}",
         "arn": arn(r, "eks", f"addon/{r.inputs['clusterName']}/{r.inputs['addonName']}/{r.hex(8)}"),
@@ -185,7 +186,7 @@ def addon(r: MockResource) -> dict:
 
 
 @resource("aws:eks/nodeGroup:NodeGroup")
-def node_group(r: MockResource) -> dict:
+def node_group(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("nodeGroupName", "")
     return {
         "id": f"{r.inputs['clusterName']}:{name}",
@@ -196,7 +197,7 @@ def node_group(r: MockResource) -> dict:
 
 
 @resource("aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
-def access_entry(r: MockResource) -> dict:
+def access_entry(r: MockResource) -> dict[str, Any]:
     return {
         "id": f"{r.inputs.get('clusterName')}#{r.inputs.get('principalArn')}",
         "accessEntryArn": arn(r, "eks", f"access-entry/{r.inputs.get('clusterName')}/{r.hex(8)}"),
@@ -204,13 +205,14 @@ def access_entry(r: MockResource) -> dict:
 
 
 @call("aws:index/getAvailabilityZones:getAvailabilityZones")
-def availability_zones(c: MockCall) -> dict:
+def availability_zones(c: MockCall) -> dict[str, Any]:
     """DescribeAvailabilityZones as the provider filters it (filters, excludeZoneIds/Names), names sorted."""
     found = zones(c.region)
-    for f in c.args.get("filters") or []:
+    filters: list[dict[str, Any]] = c.args.get("filters") or []
+    for f in filters:
         values = set(f.get("values") or [])
         key = {"zone-type": "zone_type", "zone-id": "zone_id", "zone-name": "name", "group-name": "group_name"}
-        attribute = key.get(f.get("name"))
+        attribute = key.get(f.get("name", ""))
         if attribute:
             found = [z for z in found if getattr(z, attribute) in values]
     found = [z for z in found if z.zone_id not in set(c.args.get("excludeZoneIds") or [])]
@@ -225,7 +227,7 @@ def availability_zones(c: MockCall) -> dict:
 
 
 @call("aws:ec2/getInstanceType:getInstanceType")
-def instance_type(c: MockCall) -> dict:
+def instance_type(c: MockCall) -> dict[str, Any]:
     """DescribeInstanceTypes: an unknown type is an error (InvalidInstanceType)."""
     name = c.args["instanceType"]
     family = family_of(name)
@@ -246,9 +248,10 @@ def instance_type(c: MockCall) -> dict:
 
 
 @call("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings")
-def instance_type_offerings(c: MockCall) -> dict:
+def instance_type_offerings(c: MockCall) -> dict[str, Any]:
     """DescribeInstanceTypeOfferings (location type region), filtered by instance-type."""
-    wanted = [v for f in c.args.get("filters") or [] if f.get("name") == "instance-type" for v in f.get("values", [])]
+    filters: list[dict[str, Any]] = c.args.get("filters") or []
+    wanted: list[str] = [v for f in filters if f.get("name") == "instance-type" for v in f.get("values", [])]
     found = [t for t in wanted if offered(t, c.region)]
     return {
         "id": c.region,
@@ -259,7 +262,7 @@ def instance_type_offerings(c: MockCall) -> dict:
 
 
 @call("aws:iam/getSessionContext:getSessionContext")
-def session_context(c: MockCall) -> dict:
+def session_context(c: MockCall) -> dict[str, Any]:
     """The role behind an assumed-role session ARN (its path included)."""
     arn = c.args["arn"]
     if ":assumed-role/" not in arn:
@@ -271,7 +274,7 @@ def session_context(c: MockCall) -> dict:
 
 
 @call("aws:index/getCallerIdentity:getCallerIdentity")
-def caller_identity(c: MockCall) -> dict:
+def caller_identity(c: MockCall) -> dict[str, Any]:
     return {
         "id": ACCOUNT_ID,
         "accountId": ACCOUNT_ID,
@@ -281,10 +284,10 @@ def caller_identity(c: MockCall) -> dict:
 
 
 @call("aws:index/getPartition:getPartition")
-def partition(c: MockCall) -> dict:
+def partition(c: MockCall) -> dict[str, Any]:
     return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
 
 
 @call("aws:index/getRegion:getRegion")
-def region(c: MockCall) -> dict:
+def region(c: MockCall) -> dict[str, Any]:
     return {"id": c.region, "name": c.region, "region": c.region, "endpoint": f"ec2.{c.region}.amazonaws.com"}

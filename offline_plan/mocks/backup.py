@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import GCP_PROJECT_NUMBER, MockCall, MockResource, call, resource
 
 
 @resource("aws:s3/bucket:Bucket")
-def s3_bucket(r: MockResource) -> dict:
+def s3_bucket(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("bucket", "")
     return {
         "id": name,
@@ -21,7 +23,7 @@ def s3_bucket(r: MockResource) -> dict:
 
 
 @resource("gcp:storage/bucket:Bucket")
-def gcs_bucket(r: MockResource) -> dict:
+def gcs_bucket(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     return {
         "id": name,
@@ -33,17 +35,17 @@ def gcs_bucket(r: MockResource) -> dict:
 
 
 @resource("gcp:storage/bucketIAMMember:BucketIAMMember")
-def bucket_iam_member(r: MockResource) -> dict:
+def bucket_iam_member(r: MockResource) -> dict[str, Any]:
     return {"id": f"b/{r.inputs['bucket']}/{r.inputs['role']}/{r.inputs['member']}", "etag": f"CAE{r.hex(6)}="}
 
 
 @resource("gcp:projects/iAMCustomRole:IAMCustomRole")
-def custom_role(r: MockResource) -> dict:
+def custom_role(r: MockResource) -> dict[str, Any]:
     path = f"projects/{r.project}/roles/{r.inputs['roleId']}"
     return {"id": path, "name": path, "deleted": False}
 
 
 @call("gcp:storage/getProjectServiceAccount:getProjectServiceAccount")
-def gcs_service_agent(c: MockCall) -> dict:
+def gcs_service_agent(c: MockCall) -> dict[str, Any]:
     email = f"service-{GCP_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
     return {"id": email, "emailAddress": email, "member": f"serviceAccount:{email}", "project": c.project}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from . import ACCOUNT_ID, MockResource, resource
 
@@ -22,33 +23,33 @@ def _aws_arn(r: MockResource, path: str) -> str:
 
 
 @resource("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
-def vpc_peering(r: MockResource) -> dict:
+def vpc_peering(r: MockResource) -> dict[str, Any]:
     return {"id": f"pcx-{r.hex()}", "acceptStatus": "pending-acceptance", "peerOwnerId": ACCOUNT_ID}
 
 
 @resource("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter")
-def vpc_peering_accepter(r: MockResource) -> dict:
+def vpc_peering_accepter(r: MockResource) -> dict[str, Any]:
     return {"id": r.inputs["vpcPeeringConnectionId"], "acceptStatus": "active", "peerOwnerId": ACCOUNT_ID}
 
 
 @resource("aws:ec2/peeringConnectionOptions:PeeringConnectionOptions")
-def peering_options(r: MockResource) -> dict:
+def peering_options(r: MockResource) -> dict[str, Any]:
     return {"id": r.inputs["vpcPeeringConnectionId"]}
 
 
 @resource("aws:ec2/vpnGateway:VpnGateway")
-def vpn_gateway(r: MockResource) -> dict:
+def vpn_gateway(r: MockResource) -> dict[str, Any]:
     gateway_id = f"vgw-{r.hex()}"
     return {"id": gateway_id, "arn": _aws_arn(r, f"vpn-gateway/{gateway_id}")}
 
 
 @resource("aws:ec2/vpnGatewayRoutePropagation:VpnGatewayRoutePropagation")
-def vpn_route_propagation(r: MockResource) -> dict:
+def vpn_route_propagation(r: MockResource) -> dict[str, Any]:
     return {"id": f"{r.inputs['vpnGatewayId']}_{r.inputs['routeTableId']}"}
 
 
 @resource("aws:ec2/customerGateway:CustomerGateway")
-def customer_gateway(r: MockResource) -> dict:
+def customer_gateway(r: MockResource) -> dict[str, Any]:
     gateway_id = f"cgw-{r.hex()}"
     return {"id": gateway_id, "arn": _aws_arn(r, f"customer-gateway/{gateway_id}")}
 
@@ -60,7 +61,7 @@ def _inside(cidr: str | None) -> tuple[str, str]:
 
 
 @resource("aws:ec2/vpnConnection:VpnConnection")
-def vpn_connection(r: MockResource) -> dict:
+def vpn_connection(r: MockResource) -> dict[str, Any]:
     """A connection on a transit gateway is also an attachment of it (the provider's
     transit_gateway_attachment_id); on a virtual private gateway it has none."""
     connection_id = f"vpn-{r.hex()}"
@@ -89,7 +90,7 @@ def vpn_connection(r: MockResource) -> dict:
 
 
 @resource("aws:ec2transitgateway/transitGateway:TransitGateway")
-def transit_gateway(r: MockResource) -> dict:
+def transit_gateway(r: MockResource) -> dict[str, Any]:
     gateway_id = f"tgw-{r.hex()}"
     default_table = f"tgw-rtb-{r.random('default', length=17)}"
     association = r.inputs.get("defaultRouteTableAssociation", "enable") == "enable"
@@ -105,7 +106,7 @@ def transit_gateway(r: MockResource) -> dict:
 
 
 @resource("aws:ec2transitgateway/routeTable:RouteTable")
-def transit_gateway_route_table(r: MockResource) -> dict:
+def transit_gateway_route_table(r: MockResource) -> dict[str, Any]:
     table_id = f"tgw-rtb-{r.hex()}"
     return {
         "id": table_id,
@@ -116,7 +117,7 @@ def transit_gateway_route_table(r: MockResource) -> dict:
 
 
 @resource("aws:ec2transitgateway/vpcAttachment:VpcAttachment")
-def transit_gateway_vpc_attachment(r: MockResource) -> dict:
+def transit_gateway_vpc_attachment(r: MockResource) -> dict[str, Any]:
     attachment_id = f"tgw-attach-{r.hex()}"
     return {
         "id": attachment_id,
@@ -129,7 +130,7 @@ def transit_gateway_vpc_attachment(r: MockResource) -> dict:
     "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation",
     "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation",
 )
-def transit_gateway_route_table_link(r: MockResource) -> dict:
+def transit_gateway_route_table_link(r: MockResource) -> dict[str, Any]:
     """The provider's id is <route table id>_<attachment id>; a VPC attachment also names its VPC (what the mock
     cannot tell for other attachments is left out rather than made up)."""
     attachment = str(r.inputs.get("transitGatewayAttachmentId", ""))
@@ -143,14 +144,14 @@ def transit_gateway_route_table_link(r: MockResource) -> dict:
 # --- GCP ---------------------------------------------------------------------------------------
 
 
-def _regional(r: MockResource, collection: str) -> dict:
+def _regional(r: MockResource, collection: str) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     path = f"projects/{r.project}/regions/{r.region}/{collection}/{name}"
     return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}"}
 
 
 @resource("gcp:compute/haVpnGateway:HaVpnGateway")
-def ha_vpn_gateway(r: MockResource) -> dict:
+def ha_vpn_gateway(r: MockResource) -> dict[str, Any]:
     return {
         **_regional(r, "vpnGateways"),
         "vpnInterfaces": [{"id": i, "ipAddress": _public_ip(r, f"interface{i}", 35)} for i in range(2)],
@@ -158,14 +159,14 @@ def ha_vpn_gateway(r: MockResource) -> dict:
 
 
 @resource("gcp:compute/externalVpnGateway:ExternalVpnGateway")
-def external_vpn_gateway(r: MockResource) -> dict:
+def external_vpn_gateway(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     path = f"projects/{r.project}/global/externalVpnGateways/{name}"
     return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}", "labelFingerprint": r.hex(11)}
 
 
 @resource("gcp:compute/vPNTunnel:VPNTunnel")
-def vpn_tunnel(r: MockResource) -> dict:
+def vpn_tunnel(r: MockResource) -> dict[str, Any]:
     return {
         **_regional(r, "vpnTunnels"),
         "tunnelId": str(int(r.hex(12), 16)),
@@ -176,7 +177,7 @@ def vpn_tunnel(r: MockResource) -> dict:
 
 
 @resource("gcp:compute/routerInterface:RouterInterface", "gcp:compute/routerPeer:RouterPeer")
-def router_attachment(r: MockResource) -> dict:
+def router_attachment(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     outputs = {"id": f"projects/{r.project}/regions/{r.region}/routers/{r.inputs['router']}/{name}", "name": name}
     if r.type.endswith("RouterPeer"):
@@ -185,20 +186,20 @@ def router_attachment(r: MockResource) -> dict:
 
 
 @resource("gcp:compute/networkPeering:NetworkPeering")
-def network_peering(r: MockResource) -> dict:
+def network_peering(r: MockResource) -> dict[str, Any]:
     network = str(r.inputs["network"]).rsplit("/", 1)[-1]
     return {"id": f"{network}/{r.inputs['name']}", "state": "ACTIVE", "stateDetails": "[2026-01-01] Connected."}
 
 
 @resource("gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig")
-def network_peering_routes_config(r: MockResource) -> dict:
+def network_peering_routes_config(r: MockResource) -> dict[str, Any]:
     # The provider's id format.
     path = f"projects/{r.project}/global/networks/{r.inputs['network']}/networkPeerings/{r.inputs['peering']}"
     return {"id": path, "project": r.project}
 
 
 @resource("gcp:compute/firewall:Firewall")
-def firewall(r: MockResource) -> dict:
+def firewall(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     path = f"projects/{r.project}/global/firewalls/{name}"
     return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}", "creationTimestamp": "2026-01-01T00:00:00Z"}
@@ -224,11 +225,11 @@ def _random_text(r: MockResource) -> str:
 
 
 @resource("random:index/randomPassword:RandomPassword")
-def random_password(r: MockResource) -> dict:
+def random_password(r: MockResource) -> dict[str, Any]:
     return {"id": "none", "result": _random_text(r), "bcryptHash": f"$2a$10${r.random('bcrypt', length=53)}"}
 
 
 @resource("random:index/randomString:RandomString")
-def random_string(r: MockResource) -> dict:
+def random_string(r: MockResource) -> dict[str, Any]:
     text = _random_text(r)
     return {"id": text, "result": text}

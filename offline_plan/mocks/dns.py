@@ -6,13 +6,14 @@ LoadBalancer Services (the ingress addresses) are mocked in mesh.py, shared with
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from . import MockCall, MockResource, call, digest, resource
 from .aws_regions import ALB_ZONE_IDS, NLB_ZONE_IDS
 
 
 @resource("aws:route53/zone:Zone")
-def route53_zone(r: MockResource) -> dict:
+def route53_zone(r: MockResource) -> dict[str, Any]:
     zone_id = "Z" + r.random("zone", length=20).upper()
     n = int(digest("ns", zone_id, length=6), 16)
     return {
@@ -30,13 +31,13 @@ def route53_zone(r: MockResource) -> dict:
 
 
 @resource("aws:route53/healthCheck:HealthCheck")
-def route53_health_check(r: MockResource) -> dict:
+def route53_health_check(r: MockResource) -> dict[str, Any]:
     check_id = str(uuid.UUID(r.hex(32)))
     return {"id": check_id, "arn": f"arn:aws:route53:::healthcheck/{check_id}"}
 
 
 @resource("aws:route53/record:Record")
-def route53_record(r: MockResource) -> dict:
+def route53_record(r: MockResource) -> dict[str, Any]:
     parts = [r.inputs.get("zoneId"), r.inputs.get("name"), r.inputs.get("type")]
     if r.inputs.get("setIdentifier"):
         parts.append(r.inputs["setIdentifier"])
@@ -44,7 +45,7 @@ def route53_record(r: MockResource) -> dict:
 
 
 @call("aws:lb/getHostedZoneId:getHostedZoneId")
-def elb_hosted_zone_id(c: MockCall) -> dict:
+def elb_hosted_zone_id(c: MockCall) -> dict[str, Any]:
     """The provider's own table of canonical hosted zone ids: an unknown region is an error, as there."""
     kind = c.args.get("loadBalancerType") or "application"
     table = NLB_ZONE_IDS if kind == "network" else ALB_ZONE_IDS
@@ -54,7 +55,7 @@ def elb_hosted_zone_id(c: MockCall) -> dict:
 
 
 @resource("gcp:dns/managedZone:ManagedZone")
-def managed_zone(r: MockResource) -> dict:
+def managed_zone(r: MockResource) -> dict[str, Any]:
     shard = int(r.random("ns", length=4), 16) % 5 + 1
     return {
         "id": f"projects/{r.project}/managedZones/{r.inputs['name']}",
@@ -65,13 +66,13 @@ def managed_zone(r: MockResource) -> dict:
 
 
 @resource("gcp:dns/recordSet:RecordSet")
-def record_set(r: MockResource) -> dict:
+def record_set(r: MockResource) -> dict[str, Any]:
     zone, name, type_ = r.inputs.get("managedZone"), r.inputs.get("name"), r.inputs.get("type")
     return {"id": f"projects/{r.project}/managedZones/{zone}/rrsets/{name}/{type_}", "project": r.project}
 
 
 @resource("gcp:compute/healthCheck:HealthCheck")
-def compute_health_check(r: MockResource) -> dict:
+def compute_health_check(r: MockResource) -> dict[str, Any]:
     name = r.inputs.get("name", "")
     path = f"projects/{r.project}/global/healthChecks/{name}"
     kind = next(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from . import GCP_PROJECT_NUMBER, MockCall, MockResource, call, fake_certificate, resource
 
@@ -14,7 +15,7 @@ def _name(r: MockResource) -> str:
 
 
 @resource("gcp:compute/network:Network")
-def network(r: MockResource) -> dict:
+def network(r: MockResource) -> dict[str, Any]:
     name = _name(r)
     path = f"projects/{r.project}/global/networks/{name}"
     return {
@@ -27,7 +28,7 @@ def network(r: MockResource) -> dict:
 
 
 @resource("gcp:compute/subnetwork:Subnetwork")
-def subnetwork(r: MockResource) -> dict:
+def subnetwork(r: MockResource) -> dict[str, Any]:
     name = _name(r)
     path = f"projects/{r.project}/regions/{r.region}/subnetworks/{name}"
     return {
@@ -39,25 +40,25 @@ def subnetwork(r: MockResource) -> dict:
 
 
 @resource("gcp:compute/router:Router")
-def router(r: MockResource) -> dict:
+def router(r: MockResource) -> dict[str, Any]:
     name = _name(r)
     path = f"projects/{r.project}/regions/{r.region}/routers/{name}"
     return {"id": path, "name": name, "selfLink": f"{COMPUTE}/{path}"}
 
 
 @resource("gcp:compute/routerNat:RouterNat")
-def router_nat(r: MockResource) -> dict:
+def router_nat(r: MockResource) -> dict[str, Any]:
     name = _name(r)
     return {"id": f"{r.project}/{r.region}/{r.inputs['router']}/{name}", "name": name}
 
 
 @resource("gcp:projects/service:Service")
-def project_service(r: MockResource) -> dict:
+def project_service(r: MockResource) -> dict[str, Any]:
     return {"id": f"{r.project}/{r.inputs['service']}"}
 
 
 @resource("gcp:serviceaccount/account:Account")
-def service_account(r: MockResource) -> dict:
+def service_account(r: MockResource) -> dict[str, Any]:
     email = f"{r.inputs['accountId']}@{r.project}.iam.gserviceaccount.com"
     return {
         "id": f"projects/{r.project}/serviceAccounts/{email}",
@@ -69,30 +70,30 @@ def service_account(r: MockResource) -> dict:
 
 
 @resource("gcp:projects/iAMMember:IAMMember")
-def project_iam_member(r: MockResource) -> dict:
+def project_iam_member(r: MockResource) -> dict[str, Any]:
     return {"id": f"{r.project}/{r.inputs['role']}/{r.inputs['member']}", "etag": f"BwY{r.hex(8)}="}
 
 
 @resource("gcp:kms/keyRing:KeyRing")
-def key_ring(r: MockResource) -> dict:
+def key_ring(r: MockResource) -> dict[str, Any]:
     name = _name(r)
     path = f"projects/{r.project}/locations/{r.inputs['location']}/keyRings/{name}"
     return {"id": path, "name": name}
 
 
 @resource("gcp:kms/cryptoKey:CryptoKey")
-def crypto_key(r: MockResource) -> dict:
+def crypto_key(r: MockResource) -> dict[str, Any]:
     name = _name(r)
     return {"id": f"{r.inputs['keyRing']}/cryptoKeys/{name}", "name": name}
 
 
 @resource("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
-def crypto_key_iam_member(r: MockResource) -> dict:
+def crypto_key_iam_member(r: MockResource) -> dict[str, Any]:
     return {"id": f"{r.inputs['cryptoKeyId']}/{r.inputs['role']}/{r.inputs['member']}", "etag": f"BwY{r.hex(8)}="}
 
 
 @resource("gcp:container/cluster:Cluster")
-def gke_cluster(r: MockResource) -> dict:
+def gke_cluster(r: MockResource) -> dict[str, Any]:
     """GKE's answer. A cluster with a master CIDR is on VPC Network Peering (a peering name); one without is on
     Private Service Connect (no peering; its private endpoint is an address of its node subnetwork). The
     DNS-based endpoint is always present (DNSEndpointConfig.endpoint: 'Always present')."""
@@ -133,7 +134,7 @@ def gke_cluster(r: MockResource) -> dict:
 
 
 @resource("gcp:container/nodePool:NodePool")
-def node_pool(r: MockResource) -> dict:
+def node_pool(r: MockResource) -> dict[str, Any]:
     name = _name(r)
     cluster = r.inputs["cluster"]
     return {
@@ -149,7 +150,7 @@ def node_pool(r: MockResource) -> dict:
 
 
 @call("gcp:organizations/getProject:getProject")
-def get_project(c: MockCall) -> dict:
+def get_project(c: MockCall) -> dict[str, Any]:
     project = c.args.get("projectId") or c.project
     return {"id": f"projects/{project}", "projectId": project, "number": GCP_PROJECT_NUMBER, "name": project}
 
@@ -162,7 +163,7 @@ def _pool_path(r: MockResource) -> str:
 
 
 @resource("gcp:iam/workloadIdentityPool:WorkloadIdentityPool")
-def workload_identity_pool(r: MockResource) -> dict:
+def workload_identity_pool(r: MockResource) -> dict[str, Any]:
     return {
         "id": f"projects/{r.project}/locations/global/workloadIdentityPools/{r.inputs['workloadIdentityPoolId']}",
         "name": _pool_path(r),
@@ -171,13 +172,13 @@ def workload_identity_pool(r: MockResource) -> dict:
 
 
 @resource("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider")
-def workload_identity_pool_provider(r: MockResource) -> dict:
+def workload_identity_pool_provider(r: MockResource) -> dict[str, Any]:
     path = f"{_pool_path(r)}/providers/{r.inputs['workloadIdentityPoolProviderId']}"
     return {"id": path, "name": path, "state": "ACTIVE"}
 
 
 @resource("gcp:serviceaccount/iAMMember:IAMMember")
-def service_account_iam_member(r: MockResource) -> dict:
+def service_account_iam_member(r: MockResource) -> dict[str, Any]:
     return {
         "id": f"{r.inputs['serviceAccountId']}/{r.inputs['role']}/{r.inputs['member']}",
         "etag": f"BwY{r.hex(9)}=",
@@ -185,7 +186,7 @@ def service_account_iam_member(r: MockResource) -> dict:
 
 
 @resource("gcp:compute/address:Address")
-def address(r: MockResource) -> dict:
+def address(r: MockResource) -> dict[str, Any]:
     """A reserved external address: a public IP of the region, random per stack."""
     name = _name(r)
     h = int(r.random("address", length=8), 16)
@@ -200,7 +201,7 @@ def address(r: MockResource) -> dict:
 
 
 @resource("gcp:projects/serviceIdentity:ServiceIdentity")
-def service_identity(r: MockResource) -> dict:
+def service_identity(r: MockResource) -> dict[str, Any]:
     """generateServiceIdentity: the service agent of the API in the project."""
     agents = {
         "container.googleapis.com": "container-engine-robot",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import MockResource, resource
 
 
 @resource("kubernetes:helm.sh/v3:Release")
-def helm_release(r: MockResource) -> dict:
+def helm_release(r: MockResource) -> dict[str, Any]:
     """A deployed release of the pinned chart (Helm reports the chart version as appVersion here)."""
     name = r.inputs.get("name", "")
     namespace = r.inputs.get("namespace", "default")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from typing import Any
 
 from . import MockResource, resource
 
@@ -28,7 +29,7 @@ def _key_size(r: MockResource) -> int:
 
 
 @resource("tls:index/privateKey:PrivateKey")
-def private_key(r: MockResource) -> dict:
+def private_key(r: MockResource) -> dict[str, Any]:
     algorithm = r.inputs.get("algorithm", "RSA")
     kind = "RSA PRIVATE KEY" if algorithm == "RSA" else "EC PRIVATE KEY"
     size = _key_size(r)
@@ -44,7 +45,7 @@ def private_key(r: MockResource) -> dict:
     }
 
 
-def _validity(r: MockResource) -> dict:
+def _validity(r: MockResource) -> dict[str, Any]:
     hours = int(r.inputs.get("validityPeriodHours", 8760))
     end_year = 2026 + hours // 8760
     return {
@@ -55,7 +56,7 @@ def _validity(r: MockResource) -> dict:
 
 
 @resource("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert")
-def certificate(r: MockResource) -> dict:
+def certificate(r: MockResource) -> dict[str, Any]:
     serial = str(int(r.random("serial", length=30), 16))
     return {
         "id": serial,
@@ -65,7 +66,7 @@ def certificate(r: MockResource) -> dict:
 
 
 @resource("tls:index/certRequest:CertRequest")
-def cert_request(r: MockResource) -> dict:
+def cert_request(r: MockResource) -> dict[str, Any]:
     return {
         "id": r.random(length=40),
         "certRequestPem": pem("CERTIFICATE REQUEST", r.stack, r.name, json.dumps(r.inputs, sort_keys=True), size=3),
@@ -73,7 +74,7 @@ def cert_request(r: MockResource) -> dict:
 
 
 @resource("kubernetes:core/v1:Secret")
-def secret(r: MockResource) -> dict:
+def secret(r: MockResource) -> dict[str, Any]:
     """The token controller fills service-account-token Secrets; others echo their inputs."""
     if r.inputs.get("type") != "kubernetes.io/service-account-token":
         return {}
@@ -92,7 +93,7 @@ def secret(r: MockResource) -> dict:
 
 
 @resource("kubernetes:core/v1:Service")
-def service(r: MockResource) -> dict:
+def service(r: MockResource) -> dict[str, Any]:
     """LoadBalancer status: an NLB hostname on EKS, an IP on GKE (from the provider's kubeconfig).
 
     Reads (`Service.get`) carry no inputs and get a LoadBalancer; created Services keep their spec.
@@ -108,7 +109,7 @@ def service(r: MockResource) -> dict:
         ingress = {"hostname": f"{elb}.elb.{region}.amazonaws.com"}
     else:
         ingress = {"ip": f"34.{h % 200 + 20}.{(h >> 8) % 250}.{(h >> 16) % 250 + 1}"}
-    outputs: dict = {"status": {"loadBalancer": {"ingress": [ingress]}}}
+    outputs: dict[str, Any] = {"status": {"loadBalancer": {"ingress": [ingress]}}}
     if spec is None:
         outputs["spec"] = {"type": "LoadBalancer", "clusterIP": f"172.20.{h % 250}.{(h >> 8) % 250 + 1}"}
     return outputs
