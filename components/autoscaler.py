@@ -6,6 +6,10 @@ IRSA role (CA_with_AWS_IAM_OIDC.md) whose scaling actions are limited to this cl
 (EKS Best Practices, "Employ least privileged access to the IAM role"). Managed node groups tag their groups
 for auto-discovery (EKS User Guide, managed node groups). The image matches the cluster's minor version, as
 upstream asks (the newest release of each minor, from the project's release tags).
+
+The objects keep the manifests' camelCase keys, which pulumi passes through unchanged (it translates only the
+snake_case names it knows); the SDK types those arguments as its snake_case TypedDicts alone, hence the
+`reportArgumentType` ignores where they are passed.
 """
 
 from __future__ import annotations
@@ -155,28 +159,31 @@ class ClusterAutoscaler(pulumi.ComponentResource):
             opts=k8s_opts,
         )
         role_ref = {"apiGroup": "rbac.authorization.k8s.io"}
-        subjects = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
+        subjects: list[k8s.rbac.v1.SubjectArgsDict] = [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}]
         cluster_role = k8s.rbac.v1.ClusterRole(
-            f"{name}-cluster-role", metadata={"name": NAME, "labels": LABELS}, rules=CLUSTER_RULES, opts=k8s_opts
+            f"{name}-cluster-role",
+            metadata={"name": NAME, "labels": LABELS},
+            rules=CLUSTER_RULES,  # pyright: ignore[reportArgumentType] (camelCase: see the module docstring)
+            opts=k8s_opts,
         )
         role = k8s.rbac.v1.Role(
             f"{name}-role",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": LABELS},
-            rules=NAMESPACE_RULES,
+            rules=NAMESPACE_RULES,  # pyright: ignore[reportArgumentType] (camelCase: see the module docstring)
             opts=k8s_opts,
         )
         bindings = [
             k8s.rbac.v1.ClusterRoleBinding(
                 f"{name}-cluster-binding",
                 metadata={"name": NAME, "labels": LABELS},
-                role_ref={**role_ref, "kind": "ClusterRole", "name": NAME},
+                role_ref={**role_ref, "kind": "ClusterRole", "name": NAME},  # pyright: ignore[reportArgumentType]
                 subjects=subjects,
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[cluster_role])),
             ),
             k8s.rbac.v1.RoleBinding(
                 f"{name}-binding",
                 metadata={"name": NAME, "namespace": NAMESPACE, "labels": LABELS},
-                role_ref={**role_ref, "kind": "Role", "name": NAME},
+                role_ref={**role_ref, "kind": "Role", "name": NAME},  # pyright: ignore[reportArgumentType]
                 subjects=subjects,
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[role])),
             ),
@@ -184,7 +191,9 @@ class ClusterAutoscaler(pulumi.ComponentResource):
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata={"name": NAME, "namespace": NAMESPACE, "labels": {"app": NAME}},
-            spec=deployment_spec(cluster.spec.kubernetes_version, cluster.cluster_name),
+            spec=deployment_spec(  # pyright: ignore[reportArgumentType] (camelCase: see the module docstring)
+                cluster.spec.kubernetes_version, cluster.cluster_name
+            ),
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts, pulumi.ResourceOptions(depends_on=[account, *bindings, *self.role.ready])
             ),

@@ -1,57 +1,84 @@
-"""The interface every cluster component offers to the rest of the fleet, whatever its cloud."""
+"""The cluster port: what every cluster component offers to the rest of the fleet, whatever its cloud.
+
+`ClusterPort` is the contract capabilities program against; `KubernetesCluster` is the base both
+implementations (components/eks.py, components/gke.py) derive from and fulfils it. Cloud-specific code lives
+in those implementations and in per-cloud builders (components/backup_aws.py, backup_gcp.py, gitops_aws.py,
+gitops_gcp.py), chosen once per cluster by its cloud; a capability never branches on a cloud itself.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .config import ClusterConfig
+from .fleetplan import ClusterPlan
+
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ClusterArgs:
-    """Props of a cluster component (EKS or GKE)."""
+def reported(value: T | None, what: str) -> T:
+    """A value the cloud reports for every existing resource, which its SDK types as optional."""
+    if value is None:
+        raise ValueError(f"{what} is not reported")
+    return value
 
-    spec: ClusterConfig
-    environment: str
-    protect: bool
-    project: str | None = None  # GCP project, resolved from the entry or gcp:project
-    tags: dict[str, str] = field(default_factory=dict)
-    # Prefix of physical names (the stack name by default): <prefix>-<cluster>.
-    prefix: str = ""
-    # The API server cannot be reached (an outage): skip updates of what runs on it.
-    unreachable: bool = False
-    lost: bool = False  # unreachable for good: its Kubernetes resources may leave the state undeleted
-    # Public addresses the runner of `pulumi up` leaves from (admitted on a public endpoint).
-    deployer_egress: tuple[str, ...] = ()
-    # GKE only: the maintenance window (days, start minute of the day UTC, hours).
-    maintenance: tuple[tuple[str, ...], int, int] | None = None
-    # Who calls this API server with a Kubernetes token (mesh peers): GKE's DNS endpoint must accept tokens.
-    token_callers: bool = False
-    # GKE only: webhook ports on the nodes the control plane must reach (GKE opens 443 and 10250 only).
-    webhook_ports: tuple[int, ...] = ()
-    # Position in multicluster:clusters, for messages that name the config key.
-    index: int = 0
+
+class ClusterPort(Protocol):
+    """What a capability may use of a cluster (read-only)."""
 
     @property
-    def physical_name(self) -> str:
-        return f"{self.prefix or self.environment}-{self.spec.name}"
+    def spec(self) -> ClusterConfig: ...
 
     @property
-    def labels(self) -> dict[str, str]:
-        """Fleet labels of this cluster (also the Argo CD registration labels)."""
-        spec = self.spec
-        labels = {"environment": self.environment, "cloud": spec.cloud, "region": spec.region, "role": spec.role}
-        if spec.residency:
-            labels["residency"] = spec.residency
-        if spec.drain:
-            labels["multicluster/drain"] = "true"
-        return {**labels, **spec.labels}
+    def args(self) -> ClusterPlan: ...  # what the fleet plan decided for it (labels, protection, callers...)
+
+    @property
+    def cluster_name(self) -> pulumi.Output[str]: ...
+
+    @property
+    def endpoint(self) -> pulumi.Output[str]: ...
+
+    @property
+    def certificate_authority(self) -> pulumi.Output[str]: ...
+
+    @property
+    def api_server(self) -> pulumi.Output[str]: ...  # what fleet callers and Pulumi use
+
+    @property
+    def api_ca(self) -> pulumi.Output[str] | None: ...  # the CA they pin (None: publicly trusted)
+
+    @property
+    def kubeconfig(self) -> pulumi.Output[str]: ...  # secret
+
+    @property
+    def k8s_provider(self) -> k8s.Provider: ...  # everything deployed in the cluster goes through it
+
+    @property
+    def network_id(self) -> pulumi.Output[str]: ...
+
+    @property
+    def egress_addresses(self) -> pulumi.Output[list[str]]: ...  # public addresses its pods leave from
+
+    @property
+    def ready(self) -> list[pulumi.Resource]: ...  # what workloads wait for (node pools, add-ons)
+
+    @property
+    def oidc_issuer(self) -> pulumi.Output[str]: ...  # signs its service-account tokens (other clouds trust it)
+
+    @property
+    def cloud(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+    def load_balancer_annotations(self, internal: bool, *, cross_zone: bool = False) -> dict[str, str]: ...
+
+    def outputs(self) -> dict[str, Any]: ...
 
 
 class KubernetesCluster(pulumi.ComponentResource):
@@ -68,7 +95,7 @@ class KubernetesCluster(pulumi.ComponentResource):
     """
 
     spec: ClusterConfig
-    args: ClusterArgs
+    args: ClusterPlan
     cluster_name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     certificate_authority: pulumi.Output[str]
@@ -79,8 +106,9 @@ class KubernetesCluster(pulumi.ComponentResource):
     api_server: pulumi.Output[str]
     api_ca: pulumi.Output[str] | None
     egress_addresses: pulumi.Output[list[str]]
+    oidc_issuer: pulumi.Output[str]
 
-    def __init__(self, type_: str, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None):
+    def __init__(self, type_: str, name: str, args: ClusterPlan, opts: pulumi.ResourceOptions | None):
         super().__init__(type_, name, None, opts)
         self.args = args
         self.spec = args.spec
@@ -97,12 +125,21 @@ class KubernetesCluster(pulumi.ComponentResource):
         """Options for a child resource: parented here, on this cluster's cloud provider."""
         raise NotImplementedError
 
+    @staticmethod
+    def load_balancer_annotations(internal: bool, *, cross_zone: bool = False) -> dict[str, str]:
+        """Annotations of a LoadBalancer Service on this cluster: internal (reached over private links only) or
+        public; `cross_zone` where every zone's nodes should serve every zone's address."""
+        raise NotImplementedError
+
     def complete(self, public_callers: pulumi.Input[list[str]]) -> None:
         """Everything after the network; `public_callers` are the public addresses of the fleet's callers."""
         raise NotImplementedError
 
     def _connect(
-        self, name: pulumi.Output[str], exec_config: Callable[[str], dict[str, Any]], identity: pulumi.Output[str]
+        self,
+        name: pulumi.Output[str],
+        exec_config: Callable[[str], dict[str, Any]],
+        identity: pulumi.Output[str | None],
     ) -> None:
         """The secret kubeconfig and the Kubernetes provider later components deploy through.
 
@@ -119,7 +156,9 @@ class KubernetesCluster(pulumi.ComponentResource):
         self.k8s_provider = k8s.Provider(
             f"{self._name}-k8s",
             kubeconfig=self.kubeconfig,
-            cluster_identifier=identity,
+            # An Output that resolves to None leaves the input unset (as None does); the SDK's
+            # Input[str] has no room for an Output[str | None].
+            cluster_identifier=identity,  # pyright: ignore[reportArgumentType]
             # An outage: what runs on an unreachable cluster keeps its state instead of failing the update;
             # a lost cluster's resources leave the state when removed (Helm releases still refuse: see
             # docs/lifecycle.md).
@@ -127,6 +166,10 @@ class KubernetesCluster(pulumi.ComponentResource):
             delete_unreachable=True if self.args.lost else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def outputs(self) -> dict[str, Any]:
+        """The cluster's stack outputs (common_outputs plus what its cloud adds)."""
+        raise NotImplementedError
 
     def common_outputs(self) -> dict[str, Any]:
         return {

@@ -21,9 +21,9 @@ validation checked against the clouds' rules and quotas; this module only builds
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -31,7 +31,7 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 
 from .cluster import KubernetesCluster
-from .config import ClusterConfig, StackConfig
+from .config import ClusterConfig
 from .config.connectivity import (
     KIND_AWS_PEERING,
     KIND_GCP_PEERING,
@@ -42,17 +42,12 @@ from .config.connectivity import (
     FleetPort,
     Link,
     Vpn,
-    assign_asns,
     bgp_peer_name,
     external_gateway_name,
     firewall_name,
-    ingress_ports,
-    inside_ranges,
     interface_name,
     link_name,
     peering_name,
-    planned_links,
-    planned_vpns,
     port_ranges,
     routed_ranges,
     router_name,
@@ -63,6 +58,7 @@ from .config.connectivity import (
     vpn_gateway_name,
     vpn_of,
 )
+from .fleetplan import FleetPlan
 
 if TYPE_CHECKING:
     from .eks import EksCluster
@@ -108,23 +104,23 @@ def _route_tables(cluster: EksCluster) -> list[tuple[str, pulumi.Output[str]]]:
 
 @dataclass(frozen=True)
 class Fleet:
-    """What every link needs from the stack: the clusters, the plan's ports, the prefix of physical names."""
+    """What every link needs from the fleet: its clusters, the plan's ports, the prefix of physical names."""
 
-    config: StackConfig
-    clusters: dict[str, KubernetesCluster]
+    plan: FleetPlan
+    clusters: Mapping[str, KubernetesCluster]
 
     @property
     def prefix(self) -> str:
-        return self.config.prefix
+        return self.plan.prefix
 
     def ports(self, target: ClusterConfig, peer: ClusterConfig) -> tuple[FleetPort, ...]:
-        return ingress_ports(self.config, target, peer)
+        return self.plan.network.ports[(target.name, peer.name)]
 
     def eks(self, name: str) -> EksCluster:
-        return self.clusters[name]  # type: ignore[return-value]
+        return cast("EksCluster", self.clusters[name])
 
     def gke(self, name: str) -> GkeCluster:
-        return self.clusters[name]  # type: ignore[return-value]
+        return cast("GkeCluster", self.clusters[name])
 
 
 def aws_ingress(
@@ -177,7 +173,7 @@ def gcp_ingress(
     )
 
 
-def router_advertisement(asn: int, spec: ClusterConfig) -> dict[str, Any]:
+def router_advertisement(asn: int, spec: ClusterConfig) -> gcp.compute.RouterBgpArgsDict:
     """BGP settings of a GKE network's HA VPN Cloud Router.
 
     Every subnet range (ALL_SUBNETS: primary and secondary, so GKE pod and service ranges too), plus a VPC-peering
@@ -530,11 +526,8 @@ class HaVpn(pulumi.ComponentResource):
             )
             for t in range(TUNNELS)
         ]
-        gateway = (
-            {"transit_gateway_id": args.aws_gateway.id}
-            if isinstance(args.aws_gateway, AwsTransitGateway)
-            else {"vpn_gateway_id": args.aws_gateway.id}
-        )
+        # The connections end on the transit gateway or on the virtual private gateway (the other stays unset).
+        transit = isinstance(args.aws_gateway, AwsTransitGateway)
         self.connections = [
             aws.ec2.VpnConnection(
                 f"{name}-vpn-{i}",
@@ -549,7 +542,8 @@ class HaVpn(pulumi.ComponentResource):
                 tunnel2_ike_versions=["ikev2"],
                 tags={"Name": f"{name}-{i}"},
                 opts=_aws_opts(self, self._aws_provider),
-                **gateway,
+                transit_gateway_id=args.aws_gateway.id if transit else None,
+                vpn_gateway_id=None if transit else args.aws_gateway.id,
             )
             for i, customer_gateway in enumerate(self.customer_gateways)
         ]
@@ -569,7 +563,8 @@ class HaVpn(pulumi.ComponentResource):
             description=f"AWS VPN endpoints of {self._aws_end}",
             opts=_gcp_opts(self, g),
         )
-        self.tunnels, self.bgp_peers = [], []
+        self.tunnels: list[gcp.compute.VPNTunnel] = []
+        self.bgp_peers: list[gcp.compute.RouterPeer] = []
         for t in range(TUNNELS):
             aws_ip, gcp_ip = tunnel_addresses(args.inside_ranges[t])
             tunnel = gcp.compute.VPNTunnel(
@@ -685,17 +680,18 @@ class Connectivity(pulumi.ComponentResource):
 
     TYPE = "multicluster:connectivity:Connectivity"
 
-    def __init__(self, name: str, config: StackConfig, clusters: dict[str, KubernetesCluster]):
+    def __init__(self, name: str, plan: FleetPlan, clusters: Mapping[str, KubernetesCluster]):
         super().__init__(self.TYPE, name, None, None)
-        self.mode = config.connectivity.mode
-        self.hub = config.connectivity.hub
-        self.aws_gateway = config.connectivity.aws_gateway
-        self.names = [c.name for c in config.clusters]
-        self.fleet = Fleet(config, clusters)
-        links = planned_links(config)
-        self.vpn_plans = {vpn.name: vpn for vpn in planned_vpns(config, links)}
-        self.asns = assign_asns(config, list(self.vpn_plans.values()))
-        self.inside_ranges = inside_ranges(list(self.vpn_plans.values()))
+        network = plan.network
+        self.mode = network.mode
+        self.hub = network.hub
+        self.aws_gateway = network.aws_gateway
+        self.names = list(plan.clusters)
+        self.fleet = Fleet(plan, clusters)
+        links = network.links
+        self.vpn_plans = {vpn.name: vpn for vpn in network.vpns}
+        self.asns = network.asns
+        self.inside_ranges = network.inside_ranges
         self._random = random.Provider(f"{name}-random", opts=pulumi.ResourceOptions(parent=self))
         self.vpn_gateways: dict[str, AwsVpnGateway] = {}
         self.transit_gateways = self._transit_gateways(name)
@@ -719,7 +715,7 @@ class Connectivity(pulumi.ComponentResource):
                 last_operation[link.first.name] = last_operation[link.second.name] = peering.last
                 self.links[link.name] = peering
             else:
-                vpn = self._ha_vpn(vpn_of(config, link))
+                vpn = self._ha_vpn(vpn_of(plan.config, link))
                 if not vpn.args.vpn.via_transit_gateway:
                     self.links[link.name] = vpn
                 gke = self.fleet.gke(link.of_cloud("gcp").name)
@@ -732,7 +728,7 @@ class Connectivity(pulumi.ComponentResource):
     def _transit_gateways(self, name: str) -> dict[str, AwsTransitGateway]:
         """One transit gateway per AWS region with HA VPNs, through a provider of its own for that region (it
         outlives any one of the region's clusters)."""
-        gateways = {}
+        gateways: dict[str, AwsTransitGateway] = {}
         vpns = list(self.vpn_plans.values())
         for region in transit_regions(vpns):
             in_region = [v for v in vpns if v.region == region]
@@ -840,8 +836,8 @@ class Connectivity(pulumi.ComponentResource):
         for pair, kind in self.kinds.items():
             name = link_name(*pair)
             if name not in outputs:
-                gke, eks = sorted(pair, key=lambda n: self.fleet.config.cluster(n).cloud != "gcp")
-                region = self.fleet.config.cluster(eks).region
+                gke, eks = sorted(pair, key=lambda n: self.fleet.plan.cluster(n).spec.cloud != "gcp")
+                region = self.fleet.plan.cluster(eks).spec.region
                 outputs[name] = {
                     "kind": kind,
                     "clusters": sorted(pair),
@@ -866,10 +862,8 @@ class Connectivity(pulumi.ComponentResource):
         }
 
 
-def build_connectivity(
-    config: StackConfig, clusters: dict[str, KubernetesCluster], **wiring: Any
-) -> Connectivity | None:
+def build_connectivity(plan: FleetPlan, clusters: Mapping[str, KubernetesCluster]) -> Connectivity | None:
     """Create the links of the fleet, or None when the mode is none."""
-    if config.connectivity.mode == "none":
+    if plan.network.mode == "none":
         return None
-    return Connectivity("connectivity", config, clusters)
+    return Connectivity("connectivity", plan, clusters)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -18,8 +18,11 @@ from .cluster import KubernetesCluster
 from .config import ClusterConfig, StackConfig
 from .config.dns import DnsConfig, RecordConfig, effective_routing, managed_zone_name
 from .config.regions import AWS_REGIONS, GCP_REGIONS
+from .fleetplan import FleetPlan
+from .gcp_project import ProjectServices
 from .ingress import TRAEFIK_PROBE, IngressController, IngressControllerArgs, MeshProvider, ReadinessProbe
 from .istio import INGRESS_PORTS as ISTIO_INGRESS_PORTS
+from .service_mesh import MeshHandle
 
 SetMode = Literal["single", "latency", "weighted", "failover"]
 
@@ -120,13 +123,14 @@ def plan_record(config: StackConfig, record: RecordConfig) -> RecordPlan:
 def endpoint_set(name: str, members: list[ClusterConfig], routing: str) -> EndpointSet:
     """The set of `members` (configured order, primary first); drained members get no answers."""
     ordered = tuple(sorted(members, key=lambda c: c.role != "primary"))  # primary first, stable otherwise
-    mode = "single" if len(ordered) == 1 else routing
+    # A routing other than geo, which plan_record resolves into sets: latency, weighted or failover.
+    mode: SetMode = "single" if len(ordered) == 1 else cast(SetMode, routing)
     serving = tuple(c for c in ordered if not c.drain)
-    return EndpointSet(name, mode, serving, tuple(c for c in ordered if c.drain))  # type: ignore[arg-type]
+    return EndpointSet(name, mode, serving, tuple(c for c in ordered if c.drain))
 
 
 def geo_rules(config: StackConfig) -> tuple[GeoRule, ...]:
-    rules = []
+    rules: list[GeoRule] = []
     for key, residency in config.residencies.items():
         rules += [GeoRule(key, continent=c) for c in residency.continents]
         rules += [GeoRule(key, country=c) for c in residency.countries]
@@ -185,7 +189,9 @@ def health_check_target(cloud: str, address: pulumi.Input[str]) -> dict[str, Any
 def istio_gateway_probe() -> ReadinessProbe:
     """The Istio ingress gateway's readiness endpoint, on the status port its Service exposes."""
     status = next(port for port in ISTIO_INGRESS_PORTS if port["name"] == "status-port")
-    return ReadinessProbe(port=status["port"], path=ISTIO_READINESS_PATH)
+    port = status["port"]
+    assert isinstance(port, int)  # a Service port number (targetPort may be a name)
+    return ReadinessProbe(port=port, path=ISTIO_READINESS_PATH)
 
 
 # --- the component ---------------------------------------------------------------------------------
@@ -204,9 +210,9 @@ class GlobalDnsArgs:
     gateway_probe: ReadinessProbe | None = None
     # The fleet's mesh (the fallback ingress is meshed with Linkerd) and, per cluster, what meshing waits for.
     mesh: MeshProvider = "none"
-    mesh_ready: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
+    mesh_ready: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict[str, Sequence[pulumi.Resource]])
     # gcp:project's API enablement (ProjectServices): Cloud DNS resources wait for dns.googleapis.com.
-    project_services: Any | None = None
+    project_services: ProjectServices | None = None
 
     @property
     def dns(self) -> DnsConfig:
@@ -221,6 +227,7 @@ class GlobalDns(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GlobalDnsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
+        self.resource_name = name  # what the writers name the zone, checks and records after
         self.args = args
         self.dns = args.dns
         self.plans = [plan_record(args.stack, record) for record in self.dns.records]
@@ -230,7 +237,7 @@ class GlobalDns(pulumi.ComponentResource):
         else:
             self.addresses, self.probe = self._fallback_ingresses(), TRAEFIK_PROBE
         self.zone_id: pulumi.Output[str]
-        self.name_servers: pulumi.Output[list[str]] | None = None
+        self.name_servers: pulumi.Output[Sequence[str]] | None = None
         self.health_checks: dict[str, pulumi.Output[str]] = {}
         if self.dns.provider == "route53":
             Route53Writer(self).write()
@@ -240,7 +247,7 @@ class GlobalDns(pulumi.ComponentResource):
 
     def _fallback_ingresses(self) -> dict[str, pulumi.Output[str]]:
         """A Traefik per cluster; its workloads still go through the cluster's own k8s provider."""
-        addresses = {}
+        addresses: dict[str, pulumi.Output[str]] = {}
         for name, cluster in self.args.clusters.items():
             controller = IngressController(
                 f"{name}-ingress",
@@ -301,7 +308,7 @@ class Route53Writer:
     """
 
     def __init__(self, owner: GlobalDns):
-        self.owner, self.dns, self.name = owner, owner.dns, owner._name
+        self.owner, self.dns, self.name = owner, owner.dns, owner.resource_name
         self.provider = aws.Provider(
             f"{self.name}-aws",
             region=ROUTE53_REGION,
@@ -439,11 +446,13 @@ class Route53Writer:
             ).id
         return self._elb_zones[cluster.name]
 
-    def _zone_alias(self, relative: str) -> dict[str, Any]:
+    def _zone_alias(self, relative: str) -> aws.route53.RecordAliasArgsDict:
         return {"name": self.owner.fqdn(relative), "zone_id": self.owner.zone_id, "evaluate_target_health": True}
 
     def _geo_record(self, plan: RecordPlan, rule: GeoRule, targets: list[aws.route53.Record]) -> None:
-        location = {"continent": rule.continent} if rule.continent else {"country": rule.country}
+        location: aws.route53.RecordGeolocationRoutingPolicyArgsDict = (
+            {"continent": rule.continent} if rule.continent else {"country": rule.country}
+        )
         aws.route53.Record(
             f"{self.name}-{plan.record.name}-geo-{rule.set_identifier}",
             zone_id=self.owner.zone_id,
@@ -470,7 +479,7 @@ class CloudDnsWriter:
     """Cloud DNS: one record set per name with a routing policy over health-checked external IPs."""
 
     def __init__(self, owner: GlobalDns):
-        self.owner, self.dns, self.name = owner, owner.dns, owner._name
+        self.owner, self.dns, self.name = owner, owner.dns, owner.resource_name
         stack = owner.args.stack
         self.provider = gcp.Provider(
             f"{self.name}-gcp",
@@ -584,7 +593,7 @@ class CloudDnsWriter:
     def _geo_record_set(self, plan: RecordPlan) -> None:
         # Cloud DNS geo matches the GCP region nearest to the user: each residency claims its own
         # regions and the regions of its continents; the default residency takes every other region.
-        items = [
+        items: list[gcp.dns.RecordSetRoutingPolicyGeoArgsDict] = [
             {"location": location, "rrdatas": [f"{self.owner.fqdn(plan.residency_names[key])}."]}
             for location, key in sorted(residency_locations(self.owner.args.stack).items())
         ]
@@ -619,48 +628,34 @@ def residency_locations(stack: StackConfig) -> dict[str, str]:
 
 
 def mesh_gateway_addresses(
-    clusters: dict[str, KubernetesCluster], mesh: Any | None
+    clusters: Mapping[str, KubernetesCluster], mesh: MeshHandle | None
 ) -> dict[str, pulumi.Output[str]] | None:
     """Each cluster's Istio ingress gateway address, or None when DNS must install its own ingress."""
-    if mesh is not None and getattr(mesh, "provider", None) == "istio":
+    if mesh is not None and mesh.provider == "istio":
         return {name: mesh.ingress_addresses[name] for name in clusters}
     return None
 
 
-def mesh_ready(mesh: Any | None) -> dict[str, list[pulumi.Resource]]:
-    """Per cluster, what a meshed ingress waits for: Linkerd's control plane release (its proxy injector).
-
-    Pods created before the injector's webhook serves start without a proxy (the webhook fails open:
-    linkerd-control-plane values.yaml `webhookFailurePolicy: Ignore`), and an unmeshed Traefik is refused by
-    apps under `all-authenticated`.
-    """
-    if getattr(mesh, "provider", None) != "linkerd":
-        return {}
-    ready: dict[str, list[pulumi.Resource]] = {}
-    for component in getattr(mesh, "components", []):
-        for name, control_plane in getattr(component, "control_planes", {}).items():
-            ready[name] = [control_plane.control_plane]
-    return ready
-
-
 def build_dns(
-    config: StackConfig,
-    clusters: dict[str, KubernetesCluster],
-    mesh: Any | None = None,
-    project_services: Any | None = None,
-    **wiring: Any,
+    plan: FleetPlan,
+    clusters: Mapping[str, KubernetesCluster],
+    mesh: MeshHandle | None,
+    project_services: ProjectServices | None,
 ) -> GlobalDns | None:
-    """Create the dns components for the fleet, or None when the block is absent."""
-    if config.dns is None:
+    """Create the dns components for the fleet, or None when the block is absent.
+
+    Users reach each cluster through the mesh's ingress gateway with Istio; otherwise through an ingress
+    controller of DNS's own, meshed with Linkerd (it waits for Linkerd's proxy injector)."""
+    if plan.config.dns is None:
         return None
     gateways = mesh_gateway_addresses(clusters, mesh)
     args = GlobalDnsArgs(
-        stack=config,
-        clusters=clusters,
+        stack=plan.config,
+        clusters=dict(clusters),
         gateway_addresses=gateways,
         gateway_probe=istio_gateway_probe() if gateways is not None else None,
-        mesh=getattr(mesh, "provider", "none") if mesh is not None else "none",
-        mesh_ready=mesh_ready(mesh),
+        mesh=cast(MeshProvider, mesh.provider) if mesh is not None else "none",
+        mesh_ready=mesh.control_plane_releases() if mesh is not None else {},
         project_services=project_services,
     )
     return GlobalDns("dns", args)

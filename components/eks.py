@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -12,10 +13,11 @@ import pulumi_aws as aws
 from . import eks_addons
 from .autoscaler import ClusterAutoscaler
 from .aws_iam import MANAGED_POLICY, IrsaRole, irsa_role, service_trust_policy
-from .cluster import ClusterArgs, KubernetesCluster
+from .cluster import KubernetesCluster, reported
 from .config import NodePoolConfig
 from .config.regions import AWS_REGIONS
 from .config.stack import EKS_UNSUPPORTED_ZONE_IDS
+from .fleetplan import ClusterPlan
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
@@ -56,7 +58,7 @@ class EksCluster(KubernetesCluster):
 
     TYPE = "multicluster:eks:EksCluster"
 
-    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ClusterPlan, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, args, opts)
         self.eks_name = args.physical_name
         configured = args.spec.network.zone_ids
@@ -87,6 +89,17 @@ class EksCluster(KubernetesCluster):
 
     def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.aws_provider, **kwargs)
+
+    @staticmethod
+    def load_balancer_annotations(internal: bool, *, cross_zone: bool = False) -> dict[str, str]:
+        """A Network Load Balancer through the in-tree AWS cloud provider (alias-able, static per-AZ addresses);
+        internal when only peers over private links reach it; cross-zone when every zone should serve."""
+        annotations = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+        if internal:
+            annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] = "true"
+        if cross_zone:
+            annotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] = "true"
+        return annotations
 
     def _invoke_opts(self) -> pulumi.InvokeOutputOptions:
         return pulumi.InvokeOutputOptions(parent=self, provider=self.aws_provider)
@@ -169,7 +182,8 @@ class EksCluster(KubernetesCluster):
     def _private_routes(self, igw: aws.ec2.InternetGateway) -> None:
         name = self._name
         nat_count = self.zones if self.spec.network.nat_gateways == "perZone" else 1
-        nats, self.nat_addresses = [], []
+        nats: list[aws.ec2.NatGateway] = []
+        self.nat_addresses: list[pulumi.Output[str]] = []
         for i in range(nat_count):
             eip = aws.ec2.Eip(
                 f"{name}-nat-{i}", domain="vpc", tags={"Name": f"{self.eks_name}-nat-{i}"}, opts=self.child_opts()
@@ -186,7 +200,7 @@ class EksCluster(KubernetesCluster):
             )
         # Where this cluster's pods reach the internet from: what peers' public endpoints must admit.
         self.egress_addresses = pulumi.Output.all(*self.nat_addresses).apply(list)
-        self.private_route_tables = []
+        self.private_route_tables: list[aws.ec2.RouteTable] = []
         for i, subnet in enumerate(self.private_subnets):
             table = aws.ec2.RouteTable(
                 f"{name}-private-{i}",
@@ -346,7 +360,7 @@ class EksCluster(KubernetesCluster):
             opts=self.child_opts(protect=self.args.protect),
         )
         public = bool(spec.endpoint.public_access_cidrs)
-        vpc_config: dict[str, Any] = {
+        vpc_config: aws.eks.ClusterVpcConfigArgsDict = {
             "subnet_ids": [s.id for s in self.private_subnets],
             "endpoint_private_access": spec.endpoint.private_access,
             "endpoint_public_access": public,
@@ -383,14 +397,16 @@ class EksCluster(KubernetesCluster):
         )
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
-        self.certificate_authority = self.cluster.certificate_authority.apply(lambda ca: ca.data)
+        self.certificate_authority = self.cluster.certificate_authority.apply(
+            lambda ca: reported(ca.data, "the EKS cluster's certificate authority")
+        )
         self.api_server = self.endpoint
         self.api_ca = self.certificate_authority
         self.node_security_group_id = self.cluster.vpc_config.apply(lambda v: v.cluster_security_group_id)
 
     def _identity(self) -> None:
         name = self._name
-        self.oidc_issuer = self.cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.oidc_issuer = self.cluster.identities.apply(oidc_issuer)
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc", url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"], opts=self.child_opts()
         )
@@ -414,8 +430,8 @@ class EksCluster(KubernetesCluster):
         self,
         addon: str,
         role: IrsaRole | None = None,
-        configuration: dict | None = None,
-        depends_on: list[pulumi.Resource] | None = None,
+        configuration: dict[str, Any] | None = None,
+        depends_on: Sequence[pulumi.Resource] | None = None,
     ) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{self._name}-{addon}",
@@ -580,6 +596,12 @@ class EksCluster(KubernetesCluster):
             "oidcIssuer": self.oidc_issuer,
             "egressAddresses": self.egress_addresses,
         }
+
+
+def oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The issuer URL of the cluster's OIDC identity (minted when the cluster is created)."""
+    oidcs = reported(identities[0].oidcs, "the EKS cluster's OIDC identity")
+    return reported(oidcs[0].issuer, "the EKS cluster's OIDC issuer")
 
 
 def admitted(listed: list[str], addresses: list[str]) -> list[str]:

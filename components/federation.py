@@ -6,26 +6,22 @@ exists once here, not once per consumer (Argo CD on a GKE hub, Velero on GKE rea
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
 
 from .cluster import KubernetesCluster
-from .config import StackConfig
-from .config.backup import restore_peers
+from .fleetplan import FleetPlan
+
+if TYPE_CHECKING:
+    pass
 
 STS_AUDIENCE = "sts.amazonaws.com"
 # IAM is global; its API lives in us-east-1.
 IAM_REGION = "us-east-1"
-
-
-def gke_issuer(cluster: KubernetesCluster) -> pulumi.Output[str]:
-    """The OIDC issuer that signs a GKE cluster's service account tokens (public discovery document)."""
-    gke = cluster.cluster  # type: ignore[attr-defined]
-    return pulumi.Output.all(cluster.project, gke.location, gke.name).apply(  # type: ignore[attr-defined]
-        lambda v: f"https://container.googleapis.com/v1/projects/{v[0]}/locations/{v[1]}/clusters/{v[2]}"
-    )
 
 
 class AwsOidcTrust(pulumi.ComponentResource):
@@ -41,7 +37,7 @@ class AwsOidcTrust(pulumi.ComponentResource):
             default_tags={"tags": {**cluster.args.tags, "multicluster:cluster": cluster.spec.name}},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.issuer = gke_issuer(cluster)
+        self.issuer = cluster.oidc_issuer
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=self.issuer,
@@ -52,21 +48,15 @@ class AwsOidcTrust(pulumi.ComponentResource):
         self.register_outputs({"issuer": self.issuer, "oidcProviderArn": self.oidc_provider_arn})
 
 
-def gke_clusters_trusted_by_aws(config: StackConfig) -> list[str]:
-    """GKE clusters whose pods need AWS roles: an Argo CD hub with EKS targets, Velero with S3 peers."""
-    if not any(c.cloud == "aws" for c in config.clusters):
-        return []
-    needed: set[str] = set()
-    if config.gitops is not None and config.cluster(config.gitops.hub).cloud == "gcp":
-        needed.add(config.gitops.hub)
-    if config.backup is not None:
-        for name, peers in restore_peers(config).items():
-            if config.cluster(name).cloud == "gcp" and any(p.cloud == "aws" for p in peers):
-                needed.add(name)
-    return [c.name for c in config.clusters if c.name in needed]
+@dataclass(frozen=True)
+class AwsTrusts:
+    """The AWS trusts of GKE issuers, by GKE cluster name (what the fleet plan says AWS must trust)."""
+
+    by_cluster: Mapping[str, AwsOidcTrust] = field(default_factory=dict[str, AwsOidcTrust])
+
+    def of(self, cluster: str) -> AwsOidcTrust | None:
+        return self.by_cluster.get(cluster)
 
 
-def build_aws_trusts(
-    config: StackConfig, clusters: dict[str, KubernetesCluster], **wiring: Any
-) -> dict[str, AwsOidcTrust]:
-    return {name: AwsOidcTrust(f"{name}-aws-trust", clusters[name]) for name in gke_clusters_trusted_by_aws(config)}
+def build_aws_trusts(plan: FleetPlan, clusters: Mapping[str, KubernetesCluster]) -> AwsTrusts:
+    return AwsTrusts({name: AwsOidcTrust(f"{name}-aws-trust", clusters[name]) for name in plan.aws_trusts})

@@ -1,27 +1,76 @@
 """The composition: from the validated stack config, which components exist and how they are wired.
 
-`__main__.py`, the offline plan and the tests all call `build_fleet`; nothing else decides.
+`__main__.py`, the offline plan and the tests all call `build_fleet`; nothing else decides. The fleet plan
+(components/fleetplan.py) is computed once; the clusters are built from it; then each capability of the
+registry below, in order, from the plan, the clusters and the typed handles of the capabilities before it.
+Adding a capability is its config block, its module, one line of `CAPABILITIES` and its tests.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 import pulumi
 
-from .backup import build_backup
-from .cluster import ClusterArgs, KubernetesCluster
-from .config import ClusterConfig, StackConfig
-from .connectivity import build_connectivity
-from .dns import build_dns
+from .backup import BackupFleet, build_backup
+from .cluster import ClusterPort, KubernetesCluster
+from .config import StackConfig
+from .connectivity import Connectivity, build_connectivity
+from .dns import GlobalDns, build_dns
 from .eks import EksCluster
-from .federation import build_aws_trusts
+from .federation import AwsTrusts, build_aws_trusts
+from .fleetplan import ClusterPlan, FleetPlan, plan_fleet
 from .gcp_project import ProjectServices
-from .gitops import build_gitops
-from .mesh import build_mesh
+from .gitops import Gitops, build_gitops
+from .gke import GkeCluster
+from .service_mesh import MeshHandle, build_mesh
 
-CAPABILITIES = ("connectivity", "mesh", "gitops", "backup", "dns")
+
+class Exported(Protocol):
+    """What a capability hands the composition: its stack outputs."""
+
+    def outputs(self) -> Mapping[str, Any]: ...
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class FleetParts:
+    """What is built so far: the plan, the clusters, the shared services and each capability's handle."""
+
+    plan: FleetPlan
+    clusters: dict[str, KubernetesCluster]
+    project_services: ProjectServices | None = None
+    aws_trusts: AwsTrusts = field(default_factory=AwsTrusts)
+    handles: dict[str, Exported | None] = field(default_factory=dict[str, "Exported | None"])
+
+    def get(self, key: str, kind: type[T]) -> T | None:
+        """The handle of capability `key`, checked to be a `kind` (None when its block is absent)."""
+        handle = self.handles.get(key)
+        if handle is not None and not isinstance(handle, kind):
+            raise TypeError(f"capability {key} built a {type(handle).__name__}, not a {kind.__name__}")
+        return cast(T | None, handle)
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One capability: its key (its config block and its stack output) and how it is built."""
+
+    key: str
+    build: Callable[[FleetParts], Exported | None]
+
+
+# The registry, in build order: a capability may use the handles of those above it.
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability("connectivity", lambda p: build_connectivity(p.plan, p.clusters)),
+    Capability("mesh", lambda p: build_mesh(p.plan, p.clusters)),
+    Capability("gitops", lambda p: build_gitops(p.plan, p.clusters, p.aws_trusts, p.project_services)),
+    Capability("backup", lambda p: build_backup(p.plan, p.clusters, p.aws_trusts, p.project_services)),
+    Capability("dns", lambda p: build_dns(p.plan, p.clusters, p.get("mesh", MeshHandle), p.project_services)),
+)
 
 
 @dataclass
@@ -29,9 +78,30 @@ class Fleet:
     """Handles on everything the program built, for outputs and for tests."""
 
     config: StackConfig
+    plan: FleetPlan
     clusters: dict[str, KubernetesCluster]
-    # One handle per capability (None when its config block is absent); each has .outputs().
-    capabilities: dict[str, Any] = field(default_factory=dict)
+    # One handle per capability key (None when its config block is absent).
+    capabilities: dict[str, Exported | None] = field(default_factory=dict[str, "Exported | None"])
+
+    @property
+    def connectivity(self) -> Connectivity | None:
+        return cast(Connectivity | None, self.capabilities.get("connectivity"))
+
+    @property
+    def mesh(self) -> MeshHandle | None:
+        return cast(MeshHandle | None, self.capabilities.get("mesh"))
+
+    @property
+    def gitops(self) -> Gitops | None:
+        return cast(Gitops | None, self.capabilities.get("gitops"))
+
+    @property
+    def backup(self) -> BackupFleet | None:
+        return cast(BackupFleet | None, self.capabilities.get("backup"))
+
+    @property
+    def dns(self) -> GlobalDns | None:
+        return cast(GlobalDns | None, self.capabilities.get("dns"))
 
     def outputs(self) -> dict[str, Any]:
         outputs: dict[str, Any] = {
@@ -48,72 +118,28 @@ class Fleet:
         return outputs
 
 
-def fleet_tags(config: StackConfig) -> dict[str, str]:
-    return {"multicluster:environment": config.environment, "managed-by": "pulumi"}
+def build_cluster(plan: ClusterPlan) -> KubernetesCluster:
+    """The cluster component of the plan's cloud: the only place that chooses an implementation."""
+    cluster = EksCluster(plan.name, plan) if plan.spec.cloud == "aws" else GkeCluster(plan.name, plan)
+    port: ClusterPort = cluster  # the type checker proves here that both implementations fulfil the port
+    return cast(KubernetesCluster, port)
 
 
-# Admission webhook ports the mesh's control plane serves on the nodes (what GKE's control plane must reach).
-MESH_WEBHOOK_PORTS = {"istio": (15017,), "linkerd": (8443, 9443)}
-
-
-def cluster_args(spec: ClusterConfig, config: StackConfig, index: int) -> ClusterArgs:
-    from .config.connectivity import mesh_peers
-    from .config.stack import maintenance_window
-
-    project = config.project_of(spec) if spec.cloud == "gcp" else None
-    mesh = config.mesh.provider if config.mesh is not None else "none"
-    return ClusterArgs(
-        spec=spec,
-        environment=config.environment,
-        protect=config.protects(spec),
-        project=project,
-        tags=fleet_tags(config),
-        prefix=config.prefix,
-        unreachable=config.outage.down(spec.name),
-        lost=spec.name in config.outage.lost,
-        deployer_egress=tuple(config.deployer.egress_cidrs),
-        maintenance=maintenance_window(config, spec) if spec.cloud == "gcp" else None,
-        # Mesh peers read this API server with Kubernetes tokens (a GKE DNS endpoint must accept them).
-        token_callers=any(mesh_peers(config, spec.name, c.name) for c in config.clusters),
-        webhook_ports=MESH_WEBHOOK_PORTS.get(mesh, ()),
-        index=index,
-    )
-
-
-def build_cluster(spec: ClusterConfig, config: StackConfig, index: int = 0) -> KubernetesCluster:
-    args = cluster_args(spec, config, index)
-    if spec.cloud == "aws":
-        return EksCluster(spec.name, args)
-    from .gke import GkeCluster
-
-    return GkeCluster(spec.name, args)
-
-
-def build_clusters(config: StackConfig) -> dict[str, KubernetesCluster]:
+def build_clusters(plan: FleetPlan) -> dict[str, KubernetesCluster]:
     """Every cluster, in two steps: the networks first (their egress addresses), then the rest, so that a
     public API server can admit the addresses its fleet callers come from."""
-    from .config.connectivity import api_clients
-
-    clusters = {spec.name: build_cluster(spec, config, i) for i, spec in enumerate(config.clusters)}
+    clusters = {name: build_cluster(cluster) for name, cluster in plan.clusters.items()}
     for name, cluster in clusters.items():
-        callers = [clusters[c].egress_addresses for c in sorted(api_clients(config, name))]
+        callers = [clusters[c].egress_addresses for c in sorted(plan.cluster(name).api_callers)]
         cluster.complete(pulumi.Output.all(*callers).apply(merged_addresses))
     return clusters
 
 
-def build_project_services(config: StackConfig) -> ProjectServices | None:
+def build_project_services(plan: FleetPlan) -> ProjectServices | None:
     """The APIs gcp:project needs for what the fleet keeps there outside any cluster, if anything."""
-    purposes = []
-    has_gcp = any(c.cloud == "gcp" for c in config.clusters)
-    if config.gitops is not None and has_gcp:
-        purposes += ["identity", "federation"]
-    if config.backup is not None and has_gcp and any(c.cloud == "aws" for c in config.clusters):
-        purposes.append("federation")
-    if config.dns is not None and config.dns.provider == "clouddns":
-        purposes.append("dns")
-    if not purposes or config.gcp_project is None:
+    if not plan.project_purposes or plan.gcp_project is None:
         return None
-    return ProjectServices("gcp-project-services", config.gcp_project, purposes)
+    return ProjectServices("gcp-project-services", plan.gcp_project, plan.project_purposes)
 
 
 def merged_addresses(lists: list[list[str]]) -> list[str]:
@@ -122,13 +148,10 @@ def merged_addresses(lists: list[list[str]]) -> list[str]:
 
 def build_fleet(config: StackConfig) -> Fleet:
     """Create every component of the fleet described by `config`."""
-    clusters = build_clusters(config)
-    connectivity = build_connectivity(config, clusters)
-    mesh = build_mesh(config, clusters, connectivity=connectivity)
-    aws_trusts = build_aws_trusts(config, clusters)
-    services = build_project_services(config)
-    gitops = build_gitops(config, clusters, aws_trusts=aws_trusts, project_services=services)
-    backup = build_backup(config, clusters, aws_trusts=aws_trusts, project_services=services)
-    dns = build_dns(config, clusters, mesh=mesh, project_services=services)
-    capabilities = {"connectivity": connectivity, "mesh": mesh, "gitops": gitops, "backup": backup, "dns": dns}
-    return Fleet(config=config, clusters=clusters, capabilities=capabilities)
+    plan = plan_fleet(config)
+    clusters = build_clusters(plan)
+    parts = FleetParts(plan, clusters, project_services=build_project_services(plan))
+    parts.aws_trusts = build_aws_trusts(plan, clusters)
+    for capability in CAPABILITIES:
+        parts.handles[capability.key] = capability.build(parts)
+    return Fleet(config=config, plan=plan, clusters=clusters, capabilities=dict(parts.handles))

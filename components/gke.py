@@ -16,9 +16,10 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from .cluster import ClusterArgs, KubernetesCluster
+from .cluster import KubernetesCluster, reported
 from .config import NodePoolConfig
 from .config.stack import GKE_ZONES, RFC1918
+from .fleetplan import ClusterPlan
 
 # APIs the cluster, its network, its keys, its identities and its node logging need.
 REQUIRED_APIS = (
@@ -56,18 +57,27 @@ def service_account_id(prefix: str, name: str, purpose: str) -> str:
     return f"{wanted[:23].rstrip('-')}-{suffix}"
 
 
-def authorized_networks(public_cidrs: list[str]) -> list[dict[str, str]]:
+AuthorizedNetwork = gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgsDict
+
+
+def authorized_networks(public_cidrs: list[str]) -> list[AuthorizedNetwork]:
     """Who may call the IP endpoints: the listed public CIDRs, plus the RFC 1918 ranges.
 
     A private endpoint accepts reserved (RFC 1918) ranges only. Callers of the fleet use the DNS-based
     endpoint, which authorized networks do not govern; these are for kubectl from inside the network.
     """
-    private = [{"cidr_block": str(r), "display_name": f"fleet-private-{i}"} for i, r in enumerate(RFC1918)]
-    public = [{"cidr_block": cidr, "display_name": f"public-{i}"} for i, cidr in enumerate(public_cidrs)]
+    private: list[AuthorizedNetwork] = [
+        {"cidr_block": str(r), "display_name": f"fleet-private-{i}"} for i, r in enumerate(RFC1918)
+    ]
+    public: list[AuthorizedNetwork] = [
+        {"cidr_block": cidr, "display_name": f"public-{i}"} for i, cidr in enumerate(public_cidrs)
+    ]
     return public + private
 
 
-def maintenance_policy(days: tuple[str, ...], start_minute: int, hours: int) -> dict[str, Any]:
+def maintenance_policy(
+    days: tuple[str, ...], start_minute: int, hours: int
+) -> gcp.container.ClusterMaintenancePolicyArgsDict:
     """A weekly recurring window (RFC 5545) from the cluster's slot or its own maintenance setting."""
     start = MAINTENANCE_EPOCH + timedelta(minutes=start_minute)
     end = start + timedelta(hours=hours)
@@ -86,7 +96,7 @@ class GkeCluster(KubernetesCluster):
 
     TYPE = "multicluster:gke:GkeCluster"
 
-    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ClusterPlan, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, args, opts)
         if args.project is None:
             raise ValueError(f"GKE cluster {name} needs a project")
@@ -117,6 +127,18 @@ class GkeCluster(KubernetesCluster):
 
     def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.gcp_provider, **kwargs)
+
+    @staticmethod
+    def load_balancer_annotations(internal: bool, *, cross_zone: bool = False) -> dict[str, str]:
+        """GKE's passthrough Network Load Balancer (cross-zone by design); internal when only peers over private
+        links reach it, with global access since peers sit in other regions (an internal LB is regional
+        otherwise: cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters)."""
+        if internal:
+            return {
+                "networking.gke.io/load-balancer-type": "Internal",
+                "networking.gke.io/internal-load-balancer-allow-global-access": "true",
+            }
+        return {}
 
     def _apis(self) -> None:
         self.apis = [
@@ -232,7 +254,7 @@ class GkeCluster(KubernetesCluster):
             opts=self.after_apis(protect=protect),
         )
         # The service agents exist once their API is enabled; ServiceIdentity makes sure before the grants.
-        grants = []
+        grants: list[gcp.kms.CryptoKeyIAMMember] = []
         for service, key, member in (
             ("container.googleapis.com", self.kms_key, "container-engine-robot"),
             ("compute.googleapis.com", self.boot_key, "compute-system"),
@@ -260,7 +282,7 @@ class GkeCluster(KubernetesCluster):
     def _control_plane(self) -> None:
         spec, args = self.spec, self.args
         public_cidrs = spec.endpoint.public_access_cidrs
-        private_config: dict[str, Any] = {
+        private_config: gcp.container.ClusterPrivateClusterConfigArgsDict = {
             "enable_private_nodes": True,
             "enable_private_endpoint": not public_cidrs,
             "master_global_access_config": {"enabled": True},
@@ -331,8 +353,14 @@ class GkeCluster(KubernetesCluster):
             ),
         )
         self.cluster_name = self.cluster.name
+        # The issuer of its service-account tokens (a public discovery document): what other clouds trust.
+        self.oidc_issuer = pulumi.Output.all(self.project, self.cluster.location, self.cluster.name).apply(
+            lambda v: f"https://container.googleapis.com/v1/projects/{v[0]}/locations/{v[1]}/clusters/{v[2]}"
+        )
         self.endpoint = self.cluster.endpoint.apply(lambda ip: f"https://{ip}")
-        self.certificate_authority = self.cluster.master_auth.apply(lambda auth: auth.cluster_ca_certificate)
+        self.certificate_authority = self.cluster.master_auth.apply(
+            lambda auth: reported(auth.cluster_ca_certificate, "the GKE cluster's certificate authority")
+        )
         self.dns_endpoint = self.cluster.control_plane_endpoints_config.apply(
             lambda c: c.dns_endpoint_config.endpoint if c and c.dns_endpoint_config else None
         )
@@ -361,7 +389,7 @@ class GkeCluster(KubernetesCluster):
             opts=self.after_apis(delete_before_replace=True),
         )
 
-    def _node_config_base(self) -> dict[str, Any]:
+    def _node_config_base(self) -> gcp.container.ClusterNodeConfigArgsDict:
         return {
             "service_account": self.node_service_account.email,
             "oauth_scopes": [CLOUD_PLATFORM_SCOPE],

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .charts import chart
-from .cluster import KubernetesCluster
+from .cluster import KubernetesCluster, reported
 
 # Chart, repository and pinned version come from the one table of charts (components/charts.py).
 TRAEFIK = chart("traefik")
@@ -29,11 +29,6 @@ RELEASE = "traefik"
 SERVICE = f"{RELEASE}-public"
 # Pod labels the chart sets: app.kubernetes.io/instance is "<release>-<namespace>".
 SELECTOR = {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": f"{RELEASE}-{NAMESPACE}"}
-# In-tree AWS cloud provider: a Network Load Balancer (alias-able, static per-AZ addresses).
-AWS_SERVICE_ANNOTATIONS = {
-    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
-}
 # The public entry serves the internet: every source is admitted on purpose (the honest value, stated so that
 # no default of a cloud controller decides it). Route53 and Cloud DNS health checkers come from public ranges too.
 PUBLIC_SOURCE_RANGES = ["0.0.0.0/0"]
@@ -125,15 +120,15 @@ class IngressController(pulumi.ComponentResource):
             metadata={
                 "name": SERVICE,
                 "namespace": namespace.metadata.name,
-                "annotations": AWS_SERVICE_ANNOTATIONS if cluster.cloud == "aws" else {},
+                "annotations": cluster.load_balancer_annotations(internal=False, cross_zone=True),
             },
-            spec=service_spec(),
+            spec=service_spec(),  # pyright: ignore[reportArgumentType] (camelCase: see service_spec)
             opts=self._opts(depends_on=[release]),
         )
         self.address = self.service.status.apply(load_balancer_address)
         self.register_outputs({"address": self.address})
 
-    def _opts(self, **kwargs) -> pulumi.ResourceOptions:
+    def _opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._provider, **kwargs)
 
 
@@ -142,6 +137,8 @@ def namespace_annotations(mesh: MeshProvider) -> dict[str, str]:
 
 
 def service_spec() -> dict[str, Any]:
+    """The Service's spec with the manifest's camelCase keys, which pulumi passes through unchanged (it translates
+    only the snake_case names it knows); the SDK types the argument as its snake_case TypedDict alone."""
     return {
         "type": "LoadBalancer",
         # Keeps client source IPs and skips the extra node hop.
@@ -187,9 +184,9 @@ def chart_values(replicas: int, mesh: MeshProvider = "none") -> dict[str, Any]:
     }
 
 
-def load_balancer_address(status) -> str:
+def load_balancer_address(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
     """The LB hostname (AWS) or IP (GCP) the cloud assigned to the Service."""
     ingress = (status.load_balancer.ingress or []) if status and status.load_balancer else []
     if not ingress:
         raise ValueError("the ingress Service has no load-balancer address yet")
-    return ingress[0].hostname or ingress[0].ip
+    return reported(ingress[0].hostname or ingress[0].ip, "the ingress Service's load-balancer address")

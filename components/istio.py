@@ -21,8 +21,6 @@ from .mesh import (
     RootOfTrust,
     gateway_source_ranges,
     load_balancer_address,
-    load_balancer_annotations,
-    privately_connected,
     reader_kubeconfig,
     reader_token,
 )
@@ -74,7 +72,6 @@ class IstioMesh(pulumi.ComponentResource):
         name: str,
         props: MeshProps,
         clusters: dict[str, KubernetesCluster],
-        connectivity: Any | None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
@@ -88,7 +85,7 @@ class IstioMesh(pulumi.ComponentResource):
                 props,
                 cluster,
                 self,
-                internal_gateway=privately_connected(cluster_name, props.group, connectivity),
+                internal_gateway=cluster_name in props.internal_gateways,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for cluster_name, cluster in clusters.items()
@@ -275,9 +272,11 @@ class IstioControlPlane(pulumi.ComponentResource):
                 "name": service,
                 "namespace": self.namespace.metadata.name,
                 "labels": {**selector, **labels},
-                "annotations": load_balancer_annotations(self.cluster.cloud, internal),
+                "annotations": self.cluster.load_balancer_annotations(internal),
             },
-            spec=spec,
+            # The manifest's camelCase keys, which pulumi passes through unchanged (it translates only the
+            # snake_case names it knows); the SDK types the argument as its snake_case TypedDict alone.
+            spec=spec,  # pyright: ignore[reportArgumentType]
             opts=self._k8s_opts(depends_on=self.cluster.ready),
         )
 

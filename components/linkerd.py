@@ -9,6 +9,7 @@ pair: what `linkerd multicluster link-gen` prints (credentials Secrets and a v1a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -21,8 +22,6 @@ from .mesh import (
     RootOfTrust,
     gateway_source_ranges,
     load_balancer_address,
-    load_balancer_annotations,
-    privately_connected,
     reader_kubeconfig,
     reader_token,
 )
@@ -71,7 +70,6 @@ class LinkerdMesh(pulumi.ComponentResource):
         name: str,
         props: MeshProps,
         clusters: dict[str, KubernetesCluster],
-        connectivity: Any | None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
@@ -92,7 +90,7 @@ class LinkerdMesh(pulumi.ComponentResource):
                 props,
                 cluster,
                 self,
-                internal_gateway=privately_connected(cluster_name, props.group, connectivity),
+                internal_gateway=cluster_name in props.internal_gateways,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for cluster_name, cluster in clusters.items()
@@ -252,7 +250,12 @@ class LinkerdControlPlane(pulumi.ComponentResource):
         )
 
     def _release(
-        self, name: str, release: str, namespace: k8s.core.v1.Namespace, values: dict[str, Any], after: list
+        self,
+        name: str,
+        release: str,
+        namespace: k8s.core.v1.Namespace,
+        values: dict[str, Any],
+        after: Sequence[pulumi.Resource],
     ) -> k8s.helm.v3.Release:
         return k8s.helm.v3.Release(
             f"{name}-{release}",
@@ -324,9 +327,11 @@ class LinkerdControlPlane(pulumi.ComponentResource):
                 "name": f"{GATEWAY}-lb",
                 "namespace": self.multicluster_namespace.metadata.name,
                 "labels": {"linkerd.io/extension": "multicluster"},
-                "annotations": load_balancer_annotations(self.cluster.cloud, internal),
+                "annotations": self.cluster.load_balancer_annotations(internal),
             },
-            spec={
+            # The manifest's camelCase keys, which pulumi passes through unchanged (it translates only the
+            # snake_case names it knows); the SDK types the argument as its snake_case TypedDict alone.
+            spec={  # pyright: ignore[reportArgumentType]
                 "type": "LoadBalancer",
                 "selector": selector,
                 "loadBalancerSourceRanges": source_ranges,

@@ -10,36 +10,20 @@ from __future__ import annotations
 import base64
 import ipaddress
 from dataclasses import dataclass, field
-from itertools import pairwise, permutations
+from itertools import pairwise
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
-from .cluster import KubernetesCluster, kubeconfig_json
-from .config import StackConfig
+from .cluster import KubernetesCluster, kubeconfig_json, reported
 from .config.connectivity import source_ranges
 from .config.mesh import UNDECRYPTED, ExternalIntermediate, RootCaConfig, parse_certificate, pem_blocks
 from .config.stackfile import SECURE_PLACEHOLDER
+from .fleetplan import MeshGroup
 
 SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
-
-
-@dataclass(frozen=True)
-class MeshGroup:
-    """Clusters that trust each other: one root of trust, one mesh id, full discovery."""
-
-    key: str  # "fleet", or the residency key
-    mesh_id: str
-    clusters: tuple[str, ...]
-    # Drained clusters (clusters[i].drain): no peer discovers their endpoints, so no mesh traffic goes there;
-    # they still discover the others', for what still runs on them.
-    drained: tuple[str, ...] = ()
-
-    def pairs(self) -> list[tuple[str, str]]:
-        """Every ordered (local, remote) pair where the local cluster discovers the remote one."""
-        return [(local, remote) for local, remote in permutations(self.clusters, 2) if remote not in self.drained]
 
 
 @dataclass(frozen=True)
@@ -52,81 +36,18 @@ class MeshProps:
     high_availability: bool
     protect: bool
     root_ca: RootCaConfig = field(default_factory=RootCaConfig)
-
-
-@dataclass
-class MeshHandle:
-    """What the mesh offers to other capabilities (DNS routes users to `ingress_addresses`)."""
-
-    provider: str
-    groups: list[MeshGroup]
-    ingress_addresses: dict[str, pulumi.Output[str]] = field(default_factory=dict)
-    gateway_addresses: dict[str, pulumi.Output[str]] = field(default_factory=dict)
-    root_certificates: dict[str, pulumi.Output[str]] = field(default_factory=dict)
-    components: list[pulumi.ComponentResource] = field(default_factory=list)
-
-    def outputs(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "meshes": {
-                g.key: {
-                    "meshId": g.mesh_id,
-                    "clusters": list(g.clusters),
-                    "rootCertificate": self.root_certificates[g.key],
-                }
-                for g in self.groups
-            },
-            "ingressAddresses": dict(self.ingress_addresses),
-            "eastWestAddresses": dict(self.gateway_addresses),
-        }
-
-
-def mesh_groups(config: StackConfig) -> list[MeshGroup]:
-    """One mesh for the fleet, or one per residency (no trust across residencies)."""
-    mesh = config.mesh
-    assert mesh is not None
-    base_id = mesh.mesh_id_for(config.environment)
-    drained = tuple(c.name for c in config.clusters if c.drain)
-    if mesh.scope == "fleet":
-        return [MeshGroup("fleet", base_id, tuple(c.name for c in config.clusters), drained)]
-    return [
-        MeshGroup(key, f"{base_id}-{key}", tuple(c.name for c in config.clusters if c.residency == key), drained)
-        for key in config.residencies
-        if any(c.residency == key for c in config.clusters)
-    ]
-
-
-def privately_connected(name: str, group: MeshGroup, connectivity: Any | None) -> bool:
-    """True when every other cluster of the mesh reaches this one over private links."""
-    connected: set[frozenset[str]] = getattr(connectivity, "connected", None) or set()
-    others = [other for other in group.clusters if other != name]
-    return bool(others) and all(frozenset((name, other)) in connected for other in others)
-
-
-def load_balancer_annotations(cloud: str, internal: bool) -> dict[str, str]:
-    """Annotations for a LoadBalancer Service: NLB on EKS, passthrough LB on GKE."""
-    if cloud == "aws":
-        annotations = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
-        if internal:
-            annotations["service.beta.kubernetes.io/aws-load-balancer-internal"] = "true"
-        return annotations
-    if internal:
-        # Peers sit in other regions: an internal LB is regional unless global access is on.
-        return {
-            "networking.gke.io/load-balancer-type": "Internal",
-            "networking.gke.io/internal-load-balancer-allow-global-access": "true",
-        }
-    return {}
+    # Clusters every other member reaches over private links: their east-west gateways are internal.
+    internal_gateways: frozenset[str] = frozenset()
 
 
 def load_balancer_address(service: k8s.core.v1.Service) -> pulumi.Output[str]:
     """The first ingress of a LoadBalancer Service: a hostname on EKS, an IP on GKE."""
 
-    def first(status: Any) -> str:
+    def first(status: k8s.core.v1.outputs.ServiceStatus | None) -> str:
         ingress = (status.load_balancer.ingress or []) if status and status.load_balancer else []
         if not ingress:
             raise ValueError(f"service has no load-balancer address yet: {status}")
-        return ingress[0].hostname or ingress[0].ip
+        return reported(ingress[0].hostname or ingress[0].ip, "the service's load-balancer address")
 
     return service.status.apply(first)
 
@@ -194,7 +115,7 @@ class CaProfile:
     root_suffix: str  # resource names: <mesh>-<root_suffix>[-g<generation>]
     intermediate_suffix: str  # <control plane>-<intermediate_suffix>
     key: dict[str, Any]  # tls.PrivateKey arguments
-    root_subject: dict[str, str]
+    root_subject: tls.SelfSignedCertSubjectArgsDict
     uses: list[str]
 
 
@@ -255,7 +176,7 @@ class RootOfTrust:
         name = f"{self.name}-{self.profile.root_suffix}{suffix}"
         opts = pulumi.ResourceOptions.merge(self.tls_opts, pulumi.ResourceOptions(protect=self.props.protect))
         key = tls.PrivateKey(name, **self.profile.key, opts=opts)
-        subject = dict(self.profile.root_subject)
+        subject = self.profile.root_subject.copy()
         if generation > 1:
             subject["serial_number"] = str(generation)
         cert = tls.SelfSignedCert(
@@ -344,17 +265,18 @@ def issuing_root(entry: ExternalIntermediate) -> str:
 # quota of 60 inbound rules: a fleet's peers are summarised into at most this many ranges.
 MAX_SOURCE_RANGES = 4
 PRIVATE_BLOCKS = tuple(
-    ipaddress.ip_network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+    ipaddress.IPv4Network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 )
 
 
 def summarized(cidrs: set[str] | list[str], at_most: int = MAX_SOURCE_RANGES) -> list[str]:
-    """The smallest covering ranges of `cidrs`, at most `at_most` of them, never across a private block.
+    """The smallest covering ranges of `cidrs` (IPv4, as the config's), at most `at_most` of them, never across a
+    private block.
 
     Adjacent ranges merge first where their common supernet is smallest. Over the private links only the
     fleet's ranges are routed, so the gaps a supernet adds hold nothing that can reach an internal gateway.
     """
-    networks = sorted(ipaddress.collapse_addresses(ipaddress.ip_network(c) for c in cidrs))
+    networks = sorted(ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in cidrs))
     while len(networks) > at_most:
         pairs = [
             (supernet_of(a, b), i)
@@ -369,10 +291,12 @@ def summarized(cidrs: set[str] | list[str], at_most: int = MAX_SOURCE_RANGES) ->
 
 
 def block_of(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Network | None:
-    return next((b for b in PRIVATE_BLOCKS if network.version == 4 and network.subnet_of(b)), None)  # type: ignore[arg-type]
+    if not isinstance(network, ipaddress.IPv4Network):
+        return None
+    return next((b for b in PRIVATE_BLOCKS if network.subnet_of(b)), None)
 
 
-def supernet_of(a: Any, b: Any) -> Any:
+def supernet_of(a: ipaddress.IPv4Network, b: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
     """The smallest network holding both."""
     merged = a
     while not (b.subnet_of(merged)):
@@ -402,30 +326,3 @@ def gateway_source_ranges(
     return pulumi.Output.all(*(peer.egress_addresses for peer in peers)).apply(
         lambda lists: sorted({f"{address}/32" for addresses in lists for address in addresses if address}) or own
     )
-
-
-def build_mesh(
-    config: StackConfig, clusters: dict[str, KubernetesCluster], connectivity: Any | None = None, **wiring: Any
-) -> MeshHandle | None:
-    """Install the configured mesh on every cluster, or return None when there is none."""
-    mesh = config.mesh
-    if mesh is None or mesh.provider == "none":
-        return None
-    handle = MeshHandle(provider=mesh.provider, groups=mesh_groups(config))
-    high_availability = config.environment == "prod"
-    for group in handle.groups:
-        props = MeshProps(group, mesh.chart_version, mesh.mtls, high_availability, config.protected, mesh.root_ca)
-        members = {name: clusters[name] for name in group.clusters}
-        if mesh.provider == "istio":
-            from .istio import IstioMesh
-
-            component = IstioMesh(f"{group.key}-istio", props, members, connectivity)
-        else:
-            from .linkerd import LinkerdMesh
-
-            component = LinkerdMesh(f"{group.key}-linkerd", props, members, connectivity)
-        handle.components.append(component)
-        handle.root_certificates[group.key] = component.root_certificate
-        handle.ingress_addresses.update(component.ingress_addresses)
-        handle.gateway_addresses.update(component.gateway_addresses)
-    return handle

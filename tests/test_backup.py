@@ -10,9 +10,10 @@ import jsonschema
 import pytest
 import yaml
 
-from components.backup import PLUGIN_IMAGES, federation_project
+from components.backup import PLUGIN_IMAGES
 from components.config import ConfigError, namespace_settings, parse_stack_config
 from components.config.backup import BackupConfig, Cron, format_minutes, max_gap_minutes, parse_cron
+from components.fleetplan import plan_fleet
 from offline_plan import Plan
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config, settings_of
 
@@ -159,7 +160,8 @@ def test_federation_project_is_gcp_project_wherever_the_gke_clusters_are():
     clusters[2]["project"] = "acme-gke"
     clusters.insert(0, clusters.pop())  # a GKE cluster of another project first
     parsed = parse_stack_config(*namespace_settings(settings_of(config)))
-    assert federation_project(parsed) == "acme-test"
+    # EKS clusters' workload identity pools live in gcp:project, never in the first GKE cluster's project.
+    assert plan_fleet(parsed).gcp_project == "acme-test"
 
 
 def test_residency_rule_rejects_a_bucket_outside_its_residency():

@@ -7,7 +7,6 @@ import datetime
 import json
 import re
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,7 +17,9 @@ from cryptography.x509.oid import NameOID
 from pulumi.runtime import rpc
 
 from components.config import ConfigError, parse_stack_config
-from components.mesh import MeshGroup, load_balancer_annotations, privately_connected
+from components.eks import EksCluster
+from components.fleetplan import MeshGroup, privately_connected
+from components.gke import GkeCluster
 from components.program import main
 from offline_plan import Plan, run_program
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config, settings_of
@@ -530,20 +531,20 @@ def test_provider_none_creates_nothing():
 
 def test_gateway_is_internal_only_when_connected_to_every_peer():
     group = MeshGroup("fleet", "m", ("a", "b", "c"))
-    full = SimpleNamespace(connected={frozenset(p) for p in (("a", "b"), ("a", "c"), ("b", "c"))})
-    partial = SimpleNamespace(connected={frozenset(("a", "b"))})
+    full = frozenset(frozenset(p) for p in (("a", "b"), ("a", "c"), ("b", "c")))
+    partial = frozenset({frozenset(("a", "b"))})
     assert privately_connected("a", group, full)
     assert not privately_connected("a", group, partial)
-    assert not privately_connected("a", group, None)
+    assert not privately_connected("a", group, frozenset())
     assert not privately_connected("a", MeshGroup("fleet", "m", ("a",)), full)
 
 
 def test_internal_load_balancer_annotations_per_cloud():
-    assert load_balancer_annotations("aws", True) == {
+    assert EksCluster.load_balancer_annotations(True) == {
         "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
         "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
     }
-    assert load_balancer_annotations("gcp", True) == {
+    assert GkeCluster.load_balancer_annotations(True) == {
         "networking.gke.io/load-balancer-type": "Internal",
         "networking.gke.io/internal-load-balancer-allow-global-access": "true",
     }

@@ -1,0 +1,267 @@
+"""The fleet plan: every fleet-wide decision, computed once from the validated stack config, before any resource.
+
+Pure (no Pulumi): which clusters fail over to each other, which pairs are linked and how (ASNs, inside ranges,
+the ports each side opens to the other), which clusters form a mesh, whose backups each cluster restores, who
+calls each API server, which GKE issuers AWS must trust, what gcp:project must enable. The composition
+(components/fleet.py) computes it once and hands each capability the parts it needs; capabilities never
+re-derive these rules from the config, so each rule has one home and one answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import permutations
+
+from .config import ClusterConfig, StackConfig
+from .config.backup import restore_peers
+from .config.clusters import cluster_labels
+from .config.connectivity import (
+    FleetPort,
+    Link,
+    Vpn,
+    api_clients,
+    assign_asns,
+    ingress_ports,
+    inside_ranges,
+    mesh_peers,
+    planned_links,
+    planned_vpns,
+)
+from .config.stack import maintenance_window
+
+# Admission webhook ports the mesh's control plane serves on the nodes (what GKE's control plane must reach):
+# istiod's sidecar injector 15017 (istio.io "Ports used by Istio"), Linkerd's proxy injector 8443 and
+# policy validator 9443 (linkerd-control-plane chart templates).
+MESH_WEBHOOK_PORTS: Mapping[str, tuple[int, ...]] = {"istio": (15017,), "linkerd": (8443, 9443)}
+
+Window = tuple[tuple[str, ...], int, int]
+
+
+@dataclass(frozen=True)
+class MeshGroup:
+    """Clusters that trust each other: one root of trust, one mesh id, full discovery."""
+
+    key: str  # "fleet", or the residency key
+    mesh_id: str
+    clusters: tuple[str, ...]
+    # Drained clusters (clusters[i].drain): no peer discovers their endpoints, so no mesh traffic goes there;
+    # they still discover the others', for what still runs on them.
+    drained: tuple[str, ...] = ()
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every ordered (local, remote) pair where the local cluster discovers the remote one."""
+        return [(local, remote) for local, remote in permutations(self.clusters, 2) if remote not in self.drained]
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    """What the fleet decided for one cluster: the props of its component."""
+
+    spec: ClusterConfig
+    index: int  # position in multicluster:clusters, for messages that name the config key
+    environment: str
+    prefix: str  # of physical names: <prefix>-<cluster>
+    protect: bool
+    tags: Mapping[str, str]
+    project: str | None  # GCP project (GKE only)
+    unreachable: bool  # multicluster:outage.unreachable or .lost
+    lost: bool
+    deployer_egress: tuple[str, ...]
+    maintenance: Window | None  # GKE only
+    # Clusters that call this API server, with why (the gitops hub, mesh peers, the deployer's cluster).
+    api_callers: Mapping[str, str]
+    # Mesh peers read this API server with Kubernetes tokens (a GKE DNS endpoint must accept them).
+    token_callers: bool
+    webhook_ports: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def physical_name(self) -> str:
+        return f"{self.prefix}-{self.spec.name}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Fleet labels of this cluster (also the Argo CD registration labels)."""
+        return cluster_labels(self.spec, self.environment)
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """The links of the fleet (multicluster:connectivity) and what crosses them."""
+
+    mode: str
+    hub: str | None
+    aws_gateway: str
+    links: tuple[Link, ...]
+    vpns: tuple[Vpn, ...]
+    asns: Mapping[str, int]
+    inside_ranges: Mapping[str, list[str]]
+    # (target, peer) -> the ports target opens to peer over their link, declared by the capabilities that
+    # need them (mesh data planes, API-server callers of private-only endpoints).
+    ports: Mapping[tuple[str, str], tuple[FleetPort, ...]]
+
+    @property
+    def connected(self) -> frozenset[frozenset[str]]:
+        return frozenset(frozenset((link.first.name, link.second.name)) for link in self.links)
+
+    def vpn(self, name: str) -> Vpn:
+        return next(vpn for vpn in self.vpns if vpn.name == name)
+
+
+@dataclass(frozen=True)
+class FleetPlan:
+    """Every fleet-wide decision of one stack. `config` is kept for the capability blocks' own settings."""
+
+    config: StackConfig
+    clusters: Mapping[str, ClusterPlan]
+    failover_groups: Mapping[str, tuple[str, ...]]
+    network: NetworkPlan
+    mesh_groups: tuple[MeshGroup, ...]
+    restore_peers: Mapping[str, tuple[str, ...]]
+    # GKE clusters whose pods assume AWS roles (an Argo CD hub with EKS targets, Velero reading S3 peers).
+    aws_trusts: tuple[str, ...]
+    # What gcp:project serves outside any cluster (ProjectServices purposes), empty when nothing.
+    project_purposes: tuple[str, ...] = field(default=())
+
+    @property
+    def environment(self) -> str:
+        return self.config.environment
+
+    @property
+    def prefix(self) -> str:
+        return self.config.prefix
+
+    @property
+    def protected(self) -> bool:
+        return self.config.protected
+
+    @property
+    def gcp_project(self) -> str | None:
+        return self.config.gcp_project
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return fleet_tags(self.config)
+
+    def cluster(self, name: str) -> ClusterPlan:
+        return self.clusters[name]
+
+    def privately_connected(self, name: str, group: MeshGroup) -> bool:
+        return privately_connected(name, group, self.network.connected)
+
+
+def privately_connected(name: str, group: MeshGroup, connected: frozenset[frozenset[str]]) -> bool:
+    """True when every other cluster of the mesh reaches this one over private links."""
+    others = [other for other in group.clusters if other != name]
+    return bool(others) and all(frozenset((name, other)) in connected for other in others)
+
+
+def fleet_tags(config: StackConfig) -> dict[str, str]:
+    return {"multicluster:environment": config.environment, "managed-by": "pulumi"}
+
+
+def plan_fleet(config: StackConfig) -> FleetPlan:
+    """The fleet plan of a validated stack config."""
+    return FleetPlan(
+        config=config,
+        clusters={spec.name: plan_cluster(config, spec, i) for i, spec in enumerate(config.clusters)},
+        failover_groups={key: tuple(c.name for c in group) for key, group in config.failover_groups().items()},
+        network=plan_network(config),
+        mesh_groups=tuple(mesh_groups(config)),
+        restore_peers=(
+            {name: tuple(p.name for p in peers) for name, peers in restore_peers(config).items()}
+            if config.backup is not None
+            else {}
+        ),
+        aws_trusts=tuple(gke_clusters_trusted_by_aws(config)),
+        project_purposes=tuple(project_purposes(config)),
+    )
+
+
+def plan_cluster(config: StackConfig, spec: ClusterConfig, index: int) -> ClusterPlan:
+    mesh = config.mesh.provider if config.mesh is not None else "none"
+    return ClusterPlan(
+        spec=spec,
+        index=index,
+        environment=config.environment,
+        prefix=config.prefix,
+        protect=config.protects(spec),
+        tags=fleet_tags(config),
+        project=config.project_of(spec) if spec.cloud == "gcp" else None,
+        unreachable=config.outage.down(spec.name),
+        lost=spec.name in config.outage.lost,
+        deployer_egress=tuple(config.deployer.egress_cidrs),
+        maintenance=maintenance_window(config, spec) if spec.cloud == "gcp" else None,
+        api_callers=api_clients(config, spec.name),
+        token_callers=any(mesh_peers(config, spec.name, c.name) for c in config.clusters),
+        webhook_ports=MESH_WEBHOOK_PORTS.get(mesh, ()),
+    )
+
+
+def plan_network(config: StackConfig) -> NetworkPlan:
+    links = planned_links(config)
+    vpns = planned_vpns(config, links)
+    ports: dict[tuple[str, str], tuple[FleetPort, ...]] = {}
+    for link in links:
+        for target, peer in ((link.first, link.second), (link.second, link.first)):
+            ports[(target.name, peer.name)] = ingress_ports(config, target, peer)
+    block = config.connectivity
+    return NetworkPlan(
+        mode=block.mode,
+        hub=block.hub,
+        aws_gateway=block.aws_gateway,
+        links=tuple(links),
+        vpns=tuple(vpns),
+        asns=assign_asns(config, vpns),
+        inside_ranges=inside_ranges(vpns),
+        ports=ports,
+    )
+
+
+def mesh_groups(config: StackConfig) -> list[MeshGroup]:
+    """One mesh for the fleet, or one per residency (no trust across residencies); none without a mesh."""
+    mesh = config.mesh
+    if mesh is None or mesh.provider == "none":
+        return []
+    base_id = mesh.mesh_id_for(config.environment)
+    drained = tuple(c.name for c in config.clusters if c.drain)
+    if mesh.scope == "fleet":
+        return [MeshGroup("fleet", base_id, tuple(c.name for c in config.clusters), drained)]
+    return [
+        MeshGroup(key, f"{base_id}-{key}", tuple(c.name for c in config.clusters if c.residency == key), drained)
+        for key in config.residencies
+        if any(c.residency == key for c in config.clusters)
+    ]
+
+
+def gke_clusters_trusted_by_aws(config: StackConfig) -> list[str]:
+    """GKE clusters whose pods need AWS roles: an Argo CD hub with EKS targets, Velero with S3 peers."""
+    if not any(c.cloud == "aws" for c in config.clusters):
+        return []
+    needed: set[str] = set()
+    if config.gitops is not None and config.cluster(config.gitops.hub).cloud == "gcp":
+        needed.add(config.gitops.hub)
+    if config.backup is not None:
+        for name, peers in restore_peers(config).items():
+            if config.cluster(name).cloud == "gcp" and any(p.cloud == "aws" for p in peers):
+                needed.add(name)
+    return [c.name for c in config.clusters if c.name in needed]
+
+
+def project_purposes(config: StackConfig) -> list[str]:
+    """The APIs gcp:project needs for what the fleet keeps there outside any cluster, if anything."""
+    if config.gcp_project is None:
+        return []
+    purposes: list[str] = []
+    has_gcp = any(c.cloud == "gcp" for c in config.clusters)
+    if config.gitops is not None and has_gcp:
+        purposes += ["identity", "federation"]
+    if config.backup is not None and has_gcp and any(c.cloud == "aws" for c in config.clusters):
+        purposes.append("federation")
+    if config.dns is not None and config.dns.provider == "clouddns":
+        purposes.append("dns")
+    return purposes

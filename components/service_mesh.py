@@ -1,0 +1,91 @@
+"""The mesh capability: the configured mesh (Istio or Linkerd) on every cluster of each mesh group.
+
+components/mesh.py holds what both meshes share (root of trust, signing CAs, reader credentials, east-west
+source ranges); components/istio.py and components/linkerd.py the two implementations. This module only
+chooses one per the plan and offers the typed handle other capabilities use (DNS routes users to
+`ingress_addresses`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from .cluster import KubernetesCluster
+from .fleetplan import FleetPlan, MeshGroup
+from .istio import IstioMesh
+from .linkerd import LinkerdMesh
+from .mesh import MeshProps
+
+
+@dataclass
+class MeshHandle:
+    """What the mesh offers to other capabilities."""
+
+    provider: str
+    groups: list[MeshGroup]
+    ingress_addresses: dict[str, pulumi.Output[str]] = field(default_factory=dict[str, pulumi.Output[str]])
+    gateway_addresses: dict[str, pulumi.Output[str]] = field(default_factory=dict[str, pulumi.Output[str]])
+    root_certificates: dict[str, pulumi.Output[str]] = field(default_factory=dict[str, pulumi.Output[str]])
+    components: list[IstioMesh | LinkerdMesh] = field(default_factory=list[IstioMesh | LinkerdMesh])
+
+    def control_plane_releases(self) -> dict[str, list[pulumi.Resource]]:
+        """Per cluster, what a meshed workload waits for: Linkerd's control plane release (its proxy injector).
+
+        Pods created before the injector's webhook serves start without a proxy (the webhook fails open:
+        linkerd-control-plane values.yaml `webhookFailurePolicy: Ignore`). Istio's ingress gateways are the
+        mesh's own, so nothing waits there.
+        """
+        ready: dict[str, list[pulumi.Resource]] = {}
+        for component in self.components:
+            if isinstance(component, LinkerdMesh):
+                for name, control_plane in component.control_planes.items():
+                    ready[name] = [control_plane.control_plane]
+        return ready
+
+    def outputs(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "meshes": {
+                g.key: {
+                    "meshId": g.mesh_id,
+                    "clusters": list(g.clusters),
+                    "rootCertificate": self.root_certificates[g.key],
+                }
+                for g in self.groups
+            },
+            "ingressAddresses": dict(self.ingress_addresses),
+            "eastWestAddresses": dict(self.gateway_addresses),
+        }
+
+
+def mesh_props(plan: FleetPlan, group: MeshGroup) -> MeshProps:
+    mesh = plan.config.mesh
+    assert mesh is not None  # a plan has mesh groups only with a mesh
+    internal = frozenset(name for name in group.clusters if plan.privately_connected(name, group))
+    high_availability = plan.environment == "prod"
+    return MeshProps(group, mesh.chart_version, mesh.mtls, high_availability, plan.protected, mesh.root_ca, internal)
+
+
+def build_mesh(plan: FleetPlan, clusters: Mapping[str, KubernetesCluster]) -> MeshHandle | None:
+    """Install the configured mesh on every cluster, or return None when there is none."""
+    mesh = plan.config.mesh
+    if mesh is None or not plan.mesh_groups:
+        return None
+    handle = MeshHandle(provider=mesh.provider, groups=list(plan.mesh_groups))
+    for group in plan.mesh_groups:
+        props = mesh_props(plan, group)
+        members = {name: clusters[name] for name in group.clusters}
+        component: IstioMesh | LinkerdMesh
+        if mesh.provider == "istio":
+            component = IstioMesh(f"{group.key}-istio", props, members)
+        else:
+            component = LinkerdMesh(f"{group.key}-linkerd", props, members)
+        handle.components.append(component)
+        handle.root_certificates[group.key] = component.root_certificate
+        handle.ingress_addresses.update(component.ingress_addresses)
+        handle.gateway_addresses.update(component.gateway_addresses)
+    return handle
