@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from .config import ClusterConfig
 from .fleetplan import ClusterPlan
+from .outputs import ClusterOutputs
 
 T = TypeVar("T")
 
@@ -78,7 +79,7 @@ class ClusterPort(Protocol):
 
     def load_balancer_annotations(self, internal: bool, *, cross_zone: bool = False) -> dict[str, str]: ...
 
-    def outputs(self) -> dict[str, Any]: ...
+    def outputs(self) -> ClusterOutputs: ...
 
 
 class KubernetesCluster(pulumi.ComponentResource):
@@ -167,11 +168,11 @@ class KubernetesCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> ClusterOutputs:
         """The cluster's stack outputs (common_outputs plus what its cloud adds)."""
         raise NotImplementedError
 
-    def common_outputs(self) -> dict[str, Any]:
+    def common_outputs(self) -> ClusterOutputs:
         return {
             "name": self.cluster_name,
             "cloud": self.spec.cloud,
@@ -184,6 +185,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             "apiServerCa": self.api_ca,
             "networkId": self.network_id,
             "cidr": self.spec.network.cidr,
+            "egressAddresses": self.egress_addresses,
         }
 
 

@@ -22,6 +22,7 @@ from .fleetplan import FleetPlan
 from .gcp_project import ProjectServices
 from .ingress import TRAEFIK_PROBE, IngressController, IngressControllerArgs, MeshProvider, ReadinessProbe
 from .istio import INGRESS_PORTS as ISTIO_INGRESS_PORTS
+from .outputs import DnsOutputs, DnsRecordOutputs
 from .service_mesh import MeshHandle
 
 SetMode = Literal["single", "latency", "weighted", "failover"]
@@ -276,7 +277,7 @@ class GlobalDns(pulumi.ComponentResource):
                     seen.update({c.name: c for c in endpoints.members})
         return [c for c in self.args.stack.clusters if c.name in seen]
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> DnsOutputs:
         return {
             "provider": self.dns.provider,
             "zone": self.dns.zone,
@@ -287,8 +288,8 @@ class GlobalDns(pulumi.ComponentResource):
             "ingressAddresses": self.addresses,
         }
 
-    def _record_outputs(self, plan: RecordPlan) -> dict[str, Any]:
-        outputs: dict[str, Any] = {
+    def _record_outputs(self, plan: RecordPlan) -> DnsRecordOutputs:
+        outputs: DnsRecordOutputs = {
             "fqdn": self.fqdn(plan.record.name),
             "routing": plan.routing,
             "failoverSeconds": failover_seconds(self.dns, plan),

@@ -18,6 +18,7 @@ from .config import NodePoolConfig
 from .config.regions import AWS_REGIONS
 from .config.stack import EKS_UNSUPPORTED_ZONE_IDS
 from .fleetplan import ClusterPlan
+from .outputs import EksClusterOutputs
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
@@ -585,7 +586,7 @@ class EksCluster(KubernetesCluster):
             identity=self.oidc_issuer,
         )
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> EksClusterOutputs:
         return {
             **self.common_outputs(),
             "vpcId": self.vpc_id,
@@ -594,7 +595,6 @@ class EksCluster(KubernetesCluster):
             "nodeSecurityGroupId": self.node_security_group_id,
             "oidcProviderArn": self.oidc_provider_arn,
             "oidcIssuer": self.oidc_issuer,
-            "egressAddresses": self.egress_addresses,
         }
 
 

@@ -118,11 +118,18 @@ class Fleet:
         return outputs
 
 
+# The cluster implementations by cloud: the one place a cloud's cluster is chosen. Adding a cloud adds its line.
+CLUSTER_IMPLEMENTATIONS: Mapping[str, Callable[[str, ClusterPlan], KubernetesCluster]] = {
+    "aws": EksCluster,
+    "gcp": GkeCluster,
+}
+# Never called: the type checker proves here that every implementation fulfils the cluster port.
+_PORT_FULFILLED: tuple[Callable[[str, ClusterPlan], ClusterPort], ...] = (EksCluster, GkeCluster)
+
+
 def build_cluster(plan: ClusterPlan) -> KubernetesCluster:
-    """The cluster component of the plan's cloud: the only place that chooses an implementation."""
-    cluster = EksCluster(plan.name, plan) if plan.spec.cloud == "aws" else GkeCluster(plan.name, plan)
-    port: ClusterPort = cluster  # the type checker proves here that both implementations fulfil the port
-    return cast(KubernetesCluster, port)
+    """The cluster component of the plan's cloud."""
+    return CLUSTER_IMPLEMENTATIONS[plan.spec.cloud](plan.name, plan)
 
 
 def build_clusters(plan: FleetPlan) -> dict[str, KubernetesCluster]:

@@ -36,6 +36,7 @@ from .gitops_common import (
     TargetCloud,
 )
 from .gitops_gcp import GoogleTargets
+from .outputs import RegistrationOutputs
 
 CHART = "argo-cd"
 CHART_REPO = "https://argoproj.github.io/argo-helm"
@@ -365,7 +366,7 @@ class ClusterRegistration(pulumi.ComponentResource):
         )
         self.register_outputs(self.outputs())
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> RegistrationOutputs:
         return {"name": self.cluster.spec.name, "server": self.cluster.api_server, "labels": self.labels}
 
 

@@ -20,6 +20,7 @@ from .cluster import KubernetesCluster, reported
 from .config import NodePoolConfig
 from .config.stack import GKE_ZONES, RFC1918
 from .fleetplan import ClusterPlan
+from .outputs import GkeClusterOutputs
 
 # APIs the cluster, its network, its keys, its identities and its node logging need.
 REQUIRED_APIS = (
@@ -445,7 +446,7 @@ class GkeCluster(KubernetesCluster):
             identity=self.dns_endpoint,
         )
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> GkeClusterOutputs:
         return {
             **self.common_outputs(),
             "project": self.project,
@@ -456,5 +457,4 @@ class GkeCluster(KubernetesCluster):
             "workloadIdentityPool": self.workload_identity_pool,
             "dnsEndpoint": self.dns_endpoint,
             "controlPlane": "vpc-peering" if self.peering_based else "private-service-connect",
-            "egressAddresses": self.egress_addresses,
         }

@@ -11,12 +11,15 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .capture import Plan, PlannedResource
 from .estimate import estimate
 from .report import FLEET, ReportOptions, judge_notes, resources_per_cluster
 from .values import is_dict
+
+if TYPE_CHECKING:
+    from components.outputs import ClusterOutputs, RegistrationOutputs
 
 CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud"}
 MAX_LISTED = 40
@@ -63,14 +66,12 @@ def _list_at(data: dict[str, Any], key: str) -> list[Any]:
 
 def fleet_clusters(plan: Plan) -> list[FleetCluster]:
     """The clusters from the exported `clusters` output (cloud, region, role), labels from gitops when known."""
-    residencies = {
-        c.get("name"): _dict(c.get("labels")).get("residency")
-        for c in _list_at(_dict(plan.outputs.get("gitops")), "clusters")
-        if is_dict(c)
-    }
+    gitops = _dict(plan.outputs.get("gitops"))
+    registrations = cast("list[RegistrationOutputs]", [c for c in _list_at(gitops, "clusters") if is_dict(c)])
+    residencies = {c.get("name"): c.get("labels", {}).get("residency") for c in registrations}
     clusters: list[FleetCluster] = []
-    for name, data in sorted(_dict(plan.outputs.get("clusters")).items()):
-        data = _dict(data)
+    exported = {n: cast("ClusterOutputs", d) for n, d in _dict(plan.outputs.get("clusters")).items() if is_dict(d)}
+    for name, data in sorted(exported.items()):
         clusters.append(
             FleetCluster(
                 name=name,

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.console import Console
 from rich.table import Table
@@ -17,6 +17,7 @@ from rich.tree import Tree
 
 from components.eks import EksCluster
 from components.gke import GkeCluster
+from components.outputs import DnsOutputs, DnsRecordOutputs
 
 from .capture import Plan, PlannedResource
 from .estimate import DEFAULT_PARALLELISM, estimate
@@ -135,8 +136,8 @@ def summary(plan: Plan) -> dict[str, Any]:
     """Figures a reviewer wants first: counts per cluster and component, protection, DR numbers."""
     per_cluster = resources_per_cluster(plan)
     components = Counter(r.type for r in plan.resources if not r.custom)
-    dns: dict[str, Any] = plan.outputs.get("dns") or {}
-    records: dict[str, dict[str, Any]] = dns.get("records") or {}
+    dns = cast("DnsOutputs | None", plan.outputs.get("dns"))
+    records: dict[str, DnsRecordOutputs] = (dns.get("records") if dns else None) or {}
     return {
         "resources": sum(1 for r in plan.resources if r.custom),
         "components": sum(components.values()),

@@ -234,3 +234,19 @@ def test_mixed_fleet_critical_path_does_not_grow_with_clusters():
     small_plan, large_plan = plan_config(small), plan_config(large)
     assert estimate(large_plan)["unboundedMinutes"] == estimate(small_plan)["unboundedMinutes"]
     assert_clusters_independent(large_plan)
+
+
+def test_the_creation_times_in_docs_are_the_ones_the_estimate_uses():
+    """docs/performance.md "Creation times" states the minutes of the long poles; the estimate must use the same
+    (a row with one type and one number; ranges and wildcards summarise several entries)."""
+    import re
+    from pathlib import Path
+
+    from offline_plan.estimate import CREATE_MINUTES
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "performance.md").read_text()
+    table = text.split("### Creation times", 1)[1].split("\n### ", 1)[0]
+    rows = re.findall(r"^\| `([a-z0-9]+:[^`*]+:[A-Za-z0-9]+)`[^|]* \| ([0-9.]+) \|", table, re.MULTILINE)
+    assert len(rows) >= 10
+    stated = {resource_type: float(minutes) for resource_type, minutes in rows}
+    assert {t: CREATE_MINUTES.get(t) for t in stated} == stated

@@ -1,0 +1,78 @@
+"""The stack outputs the program exports and its readers rely on (the offline plan's reports, the PR comment, the
+operator's `pulumi stack output`): one typed definition of their keys, so that the type checker holds writer and
+readers to the same names. Values are Pulumi inputs on the program's side and plain JSON once exported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+
+class ClusterOutputs(TypedDict):
+    """`clusters.<name>`: what every cluster exports, whatever its cloud."""
+
+    name: pulumi.Input[str]
+    cloud: str
+    region: str
+    role: str
+    endpoint: pulumi.Input[str]
+    certificateAuthority: pulumi.Input[str]
+    # What the fleet's callers and Pulumi use (GKE: the DNS-based endpoint, no CA to pin).
+    apiServer: pulumi.Input[str]
+    apiServerCa: pulumi.Input[str] | None
+    networkId: pulumi.Input[str]
+    cidr: str
+    egressAddresses: pulumi.Input[list[str]]
+
+
+class EksClusterOutputs(ClusterOutputs):
+    vpcId: pulumi.Input[str]
+    zoneIds: Any
+    privateRouteTableIds: Any
+    nodeSecurityGroupId: pulumi.Input[str | None]
+    oidcProviderArn: pulumi.Input[str]
+    oidcIssuer: pulumi.Input[str]
+
+
+class GkeClusterOutputs(ClusterOutputs):
+    project: str
+    networkName: pulumi.Input[str]
+    subnetwork: pulumi.Input[str]
+    podCidr: str | None  # None: GKE allocates the pod range
+    serviceCidr: str
+    workloadIdentityPool: str
+    dnsEndpoint: pulumi.Input[str | None]
+    controlPlane: str
+
+
+class RegistrationOutputs(TypedDict):
+    """`gitops.clusters[]`: one cluster as Argo CD knows it."""
+
+    name: str
+    server: pulumi.Input[str]
+    labels: dict[str, str]
+
+
+class DnsRecordOutputs(TypedDict):
+    """`dns.records.<name>`: one public name, how it is routed and how fast it fails over."""
+
+    fqdn: str
+    routing: str
+    failoverSeconds: int | None  # None: one cluster answers, nothing to fail over to
+    endpoints: dict[str, list[str]]
+    residencies: NotRequired[dict[str, str]]
+
+
+class DnsOutputs(TypedDict):
+    """`dns`: the zone, its records and health checks."""
+
+    provider: str
+    zone: str
+    zoneId: pulumi.Input[str]
+    nameServers: pulumi.Input[Sequence[str]] | None
+    records: dict[str, DnsRecordOutputs]
+    healthChecks: dict[str, pulumi.Output[str]]
+    ingressAddresses: dict[str, pulumi.Output[str]]

@@ -1,0 +1,94 @@
+"""The structure the program keeps: a pure fleet plan, a typed capability registry, the import layers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from components.config import StackConfig, namespace_settings, parse_stack_config
+from components.fleet import CAPABILITIES, FleetParts
+from components.fleetplan import FleetPlan, plan_fleet
+from components.service_mesh import MeshHandle
+from tests.support import settings_of, stack_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def config_of(name: str) -> StackConfig:
+    raw, project = namespace_settings(settings_of(stack_config(name)))
+    return parse_stack_config(raw, project, name.rsplit("/", 1)[-1])
+
+
+@pytest.fixture(scope="module")
+def prod() -> FleetPlan:
+    # No Pulumi runtime, no mocks: the plan is pure.
+    return plan_fleet(config_of("prod"))
+
+
+def test_the_plan_decides_who_restores_whom_by_name(prod: FleetPlan):
+    assert prod.failover_groups == {"fleet": ("aws-use1", "aws-usw2", "gcp-euw1")}
+    assert prod.restore_peers == {
+        "aws-use1": ("aws-usw2", "gcp-euw1"),
+        "aws-usw2": ("aws-use1", "gcp-euw1"),
+        "gcp-euw1": ("aws-use1", "aws-usw2"),
+    }
+
+
+def test_the_plan_declares_the_mesh_ports_on_every_linked_pair_and_nothing_else(prod: FleetPlan):
+    # Istio multi-network: peers reach each other's east-west gateway on 15443 only (components/config/connectivity).
+    pairs = {pair: {p.port for p in ports} for pair, ports in prod.network.ports.items()}
+    assert set(pairs) == {(a, b) for a in prod.clusters for b in prod.clusters if a != b}
+    assert all(15443 in ports for ports in pairs.values())
+    assert all(ports <= {15443, 443} for ports in pairs.values())
+
+
+def test_the_plan_names_every_api_caller_and_why(prod: FleetPlan):
+    callers = prod.cluster("gcp-euw1").api_callers
+    assert callers["aws-use1"] in {"the gitops hub", "a mesh peer"}
+    assert set(callers) == {"aws-use1", "aws-usw2"}
+    assert prod.cluster("aws-use1").token_callers  # mesh peers read it with Kubernetes tokens
+
+
+def test_the_plan_asks_aws_to_trust_a_gke_issuer_only_where_a_gke_pod_assumes_an_aws_role(prod: FleetPlan):
+    # Velero on gcp-euw1 reads its two S3 peers; the hub is EKS, so Argo CD needs no trust of a GKE issuer.
+    assert prod.aws_trusts == ("gcp-euw1",)
+    config = config_of("prod")
+    assert config.backup is not None
+    without_backup = config.model_copy(update={"backup": None})
+    assert plan_fleet(without_backup).aws_trusts == ()
+
+
+def test_mesh_groups_follow_the_residencies_of_a_partitioned_fleet():
+    plan = plan_fleet(config_of("examples/partitioned"))
+    groups = {g.key: g.clusters for g in plan.mesh_groups}
+    residencies = {name: c.spec.residency for name, c in plan.clusters.items()}
+    assert groups  # the example carries a mesh
+    for key, members in groups.items():
+        assert {residencies[m] for m in members} == {key}
+
+
+def test_the_registry_builds_in_dependency_order_and_each_key_is_a_config_block():
+    keys = [c.key for c in CAPABILITIES]
+    assert keys.index("mesh") < keys.index("dns")  # DNS routes users to the mesh's ingress gateways
+    assert len(set(keys)) == len(keys)
+    assert all(key in StackConfig.model_fields for key in keys)
+
+
+def test_a_capability_handle_of_the_wrong_type_is_refused_not_ignored(prod: FleetPlan):
+    parts = FleetParts(prod, {})
+    parts.handles["mesh"] = None
+    assert parts.get("mesh", MeshHandle) is None
+    parts.handles["mesh"] = parts.aws_trusts  # not a mesh handle
+    with pytest.raises(TypeError, match="capability mesh built a AwsTrusts, not a MeshHandle"):
+        parts.get("mesh", MeshHandle)
+
+
+def test_the_import_layers_hold():
+    """.importlinter: layers of the program and of the offline plan, pure config, standalone policy pack."""
+    lint = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "0 broken" in result.stdout
