@@ -18,7 +18,7 @@ from .cluster import KubernetesCluster
 from .config import ClusterConfig, StackConfig
 from .config.dns import DnsConfig, RecordConfig, effective_routing, managed_zone_name
 from .config.regions import AWS_REGIONS, GCP_REGIONS
-from .fleetplan import FleetPlan
+from .fleetplan import FleetPlan, traits
 from .gcp_project import ProjectServices
 from .ingress import TRAEFIK_PROBE, IngressController, IngressControllerArgs, MeshProvider, ReadinessProbe
 from .istio import INGRESS_PORTS as ISTIO_INGRESS_PORTS
@@ -141,9 +141,7 @@ def geo_rules(config: StackConfig) -> tuple[GeoRule, ...]:
 
 def latency_region(cluster: ClusterConfig) -> str:
     """The AWS region Route53 measures latency from: the cluster's, or the nearest to a GCP region."""
-    if cluster.cloud == "aws":
-        return cluster.region
-    return GCP_REGIONS[cluster.region].nearest_aws or ROUTE53_REGION
+    return traits(cluster).latency_region(cluster.region)
 
 
 def gcp_location(region: str) -> str:
@@ -165,7 +163,7 @@ def failover_seconds(dns: DnsConfig, plan: RecordPlan) -> int | None:
 
 
 def answer_ttl(dns: DnsConfig, endpoints: EndpointSet) -> int:
-    aliased_to_elb = dns.provider == "route53" and any(c.cloud == "aws" for c in endpoints.clusters)
+    aliased_to_elb = dns.provider == "route53" and any(aliased(c) for c in endpoints.clusters)
     return max(dns.ttl, ELB_ALIAS_TTL) if aliased_to_elb else dns.ttl
 
 
@@ -174,7 +172,12 @@ def lb_type(hostname: str) -> str:
     return "network" if ".elb." in hostname and not hostname.split(".elb.")[0].count(".") else "application"
 
 
-def health_check_target(cloud: str, address: pulumi.Input[str]) -> dict[str, Any]:
+def aliased(cluster: ClusterConfig) -> bool:
+    """Whether Route 53 answers for this cluster's entry with an alias to its load balancer's hostname."""
+    return traits(cluster).load_balancer_answer == "hostname"
+
+
+def health_check_target(cluster: ClusterConfig, address: pulumi.Input[str]) -> dict[str, Any]:
     """Where a Route53 health check sends its probe for one cluster's entry.
 
     A GCP entry is an IP: `ip_address`. An AWS entry is an NLB hostname without a fixed address: `fqdn`, which
@@ -184,7 +187,7 @@ def health_check_target(cloud: str, address: pulumi.Input[str]) -> dict[str, Any
     No name is presented on purpose: the probe is plain HTTP to a readiness endpoint that answers whatever the
     Host header (Route53 sends the IP, or `fqdn:port`), so no certificate or route for a public name is involved.
     """
-    return {"fqdn": address} if cloud == "aws" else {"ip_address": address}
+    return {"fqdn": address} if aliased(cluster) else {"ip_address": address}
 
 
 def istio_gateway_probe() -> ReadinessProbe:
@@ -361,7 +364,7 @@ class Route53Writer:
             # The console's name of the check: the stack prefix keeps two stacks' checks apart.
             tags={"Name": f"{self.owner.args.stack.prefix}-{cluster.name}-ingress"},
             opts=self.opts(),
-            **health_check_target(cluster.cloud, self.owner.addresses[cluster.name]),
+            **health_check_target(cluster, self.owner.addresses[cluster.name]),
         )
 
     def _endpoint_set(self, endpoints: EndpointSet) -> list[aws.route53.Record]:
@@ -429,7 +432,7 @@ class Route53Writer:
 
     def _target(self, cluster: ClusterConfig) -> dict[str, Any]:
         address = self.owner.addresses[cluster.name]
-        if cluster.cloud == "gcp":
+        if not aliased(cluster):
             return {"type": "A", "ttl": self.dns.ttl, "records": [address]}
         # Alias A record to the load balancer: no TTL (the ELB's applies), follows the LB's addresses.
         return {

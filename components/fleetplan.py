@@ -9,9 +9,10 @@ re-derive these rules from the config, so each rule has one home and one answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import permutations
+from typing import Literal
 
 from .config import ClusterConfig, StackConfig
 from .config.backup import restore_peers
@@ -28,6 +29,7 @@ from .config.connectivity import (
     planned_links,
     planned_vpns,
 )
+from .config.regions import GCP_REGIONS
 from .config.stack import maintenance_window
 
 # Admission webhook ports the mesh's control plane serves on the nodes (what GKE's control plane must reach):
@@ -36,6 +38,39 @@ from .config.stack import maintenance_window
 MESH_WEBHOOK_PORTS: Mapping[str, tuple[int, ...]] = {"istio": (15017,), "linkerd": (8443, 9443)}
 
 Window = tuple[tuple[str, ...], int, int]
+# IAM and Route 53 are global AWS services whose APIs live in us-east-1.
+AWS_GLOBAL_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class CloudTraits:
+    """What the fleet's rules and the cloud-neutral capabilities know of a cloud, chosen once by its name.
+
+    Adding a cloud: its cluster implementation (components.fleet CLUSTER_IMPLEMENTATIONS), its config variant,
+    its line here, its mocks and its tests."""
+
+    # What a LoadBalancer Service's status reports: a hostname (an AWS NLB, aliased by Route 53) or an IP.
+    load_balancer_answer: Literal["hostname", "ip"]
+    projects: bool  # its clusters live in a project (the config's `project`, else gcp:project)
+    # The fleet staggers the provider's maintenance windows (multicluster:clusters[i].maintenance).
+    maintenance_windows: bool
+    # The AWS region Route 53 measures latency from for a cluster in one of this cloud's regions.
+    latency_region: Callable[[str], str]
+
+
+CLOUDS: Mapping[str, CloudTraits] = {
+    "aws": CloudTraits("hostname", projects=False, maintenance_windows=False, latency_region=lambda region: region),
+    "gcp": CloudTraits(
+        "ip",
+        projects=True,
+        maintenance_windows=True,
+        latency_region=lambda region: GCP_REGIONS[region].nearest_aws or AWS_GLOBAL_REGION,
+    ),
+}
+
+
+def traits(cluster: ClusterConfig) -> CloudTraits:
+    return CLOUDS[cluster.cloud]
 
 
 @dataclass(frozen=True)
@@ -191,11 +226,11 @@ def plan_cluster(config: StackConfig, spec: ClusterConfig, index: int) -> Cluste
         prefix=config.prefix,
         protect=config.protects(spec),
         tags=fleet_tags(config),
-        project=config.project_of(spec) if spec.cloud == "gcp" else None,
+        project=config.project_of(spec) if traits(spec).projects else None,
         unreachable=config.outage.down(spec.name),
         lost=spec.name in config.outage.lost,
         deployer_egress=tuple(config.deployer.egress_cidrs),
-        maintenance=maintenance_window(config, spec) if spec.cloud == "gcp" else None,
+        maintenance=maintenance_window(config, spec) if traits(spec).maintenance_windows else None,
         api_callers=api_clients(config, spec.name),
         token_callers=any(mesh_peers(config, spec.name, c.name) for c in config.clusters),
         webhook_ports=MESH_WEBHOOK_PORTS.get(mesh, ()),
