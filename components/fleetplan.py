@@ -25,10 +25,10 @@ from .config.connectivity import (
     assign_asns,
     ingress_ports,
     inside_ranges,
-    mesh_peers,
     planned_links,
     planned_vpns,
 )
+from .config.mesh import mesh_peers
 from .config.regions import GCP_REGIONS
 from .config.stack import maintenance_window
 

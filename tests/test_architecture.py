@@ -92,3 +92,27 @@ def test_the_import_layers_hold():
     result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     assert "0 broken" in result.stdout
+
+
+def test_connectivity_opens_what_a_block_declares_without_knowing_the_block(monkeypatch: pytest.MonkeyPatch):
+    """A new capability with cross-cluster traffic declares it (config/needs.py); the links open it."""
+    from components.config import needs as needs_module
+    from components.config.connectivity import ingress_ports
+    from components.config.needs import FleetPort, Needs
+
+    config = config_of("prod")
+    telemetry = FleetPort("telemetry", 4317)
+
+    def telemetry_needs(c: StackConfig) -> Needs:
+        return Needs(ports={("gcp-euw1", "aws-use1"): (telemetry,)}, api_callers={"gcp-euw1": {"aws-use1": "x"}})
+
+    declared = needs_module.declarations()
+    monkeypatch.setattr(needs_module, "declarations", lambda: (*declared, telemetry_needs))
+    monkeypatch.setattr(needs_module, "_last", [])
+    plan = plan_fleet(config)
+    assert telemetry in plan.network.ports[("gcp-euw1", "aws-use1")]
+    assert telemetry not in plan.network.ports[("aws-use1", "gcp-euw1")]
+    assert telemetry in ingress_ports(config, config.cluster("gcp-euw1"), config.cluster("aws-use1"))
+    # A later declaration renames a caller an earlier one named; the mesh's own ports stay.
+    assert plan.cluster("gcp-euw1").api_callers["aws-use1"] == "x"
+    assert 15443 in {p.port for p in plan.network.ports[("gcp-euw1", "aws-use1")]}

@@ -15,6 +15,8 @@ from components import istio, linkerd
 from components.config import ConfigError, parse_stack_config
 from components.config import connectivity as plan
 from components.config.loader import namespace_settings
+from components.config.mesh import MESH_PORTS
+from components.config.needs import DEPLOYER
 from offline_plan import Plan
 from offline_plan.judge import Context, judge_plan
 from tests.support import UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config, settings_of
@@ -249,7 +251,7 @@ def test_no_mesh_ports_cross_residencies_of_a_residency_scoped_mesh():
     )
     euc1, use1, euw1 = (config.cluster(n) for n in ("aws-euc1", "aws-use1", "aws-euw1"))
     assert plan.ingress_ports(config, euc1, use1) == ()
-    assert plan.ingress_ports(config, euc1, euw1) == plan.MESH_PORTS["istio"]
+    assert plan.ingress_ports(config, euc1, euw1) == MESH_PORTS["istio"]
 
 
 def test_a_private_only_eks_api_server_opens_443_to_its_callers_and_nothing_else_does():
@@ -270,8 +272,8 @@ def test_a_private_only_eks_api_server_opens_443_to_its_callers_and_nothing_else
 
 
 def test_the_mesh_ports_are_the_ones_the_mesh_components_expose():
-    assert [p.port for p in plan.MESH_PORTS["istio"]] == [istio.EASTWEST_PORTS["tls"]]
-    assert [p.port for p in plan.MESH_PORTS["linkerd"]] == [linkerd.GATEWAY_PORT, linkerd.PROBE_PORT]
+    assert [p.port for p in MESH_PORTS["istio"]] == [istio.EASTWEST_PORTS["tls"]]
+    assert [p.port for p in MESH_PORTS["linkerd"]] == [linkerd.GATEWAY_PORT, linkerd.PROBE_PORT]
 
 
 def test_port_ranges_merge_consecutive_ports_only():
@@ -305,7 +307,7 @@ def test_api_clients_are_the_gitops_hub_mesh_peers_and_where_pulumi_runs():
     assert plan.api_clients(with_hub, "gcp-usc1") == {"aws-use1": "the gitops hub", "aws-usw2": "a mesh peer"}
     assert plan.api_clients(with_hub, "aws-use1") == {"aws-usw2": "a mesh peer", "gcp-usc1": "a mesh peer"}
     deployer_only = config_of(fleet(*BASE[:1], BASE[2], deployer={"network": "gcp-usc1"}))
-    assert plan.api_clients(deployer_only, "aws-use1") == {"gcp-usc1": plan.DEPLOYER}
+    assert plan.api_clients(deployer_only, "aws-use1") == {"gcp-usc1": DEPLOYER}
     assert plan.api_clients(deployer_only, "gcp-usc1") == {}
 
 

@@ -23,6 +23,8 @@ from pydantic import Field
 
 from .base import Issue, Loc, Model, format_path
 from .clusters import ClusterConfig, PrivateAsn
+from .mesh import mesh_peers
+from .needs import DEPLOYER, FleetPort, fleet_needs
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -391,60 +393,14 @@ def inside_range_issues(vpns: Sequence[Vpn], blocks: Sequence[ipaddress.IPv4Netw
 # --- what crosses links ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FleetPort:
-    """A TCP port the fleet opens between linked clusters, and why."""
-
-    name: str
-    port: int
-
-
-# The ports peers of the configured mesh reach each other on, and nothing else:
-#  - Istio multi-primary on multiple networks (components/istio.py): cross-network traffic goes to the east-west
-#    gateway's mTLS port 15443 (AUTO_PASSTHROUGH, istio.io "Install Multi-Primary on different networks"); each
-#    cluster has its own istiod, so istiod's 15012/15017 (primary-remote only) never cross a link, and 15021
-#    (status) is probed by the load balancer, not by peers;
-#  - Linkerd multicluster (components/linkerd.py): the gateway 4143 and its probe port 4191, which the linked
-#    cluster's service mirror probes (linkerd.io "Multi-cluster communication").
-MESH_PORTS: dict[str, tuple[FleetPort, ...]] = {
-    "istio": (FleetPort("istio-east-west", 15443),),
-    "linkerd": (FleetPort("linkerd-gateway", 4143), FleetPort("linkerd-probe", 4191)),
-}
 # A private-only EKS API server is called over the links (the cluster security group guards it).
 KUBERNETES_API = FleetPort("kubernetes-api", 443)
 
 
-DEPLOYER = "where Pulumi runs (multicluster:deployer.network)"
-
-
 def api_clients(config: StackConfig, cluster: str) -> dict[str, str]:
-    """Clusters that call this cluster's API server, with why: the gitops hub, its mesh peers, and the cluster
-    Pulumi runs in (multicluster:deployer.network).
-
-    Argo CD deploys to every cluster; Istio's istiod and Linkerd's service mirror watch the remote clusters'
-    API servers for endpoints; Pulumi's Kubernetes providers call every API server.
-    """
-    clients: dict[str, str] = {}
-    names = {c.name for c in config.clusters}
-    mesh = config.mesh
-    if mesh is not None and mesh.provider != "none":
-        for c in config.clusters:
-            if mesh_peers(config, cluster, c.name):
-                clients[c.name] = "a mesh peer"
-    if config.gitops is not None and config.gitops.hub in names:
-        clients[config.gitops.hub] = "the gitops hub"
-    if config.deployer.network in names:
-        clients.setdefault(config.deployer.network, DEPLOYER)
-    clients.pop(cluster, None)
-    return clients
-
-
-def mesh_peers(config: StackConfig, a: str, b: str) -> bool:
-    """Whether a and b are in one mesh (the fleet's, or their residency's)."""
-    mesh = config.mesh
-    if mesh is None or mesh.provider == "none" or a == b:
-        return False
-    return mesh.scope != "residency" or config.cluster(a).residency == config.cluster(b).residency
+    """Clusters that call this cluster's API server, with why, as the blocks declare them (config/needs.py):
+    the gitops hub, its mesh peers, and the cluster Pulumi runs in (multicluster:deployer.network)."""
+    return fleet_needs(config).callers_of(cluster)
 
 
 def private_only(cluster: ClusterConfig) -> bool:
@@ -453,13 +409,13 @@ def private_only(cluster: ClusterConfig) -> bool:
 
 
 def ingress_ports(config: StackConfig, target: ClusterConfig, peer: ClusterConfig) -> tuple[FleetPort, ...]:
-    """Ports `target` opens to a linked `peer`: the mesh's, plus a private-only EKS API server to its callers.
+    """Ports `target` opens to a linked `peer`: what the blocks declare (config/needs.py: the mesh's data plane),
+    plus a private-only EKS API server to its declared callers.
 
     A public EKS endpoint is reached at its public addresses (outside its VPC the name resolves to them), and a
     GKE API server through its DNS-based endpoint: neither crosses a link.
     """
-    mesh = config.mesh
-    ports = MESH_PORTS.get(mesh.provider, ()) if mesh is not None and mesh_peers(config, target.name, peer.name) else ()
+    ports = fleet_needs(config).ports_between(target.name, peer.name)
     if private_only(target) and peer.name in api_clients(config, target.name):
         ports += (KUBERNETES_API,)
     return ports

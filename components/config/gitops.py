@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from .base import Issue, Model, dns_label, format_path
 from .clusters import ClusterConfig, cluster_labels
+from .needs import Needs
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -154,6 +155,18 @@ class GitopsConfig(Model):
 
 
 # --- checks that need the rest of the config -------------------------------------------------
+
+
+GITOPS_HUB = "the gitops hub"
+
+
+def needs(config: StackConfig) -> Needs:
+    """Argo CD on the hub deploys to every cluster's API server."""
+    gitops = config.gitops
+    names = [c.name for c in config.clusters]
+    if gitops is None or gitops.hub not in names:
+        return Needs()
+    return Needs(api_callers={name: {gitops.hub: GITOPS_HUB} for name in names if name != gitops.hub})
 
 
 def check(config: StackConfig) -> list[Issue]:

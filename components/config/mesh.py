@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from pydantic import AfterValidator, Field
 
 from .base import Issue, Loc, Model, dns_label, format_path
+from .needs import FleetPort, Needs
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -126,6 +127,46 @@ class MeshConfig(Model):
 
     def mesh_id_for(self, environment: str) -> str:
         return self.mesh_id or f"{environment}-mesh"
+
+
+# The ports peers of the configured mesh reach each other on, and nothing else:
+#  - Istio multi-primary on multiple networks (components/istio.py): cross-network traffic goes to the east-west
+#    gateway's mTLS port 15443 (AUTO_PASSTHROUGH, istio.io "Install Multi-Primary on different networks"); each
+#    cluster has its own istiod, so istiod's 15012/15017 (primary-remote only) never cross a link, and 15021
+#    (status) is probed by the load balancer, not by peers;
+#  - Linkerd multicluster (components/linkerd.py): the gateway 4143 and its probe port 4191, which the linked
+#    cluster's service mirror probes (linkerd.io "Multi-cluster communication").
+MESH_PORTS: dict[str, tuple[FleetPort, ...]] = {
+    "istio": (FleetPort("istio-east-west", 15443),),
+    "linkerd": (FleetPort("linkerd-gateway", 4143), FleetPort("linkerd-probe", 4191)),
+}
+MESH_PEER = "a mesh peer"
+
+
+def mesh_peers(config: StackConfig, a: str, b: str) -> bool:
+    """Whether a and b are in one mesh (the fleet's, or their residency's)."""
+    mesh = config.mesh
+    if mesh is None or mesh.provider == "none" or a == b:
+        return False
+    return mesh.scope != "residency" or config.cluster(a).residency == config.cluster(b).residency
+
+
+def needs(config: StackConfig) -> Needs:
+    """Mesh peers reach each other's gateways on the mesh's ports, and watch each other's API servers for
+    endpoints (Istio's istiod, Linkerd's service mirror)."""
+    mesh = config.mesh
+    if mesh is None or mesh.provider == "none":
+        return Needs()
+    residency = {c.name: c.residency for c in config.clusters}
+    names = list(residency)
+
+    def peers(a: str, b: str) -> bool:
+        return a != b and (mesh.scope != "residency" or residency[a] == residency[b])
+
+    return Needs(
+        ports={(a, b): MESH_PORTS[mesh.provider] for a in names for b in names if peers(a, b)},
+        api_callers={a: {b: MESH_PEER for b in names if peers(a, b)} for a in names},
+    )
 
 
 def mesh_members(config: StackConfig) -> dict[str, list[str]]:

@@ -1,0 +1,106 @@
+"""What the capabilities need from each other across the fleet, declared by each block and acted on by others.
+
+A block declares, from the validated config, the ports a cluster opens to a peer and the clusters that call a
+cluster's API server (with why). Connectivity opens what is declared over the links it builds, public API
+servers admit the declared callers, the judge checks the declared paths: none of them knows which capability
+asked. The fleet plan (components/fleetplan.py) records the aggregate once.
+
+Adding a capability with cross-cluster traffic: a `needs` function in its block module and one line in
+`DECLARATIONS` below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .stack import StackConfig
+
+
+@dataclass(frozen=True)
+class FleetPort:
+    """A TCP port the fleet opens between linked clusters, and why."""
+
+    name: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Needs:
+    """One block's declared cross-cluster needs."""
+
+    # (target, peer) -> the ports `target` opens to `peer`.
+    ports: Mapping[tuple[str, str], tuple[FleetPort, ...]] = field(
+        default_factory=dict[tuple[str, str], tuple[FleetPort, ...]]
+    )
+    # target -> caller -> why the caller calls the target's API server.
+    api_callers: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
+    # Callers that only add themselves where no other block already named them (the deployer's cluster).
+    fallback: bool = False
+
+
+DEPLOYER = "where Pulumi runs (multicluster:deployer.network)"
+
+
+def deployer_needs(config: StackConfig) -> Needs:
+    """Pulumi's Kubernetes providers call every API server from the deployer's network, if it is a cluster."""
+    names = {c.name for c in config.clusters}
+    where = config.deployer.network
+    if where not in names:
+        return Needs()
+    return Needs(api_callers={c.name: {where: DEPLOYER} for c in config.clusters if c.name != where}, fallback=True)
+
+
+def declarations() -> tuple[Callable[[StackConfig], Needs], ...]:
+    """Every block's `needs`, in precedence order (a later block renames a caller an earlier one named)."""
+    from . import gitops, mesh
+
+    return (mesh.needs, gitops.needs, deployer_needs)
+
+
+@dataclass(frozen=True)
+class FleetNeeds:
+    """The aggregate of every block's needs."""
+
+    ports: Mapping[tuple[str, str], tuple[FleetPort, ...]]
+    api_callers: Mapping[str, Mapping[str, str]]
+
+    def ports_between(self, target: str, peer: str) -> tuple[FleetPort, ...]:
+        return self.ports.get((target, peer), ())
+
+    def callers_of(self, target: str) -> dict[str, str]:
+        return dict(self.api_callers.get(target, {}))
+
+
+# The aggregate of the last config asked about: the rules ask per pair, many times per validation and plan.
+_last: list[tuple[StackConfig, FleetNeeds]] = []
+
+
+def fleet_needs(config: StackConfig) -> FleetNeeds:
+    """Every block's needs for this (validated, unchanging) config."""
+    if _last and _last[0][0] is config:
+        return _last[0][1]
+    aggregate = _aggregate(config)
+    _last[:] = [(config, aggregate)]
+    return aggregate
+
+
+def _aggregate(config: StackConfig) -> FleetNeeds:
+    ports: dict[tuple[str, str], tuple[FleetPort, ...]] = {}
+    callers: dict[str, dict[str, str]] = {}
+    for declare in declarations():
+        needs = declare(config)
+        for pair, declared in needs.ports.items():
+            ports[pair] = (*ports.get(pair, ()), *(p for p in declared if p not in ports.get(pair, ())))
+        for target, named in needs.api_callers.items():
+            into = callers.setdefault(target, {})
+            for caller, why in named.items():
+                if caller == target:
+                    continue
+                if needs.fallback:
+                    into.setdefault(caller, why)
+                else:
+                    into[caller] = why
+    return FleetNeeds(ports, callers)
