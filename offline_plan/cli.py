@@ -25,18 +25,28 @@ from typing import Any, NoReturn
 import pulumi
 from rich.console import Console
 
-from components.config import ConfigError, namespace_settings, parse_stack_config
+from components.config import ConfigError, StackConfig, namespace_settings, parse_stack_config
 from components.config.stackfile import StackFile, StackFileError, number_hint
 from components.config.stackfile import read as read_stack
+from components.fleetplan import plan_fleet
 from components.program import main as program
 
 from .capture import Plan, run_program
-from .diff import BasePlan, BasePlanError, diff, load_base, outage_refusals, protected_deletions
+from .diff import (
+    BasePlan,
+    BasePlanError,
+    diff,
+    load_base,
+    outage_refusals,
+    protected_deletions,
+    upgrade_waves,
+    version_changes,
+)
 from .estimate import DEFAULT_PARALLELISM
 from .judge import Context, Judge
 from .judge.rules import Finding
 from .markdown import render as render_markdown
-from .report import ReportOptions, policy_results, render_text, to_json
+from .report import CLUSTER_TYPES, ReportOptions, policy_results, render_text, to_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_UPSTREAM = PROJECT_ROOT.parent / "shared" / "upstream"
@@ -196,7 +206,7 @@ def _run(argv: list[str] | None) -> int:
         return Exit.INVALID_INPUT
     try:
         # Validate first, so a bad config never reaches the program.
-        parse_stack_config(*namespace_settings(stack.settings), stack=args.stack)
+        config = parse_stack_config(*namespace_settings(stack.settings), stack=args.stack)
     except ConfigError as exc:
         print(config_report(exc, stack), file=sys.stderr)
         return Exit.INVALID_INPUT
@@ -205,7 +215,7 @@ def _run(argv: list[str] | None) -> int:
         print(f"error: no upstream data folder {upstream} (--upstream or ${UPSTREAM_ENV})", file=sys.stderr)
         return Exit.INVALID_INPUT
     try:
-        outcome = plan_stack(stack, args.stack, args.engine_preview, base, upstream)
+        outcome = plan_stack(stack, args.stack, args.engine_preview, base, upstream, config)
     except pulumi.RunError as exc:
         print(str(exc), file=sys.stderr)
         return Exit.INVALID_INPUT
@@ -223,15 +233,32 @@ def _run(argv: list[str] | None) -> int:
     return report(outcome, args)
 
 
-def plan_stack(stack: StackFile, name: str, preview: bool, base: BasePlan | None, upstream: Path | None) -> Outcome:
+def plan_stack(
+    stack: StackFile,
+    name: str,
+    preview: bool,
+    base: BasePlan | None,
+    upstream: Path | None,
+    config: StackConfig | None = None,
+) -> Outcome:
     judge = Judge(Context(upstream=upstream, base=base.resources if base is not None else None))
     state = base.state() if base is not None and preview else None
     plan = run_program(
         program, stack.settings, stack.secret_keys, name, preview=preview, state=state, observers=[judge]
     )
     refusals = protected_deletions(base, plan) + outage_refusals(base, plan) if base is not None else []
+    changes = diff(base, plan) if base is not None else None
+    if base is not None and changes is not None and config is not None:
+        fleet = plan_fleet(config)
+        serving = {name for name, c in fleet.clusters.items() if not c.spec.drain}
+        moved = version_changes(base, plan, CLUSTER_TYPES)
+        waves, warnings = upgrade_waves(moved, dict(fleet.failover_groups), serving, refuse=fleet.protected)
+        refusals += waves
+        changes["warnings"] = warnings
+        for warning in warnings:
+            print(warning, file=sys.stderr)
     findings = judge.finish(plan) + refusals
-    return Outcome(plan, findings, upstream, diff(base, plan) if base is not None else None)
+    return Outcome(plan, findings, upstream, changes)
 
 
 def root_cause(message: str) -> str:

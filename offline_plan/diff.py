@@ -183,6 +183,7 @@ def render_text(document: dict[str, Any]) -> list[str]:
     lines += [f"  + {r['urn']}" for r in document["create"]]
     lines += [f"  - {r['urn']}" for r in document["delete"]]
     lines += [f"  > {r['from']} -> {r['to']}" for r in document["rename"]]
+    lines += [f"  ! {w}" for w in document.get("warnings", [])]
     for r in document["update"]:
         lines.append(f"  ~ {r['urn']}")
         lines += [f"      {c['path']}: {json.dumps(c['before'])} -> {json.dumps(c['after'])}" for c in r["changes"]]
@@ -207,3 +208,61 @@ def render_markdown(document: dict[str, Any], limit: int = 60) -> str:
         + more
         + "\n```\n\n</details>"
     )
+
+
+# --- upgrade waves ------------------------------------------------------------------------------------------
+
+# The resource input that carries each cloud's control-plane Kubernetes version (components/eks.py `version`,
+# components/gke.py `min_master_version`).
+VERSION_INPUTS = {"aws:eks/cluster:Cluster": "version", "gcp:container/cluster:Cluster": "minMasterVersion"}
+WAVES_DOC = "docs/upgrading.md, upgrade waves: one cluster of a failover group per change, the next after its checks"
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    cluster: str  # the fleet cluster's name
+    urn: str
+    before: str
+    after: str
+
+
+def version_changes(base: BasePlan, plan: Plan, cluster_types: tuple[str, ...]) -> list[VersionChange]:
+    """Clusters whose control-plane Kubernetes version this change moves (the version-bearing child of each
+    cluster component, compared with the base plan's input)."""
+    components = {r.urn: r.name for r in plan.resources if r.type in cluster_types}
+    found: list[VersionChange] = []
+    for r in plan.resources:
+        key = VERSION_INPUTS.get(r.type)
+        saved = base.resources.get(r.urn)
+        if key is None or saved is None or r.parent not in components:
+            continue
+        inputs: dict[str, Any] = saved.get("inputs") or {}
+        before, after = inputs.get(key), r.inputs.get(key)
+        if isinstance(before, str) and isinstance(after, str) and before != after:
+            found.append(VersionChange(components[r.parent], r.urn, before, after))
+    return found
+
+
+def upgrade_waves(
+    changed: list[VersionChange], groups: dict[str, tuple[str, ...]], serving: set[str], refuse: bool
+) -> tuple[list[Finding], list[str]]:
+    """A change that moves the version of every serving cluster of a failover group (the fleet, or a residency)
+    at once leaves the group nothing to fail over to if the new version breaks its workloads. Refused where the
+    stack is protected (prod), warned elsewhere. Groups of one cluster cannot wave and are not flagged."""
+    moved = {c.cluster: c for c in changed}
+    refusals: list[Finding] = []
+    warnings: list[str] = []
+    for key, members in sorted(groups.items()):
+        live = [m for m in members if m in serving]
+        if len(live) < 2 or not all(m in moved for m in live):
+            continue
+        versions = ", ".join(f"{m} {moved[m].before} -> {moved[m].after}" for m in live)
+        rule = (
+            f"this change moves the Kubernetes version of every cluster of failover group {key!r} at once "
+            f"({versions}): upgrade one cluster per change, the next after its health checks pass"
+        )
+        if refuse:
+            refusals += [Finding(moved[m].urn, "the upgrade-wave rule", rule, WAVES_DOC) for m in live]
+        else:
+            warnings.append(f"warning: {rule} ({WAVES_DOC})")
+    return refusals, warnings
