@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
 
 from .cluster import KubernetesCluster
 from .fleetplan import FleetPlan
-
-if TYPE_CHECKING:
-    pass
 
 STS_AUDIENCE = "sts.amazonaws.com"
 # IAM is global; its API lives in us-east-1.

@@ -3,7 +3,7 @@
 `__main__.py`, the offline plan and the tests all call `build_fleet`; nothing else decides. The fleet plan
 (components/fleetplan.py) is computed once; the clusters are built from it; then each capability of the
 registry below, in order, from the plan, the clusters and the typed handles of the capabilities before it.
-Adding a capability is its config block, its module, one line of `CAPABILITIES` and its tests.
+Adding a capability: docs/architecture.md ("Where a change goes") lists the files.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from typing import Any, Protocol, TypeVar, cast
 
 import pulumi
 
-from .backup import BackupFleet, build_backup
+from .backup import build_backup
 from .cluster import ClusterPort, KubernetesCluster
 from .config import StackConfig
-from .connectivity import Connectivity, build_connectivity
-from .dns import GlobalDns, build_dns
+from .connectivity import build_connectivity
+from .dns import build_dns
 from .eks import EksCluster
 from .federation import AwsTrusts, build_aws_trusts
 from .fleetplan import ClusterPlan, FleetPlan, plan_fleet
 from .gcp_project import ProjectServices
-from .gitops import Gitops, build_gitops
+from .gitops import build_gitops
 from .gke import GkeCluster
 from .service_mesh import MeshHandle, build_mesh
 
@@ -82,26 +82,6 @@ class Fleet:
     clusters: dict[str, KubernetesCluster]
     # One handle per capability key (None when its config block is absent).
     capabilities: dict[str, Exported | None] = field(default_factory=dict[str, "Exported | None"])
-
-    @property
-    def connectivity(self) -> Connectivity | None:
-        return cast(Connectivity | None, self.capabilities.get("connectivity"))
-
-    @property
-    def mesh(self) -> MeshHandle | None:
-        return cast(MeshHandle | None, self.capabilities.get("mesh"))
-
-    @property
-    def gitops(self) -> Gitops | None:
-        return cast(Gitops | None, self.capabilities.get("gitops"))
-
-    @property
-    def backup(self) -> BackupFleet | None:
-        return cast(BackupFleet | None, self.capabilities.get("backup"))
-
-    @property
-    def dns(self) -> GlobalDns | None:
-        return cast(GlobalDns | None, self.capabilities.get("dns"))
 
     def outputs(self) -> dict[str, Any]:
         outputs: dict[str, Any] = {

@@ -5,8 +5,8 @@ cluster's API server (with why). Connectivity opens what is declared over the li
 servers admit the declared callers, the judge checks the declared paths: none of them knows which capability
 asked. The fleet plan (components/fleetplan.py) records the aggregate once.
 
-Adding a capability with cross-cluster traffic: a `needs` function in its block module and one line in
-`DECLARATIONS` below.
+Adding a capability with cross-cluster traffic: a `needs` function in its block module, named in its line of
+`BLOCKS` (config/stack.py).
 """
 
 from __future__ import annotations
@@ -53,11 +53,10 @@ def deployer_needs(config: StackConfig) -> Needs:
     return Needs(api_callers={c.name: {where: DEPLOYER} for c in config.clusters if c.name != where}, fallback=True)
 
 
-def declarations() -> tuple[Callable[[StackConfig], Needs], ...]:
-    """Every block's `needs`, in precedence order (a later block renames a caller an earlier one named)."""
-    from . import gitops, mesh
-
-    return (mesh.needs, gitops.needs, deployer_needs)
+def declarations(config: StackConfig) -> tuple[Callable[[StackConfig], Needs], ...]:
+    """Every block's `needs`, in precedence order (a later block renames a caller an earlier one named): the
+    stack config lists its blocks (config/stack.py BLOCKS), so this module imports none of them."""
+    return (*(block.needs for block in config.blocks() if block.needs is not None), deployer_needs)
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def fleet_needs(config: StackConfig) -> FleetNeeds:
 def _aggregate(config: StackConfig) -> FleetNeeds:
     ports: dict[tuple[str, str], tuple[FleetPort, ...]] = {}
     callers: dict[str, dict[str, str]] = {}
-    for declare in declarations():
+    for declare in declarations(config):
         needs = declare(config)
         for pair, declared in needs.ports.items():
             ports[pair] = (*ports.get(pair, ()), *(p for p in declared if p not in ports.get(pair, ())))

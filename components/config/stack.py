@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Annotated, Literal, TypeGuard
 
@@ -17,6 +19,7 @@ from .connectivity import ConnectivityConfig
 from .dns import DnsConfig
 from .gitops import GitopsConfig
 from .mesh import MeshConfig
+from .needs import Needs
 from .regions import CONTINENTS, any_region, zone_id_prefix
 
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -182,6 +185,10 @@ class StackConfig(Model):
         for cluster in self.clusters:
             groups.setdefault(cluster.residency or "", []).append(cluster)
         return groups
+
+    def blocks(self) -> tuple[Block, ...]:
+        """The capability blocks (BLOCKS), for the rules that act on every block's declarations."""
+        return BLOCKS
 
     def cluster(self, name: str) -> ClusterConfig:
         return next(c for c in self.clusters if c.name == name)
@@ -680,6 +687,26 @@ def windows_overlap(a: tuple[tuple[str, ...], int, int], b: tuple[tuple[str, ...
     return bool(minutes(a) & minutes(b))
 
 
+@dataclass(frozen=True)
+class Block:
+    """One capability block of the stack config: its checks, and its declared cross-cluster needs if any."""
+
+    key: str
+    check: Callable[[StackConfig], list[Issue]]
+    needs: Callable[[StackConfig], Needs] | None = None
+
+
+# The capability blocks, in the order their checks run and their needs are declared (a later block's name for
+# an API caller wins). Adding a block: its module, its field of StackConfig, its line here.
+BLOCKS: tuple[Block, ...] = (
+    Block("connectivity", connectivity.check),
+    Block("mesh", mesh.check, mesh.needs),
+    Block("gitops", gitops.check, gitops.needs),
+    Block("backup", backup.check),
+    Block("dns", dns.check),
+)
+
+
 def extension_issues(config: StackConfig) -> list[Issue]:
-    """Checks of the optional capability blocks (connectivity, mesh, gitops, backup, dns)."""
-    return [issue for block in (connectivity, mesh, gitops, backup, dns) for issue in block.check(config)]
+    """Checks of the optional capability blocks (BLOCKS)."""
+    return [issue for block in BLOCKS for issue in block.check(config)]
