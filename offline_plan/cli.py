@@ -26,6 +26,7 @@ import pulumi
 from rich.console import Console
 
 from components.config import ConfigError, StackConfig, namespace_settings, parse_stack_config
+from components.config.regions import any_region
 from components.config.stackfile import StackFile, StackFileError, number_hint
 from components.config.stackfile import read as read_stack
 from components.fleetplan import plan_fleet
@@ -46,6 +47,8 @@ from .estimate import DEFAULT_PARALLELISM
 from .judge import Context, Judge
 from .judge.rules import Finding
 from .markdown import render as render_markdown
+from .outage import render_text as render_outage
+from .outage import require_survival, simulate
 from .report import CLUSTER_TYPES, ReportOptions, policy_results, render_text, to_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +62,7 @@ class Exit(IntEnum):
     POLICY = 2
     REJECTED = 3
     PROGRAM_ERROR = 4
+    WOULD_NOT_SURVIVE = 5
 
 
 class UsageError(Exception):
@@ -87,7 +91,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m offline_plan",
         description="What `pulumi up` would do, without a cloud: run the program under mocks and judge it.",
         epilog="Exit codes: 0 passed, 1 bad input (arguments, stack file, config), 2 guardrail policies violated, "
-        "3 rejected by the judge, 4 program error.",
+        "3 rejected by the judge, 4 program error, 5 would not survive the loss of a region (--require-survive).",
     )
     parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--config", type=Path, help="plan this file (Pulumi.<stack>.yaml format) instead")
@@ -118,6 +122,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="engine parallelism for the deploy-time estimate (pulumi up --parallel)",
     )
     parser.add_argument("--show-secrets", action="store_true", help="print secret values instead of [secret]")
+    parser.add_argument(
+        "--region-down",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="simulate losing REGION (repeatable): who answers each name, residencies left, backups, rebuild time",
+    )
+    parser.add_argument(
+        "--require-survive",
+        choices=["region"],
+        help="exit 5 when losing any single region of the fleet leaves a name unanswered or a residency unserved",
+    )
     return parser.parse_args(argv)
 
 
@@ -159,6 +175,8 @@ class Outcome:
     upstream: Path | None
     diff: dict[str, Any] | None = None
     policies: list[dict[str, Any]] | None = field(default=None)
+    outage: dict[str, Any] | None = None  # --region-down
+    survival_problems: list[str] = field(default_factory=list[str])  # --require-survive region
 
 
 def located(issue_text: str, path: str, number: Any, stack: StackFile) -> str:
@@ -210,12 +228,20 @@ def _run(argv: list[str] | None) -> int:
     except ConfigError as exc:
         print(config_report(exc, stack), file=sys.stderr)
         return Exit.INVALID_INPUT
+    unknown = [r for r in args.region_down if any_region(r) is None]
+    if unknown:
+        print(f"error: --region-down {unknown[0]}: not an AWS or GCP region this program knows", file=sys.stderr)
+        return Exit.INVALID_INPUT
     upstream = upstream_dir(args.upstream)
     if upstream is not None and not upstream.is_dir():
         print(f"error: no upstream data folder {upstream} (--upstream or ${UPSTREAM_ENV})", file=sys.stderr)
         return Exit.INVALID_INPUT
     try:
         outcome = plan_stack(stack, args.stack, args.engine_preview, base, upstream, config)
+        if args.region_down:
+            outcome.outage = simulate(config, outcome.plan, args.region_down)
+        if args.require_survive == "region":
+            outcome.survival_problems = require_survival(config, outcome.plan)
     except pulumi.RunError as exc:
         print(str(exc), file=sys.stderr)
         return Exit.INVALID_INPUT
@@ -286,13 +312,23 @@ def report(outcome: Outcome, args: argparse.Namespace) -> int:
         upstream=outcome.upstream,
         diff=outcome.diff,
     )
+    outage_lines = render_outage(outcome.outage) if outcome.outage is not None else []
     if args.format == "json":
-        json.dump(to_json(plan, options), sys.stdout, indent=2, sort_keys=True)
+        document = to_json(plan, options)
+        if outcome.outage is not None:
+            document["regionDown"] = outcome.outage
+        if args.require_survive:
+            document["survival"] = {"require": args.require_survive, "problems": outcome.survival_problems}
+        json.dump(document, sys.stdout, indent=2, sort_keys=True)
         sys.stdout.write("\n")
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(plan, options))
+        if outage_lines:
+            sys.stdout.write("\n\n### Region loss\n\n```text\n" + "\n".join(outage_lines) + "\n```\n")
     else:
         render_text(plan, Console(), options)
+        for line in outage_lines:
+            print(line)
     if outcome.findings:
         print(f"the judge rejects {len(outcome.findings)} thing(s):", file=sys.stderr)
         for finding in outcome.findings:
@@ -301,4 +337,9 @@ def report(outcome: Outcome, args: argparse.Namespace) -> int:
     if args.policy and any(result["violations"] for result in results or []):
         print("guardrail policies failed: see the report above", file=sys.stderr)
         return Exit.POLICY
+    if outcome.survival_problems:
+        print("the fleet would not survive the loss of a region:", file=sys.stderr)
+        for problem in outcome.survival_problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return Exit.WOULD_NOT_SURVIVE
     return Exit.OK

@@ -409,7 +409,9 @@ def test_ci_run_judge_passes_when_every_stack_passes(tmp_path):
     work = workspace(tmp_path, base=False)
     result = run_script(work, ci_judge_section())
     assert result.returncode == 0, result.stdout + result.stderr
-    made = calls(tmp_path)
+    *made, survival = calls(tmp_path)
+    # Then prod must survive the loss of any single region.
+    assert survival["args"] == ["--stack", "prod", "--require-survive", "region", "--format", "json"]
     assert [stack_of(c) for c in made] == STACKS + EXAMPLES
     for call in made:
         stack = stack_of(call)
@@ -424,7 +426,7 @@ def test_ci_run_fails_when_any_stack_fails_the_judge(tmp_path, code):
     assert result.returncode != 0
     assert f"judge: stack staging failed: exit {code}" in result.stderr
     assert f"judge: 1 of {len(STACKS + EXAMPLES)} stacks failed" in result.stdout.splitlines()
-    assert [stack_of(c) for c in calls(tmp_path)] == STACKS + EXAMPLES  # every stack is still judged
+    assert [stack_of(c) for c in calls(tmp_path)] == [*STACKS, *EXAMPLES, "prod"]  # every stack is still judged
 
 
 def test_report_comment_is_one_comment_updated_by_a_privileged_workflow_that_runs_no_pr_code():
