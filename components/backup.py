@@ -22,7 +22,6 @@ from . import backup_aws, backup_gcp
 from .backup_common import (
     CHART_REPOSITORY,
     NAMESPACE,
-    PLUGIN_IMAGES,
     SERVICE_ACCOUNT,
     BackupOwner,
     BackupStore,
@@ -39,7 +38,7 @@ from .federation import AwsTrusts
 from .fleetplan import FleetPlan
 from .gcp_project import ProjectServices
 
-__all__ = ["PLUGIN_IMAGES", "BackupFleet", "VeleroBackup", "VeleroBackupProps", "build_backup"]
+__all__ = ["BackupFleet", "VeleroBackup", "VeleroBackupProps", "build_backup"]
 
 
 @dataclass(frozen=True)

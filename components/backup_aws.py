@@ -16,8 +16,6 @@ from .backup_common import (
     EC2_SNAPSHOT_ACTIONS,
     KMS_ACTIONS,
     NAMESPACE,
-    PLUGIN_IMAGES,
-    PROVIDERS,
     RESTORES_PREFIX,
     S3_OBJECT_ACTIONS,
     SERVICE_ACCOUNT,
@@ -34,8 +32,9 @@ class S3Store:
     """Bucket, key and IRSA identity of an EKS cluster's backups."""
 
     cloud: ClassVar[str] = "aws"
-    velero_provider: ClassVar[str] = PROVIDERS["aws"]
-    plugin_image: ClassVar[str] = PLUGIN_IMAGES["aws"]
+    velero_provider: ClassVar[str] = "velero.io/aws"
+    # The plugin release built for Velero 1.18 (the 12.1.0 chart's appVersion 1.18.1).
+    plugin_image: ClassVar[str] = "velero/velero-plugin-for-aws:v1.14.2"
 
     def __init__(self, owner: BackupOwner):
         cluster = owner.props.cluster

@@ -24,12 +24,6 @@ CHART_REPOSITORY = "https://vmware-tanzu.github.io/helm-charts"
 NAMESPACE = "velero"
 SERVICE_ACCOUNT = "velero"
 SUBJECT = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
-# Plugin releases built for Velero 1.18 (the 12.1.0 chart's appVersion 1.18.1).
-PLUGIN_IMAGES = {
-    "aws": "velero/velero-plugin-for-aws:v1.14.2",
-    "gcp": "velero/velero-plugin-for-gcp:v1.14.2",
-}
-PROVIDERS = {"aws": "velero.io/aws", "gcp": "velero.io/gcp"}
 KEY_ROTATION = f"{90 * 24 * 3600}s"
 SOFT_DELETE_SECONDS = 7 * 24 * 3600
 ABORT_MULTIPART_DAYS = 7

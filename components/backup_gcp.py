@@ -17,8 +17,6 @@ from .backup_common import (
     GCP_FEDERATION_DIR,
     KEY_ROTATION,
     NAMESPACE,
-    PLUGIN_IMAGES,
-    PROVIDERS,
     RESTORES_PREFIX,
     SERVICE_ACCOUNT,
     SOFT_DELETE_SECONDS,
@@ -34,8 +32,9 @@ class GcsStore:
     """Bucket, key and Workload Identity of a GKE cluster's backups."""
 
     cloud: ClassVar[str] = "gcp"
-    velero_provider: ClassVar[str] = PROVIDERS["gcp"]
-    plugin_image: ClassVar[str] = PLUGIN_IMAGES["gcp"]
+    velero_provider: ClassVar[str] = "velero.io/gcp"
+    # The plugin release built for Velero 1.18 (the 12.1.0 chart's appVersion 1.18.1).
+    plugin_image: ClassVar[str] = "velero/velero-plugin-for-gcp:v1.14.2"
 
     def __init__(self, owner: BackupOwner):
         cluster = owner.props.cluster

@@ -56,15 +56,27 @@ class CloudTraits:
     maintenance_windows: bool
     # The AWS region Route 53 measures latency from for a cluster in one of this cloud's regions.
     latency_region: Callable[[str], str]
+    # Its clusters provide the Gateway API CRDs themselves (GKE: gatewayApiConfig, components/gke.py).
+    provides_gateway_api: bool
+    display_name: str  # in reports
 
 
 CLOUDS: Mapping[str, CloudTraits] = {
-    "aws": CloudTraits("hostname", projects=False, maintenance_windows=False, latency_region=lambda region: region),
+    "aws": CloudTraits(
+        "hostname",
+        projects=False,
+        maintenance_windows=False,
+        latency_region=lambda region: region,
+        provides_gateway_api=False,
+        display_name="AWS",
+    ),
     "gcp": CloudTraits(
         "ip",
         projects=True,
         maintenance_windows=True,
         latency_region=lambda region: GCP_REGIONS[region].nearest_aws or AWS_GLOBAL_REGION,
+        provides_gateway_api=True,
+        display_name="Google Cloud",
     ),
 }
 

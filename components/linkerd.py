@@ -16,6 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .cluster import KubernetesCluster
+from .fleetplan import traits
 from .mesh import (
     CaProfile,
     MeshProps,
@@ -54,8 +55,6 @@ GATEWAY_API_VERSION = "v1.2.1"
 GATEWAY_API_CRDS = (
     f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/standard-install.yaml"
 )
-# Clouds whose clusters provide the Gateway API CRDs (GKE: the cluster's gatewayApiConfig, components/gke.py).
-GATEWAY_API_PROVIDED_BY = ("gcp",)
 # Linkerd always encrypts meshed traffic; mTLS mode decides whether plaintext is still accepted.
 INBOUND_POLICIES = {"strict": "all-authenticated", "permissive": "all-unauthenticated"}
 
@@ -273,7 +272,7 @@ class LinkerdControlPlane(pulumi.ComponentResource):
         """The Gateway API CRDs, once per cluster, where the cluster does not provide them (EKS has none).
 
         Before the control plane: its policy controller looks for the route kinds when it starts."""
-        if self.cluster.cloud in GATEWAY_API_PROVIDED_BY:
+        if traits(self.cluster.spec).provides_gateway_api:
             return []
         self.gateway_api = k8s.yaml.v2.ConfigFile(
             f"{name}-gateway-api", file=GATEWAY_API_CRDS, opts=self._k8s_opts(depends_on=self.cluster.ready)

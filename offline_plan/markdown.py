@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from components.fleetplan import CLOUDS
+
 from .capture import Plan, PlannedResource
 from .estimate import estimate
 from .report import FLEET, ReportOptions, judge_notes, resources_per_cluster
@@ -21,8 +23,8 @@ from .values import is_dict
 if TYPE_CHECKING:
     from components.outputs import ClusterOutputs, RegistrationOutputs
 
-CLOUD_NAMES = {"aws": "AWS", "gcp": "Google Cloud"}
 MAX_LISTED = 40
+CLOUD_DISPLAY = {cloud: t.display_name for cloud, t in CLOUDS.items()}
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ def _clusters_section(plan: Plan) -> str:
     head = "| cloud | region | cluster | role |" + (" residency |" if residency else "") + " resources |"
     rule = "|---|---|---|---|" + ("---|" if residency else "") + "---:|"
     rows = [
-        f"| {CLOUD_NAMES.get(c.cloud, c.cloud)} | {c.region} | `{c.name}` | {c.role} |"
+        f"| {CLOUD_DISPLAY.get(c.cloud, c.cloud)} | {c.region} | `{c.name}` | {c.role} |"
         + (f" {c.residency or '-'} |" if residency else "")
         + f" {per_cluster.get(c.name, 0)} |"
         for c in sorted(clusters, key=lambda c: (c.cloud, c.region, c.name))
@@ -272,7 +274,7 @@ def mermaid(plan: Plan) -> str:
     hub = _dict(o.get("gitops")).get("hub")
     lines = ["flowchart LR"]
     for cloud in sorted({c.cloud for c in clusters}):
-        lines.append(f"  subgraph {node_id('cloud', cloud)}[{_quote(CLOUD_NAMES.get(cloud, cloud))}]")
+        lines.append(f"  subgraph {node_id('cloud', cloud)}[{_quote(CLOUD_DISPLAY.get(cloud, cloud))}]")
         for region in sorted({c.region for c in clusters if c.cloud == cloud}):
             lines.append(f"    subgraph {node_id('region', cloud, region)}[{_quote(region)}]")
             for c in (c for c in clusters if c.cloud == cloud and c.region == region):

@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from components.backup import PLUGIN_IMAGES
+from components.backup_aws import S3Store
+from components.backup_gcp import GcsStore
 from components.config import ConfigError, namespace_settings, parse_stack_config
 from components.config.backup import BackupConfig, Cron, format_minutes, max_gap_minutes, parse_cron
 from components.fleetplan import plan_fleet
@@ -429,7 +430,7 @@ def test_releases_deploy_through_the_cluster_provider_after_it_is_ready(staging_
 def test_plugins_node_agent_and_schedules(staging_plan, prod_plan):
     aws_values = values(staging_plan, "aws-use1")
     # Cross-cloud peers need both plugins.
-    assert [c["image"] for c in aws_values["initContainers"]] == [PLUGIN_IMAGES["aws"], PLUGIN_IMAGES["gcp"]]
+    assert [c["image"] for c in aws_values["initContainers"]] == [S3Store.plugin_image, GcsStore.plugin_image]
     assert aws_values["initContainers"][0]["volumeMounts"] == [{"mountPath": "/target", "name": "plugins"}]
     # File-system backups by default: the node agent runs, and no volume is snapshotted (a GKE peer could not
     # restore an EBS snapshot).
