@@ -37,6 +37,7 @@ from .config.backup import format_minutes
 from .federation import AwsTrusts
 from .fleetplan import FleetPlan
 from .gcp_project import ProjectServices
+from .outputs import BackupOutputs
 
 __all__ = ["BackupFleet", "VeleroBackup", "VeleroBackupProps", "build_backup"]
 
@@ -220,7 +221,7 @@ class VeleroBackup(pulumi.ComponentResource):
             ),
         )
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> BackupOutputs:
         backup, rpo = self.props.backup, self.rpo_minutes
         return {
             "cloud": self.cloud,
@@ -243,7 +244,7 @@ class BackupFleet:
 
     components: dict[str, VeleroBackup]
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> dict[str, BackupOutputs]:
         return {name: component.outputs() for name, component in self.components.items()}
 
 

@@ -36,7 +36,7 @@ from .gitops_common import (
     TargetCloud,
 )
 from .gitops_gcp import GoogleTargets
-from .outputs import RegistrationOutputs
+from .outputs import GitopsOutputs, RegistrationOutputs
 
 CHART = "argo-cd"
 CHART_REPO = "https://argoproj.github.io/argo-helm"
@@ -120,7 +120,8 @@ class Gitops(pulumi.ComponentResource):
         self.applications = FleetApplications(f"{name}-apps", args, self.argocd, self.registrations, child)
         self.register_outputs(self.outputs())
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> GitopsOutputs:
+        identity = self.identity.outputs()
         return {
             "hub": self.hub.spec.name,
             "url": self.argocd.url,
@@ -130,7 +131,8 @@ class Gitops(pulumi.ComponentResource):
             "project": self.applications.project_name,
             "clusters": [r.outputs() for r in self.registrations],
             "applications": self.applications.targets,
-            **self.identity.outputs(),
+            "deployerRoleArn": identity.get("deployerRoleArn"),
+            "googleServiceAccount": identity.get("googleServiceAccount"),
         }
 
 

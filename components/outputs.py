@@ -76,3 +76,51 @@ class DnsOutputs(TypedDict):
     records: dict[str, DnsRecordOutputs]
     healthChecks: dict[str, pulumi.Output[str]]
     ingressAddresses: dict[str, pulumi.Output[str]]
+
+
+class MeshGroupOutputs(TypedDict):
+    """`mesh.meshes.<group>`: one mesh (the fleet's, or a residency's) and its root of trust."""
+
+    meshId: str
+    clusters: list[str]
+    rootCertificate: pulumi.Input[str]
+
+
+class MeshOutputs(TypedDict):
+    """`mesh`: the provider, each mesh group, and the gateways' addresses per cluster."""
+
+    provider: str
+    meshes: dict[str, MeshGroupOutputs]
+    ingressAddresses: dict[str, pulumi.Output[str]]
+    eastWestAddresses: dict[str, pulumi.Output[str]]
+
+
+class BackupOutputs(TypedDict):
+    """`backup.<cluster>`: one cluster's bucket, identity, schedules and what it can restore."""
+
+    cloud: str
+    region: str
+    bucket: pulumi.Input[str]
+    kmsKey: pulumi.Input[str]
+    identity: pulumi.Input[str]
+    storageLocation: str
+    restoreLocations: list[str]  # the peers whose backups it can restore (read-only locations)
+    schedules: list[str]
+    chartVersion: str
+    rpo: str  # the longest gap between backups, e.g. "1h"
+    rpoMinutes: int
+
+
+class GitopsOutputs(TypedDict):
+    """`gitops`: the hub, Argo CD, the registered clusters and the identities it deploys with."""
+
+    hub: str
+    url: str
+    namespace: str
+    chartVersion: str
+    highlyAvailable: bool
+    project: str
+    clusters: list[RegistrationOutputs]
+    applications: dict[str, list[str]]  # application -> the clusters its ApplicationSet targets
+    deployerRoleArn: NotRequired[pulumi.Input[str] | None]
+    googleServiceAccount: NotRequired[pulumi.Input[str] | None]

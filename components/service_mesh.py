@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 
@@ -19,6 +18,7 @@ from .fleetplan import FleetPlan, MeshGroup
 from .istio import IstioMesh
 from .linkerd import LinkerdMesh
 from .mesh import MeshProps
+from .outputs import MeshOutputs
 
 
 @dataclass
@@ -46,7 +46,7 @@ class MeshHandle:
                     ready[name] = [control_plane.control_plane]
         return ready
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> MeshOutputs:
         return {
             "provider": self.provider,
             "meshes": {

@@ -21,7 +21,15 @@ from .report import FLEET, ReportOptions, judge_notes, resources_per_cluster
 from .values import is_dict
 
 if TYPE_CHECKING:
-    from components.outputs import ClusterOutputs, RegistrationOutputs
+    from components.outputs import (
+        BackupOutputs,
+        ClusterOutputs,
+        DnsRecordOutputs,
+        GitopsOutputs,
+        MeshGroupOutputs,
+        MeshOutputs,
+        RegistrationOutputs,
+    )
 
 MAX_LISTED = 40
 CLOUD_DISPLAY = {cloud: t.display_name for cloud, t in CLOUDS.items()}
@@ -59,6 +67,17 @@ def render(plan: Plan, options: ReportOptions | None = None) -> str:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if is_dict(value) else {}
+
+
+def _records(outputs: dict[str, Any]) -> dict[str, DnsRecordOutputs]:
+    """`dns.records`, each as the program exports it (entries still unknown in a preview left out)."""
+    records = _dict(_dict(outputs.get("dns")).get("records"))
+    return {name: cast("DnsRecordOutputs", r) for name, r in records.items() if is_dict(r)}
+
+
+def _gitops(outputs: dict[str, Any]) -> GitopsOutputs | None:
+    gitops = outputs.get("gitops")
+    return cast("GitopsOutputs", gitops) if is_dict(gitops) else None
 
 
 def _list_at(data: dict[str, Any], key: str) -> list[Any]:
@@ -204,14 +223,12 @@ def _protected_section(plan: Plan) -> str:
 def _dr_section(plan: Plan) -> str:
     o = plan.outputs
     lines: list[str] = []
-    records = _dict(_dict(o.get("dns")).get("records"))
-    for name, record in sorted(records.items()):
-        record = _dict(record)
+    for name, record in sorted(_records(o).items()):
         seconds = record.get("failoverSeconds")
         figure = f"{seconds:g} s" if isinstance(seconds, int | float) else "no failover (single endpoint)"
         lines.append(f"| DNS failover `{record.get('fqdn', name)}` ({record.get('routing', '?')}) | {figure} |")
-    for cluster, backup in sorted(_dict(o.get("backup")).items()):
-        backup = _dict(backup)
+    backups = {n: cast("BackupOutputs", b) for n, b in _dict(o.get("backup")).items() if is_dict(b)}
+    for cluster, backup in sorted(backups.items()):
         if "rpo" in backup or "rpoMinutes" in backup:
             restore = ", ".join(backup.get("restoreLocations", []) or []) or "-"
             lines.append(f"| Backup RPO `{cluster}` (restorable from: {restore}) | {backup.get('rpo', '?')} |")
@@ -271,7 +288,8 @@ def mermaid(plan: Plan) -> str:
     if not clusters:
         return ""
     o = plan.outputs
-    hub = _dict(o.get("gitops")).get("hub")
+    gitops = _gitops(o)
+    hub = gitops.get("hub") if gitops else None
     lines = ["flowchart LR"]
     for cloud in sorted({c.cloud for c in clusters}):
         lines.append(f"  subgraph {node_id('cloud', cloud)}[{_quote(CLOUD_DISPLAY.get(cloud, cloud))}]")
@@ -307,11 +325,12 @@ def _link_edges(o: dict[str, Any], names: set[str]) -> list[str]:
 
 
 def _mesh_edges(o: dict[str, Any], names: set[str]) -> list[str]:
-    mesh = _dict(o.get("mesh"))
+    mesh = cast("MeshOutputs", _dict(o.get("mesh")))
     edges: list[str] = []
-    for group, data in sorted(_dict(mesh.get("meshes")).items()):
-        members = [n for n in _list_at(_dict(data), "clusters") if n in names]
-        label = _quote(f"{mesh.get('provider', 'mesh')} mesh {_dict(data).get('meshId', group)}")
+    groups = {k: cast("MeshGroupOutputs", g) for k, g in _dict(mesh.get("meshes")).items() if is_dict(g)}
+    for group, data in sorted(groups.items()):
+        members = [n for n in data.get("clusters", []) if n in names]
+        label = _quote(f"{mesh.get('provider', 'mesh')} mesh {data.get('meshId', group)}")
         for a, b in _pairs(members):
             edges.append(f"  {node_id('c', a)} -.-|{label}| {node_id('c', b)}")
     return edges
@@ -324,11 +343,11 @@ def _pairs(members: list[str]) -> Iterable[tuple[str, str]]:
 
 
 def _gitops_edges(o: dict[str, Any], names: set[str]) -> list[str]:
-    gitops = _dict(o.get("gitops"))
-    hub = gitops.get("hub")
-    if hub not in names:
+    gitops = _gitops(o)
+    hub = gitops.get("hub") if gitops else None
+    if gitops is None or hub not in names:
         return []
-    registered = [_dict(c).get("name") for c in _list_at(gitops, "clusters") or []]
+    registered = [c.get("name") for c in gitops.get("clusters", []) if is_dict(c)]
     return [
         f"  {node_id('c', hub)} ==>|{_quote('Argo CD')}| {node_id('c', name)}"
         for name in registered
@@ -338,8 +357,7 @@ def _gitops_edges(o: dict[str, Any], names: set[str]) -> list[str]:
 
 def _dns_edges(o: dict[str, Any], names: set[str]) -> list[str]:
     lines: list[str] = []
-    for name, record in sorted(_dict(_dict(o.get("dns")).get("records")).items()):
-        record = _dict(record)
+    for name, record in sorted(_records(o).items()):
         entry = node_id("dns", name)
         lines.append(f"  {entry}([{_quote(str(record.get('fqdn', name)) + ' · ' + str(record.get('routing', '')))}])")
         targets: list[str] = []
