@@ -32,7 +32,7 @@ from .backup_common import (
     schedule_key,
     storage_location_name,
 )
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .config.backup import format_minutes
 from .federation import AwsTrusts
 from .fleetplan import FleetPlan
@@ -250,7 +250,7 @@ class BackupFleet:
 
 def build_backup(
     plan: FleetPlan,
-    clusters: Mapping[str, KubernetesCluster],
+    clusters: Mapping[str, ClusterPort],
     aws_trusts: AwsTrusts,
     project_services: ProjectServices | None,
 ) -> BackupFleet | None:

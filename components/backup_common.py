@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Protocol
 
 import pulumi
 
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .config.backup import BackupConfig
 from .federation import AwsOidcTrust
 from .gcp_project import ProjectServices
@@ -91,7 +91,7 @@ def plugin_container(cloud: str, image: str) -> dict[str, Any]:
 class VeleroBackupProps:
     """Props of one cluster's backup component."""
 
-    cluster: KubernetesCluster
+    cluster: ClusterPort
     backup: BackupConfig
     environment: str
     protect: bool

@@ -81,6 +81,8 @@ class ClusterPort(Protocol):
 
     def outputs(self) -> ClusterOutputs: ...
 
+    def as_parent(self) -> pulumi.Resource: ...  # the component, for parents and aliases of what moved out of it
+
 
 class KubernetesCluster(pulumi.ComponentResource):
     """Base of EksCluster and GkeCluster: the outputs later components rely on.
@@ -167,6 +169,9 @@ class KubernetesCluster(pulumi.ComponentResource):
             delete_unreachable=True if self.args.lost else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def as_parent(self) -> pulumi.Resource:
+        return self
 
     def outputs(self) -> ClusterOutputs:
         """The cluster's stack outputs (common_outputs plus what its cloud adds)."""

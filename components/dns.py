@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .config import ClusterConfig, StackConfig
 from .config.dns import DnsConfig, RecordConfig, effective_routing, managed_zone_name
 from .config.regions import AWS_REGIONS, GCP_REGIONS
@@ -206,7 +206,7 @@ class GlobalDnsArgs:
     """Props of the global DNS component."""
 
     stack: StackConfig
-    clusters: dict[str, KubernetesCluster]
+    clusters: dict[str, ClusterPort]
     # Public entry of each cluster from the mesh's ingress gateways (LB hostname on AWS, IP on GCP);
     # None installs a fallback ingress controller per cluster, parented to the DNS component.
     gateway_addresses: dict[str, pulumi.Output[str]] | None = None
@@ -259,7 +259,7 @@ class GlobalDns(pulumi.ComponentResource):
                     cluster=cluster, mesh=self.args.mesh, mesh_ready=tuple(self.args.mesh_ready.get(name, ()))
                 ),
                 # Was parented to the cluster, whose outputs were already registered; the alias keeps URNs.
-                opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=cluster)]),
+                opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(parent=cluster.as_parent())]),
             )
             addresses[name] = controller.address
         return addresses
@@ -632,7 +632,7 @@ def residency_locations(stack: StackConfig) -> dict[str, str]:
 
 
 def mesh_gateway_addresses(
-    clusters: Mapping[str, KubernetesCluster], mesh: MeshHandle | None
+    clusters: Mapping[str, ClusterPort], mesh: MeshHandle | None
 ) -> dict[str, pulumi.Output[str]] | None:
     """Each cluster's Istio ingress gateway address, or None when DNS must install its own ingress."""
     if mesh is not None and mesh.provider == "istio":
@@ -642,7 +642,7 @@ def mesh_gateway_addresses(
 
 def build_dns(
     plan: FleetPlan,
-    clusters: Mapping[str, KubernetesCluster],
+    clusters: Mapping[str, ClusterPort],
     mesh: MeshHandle | None,
     project_services: ProjectServices | None,
 ) -> GlobalDns | None:

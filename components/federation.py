@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .fleetplan import FleetPlan
 
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -25,7 +25,7 @@ class AwsOidcTrust(pulumi.ComponentResource):
 
     TYPE = "multicluster:federation:AwsOidcTrust"
 
-    def __init__(self, name: str, cluster: KubernetesCluster, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, cluster: ClusterPort, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, None, opts)
         provider = aws.Provider(
             f"{name}-aws",
@@ -54,5 +54,5 @@ class AwsTrusts:
         return self.by_cluster.get(cluster)
 
 
-def build_aws_trusts(plan: FleetPlan, clusters: Mapping[str, KubernetesCluster]) -> AwsTrusts:
+def build_aws_trusts(plan: FleetPlan, clusters: Mapping[str, ClusterPort]) -> AwsTrusts:
     return AwsTrusts({name: AwsOidcTrust(f"{name}-aws-trust", clusters[name]) for name in plan.aws_trusts})

@@ -20,7 +20,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .config.gitops import PATH_PLACEHOLDER, ApplicationConfig, Placement
 from .federation import AwsOidcTrust, AwsTrusts
 from .fleetplan import FleetPlan
@@ -51,7 +51,7 @@ RETRY = {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": 
 class TargetKind:
     """How Argo CD reaches one cloud's clusters, and the stack outputs that identity has (None without it)."""
 
-    build: Callable[[IdentityOwner, list[KubernetesCluster]], TargetCloud]
+    build: Callable[[IdentityOwner, list[ClusterPort]], TargetCloud]
     output_keys: tuple[str, ...]
 
 
@@ -64,7 +64,7 @@ TARGETS: Mapping[str, TargetKind] = {
 
 def build_gitops(
     plan: FleetPlan,
-    clusters: Mapping[str, KubernetesCluster],
+    clusters: Mapping[str, ClusterPort],
     aws_trusts: AwsTrusts,
     project_services: ProjectServices | None,
 ) -> Gitops | None:
@@ -94,8 +94,8 @@ class Gitops(pulumi.ComponentResource):
         self,
         name: str,
         args: GitopsArgs,
-        hub: KubernetesCluster,
-        clusters: dict[str, KubernetesCluster],
+        hub: ClusterPort,
+        clusters: dict[str, ClusterPort],
         gcp_project: str | None = None,
         aws_trust: AwsOidcTrust | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -152,8 +152,8 @@ class ArgoCdIdentity(pulumi.ComponentResource):
         self,
         name: str,
         args: GitopsArgs,
-        hub: KubernetesCluster,
-        clusters: list[KubernetesCluster],
+        hub: ClusterPort,
+        clusters: list[ClusterPort],
         gcp_project: str | None,
         opts: pulumi.ResourceOptions,
         aws_trust: AwsOidcTrust | None = None,
@@ -177,7 +177,7 @@ class ArgoCdIdentity(pulumi.ComponentResource):
         return self._args
 
     @property
-    def hub(self) -> KubernetesCluster:
+    def hub(self) -> ClusterPort:
         return self._hub
 
     @property
@@ -199,7 +199,7 @@ class ArgoCdIdentity(pulumi.ComponentResource):
     def credential_files(self) -> dict[str, pulumi.Output[str]]:
         return self._pods.credential_files
 
-    def target(self, cluster: KubernetesCluster) -> TargetCloud:
+    def target(self, cluster: ClusterPort) -> TargetCloud:
         return self.targets[cluster.cloud]
 
     def chart_values(self) -> dict[str, Any]:
@@ -275,7 +275,7 @@ class ArgoCd(pulumi.ComponentResource):
         self,
         name: str,
         args: GitopsArgs,
-        hub: KubernetesCluster,
+        hub: ClusterPort,
         identity: ArgoCdIdentity,
         opts: pulumi.ResourceOptions,
     ):
@@ -332,7 +332,7 @@ class ClusterRegistration(pulumi.ComponentResource):
         self,
         name: str,
         args: GitopsArgs,
-        cluster: KubernetesCluster,
+        cluster: ClusterPort,
         argocd: ArgoCd,
         identity: ArgoCdIdentity,
         opts: pulumi.ResourceOptions,

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .aws_iam import irsa_trust_policy
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .eks import EksCluster
 from .gitops_common import SERVICE_ACCOUNT_SUBJECTS, IdentityOwner, projected_token
 
@@ -30,7 +30,7 @@ class AwsTargets:
     cloud: ClassVar[str] = "aws"
     output_keys: ClassVar[tuple[str, ...]] = ("deployerRoleArn",)
 
-    def __init__(self, owner: IdentityOwner, clusters: list[KubernetesCluster]):
+    def __init__(self, owner: IdentityOwner, clusters: list[ClusterPort]):
         self.owner = owner
         name, hub = owner.resource_name, owner.hub
         self.native_hub = hub if isinstance(hub, EksCluster) else None
@@ -92,7 +92,7 @@ class AwsTargets:
             {"name": "AWS_REGION", "value": IAM_REGION},
         ]
 
-    def grant(self, registration: pulumi.Resource, name: str, cluster: KubernetesCluster) -> list[pulumi.Resource]:
+    def grant(self, registration: pulumi.Resource, name: str, cluster: ClusterPort) -> list[pulumi.Resource]:
         """The deployer role as cluster admin: Argo CD applies CRDs, namespaces and RBAC of platform apps."""
         eks = eks_cluster(cluster)
         opts = pulumi.ResourceOptions(parent=registration, provider=eks.aws_provider)
@@ -113,7 +113,7 @@ class AwsTargets:
         )
         return [entry, policy]
 
-    def auth_config(self, cluster: KubernetesCluster) -> pulumi.Output[dict[str, Any]]:
+    def auth_config(self, cluster: ClusterPort) -> pulumi.Output[dict[str, Any]]:
         def config(v: list[str]) -> dict[str, Any]:
             return {"awsAuthConfig": {"clusterName": v[0], "roleARN": v[1]}}
 
@@ -123,7 +123,7 @@ class AwsTargets:
         return {"deployerRoleArn": self.deployer_role.arn}
 
 
-def eks_cluster(cluster: KubernetesCluster) -> EksCluster:
+def eks_cluster(cluster: ClusterPort) -> EksCluster:
     if not isinstance(cluster, EksCluster):
         raise TypeError(f"{cluster.spec.name}: not an EKS cluster")
     return cluster

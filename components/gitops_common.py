@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 import pulumi
 
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .config.gitops import GitopsConfig
 from .federation import AwsOidcTrust
 from .gcp_project import ProjectServices
@@ -65,7 +65,7 @@ class IdentityOwner(Protocol):
     def args(self) -> GitopsArgs: ...
 
     @property
-    def hub(self) -> KubernetesCluster: ...
+    def hub(self) -> ClusterPort: ...
 
     @property
     def aws_trust(self) -> AwsOidcTrust | None: ...  # a GKE hub's issuer as AWS trusts it
@@ -85,11 +85,11 @@ class TargetCloud(Protocol):
     cloud: ClassVar[str]
     output_keys: ClassVar[tuple[str, ...]]
 
-    def grant(self, registration: pulumi.Resource, name: str, cluster: KubernetesCluster) -> list[pulumi.Resource]:
+    def grant(self, registration: pulumi.Resource, name: str, cluster: ClusterPort) -> list[pulumi.Resource]:
         """What lets Argo CD deploy to `cluster` (created under the registration component `name`)."""
         ...
 
-    def auth_config(self, cluster: KubernetesCluster) -> pulumi.Output[dict[str, Any]]:
+    def auth_config(self, cluster: ClusterPort) -> pulumi.Output[dict[str, Any]]:
         """The auth part of the cluster Secret's `config`."""
         ...
 

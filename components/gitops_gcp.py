@@ -13,7 +13,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .gitops_common import GCP_CREDENTIALS_SECRET, SERVICE_ACCOUNT_SUBJECTS, IdentityOwner, projected_token
 from .gke import GkeCluster
 
@@ -33,7 +33,7 @@ class GoogleTargets:
     cloud: ClassVar[str] = "gcp"
     output_keys: ClassVar[tuple[str, ...]] = ("googleServiceAccount",)
 
-    def __init__(self, owner: IdentityOwner, clusters: list[KubernetesCluster]):
+    def __init__(self, owner: IdentityOwner, clusters: list[ClusterPort]):
         self.owner = owner
         project = owner.gcp_project
         if project is None:
@@ -89,7 +89,7 @@ class GoogleTargets:
                 opts=self._opts(*bind_after),
             )
 
-    def _federation(self, hub: KubernetesCluster) -> list[pulumi.Output[str]]:
+    def _federation(self, hub: ClusterPort) -> list[pulumi.Output[str]]:
         """Workload Identity Federation trusting the hub's OIDC issuer for Argo CD's service accounts.
 
         Not an AWS provider on the pool: the Google libraries read AWS credentials from env keys or EC2
@@ -154,7 +154,7 @@ class GoogleTargets:
             parent=self.owner.as_parent(), provider=self.gcp_provider, depends_on=[*apis, *after], **kwargs
         )
 
-    def grant(self, registration: pulumi.Resource, name: str, cluster: KubernetesCluster) -> list[pulumi.Resource]:
+    def grant(self, registration: pulumi.Resource, name: str, cluster: ClusterPort) -> list[pulumi.Resource]:
         """Admin inside the cluster through RBAC (IAM only lets the account authenticate: gke_viewers)."""
         binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-admin",
@@ -165,7 +165,7 @@ class GoogleTargets:
         )
         return [*self.gke_viewers, binding]
 
-    def auth_config(self, cluster: KubernetesCluster) -> pulumi.Output[dict[str, Any]]:
+    def auth_config(self, cluster: ClusterPort) -> pulumi.Output[dict[str, Any]]:
         exec_provider = {"command": "argocd-k8s-auth", "args": ["gcp"], "apiVersion": EXEC_API}
         return pulumi.Output.from_input({"execProviderConfig": exec_provider})
 
@@ -173,7 +173,7 @@ class GoogleTargets:
         return {"googleServiceAccount": self.google_account.email}
 
 
-def gke_cluster(cluster: KubernetesCluster) -> GkeCluster:
+def gke_cluster(cluster: ClusterPort) -> GkeCluster:
     if not isinstance(cluster, GkeCluster):
         raise TypeError(f"{cluster.spec.name}: not a GKE cluster")
     return cluster

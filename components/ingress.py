@@ -20,7 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .charts import chart
-from .cluster import KubernetesCluster, reported
+from .cluster import ClusterPort, reported
 
 # Chart, repository and pinned version come from the one table of charts (components/charts.py).
 TRAEFIK = chart("traefik")
@@ -75,7 +75,7 @@ TRAEFIK_PROBE = ReadinessProbe(port=WEB_PORT, path=PING_PATH)
 class IngressControllerArgs:
     """Props of the ingress controller of one cluster."""
 
-    cluster: KubernetesCluster
+    cluster: ClusterPort
     replicas: int = 2
     # The fleet's mesh: with Linkerd the ingress is meshed (see LINKERD_POD_ANNOTATIONS).
     mesh: MeshProvider = "none"

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .mesh import (
     CaProfile,
     MeshProps,
@@ -71,7 +71,7 @@ class IstioMesh(pulumi.ComponentResource):
         self,
         name: str,
         props: MeshProps,
-        clusters: dict[str, KubernetesCluster],
+        clusters: dict[str, ClusterPort],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
@@ -111,7 +111,7 @@ class IstioMesh(pulumi.ComponentResource):
             uses=CA_USES,
         )
 
-    def _remote_secret(self, local: str, remote: str, clusters: dict[str, KubernetesCluster]) -> k8s.core.v1.Secret:
+    def _remote_secret(self, local: str, remote: str, clusters: dict[str, ClusterPort]) -> k8s.core.v1.Secret:
         """What `istioctl create-remote-secret` produces for `remote`, applied to the local cluster."""
         local_plane = self.control_planes[local]
         return k8s.core.v1.Secret(
@@ -138,7 +138,7 @@ class IstioControlPlane(pulumi.ComponentResource):
         self,
         name: str,
         props: MeshProps,
-        cluster: KubernetesCluster,
+        cluster: ClusterPort,
         mesh: IstioMesh,
         internal_gateway: bool,
         opts: pulumi.ResourceOptions | None = None,

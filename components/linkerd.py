@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .fleetplan import traits
 from .mesh import (
     CaProfile,
@@ -68,7 +68,7 @@ class LinkerdMesh(pulumi.ComponentResource):
         self,
         name: str,
         props: MeshProps,
-        clusters: dict[str, KubernetesCluster],
+        clusters: dict[str, ClusterPort],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
@@ -99,9 +99,7 @@ class LinkerdMesh(pulumi.ComponentResource):
         self.gateway_addresses = {n: cp.gateway_address for n, cp in self.control_planes.items()}
         self.register_outputs({"trustAnchor": self.root_certificate, "gatewayAddresses": self.gateway_addresses})
 
-    def _link(
-        self, local: str, remote: str, clusters: dict[str, KubernetesCluster]
-    ) -> k8s.apiextensions.CustomResource:
+    def _link(self, local: str, remote: str, clusters: dict[str, ClusterPort]) -> k8s.apiextensions.CustomResource:
         """What `linkerd --context=<remote> multicluster link-gen --cluster-name <remote>` prints, in local."""
         local_plane, remote_plane = self.control_planes[local], self.control_planes[remote]
         kubeconfig = remote_plane.reader_kubeconfig
@@ -173,7 +171,7 @@ class LinkerdControlPlane(pulumi.ComponentResource):
         self,
         name: str,
         props: MeshProps,
-        cluster: KubernetesCluster,
+        cluster: ClusterPort,
         mesh: LinkerdMesh,
         internal_gateway: bool,
         opts: pulumi.ResourceOptions | None = None,

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
-from .cluster import KubernetesCluster, kubeconfig_json, reported
+from .cluster import ClusterPort, kubeconfig_json, reported
 from .config.connectivity import source_ranges
 from .config.mesh import UNDECRYPTED, ExternalIntermediate, RootCaConfig, parse_certificate, pem_blocks
 from .config.stackfile import SECURE_PLACEHOLDER
@@ -80,7 +80,7 @@ def reader_token(
     )
 
 
-def reader_kubeconfig(cluster: KubernetesCluster, token: k8s.core.v1.Secret) -> pulumi.Output[str]:
+def reader_kubeconfig(cluster: ClusterPort, token: k8s.core.v1.Secret) -> pulumi.Output[str]:
     """The (secret) kubeconfig every peer uses to read `cluster`: the API server fleet callers use (GKE: its
     DNS-based endpoint, no CA pinned), its CA where one is pinned, the reader token."""
     ca = cluster.api_ca if cluster.api_ca is not None else pulumi.Output.from_input("")
@@ -305,7 +305,7 @@ def supernet_of(a: ipaddress.IPv4Network, b: ipaddress.IPv4Network) -> ipaddress
 
 
 def gateway_source_ranges(
-    name: str, group: MeshGroup, clusters: dict[str, KubernetesCluster], internal: bool
+    name: str, group: MeshGroup, clusters: dict[str, ClusterPort], internal: bool
 ) -> pulumi.Output[list[str]]:
     """Who may reach `name`'s east-west gateway: its mesh peers, and nothing else.
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from .cluster import KubernetesCluster
+from .cluster import ClusterPort
 from .fleetplan import FleetPlan, MeshGroup
 from .istio import IstioMesh
 from .linkerd import LinkerdMesh
@@ -70,7 +70,7 @@ def mesh_props(plan: FleetPlan, group: MeshGroup) -> MeshProps:
     return MeshProps(group, mesh.chart_version, mesh.mtls, high_availability, plan.protected, mesh.root_ca, internal)
 
 
-def build_mesh(plan: FleetPlan, clusters: Mapping[str, KubernetesCluster]) -> MeshHandle | None:
+def build_mesh(plan: FleetPlan, clusters: Mapping[str, ClusterPort]) -> MeshHandle | None:
     """Install the configured mesh on every cluster, or return None when there is none."""
     mesh = plan.config.mesh
     if mesh is None or not plan.mesh_groups:
