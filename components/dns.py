@@ -8,24 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
 from .cluster import ClusterPort
-from .config import ClusterConfig, StackConfig
-from .config.dns import DnsConfig, RecordConfig, effective_routing, managed_zone_name
-from .config.regions import AWS_REGIONS, GCP_REGIONS
-from .fleetplan import FleetPlan, traits
+from .config import ClusterConfig
+from .config.dns import DnsConfig, managed_zone_name
+from .fleetplan import FleetPlan
 from .gcp_project import ProjectServices
 from .ingress import TRAEFIK_PROBE, IngressController, IngressControllerArgs, MeshProvider, ReadinessProbe
 from .istio import INGRESS_PORTS as ISTIO_INGRESS_PORTS
 from .outputs import DnsOutputs, DnsRecordOutputs
+from .routing import (
+    EndpointSet,
+    GeoRule,
+    RecordPlan,
+    aliased,
+    failover_seconds,
+    gcp_location,
+    latency_region,
+    residency_locations,
+)
 from .service_mesh import MeshHandle
-
-SetMode = Literal["single", "latency", "weighted", "failover"]
 
 # Route53 is a global service; its API lives in us-east-1.
 ROUTE53_REGION = "us-east-1"
@@ -33,10 +40,7 @@ ROUTE53_REGION = "us-east-1"
 ROUTE53_CHECKER_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
 # Cloud DNS health checks of external endpoints need exactly three source regions.
 CLOUDDNS_SOURCE_REGIONS = ["us-east4", "europe-west1", "asia-southeast1"]
-# Route53 answers an alias to an ELB with the ELB's own TTL, whatever the zone's records say.
-ELB_ALIAS_TTL = 60
 STANDBY_PREFIX = "standby"
-DEFAULT_GEO = "default"
 # The Istio ingress gateway's readiness: istio-proxy's own readinessProbe is `httpGet /healthz/ready port 15021`
 # (istio/istio manifests/charts/istio-control/istio-discovery/files/gateway-injection-template.yaml), and the
 # gateway Service exposes that status port through the load balancer (the gateway chart's default
@@ -44,137 +48,9 @@ DEFAULT_GEO = "default"
 ISTIO_READINESS_PATH = "/healthz/ready"
 
 
-# --- the routing, as data ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EndpointSet:
-    """The clusters that answer one name (relative to the zone) and how one of them is chosen.
-
-    `mode` follows the configured members (drained ones included), so that draining a cluster never changes
-    the shape of another cluster's record; only the serving `clusters` get answers.
-    """
-
-    name: str
-    mode: SetMode
-    clusters: tuple[ClusterConfig, ...]  # serving members: they get records
-    drained: tuple[ClusterConfig, ...] = ()  # configured members with `drain: true`: no answers
-
-    @property
-    def health_checked(self) -> bool:
-        return self.mode != "single"
-
-    @property
-    def fails_over(self) -> bool:
-        """Whether traffic can leave a failed cluster of this set for another one that serves."""
-        return self.health_checked and len(self.clusters) > 1
-
-    @property
-    def members(self) -> tuple[ClusterConfig, ...]:
-        return self.clusters + self.drained
-
-    @property
-    def primary(self) -> ClusterConfig:
-        return next(c for c in self.clusters if c.role == "primary")
-
-    @property
-    def standbys(self) -> tuple[ClusterConfig, ...]:
-        return tuple(c for c in self.clusters if c.role != "primary")
-
-
-@dataclass(frozen=True)
-class GeoRule:
-    """Partitioned: users of a continent or country (or anyone else, '*') go to a residency's name."""
-
-    residency: str
-    continent: str | None = None
-    country: str | None = None
-
-    @property
-    def set_identifier(self) -> str:
-        if self.country == "*":
-            return DEFAULT_GEO
-        return f"{self.residency}-{(self.continent or self.country or '').lower()}"
-
-
-@dataclass(frozen=True)
-class RecordPlan:
-    record: RecordConfig
-    routing: str
-    sets: tuple[EndpointSet, ...]
-    geo: tuple[GeoRule, ...] = ()
-
-    @property
-    def residency_names(self) -> dict[str, str]:
-        prefix = f".{self.record.name}"
-        return {s.name.removesuffix(prefix): s.name for s in self.sets if s.name.endswith(prefix)} if self.geo else {}
-
-
-def plan_record(config: StackConfig, record: RecordConfig) -> RecordPlan:
-    """Which clusters answer `record` and how, from the topology and failover mode."""
-    routing = effective_routing(config, record)
-    if routing != "geo":
-        return RecordPlan(record, routing, (endpoint_set(record.name, config.clusters, routing),))
-    mode = "failover" if config.failover == "active-passive" else "latency"
-    groups = config.failover_groups()
-    sets = tuple(endpoint_set(f"{key}.{record.name}", groups[key], mode) for key in config.residencies)
-    return RecordPlan(record, routing, sets, geo_rules(config))
-
-
-def endpoint_set(name: str, members: list[ClusterConfig], routing: str) -> EndpointSet:
-    """The set of `members` (configured order, primary first); drained members get no answers."""
-    ordered = tuple(sorted(members, key=lambda c: c.role != "primary"))  # primary first, stable otherwise
-    # A routing other than geo, which plan_record resolves into sets: latency, weighted or failover.
-    mode: SetMode = "single" if len(ordered) == 1 else cast(SetMode, routing)
-    serving = tuple(c for c in ordered if not c.drain)
-    return EndpointSet(name, mode, serving, tuple(c for c in ordered if c.drain))
-
-
-def geo_rules(config: StackConfig) -> tuple[GeoRule, ...]:
-    rules: list[GeoRule] = []
-    for key, residency in config.residencies.items():
-        rules += [GeoRule(key, continent=c) for c in residency.continents]
-        rules += [GeoRule(key, country=c) for c in residency.countries]
-    default = next(key for key, r in config.residencies.items() if r.default)
-    return (*rules, GeoRule(default, country="*"))
-
-
-def latency_region(cluster: ClusterConfig) -> str:
-    """The AWS region Route53 measures latency from: the cluster's, or the nearest to a GCP region."""
-    return traits(cluster).latency_region(cluster.region)
-
-
-def gcp_location(region: str) -> str:
-    """The Cloud DNS geo location (a GCP region) standing for an AWS or GCP region."""
-    if region in GCP_REGIONS:
-        return region
-    nearest = [r.name for r in GCP_REGIONS.values() if r.nearest_aws == region]
-    continent = AWS_REGIONS[region].continent
-    return (nearest or [r.name for r in GCP_REGIONS.values() if r.continent == continent])[0]
-
-
-def failover_seconds(dns: DnsConfig, plan: RecordPlan) -> int | None:
-    """Worst time for traffic to leave a failed cluster: detection (interval x threshold) + cached TTL."""
-    checked = [s for s in plan.sets if s.fails_over]
-    if not checked:
-        return None
-    detection = dns.interval * dns.health_check.failure_threshold
-    return detection + max(answer_ttl(dns, s) for s in checked)
-
-
-def answer_ttl(dns: DnsConfig, endpoints: EndpointSet) -> int:
-    aliased_to_elb = dns.provider == "route53" and any(aliased(c) for c in endpoints.clusters)
-    return max(dns.ttl, ELB_ALIAS_TTL) if aliased_to_elb else dns.ttl
-
-
 def lb_type(hostname: str) -> str:
     """NLB hostnames are `<name>.elb.<region>.amazonaws.com`; ALB/CLB ones `<name>.<region>.elb...`."""
     return "network" if ".elb." in hostname and not hostname.split(".elb.")[0].count(".") else "application"
-
-
-def aliased(cluster: ClusterConfig) -> bool:
-    """Whether Route 53 answers for this cluster's entry with an alias to its load balancer's hostname."""
-    return traits(cluster).load_balancer_answer == "hostname"
 
 
 def health_check_target(cluster: ClusterConfig, address: pulumi.Input[str]) -> dict[str, Any]:
@@ -205,7 +81,7 @@ def istio_gateway_probe() -> ReadinessProbe:
 class GlobalDnsArgs:
     """Props of the global DNS component."""
 
-    stack: StackConfig
+    plan: FleetPlan
     clusters: dict[str, ClusterPort]
     # Public entry of each cluster from the mesh's ingress gateways (LB hostname on AWS, IP on GCP);
     # None installs a fallback ingress controller per cluster, parented to the DNS component.
@@ -220,8 +96,8 @@ class GlobalDnsArgs:
 
     @property
     def dns(self) -> DnsConfig:
-        assert self.stack.dns is not None
-        return self.stack.dns
+        assert self.plan.config.dns is not None  # built only with its block
+        return self.plan.config.dns
 
 
 class GlobalDns(pulumi.ComponentResource):
@@ -234,7 +110,7 @@ class GlobalDns(pulumi.ComponentResource):
         self.resource_name = name  # what the writers name the zone, checks and records after
         self.args = args
         self.dns = args.dns
-        self.plans = [plan_record(args.stack, record) for record in self.dns.records]
+        self.plans = list(args.plan.records)
         if args.gateway_addresses is not None:
             self.addresses = args.gateway_addresses
             self.probe = args.gateway_probe or istio_gateway_probe()
@@ -278,7 +154,7 @@ class GlobalDns(pulumi.ComponentResource):
             for endpoints in plan.sets:
                 if endpoints.health_checked:
                     seen.update({c.name: c for c in endpoints.members})
-        return [c for c in self.args.stack.clusters if c.name in seen]
+        return [c.spec for c in self.args.plan.clusters.values() if c.name in seen]
 
     def outputs(self) -> DnsOutputs:
         return {
@@ -316,7 +192,7 @@ class Route53Writer:
         self.provider = aws.Provider(
             f"{self.name}-aws",
             region=ROUTE53_REGION,
-            default_tags={"tags": {"multicluster:environment": owner.args.stack.environment, "managed-by": "pulumi"}},
+            default_tags={"tags": {"multicluster:environment": owner.args.plan.environment, "managed-by": "pulumi"}},
             opts=pulumi.ResourceOptions(parent=owner),
         )
         self._elb_zones: dict[str, pulumi.Output[str]] = {}
@@ -337,11 +213,11 @@ class Route53Writer:
         if self.dns.zone_id:
             self.owner.zone_id = pulumi.Output.from_input(self.dns.zone_id)
             return
-        protect = self.owner.args.stack.protected
+        protect = self.owner.args.plan.protected
         zone = aws.route53.Zone(
             f"{self.name}-zone",
             name=self.dns.zone,
-            comment=f"multicluster {self.owner.args.stack.environment}: global names of the fleet",
+            comment=f"multicluster {self.owner.args.plan.environment}: global names of the fleet",
             force_destroy=False,
             opts=self.opts(protect=protect, retain_on_delete=protect),
         )
@@ -362,7 +238,7 @@ class Route53Writer:
             measure_latency=True,
             regions=ROUTE53_CHECKER_REGIONS,
             # The console's name of the check: the stack prefix keeps two stacks' checks apart.
-            tags={"Name": f"{self.owner.args.stack.prefix}-{cluster.name}-ingress"},
+            tags={"Name": f"{self.owner.args.plan.prefix}-{cluster.name}-ingress"},
             opts=self.opts(),
             **health_check_target(cluster, self.owner.addresses[cluster.name]),
         )
@@ -484,11 +360,11 @@ class CloudDnsWriter:
 
     def __init__(self, owner: GlobalDns):
         self.owner, self.dns, self.name = owner, owner.dns, owner.resource_name
-        stack = owner.args.stack
+        fleet = owner.args.plan
         self.provider = gcp.Provider(
             f"{self.name}-gcp",
-            project=stack.gcp_project,
-            default_labels={"environment": stack.environment, "managed-by": "pulumi"},
+            project=fleet.gcp_project,
+            default_labels={"environment": fleet.environment, "managed-by": "pulumi"},
             opts=pulumi.ResourceOptions(parent=owner),
         )
         services = owner.args.project_services
@@ -515,14 +391,14 @@ class CloudDnsWriter:
             self.zone_name = pulumi.Output.from_input(self.dns.zone_id)
             self.owner.zone_id = self.zone_name
             return
-        stack = self.owner.args.stack
-        protect = stack.protected
+        fleet = self.owner.args.plan
+        protect = fleet.protected
         zone = gcp.dns.ManagedZone(
             f"{self.name}-zone",
             # Unique per stack in the project; its length is checked with the config (never truncated).
-            name=managed_zone_name(stack.prefix, self.dns.zone),
+            name=managed_zone_name(fleet.prefix, self.dns.zone),
             dns_name=f"{self.dns.zone}.",
-            description=f"multicluster {stack.environment}: global names of the fleet",
+            description=f"multicluster {fleet.environment}: global names of the fleet",
             visibility="public",
             # Signed answers: resolvers can verify them once the DS record is published at the registrar
             # (https://cloud.google.com/dns/docs/dnssec-config).
@@ -538,7 +414,7 @@ class CloudDnsWriter:
         interval, probe = self.dns.interval, self.owner.probe
         return gcp.compute.HealthCheck(
             f"{self.name}-check",
-            name=f"{self.owner.args.stack.prefix}-dns-ingress",
+            name=f"{self.owner.args.plan.prefix}-dns-ingress",
             description="Cloud DNS routing: probes each cluster's ingress readiness through its load balancer",
             check_interval_sec=interval,
             timeout_sec=min(10, interval),
@@ -599,7 +475,7 @@ class CloudDnsWriter:
         # regions and the regions of its continents; the default residency takes every other region.
         items: list[gcp.dns.RecordSetRoutingPolicyGeoArgsDict] = [
             {"location": location, "rrdatas": [f"{self.owner.fqdn(plan.residency_names[key])}."]}
-            for location, key in sorted(residency_locations(self.owner.args.stack).items())
+            for location, key in sorted(residency_locations(self.owner.args.plan.residencies).items())
         ]
         gcp.dns.RecordSet(
             f"{self.name}-{plan.record.name}-geo",
@@ -610,22 +486,6 @@ class CloudDnsWriter:
             routing_policy={"geos": items},
             opts=self.opts(depends_on=self.dns_api),
         )
-
-
-def residency_locations(stack: StackConfig) -> dict[str, str]:
-    """GCP region -> residency key, for Cloud DNS geo routing of a partitioned fleet."""
-    claims: dict[str, str] = {}
-    for key, residency in stack.residencies.items():
-        for region in residency.regions:
-            claims.setdefault(gcp_location(region), key)
-    for key, residency in stack.residencies.items():
-        for region in GCP_REGIONS.values():
-            if region.continent in residency.continents:
-                claims.setdefault(region.name, key)
-    default = next(key for key, r in stack.residencies.items() if r.default)
-    for region in GCP_REGIONS:
-        claims.setdefault(region, default)
-    return claims
 
 
 # --- entry point -------------------------------------------------------------------------------------
@@ -654,7 +514,7 @@ def build_dns(
         return None
     gateways = mesh_gateway_addresses(clusters, mesh)
     args = GlobalDnsArgs(
-        stack=plan.config,
+        plan=plan,
         clusters=dict(clusters),
         gateway_addresses=gateways,
         gateway_probe=istio_gateway_probe() if gateways is not None else None,

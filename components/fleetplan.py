@@ -9,12 +9,12 @@ re-derive these rules from the config, so each rule has one home and one answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import permutations
-from typing import Literal
 
-from .config import ClusterConfig, StackConfig
+from .clouds import traits
+from .config import ClusterConfig, Residency, StackConfig
 from .config.backup import restore_peers
 from .config.clusters import cluster_labels
 from .config.connectivity import (
@@ -29,8 +29,8 @@ from .config.connectivity import (
     planned_vpns,
 )
 from .config.mesh import mesh_peers
-from .config.regions import GCP_REGIONS
 from .config.stack import maintenance_window
+from .routing import RecordPlan, plan_record
 
 # Admission webhook ports the mesh's control plane serves on the nodes (what GKE's control plane must reach):
 # istiod's sidecar injector 15017 (istio.io "Ports used by Istio"), Linkerd's proxy injector 8443 and
@@ -38,51 +38,6 @@ from .config.stack import maintenance_window
 MESH_WEBHOOK_PORTS: Mapping[str, tuple[int, ...]] = {"istio": (15017,), "linkerd": (8443, 9443)}
 
 Window = tuple[tuple[str, ...], int, int]
-# IAM and Route 53 are global AWS services whose APIs live in us-east-1.
-AWS_GLOBAL_REGION = "us-east-1"
-
-
-@dataclass(frozen=True)
-class CloudTraits:
-    """What the fleet's rules and the cloud-neutral capabilities know of a cloud, chosen once by its name.
-
-    Adding a cloud: its cluster implementation (components.fleet CLUSTER_IMPLEMENTATIONS), its config variant,
-    its line here, its mocks and its tests."""
-
-    # What a LoadBalancer Service's status reports: a hostname (an AWS NLB, aliased by Route 53) or an IP.
-    load_balancer_answer: Literal["hostname", "ip"]
-    projects: bool  # its clusters live in a project (the config's `project`, else gcp:project)
-    # The fleet staggers the provider's maintenance windows (multicluster:clusters[i].maintenance).
-    maintenance_windows: bool
-    # The AWS region Route 53 measures latency from for a cluster in one of this cloud's regions.
-    latency_region: Callable[[str], str]
-    # Its clusters provide the Gateway API CRDs themselves (GKE: gatewayApiConfig, components/gke.py).
-    provides_gateway_api: bool
-    display_name: str  # in reports
-
-
-CLOUDS: Mapping[str, CloudTraits] = {
-    "aws": CloudTraits(
-        "hostname",
-        projects=False,
-        maintenance_windows=False,
-        latency_region=lambda region: region,
-        provides_gateway_api=False,
-        display_name="AWS",
-    ),
-    "gcp": CloudTraits(
-        "ip",
-        projects=True,
-        maintenance_windows=True,
-        latency_region=lambda region: GCP_REGIONS[region].nearest_aws or AWS_GLOBAL_REGION,
-        provides_gateway_api=True,
-        display_name="Google Cloud",
-    ),
-}
-
-
-def traits(cluster: ClusterConfig) -> CloudTraits:
-    return CLOUDS[cluster.cloud]
 
 
 @dataclass(frozen=True)
@@ -173,6 +128,10 @@ class FleetPlan:
     aws_trusts: tuple[str, ...]
     # What gcp:project serves outside any cluster (ProjectServices purposes), empty when nothing.
     project_purposes: tuple[str, ...] = field(default=())
+    # Partitioned: the residencies (regions, continents, countries; which one is the default).
+    residencies: Mapping[str, Residency] = field(default_factory=dict[str, Residency])
+    # multicluster:dns: which clusters answer each public name and how (components/routing.py).
+    records: tuple[RecordPlan, ...] = ()
 
     @property
     def environment(self) -> str:
@@ -226,6 +185,8 @@ def plan_fleet(config: StackConfig) -> FleetPlan:
         ),
         aws_trusts=tuple(gke_clusters_trusted_by_aws(config)),
         project_purposes=tuple(project_purposes(config)),
+        residencies=dict(config.residencies),
+        records=tuple(plan_record(config, r) for r in config.dns.records) if config.dns is not None else (),
     )
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .clouds import traits
 from .cluster import ClusterPort
-from .fleetplan import traits
 from .mesh import (
     CaProfile,
     MeshProps,

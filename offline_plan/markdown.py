@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from components.fleetplan import CLOUDS
+from components.clouds import CLOUDS
 
 from .capture import Plan, PlannedResource
 from .estimate import estimate

@@ -18,8 +18,8 @@ from typing import Any
 from components.config import ClusterConfig, StackConfig
 from components.config.dns import DnsConfig
 from components.config.regions import REGIONS_BY_CLOUD, any_region
-from components.dns import EndpointSet, RecordPlan, answer_ttl, plan_record
 from components.fleetplan import FleetPlan, plan_fleet
+from components.routing import EndpointSet, RecordPlan, answer_ttl
 
 from .capture import Plan
 from .estimate import estimate
@@ -45,7 +45,7 @@ def simulate(config: StackConfig, plan: Plan, down: Iterable[str]) -> dict[str, 
     fleet = plan_fleet(config)
     lost = [c.name for c in config.clusters if c.region in regions]
     alive = {c.name for c in config.clusters if c.region not in regions and not c.drain}
-    records = [record_after(config, plan_record(config, r), alive) for r in config.dns.records] if config.dns else []
+    records = [record_after(config, record, alive) for record in fleet.records]
     residencies = residencies_after(config, alive)
     return {
         "regionsDown": regions,

@@ -10,15 +10,12 @@ import pytest
 from components.charts import chart
 from components.config import ConfigError, parse_stack_config
 from components.config.dns import DnsConfig
-from components.dns import (
+from components.dns import ROUTE53_CHECKER_REGIONS, health_check_target, lb_type, mesh_gateway_addresses
+from components.routing import (
     ELB_ALIAS_TTL,
-    ROUTE53_CHECKER_REGIONS,
     failover_seconds,
     gcp_location,
-    health_check_target,
     latency_region,
-    lb_type,
-    mesh_gateway_addresses,
     plan_record,
     residency_locations,
 )
@@ -580,7 +577,7 @@ def test_residency_locations_claim_every_gcp_region_once():
             )
         )
     )
-    claims = residency_locations(config)
+    claims = residency_locations(config.residencies)
     assert claims["europe-west1"] == "eu" and claims["us-west1"] == "us" and claims["africa-south1"] == "eu"
 
 
