@@ -29,6 +29,7 @@ from .config.connectivity import (
     planned_vpns,
 )
 from .config.mesh import mesh_peers
+from .config.needs import fleet_needs
 from .config.stack import maintenance_window
 from .routing import RecordPlan, plan_record
 
@@ -247,29 +248,13 @@ def mesh_groups(config: StackConfig) -> list[MeshGroup]:
 
 
 def gke_clusters_trusted_by_aws(config: StackConfig) -> list[str]:
-    """GKE clusters whose pods need AWS roles: an Argo CD hub with EKS targets, Velero with S3 peers."""
-    if not any(c.cloud == "aws" for c in config.clusters):
-        return []
-    needed: set[str] = set()
-    if config.gitops is not None and config.cluster(config.gitops.hub).cloud == "gcp":
-        needed.add(config.gitops.hub)
-    if config.backup is not None:
-        for name, peers in restore_peers(config).items():
-            if config.cluster(name).cloud == "gcp" and any(p.cloud == "aws" for p in peers):
-                needed.add(name)
-    return [c.name for c in config.clusters if c.name in needed]
+    """GKE clusters whose pods need AWS roles, as the blocks declare them (config/needs.py), in config order."""
+    trusts = fleet_needs(config).aws_trusts
+    return [c.name for c in config.clusters if c.name in trusts]
 
 
 def project_purposes(config: StackConfig) -> list[str]:
-    """The APIs gcp:project needs for what the fleet keeps there outside any cluster, if anything."""
+    """What gcp:project must enable for what the fleet keeps there outside any cluster, as the blocks declare."""
     if config.gcp_project is None:
         return []
-    purposes: list[str] = []
-    has_gcp = any(c.cloud == "gcp" for c in config.clusters)
-    if config.gitops is not None and has_gcp:
-        purposes += ["identity", "federation"]
-    if config.backup is not None and has_gcp and any(c.cloud == "aws" for c in config.clusters):
-        purposes.append("federation")
-    if config.dns is not None and config.dns.provider == "clouddns":
-        purposes.append("dns")
-    return purposes
+    return list(fleet_needs(config).gcp_project_purposes)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, Field, field_validator
 
 from .base import Issue, Model, dns_label, format_path
+from .needs import Needs
 
 if TYPE_CHECKING:
     from .clusters import ClusterConfig
@@ -274,6 +275,19 @@ def restore_peers(config: StackConfig) -> dict[str, list[ClusterConfig]]:
         for cluster in group:
             peers[cluster.name] = sorted((c for c in group if c.name != cluster.name), key=lambda c: c.name)
     return peers
+
+
+def needs(config: StackConfig) -> Needs:
+    """Velero reads its peers' buckets keylessly across clouds: a GKE cluster with S3 peers through AWS's trust of
+    its issuer, an EKS cluster with GCS peers through a workload identity pool in gcp:project."""
+    if config.backup is None:
+        return Needs()
+    peers = restore_peers(config)
+    trusts = frozenset(
+        name for name, of in peers.items() if config.cluster(name).cloud == "gcp" and any(p.cloud == "aws" for p in of)
+    )
+    clouds = {c.cloud for c in config.clusters}
+    return Needs(aws_trusts=trusts, gcp_project_purposes=("federation",) if {"aws", "gcp"} <= clouds else ())
 
 
 def check(config: StackConfig) -> list[Issue]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import Issue, Model, dns_label, format_path
+from .needs import Needs
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -141,6 +142,12 @@ def health_checked(config: StackConfig) -> bool:
 
 
 # --- checks that need the rest of the stack config ------------------------------------------
+
+
+def needs(config: StackConfig) -> Needs:
+    """Cloud DNS zones and health checks live in gcp:project."""
+    dns = config.dns
+    return Needs(gcp_project_purposes=("dns",) if dns is not None and dns.provider == "clouddns" else ())
 
 
 def check(config: StackConfig) -> list[Issue]:

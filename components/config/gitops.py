@@ -161,12 +161,20 @@ GITOPS_HUB = "the gitops hub"
 
 
 def needs(config: StackConfig) -> Needs:
-    """Argo CD on the hub deploys to every cluster's API server."""
+    """Argo CD on the hub deploys to every cluster's API server, with the cloud identities that takes."""
     gitops = config.gitops
     names = [c.name for c in config.clusters]
     if gitops is None or gitops.hub not in names:
         return Needs()
-    return Needs(api_callers={name: {gitops.hub: GITOPS_HUB} for name in names if name != gitops.hub})
+    clouds = {c.cloud for c in config.clusters}
+    hub = config.cluster(gitops.hub)
+    return Needs(
+        api_callers={name: {gitops.hub: GITOPS_HUB} for name in names if name != gitops.hub},
+        # A GKE hub assumes the deployer role of EKS targets through AWS's trust of its issuer.
+        aws_trusts=frozenset({hub.name}) if hub.cloud == "gcp" and "aws" in clouds else frozenset(),
+        # Argo CD's Google identity (and, from an EKS hub, its federation) lives in gcp:project.
+        gcp_project_purposes=("identity", "federation") if "gcp" in clouds else (),
+    )
 
 
 def check(config: StackConfig) -> list[Issue]:

@@ -37,6 +37,10 @@ class Needs:
     )
     # target -> caller -> why the caller calls the target's API server.
     api_callers: Mapping[str, Mapping[str, str]] = field(default_factory=dict[str, Mapping[str, str]])
+    # GKE clusters whose pods assume AWS roles: AWS must trust their issuers (components/federation.py).
+    aws_trusts: frozenset[str] = frozenset()
+    # What gcp:project must serve outside any cluster (components/gcp_project.py APIS purposes).
+    gcp_project_purposes: tuple[str, ...] = ()
     # Callers that only add themselves where no other block already named them (the deployer's cluster).
     fallback: bool = False
 
@@ -65,6 +69,8 @@ class FleetNeeds:
 
     ports: Mapping[tuple[str, str], tuple[FleetPort, ...]]
     api_callers: Mapping[str, Mapping[str, str]]
+    aws_trusts: frozenset[str] = frozenset()
+    gcp_project_purposes: tuple[str, ...] = ()
 
     def ports_between(self, target: str, peer: str) -> tuple[FleetPort, ...]:
         return self.ports.get((target, peer), ())
@@ -89,8 +95,12 @@ def fleet_needs(config: StackConfig) -> FleetNeeds:
 def _aggregate(config: StackConfig) -> FleetNeeds:
     ports: dict[tuple[str, str], tuple[FleetPort, ...]] = {}
     callers: dict[str, dict[str, str]] = {}
+    trusts: set[str] = set()
+    purposes: list[str] = []
     for declare in declarations(config):
         needs = declare(config)
+        trusts |= needs.aws_trusts
+        purposes += [p for p in needs.gcp_project_purposes if p not in purposes]
         for pair, declared in needs.ports.items():
             ports[pair] = (*ports.get(pair, ()), *(p for p in declared if p not in ports.get(pair, ())))
         for target, named in needs.api_callers.items():
@@ -102,4 +112,4 @@ def _aggregate(config: StackConfig) -> FleetNeeds:
                     into.setdefault(caller, why)
                 else:
                     into[caller] = why
-    return FleetNeeds(ports, callers)
+    return FleetNeeds(ports, callers, frozenset(trusts), tuple(purposes))

@@ -702,8 +702,8 @@ BLOCKS: tuple[Block, ...] = (
     Block("connectivity", connectivity.check),
     Block("mesh", mesh.check, mesh.needs),
     Block("gitops", gitops.check, gitops.needs),
-    Block("backup", backup.check),
-    Block("dns", dns.check),
+    Block("backup", backup.check, backup.needs),
+    Block("dns", dns.check, dns.needs),
 )
 
 
