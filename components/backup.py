@@ -258,7 +258,7 @@ def build_backup(
 
     EKS clusters' workload identity pools (to read GCS peers) live in gcp:project, which never moves when
     clusters are added or reordered (config.backup.check requires it when an EKS cluster has a GCP peer)."""
-    backup = plan.config.backup
+    backup = plan.blocks.backup
     if backup is None:
         return None
     components = {

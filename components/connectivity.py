@@ -55,7 +55,6 @@ from .config.connectivity import (
     transit_regions,
     tunnel_name,
     vpn_gateway_name,
-    vpn_of,
 )
 from .fleetplan import FleetPlan
 
@@ -713,7 +712,7 @@ class Connectivity(pulumi.ComponentResource):
                 last_operation[link.first.name] = last_operation[link.second.name] = peering.last
                 self.links[link.name] = peering
             else:
-                vpn = self._ha_vpn(vpn_of(plan.config, link))
+                vpn = self._ha_vpn(plan.network.vpn_of_link[link.name])
                 if not vpn.args.vpn.via_transit_gateway:
                     self.links[link.name] = vpn
                 gke = self.fleet.gke(link.of_cloud("gcp").name)

@@ -96,8 +96,8 @@ class GlobalDnsArgs:
 
     @property
     def dns(self) -> DnsConfig:
-        assert self.plan.config.dns is not None  # built only with its block
-        return self.plan.config.dns
+        assert self.plan.blocks.dns is not None  # built only with its block
+        return self.plan.blocks.dns
 
 
 class GlobalDns(pulumi.ComponentResource):
@@ -510,7 +510,7 @@ def build_dns(
 
     Users reach each cluster through the mesh's ingress gateway with Istio; otherwise through an ingress
     controller of DNS's own, meshed with Linkerd (it waits for Linkerd's proxy injector)."""
-    if plan.config.dns is None:
+    if plan.blocks.dns is None:
         return None
     gateways = mesh_gateway_addresses(clusters, mesh)
     args = GlobalDnsArgs(

@@ -15,9 +15,10 @@ from itertools import permutations
 
 from .clouds import traits
 from .config import ClusterConfig, Residency, StackConfig
-from .config.backup import restore_peers
+from .config.backup import BackupConfig, restore_peers
 from .config.clusters import cluster_labels
 from .config.connectivity import (
+    KIND_HA_VPN,
     FleetPort,
     Link,
     Vpn,
@@ -27,8 +28,11 @@ from .config.connectivity import (
     inside_ranges,
     planned_links,
     planned_vpns,
+    vpn_of,
 )
-from .config.mesh import mesh_peers
+from .config.dns import DnsConfig
+from .config.gitops import GitopsConfig
+from .config.mesh import MeshConfig, mesh_peers
 from .config.needs import fleet_needs
 from .config.stack import maintenance_window
 from .routing import RecordPlan, plan_record
@@ -106,6 +110,8 @@ class NetworkPlan:
     # (target, peer) -> the ports target opens to peer over their link, declared by the capabilities that
     # need them (mesh data planes, API-server callers of private-only endpoints).
     ports: Mapping[tuple[str, str], tuple[FleetPort, ...]]
+    # AWS <-> GCP link name -> the HA VPN that carries it (one per link, or per GKE cluster and AWS region).
+    vpn_of_link: Mapping[str, str] = field(default_factory=dict[str, str])
 
     @property
     def connected(self) -> frozenset[frozenset[str]]:
@@ -116,10 +122,24 @@ class NetworkPlan:
 
 
 @dataclass(frozen=True)
-class FleetPlan:
-    """Every fleet-wide decision of one stack. `config` is kept for the capability blocks' own settings."""
+class Blocks:
+    """Each capability block's own settings, as validated (None: the block is absent)."""
 
-    config: StackConfig
+    mesh: MeshConfig | None
+    gitops: GitopsConfig | None
+    backup: BackupConfig | None
+    dns: DnsConfig | None
+
+
+@dataclass(frozen=True)
+class FleetPlan:
+    """Every fleet-wide decision of one stack, and each block's own settings: all a capability reads."""
+
+    environment: str
+    prefix: str  # of physical names: <prefix>-<cluster>
+    protected: bool  # multicluster:protect (prod by default)
+    gcp_project: str | None
+    blocks: Blocks
     clusters: Mapping[str, ClusterPlan]
     failover_groups: Mapping[str, tuple[str, ...]]
     network: NetworkPlan
@@ -135,24 +155,8 @@ class FleetPlan:
     records: tuple[RecordPlan, ...] = ()
 
     @property
-    def environment(self) -> str:
-        return self.config.environment
-
-    @property
-    def prefix(self) -> str:
-        return self.config.prefix
-
-    @property
-    def protected(self) -> bool:
-        return self.config.protected
-
-    @property
-    def gcp_project(self) -> str | None:
-        return self.config.gcp_project
-
-    @property
     def tags(self) -> dict[str, str]:
-        return fleet_tags(self.config)
+        return {"multicluster:environment": self.environment, "managed-by": "pulumi"}
 
     def cluster(self, name: str) -> ClusterPlan:
         return self.clusters[name]
@@ -174,7 +178,11 @@ def fleet_tags(config: StackConfig) -> dict[str, str]:
 def plan_fleet(config: StackConfig) -> FleetPlan:
     """The fleet plan of a validated stack config."""
     return FleetPlan(
-        config=config,
+        environment=config.environment,
+        prefix=config.prefix,
+        protected=config.protected,
+        gcp_project=config.gcp_project,
+        blocks=Blocks(mesh=config.mesh, gitops=config.gitops, backup=config.backup, dns=config.dns),
         clusters={spec.name: plan_cluster(config, spec, i) for i, spec in enumerate(config.clusters)},
         failover_groups={key: tuple(c.name for c in group) for key, group in config.failover_groups().items()},
         network=plan_network(config),
@@ -228,6 +236,7 @@ def plan_network(config: StackConfig) -> NetworkPlan:
         asns=assign_asns(config, vpns),
         inside_ranges=inside_ranges(vpns),
         ports=ports,
+        vpn_of_link={link.name: vpn_of(config, link) for link in links if link.kind == KIND_HA_VPN},
     )
 
 

@@ -69,7 +69,7 @@ def build_gitops(
     project_services: ProjectServices | None,
 ) -> Gitops | None:
     """Create the gitops components for the fleet, or None when the block is absent."""
-    spec = plan.config.gitops
+    spec = plan.blocks.gitops
     if spec is None:
         return None
     hub = clusters[spec.hub]

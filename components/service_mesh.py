@@ -63,7 +63,7 @@ class MeshHandle:
 
 
 def mesh_props(plan: FleetPlan, group: MeshGroup) -> MeshProps:
-    mesh = plan.config.mesh
+    mesh = plan.blocks.mesh
     assert mesh is not None  # a plan has mesh groups only with a mesh
     internal = frozenset(name for name in group.clusters if plan.privately_connected(name, group))
     high_availability = plan.environment == "prod"
@@ -72,7 +72,7 @@ def mesh_props(plan: FleetPlan, group: MeshGroup) -> MeshProps:
 
 def build_mesh(plan: FleetPlan, clusters: Mapping[str, ClusterPort]) -> MeshHandle | None:
     """Install the configured mesh on every cluster, or return None when there is none."""
-    mesh = plan.config.mesh
+    mesh = plan.blocks.mesh
     if mesh is None or not plan.mesh_groups:
         return None
     handle = MeshHandle(provider=mesh.provider, groups=list(plan.mesh_groups))
