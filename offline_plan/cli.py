@@ -276,7 +276,7 @@ def plan_stack(
     changes = diff(base, plan) if base is not None else None
     if base is not None and changes is not None and config is not None:
         fleet = plan_fleet(config)
-        serving = {name for name, c in fleet.clusters.items() if not c.spec.drain}
+        serving = {n for n, c in fleet.clusters.items() if not c.spec.drain}
         moved = version_changes(base, plan, CLUSTER_TYPES)
         waves, warnings = upgrade_waves(moved, dict(fleet.failover_groups), serving, refuse=fleet.protected)
         refusals += waves
