@@ -57,6 +57,7 @@ from .config.connectivity import (
     vpn_gateway_name,
 )
 from .fleetplan import FleetPlan
+from .outputs import ConnectivityOutputs, LinkOutputs
 
 if TYPE_CHECKING:
     from .eks import EksCluster
@@ -254,7 +255,7 @@ class AwsPeering(pulumi.ComponentResource):
                 opts=_aws_opts(self, cluster.aws_provider, depends_on=[self.accepter]),
             )
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> LinkOutputs:
         return {
             "kind": self.KIND,
             "clusters": list(self.clusters),
@@ -307,7 +308,7 @@ class GcpPeering(pulumi.ComponentResource):
     def last(self) -> pulumi.Resource:
         return self.peerings[self.clusters[1]]
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> LinkOutputs:
         return {
             "kind": self.KIND,
             "clusters": list(self.clusters),
@@ -649,22 +650,25 @@ class HaVpn(pulumi.ComponentResource):
             rule = f"{name}-{gke.spec.name}-from-{eks.spec.name}" if transit else f"{name}-{gke.spec.name}-ingress"
             gcp_ingress(self, rule, fleet.prefix, gke, eks.spec, fleet.ports(gke.spec, eks.spec))
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> LinkOutputs:
         args = self.args
-        gateway_key = "transitGatewayId" if isinstance(args.aws_gateway, AwsTransitGateway) else "vpnGatewayId"
-        return {
+        outputs: LinkOutputs = {
             "kind": self.KIND,
             "clusters": list(self.clusters),
             "haVpnGateway": self.gateway.self_link,
             "cloudRouter": args.router.self_link,
             "externalVpnGateway": self.external_gateway.self_link,
-            gateway_key: args.aws_gateway.id,
             "customerGatewayIds": [c.id for c in self.customer_gateways],
             "vpnConnectionIds": [c.id for c in self.connections],
             "tunnels": [t.self_link for t in self.tunnels],
             "insideRanges": list(args.inside_ranges),
             "asns": {args.vpn.gke.name: args.gcp_asn, args.aws_gateway._name: args.aws_asn},
         }
+        if isinstance(args.aws_gateway, AwsTransitGateway):
+            outputs["transitGatewayId"] = args.aws_gateway.id
+        else:
+            outputs["vpnGatewayId"] = args.aws_gateway.id
+        return outputs
 
 
 # --- the fleet ----------------------------------------------------------------------------------
@@ -827,9 +831,9 @@ class Connectivity(pulumi.ComponentResource):
         """For each cluster, how it reaches each other cluster ('none' when it does not)."""
         return {a: {b: self.kind_between(a, b) or "none" for b in self.names if b != a} for a in self.names}
 
-    def _link_outputs(self) -> dict[str, Any]:
+    def _link_outputs(self) -> dict[str, LinkOutputs]:
         """Each linked pair: its component's outputs, or (through a transit gateway) the VPN that carries it."""
-        outputs: dict[str, Any] = {name: link.outputs() for name, link in self.links.items()}
+        outputs: dict[str, LinkOutputs] = {name: link.outputs() for name, link in self.links.items()}
         for pair, kind in self.kinds.items():
             name = link_name(*pair)
             if name not in outputs:
@@ -843,7 +847,7 @@ class Connectivity(pulumi.ComponentResource):
                 }
         return outputs
 
-    def outputs(self) -> dict[str, Any]:
+    def outputs(self) -> ConnectivityOutputs:
         return {
             "mode": self.mode,
             "hub": self.hub,

@@ -124,3 +124,42 @@ class GitopsOutputs(TypedDict):
     applications: dict[str, list[str]]  # application -> the clusters its ApplicationSet targets
     deployerRoleArn: NotRequired[pulumi.Input[str] | None]
     googleServiceAccount: NotRequired[pulumi.Input[str] | None]
+
+
+class LinkOutputs(TypedDict):
+    """`connectivity.links.<a>--<b>`: one linked pair, what kind of link, and its cloud ids."""
+
+    kind: str
+    clusters: list[str]
+    # AWS peering
+    peeringConnectionId: NotRequired[pulumi.Input[str]]
+    acceptStatus: NotRequired[pulumi.Input[str]]
+    # GCP peering
+    peeringIds: NotRequired[dict[str, pulumi.Output[str]]]
+    states: NotRequired[dict[str, pulumi.Output[str]]]
+    # HA VPN (its own, or the transit gateway's VPN of the pair's GKE cluster and AWS region)
+    vpn: NotRequired[str]
+    haVpnGateway: NotRequired[pulumi.Input[str]]
+    cloudRouter: NotRequired[pulumi.Input[str]]
+    externalVpnGateway: NotRequired[pulumi.Input[str]]
+    transitGatewayId: NotRequired[pulumi.Input[str]]
+    vpnGatewayId: NotRequired[pulumi.Input[str]]
+    customerGatewayIds: NotRequired[list[pulumi.Output[str]]]
+    vpnConnectionIds: NotRequired[list[pulumi.Output[str]]]
+    tunnels: NotRequired[list[pulumi.Output[str]]]
+    insideRanges: NotRequired[list[str]]
+    asns: NotRequired[dict[str, int]]
+
+
+class ConnectivityOutputs(TypedDict):
+    """`connectivity`: the mode, every link, the transit gateways and the ASNs."""
+
+    mode: str
+    hub: str | None
+    awsGateway: str
+    links: dict[str, LinkOutputs]
+    vpns: dict[str, LinkOutputs]
+    transitGateways: dict[str, dict[str, Any]]
+    matrix: dict[str, dict[str, str]]
+    asns: dict[str, int]
+    controlPlanePeerings: dict[str, pulumi.Output[str]]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         ClusterOutputs,
         DnsRecordOutputs,
         GitopsOutputs,
+        LinkOutputs,
         MeshGroupOutputs,
         MeshOutputs,
         RegistrationOutputs,
@@ -316,10 +317,11 @@ def _cluster_text(c: FleetCluster, hub: Any) -> str:
 
 def _link_edges(o: dict[str, Any], names: set[str]) -> list[str]:
     edges: list[str] = []
-    for link in _dict(_dict(o.get("connectivity")).get("links")).values():
-        ends = [n for n in _list_at(_dict(link), "clusters") if n in names]
+    links = _dict(_dict(o.get("connectivity")).get("links"))
+    for link in (cast("LinkOutputs", link) for link in links.values() if is_dict(link)):
+        ends = [n for n in link.get("clusters", []) if n in names]
         if len(ends) == 2:
-            kind = str(_dict(link).get("kind", "link"))
+            kind = str(link.get("kind", "link"))
             edges.append(f"  {node_id('c', ends[0])} <-->|{_quote(kind)}| {node_id('c', ends[1])}")
     return edges
 
