@@ -22,6 +22,7 @@ from .backup_common import (
     BackupOwner,
     BackupStore,
     PodIdentityPatch,
+    data_options,
     policy_document,
 )
 from .config.regions import GCP_REGIONS
@@ -49,10 +50,6 @@ class S3Store:
     def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.owner.as_parent(), provider=self.cluster.aws_provider, **kwargs)
 
-    def _data_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        """What holds backups: protected as the cluster is, and always retained on delete (docs/lifecycle.md)."""
-        return self.opts(protect=self.owner.props.protect, retain_on_delete=True, **kwargs)
-
     def _bucket(self) -> None:
         name, props = self.owner.resource_name, self.owner.props
         self.key = aws.kms.Key(
@@ -60,14 +57,14 @@ class S3Store:
             description=f"Velero backups of {props.qualified}",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            opts=self._data_opts(),
+            opts=data_options(self),
         )
         aws.kms.Alias(
             f"{name}-key", name=f"alias/velero/{props.qualified}", target_key_id=self.key.key_id, opts=self.opts()
         )
         self.key_ref: pulumi.Output[str] = self.key.arn
         self.bucket = aws.s3.Bucket(
-            f"{name}-bucket", force_destroy=False, tags={"purpose": "velero-backups"}, opts=self._data_opts()
+            f"{name}-bucket", force_destroy=False, tags={"purpose": "velero-backups"}, opts=data_options(self)
         )
         self.bucket_name: pulumi.Output[str] = self.bucket.bucket
         self.bucket_arn: pulumi.Output[str] = self.bucket.arn
@@ -75,7 +72,7 @@ class S3Store:
         # The companions are retained with the bucket: a retained bucket must keep its encryption,
         # public access block, TLS-only policy and lifecycle after a teardown.
         versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=bucket, versioning_configuration={"status": "Enabled"}, opts=self._data_opts()
+            f"{name}-versioning", bucket=bucket, versioning_configuration={"status": "Enabled"}, opts=data_options(self)
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
@@ -89,7 +86,7 @@ class S3Store:
                     "bucket_key_enabled": True,
                 }
             ],
-            opts=self._data_opts(),
+            opts=data_options(self),
         )
         public_access = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access",
@@ -98,16 +95,19 @@ class S3Store:
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-            opts=self._data_opts(),
+            opts=data_options(self),
         )
         aws.s3.BucketOwnershipControls(
-            f"{name}-ownership", bucket=bucket, rule={"object_ownership": "BucketOwnerEnforced"}, opts=self._data_opts()
+            f"{name}-ownership",
+            bucket=bucket,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=data_options(self),
         )
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket,
             policy=self.bucket_arn.apply(deny_insecure_transport),
-            opts=self._data_opts(depends_on=[public_access]),
+            opts=data_options(self, depends_on=[public_access]),
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -122,7 +122,7 @@ class S3Store:
                     "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
                 }
             ],
-            opts=self._data_opts(depends_on=[versioning]),
+            opts=data_options(self, depends_on=[versioning]),
         )
 
     def _identity(self) -> None:

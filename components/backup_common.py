@@ -74,6 +74,16 @@ def schedule_key(cluster: str, schedule: str) -> str:
     return f"{cluster}-{schedule}"
 
 
+def data_options(store: BackupStore, **kwargs: Any) -> pulumi.ResourceOptions:
+    """Options for what holds backups: protected as the cluster is, and always retained on delete.
+
+    The buckets keep force_destroy off, so deleting one that holds backups fails (BucketNotEmpty) and would stop
+    the update halfway through removing a cluster. Retained, the bucket, its key and companions leave the stack
+    and stay in the cloud: peers can still restore from them, and their lifecycle rules expire the backups
+    (docs/lifecycle.md says how to delete them afterwards)."""
+    return store.opts(protect=store.owner.props.protect, retain_on_delete=True, **kwargs)
+
+
 def policy_document(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 

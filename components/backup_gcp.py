@@ -24,6 +24,7 @@ from .backup_common import (
     BackupOwner,
     BackupStore,
     PodIdentityPatch,
+    data_options,
 )
 from .gke import GkeCluster, service_account_id
 
@@ -53,10 +54,6 @@ class GcsStore:
             parent=self.owner.as_parent(), provider=self.cluster.gcp_provider, depends_on=after, **kwargs
         )
 
-    def _data_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        """What holds backups: protected as the cluster is, and always retained on delete (docs/lifecycle.md)."""
-        return self.opts(protect=self.owner.props.protect, retain_on_delete=True, **kwargs)
-
     def _bucket(self) -> None:
         name, cluster, props = self.owner.resource_name, self.cluster, self.owner.props
         project = cluster.project
@@ -79,7 +76,7 @@ class GcsStore:
             key_ring=key_ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=KEY_ROTATION,
-            opts=self._data_opts(),
+            opts=data_options(self),
         )
         self.key_ref: pulumi.Output[str] = self.key.id
         grant = gcp.kms.CryptoKeyIAMMember(
@@ -107,7 +104,7 @@ class GcsStore:
             ],
             force_destroy=False,
             labels={"purpose": "velero-backups"},
-            opts=self._data_opts(depends_on=[grant]),
+            opts=data_options(self, depends_on=[grant]),
         )
         self.bucket_name: pulumi.Output[str] = self.bucket.name
 

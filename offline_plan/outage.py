@@ -23,7 +23,7 @@ from components.routing import EndpointSet, RecordPlan, answer_ttl
 
 from .capture import Plan
 from .estimate import estimate
-from .report import CLUSTER_TYPES
+from .report import cluster_owners
 
 # Route 53: "If you create a record for a geographic region and the health check for that record fails, Route 53
 # responds with the record for a larger geographic region that includes it ... or the default record"
@@ -44,9 +44,7 @@ def simulate(config: StackConfig, plan: Plan, down: Iterable[str]) -> dict[str, 
     regions = sorted(set(down))
     fleet = plan_fleet(config)
     lost = [c.name for c in config.clusters if c.region in regions]
-    alive = {c.name for c in config.clusters if c.region not in regions and not c.drain}
-    records = [record_after(config, record, alive) for record in fleet.records]
-    residencies = residencies_after(config, alive)
+    records, residencies = answers_after(config, fleet, regions)
     return {
         "regionsDown": regions,
         "clustersLost": lost,
@@ -57,6 +55,12 @@ def simulate(config: StackConfig, plan: Plan, down: Iterable[str]) -> dict[str, 
         "rebuild": rebuild(config, plan, lost, regions),
         "survives": all(r["answeredBy"] for r in records) and not residencies,
     }
+
+
+def answers_after(config: StackConfig, fleet: FleetPlan, down: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each public name's answers, and the residencies left without a cluster, once `down` is lost."""
+    alive = {c.name for c in config.clusters if c.region not in down and not c.drain}
+    return [record_after(config, record, alive) for record in fleet.records], residencies_after(config, alive)
 
 
 def record_after(config: StackConfig, record: RecordPlan, alive: set[str]) -> dict[str, Any]:
@@ -146,17 +150,8 @@ def rebuild(config: StackConfig, plan: Plan, lost: list[str], down: list[str]) -
     """The critical path of creating the lost clusters' resources again with the rest in place, and where."""
     if not lost:
         return {"minutes": 0.0, "changes": []}
-    parents = {r.urn: r.parent for r in plan.resources}
-    clusters = {r.urn: r.name for r in plan.resources if r.type in CLUSTER_TYPES}
-
-    def cluster_of(urn: str | None) -> str | None:
-        while urn:
-            if urn in clusters:
-                return clusters[urn]
-            urn = parents.get(urn)
-        return None
-
-    theirs = [r for r in plan.resources if (cluster_of(r.urn) or cluster_of(r.provider_urn)) in lost]
+    owner = cluster_owners(plan)
+    theirs = [r for r in plan.resources if owner(r) in lost]
     figures = estimate(replace(plan, resources=theirs))
     changes = [relocation(config, i, c, down) for i, c in enumerate(config.clusters) if c.name in lost]
     return {"minutes": figures["unboundedMinutes"], "resources": len(theirs), "changes": changes}
@@ -190,13 +185,14 @@ def relocation(config: StackConfig, index: int, cluster: ClusterConfig, down: li
 def require_survival(config: StackConfig, plan: Plan) -> list[str]:
     """For `--require-survive region`: the single regions whose loss leaves a name unanswered or a residency
     without a cluster, with why."""
+    fleet = plan_fleet(config)
     problems: list[str] = []
     for region in regions_of(config):
-        result = simulate(config, plan, [region])
-        for record in result["records"]:
+        records, unserved = answers_after(config, fleet, [region])
+        for record in records:
             if not record["answeredBy"]:
                 problems.append(f"losing {region} leaves {record['fqdn']} unanswered")
-        for key in result["residenciesUnserved"]:
+        for key in unserved:
             problems.append(f"losing {region} leaves residency {key!r} without a cluster")
     return problems
 

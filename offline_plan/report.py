@@ -113,8 +113,8 @@ CLUSTER_TYPES = (EksCluster.TYPE, GkeCluster.TYPE)
 FLEET = "(fleet)"
 
 
-def resources_per_cluster(plan: Plan) -> Counter[str]:
-    """Custom resources that land in or belong to each cluster: under its component or through its providers."""
+def cluster_owners(plan: Plan) -> Callable[[PlannedResource], str | None]:
+    """The fleet cluster a resource lands in or belongs to: under its component or through its providers."""
     parents = {r.urn: r.parent for r in plan.resources}
     clusters = {r.urn: r.name for r in plan.resources if r.type in CLUSTER_TYPES}
 
@@ -125,10 +125,16 @@ def resources_per_cluster(plan: Plan) -> Counter[str]:
             urn = parents.get(urn)
         return None
 
+    return lambda r: cluster_of(r.urn) or cluster_of(r.provider_urn)
+
+
+def resources_per_cluster(plan: Plan) -> Counter[str]:
+    """Custom resources that land in or belong to each cluster: under its component or through its providers."""
+    owner = cluster_owners(plan)
     counts: Counter[str] = Counter()
     for r in plan.resources:
         if r.custom and not r.type.startswith("pulumi:providers:"):
-            counts[cluster_of(r.urn) or cluster_of(r.provider_urn) or FLEET] += 1
+            counts[owner(r) or FLEET] += 1
     return counts
 
 
