@@ -23,10 +23,10 @@ from .backup_common import (
     BackupStore,
     PodIdentityPatch,
     data_options,
-    policy_document,
 )
 from .config.regions import GCP_REGIONS
 from .eks import EksCluster
+from .storage_aws import hardened_s3_bucket, policy_document
 
 
 class S3Store:
@@ -52,67 +52,12 @@ class S3Store:
 
     def _bucket(self) -> None:
         name, props = self.owner.resource_name, self.owner.props
-        self.key = aws.kms.Key(
-            f"{name}-key",
+        made = hardened_s3_bucket(
+            name,
             description=f"Velero backups of {props.qualified}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            opts=data_options(self),
-        )
-        aws.kms.Alias(
-            f"{name}-key", name=f"alias/velero/{props.qualified}", target_key_id=self.key.key_id, opts=self.opts()
-        )
-        self.key_ref: pulumi.Output[str] = self.key.arn
-        self.bucket = aws.s3.Bucket(
-            f"{name}-bucket", force_destroy=False, tags={"purpose": "velero-backups"}, opts=data_options(self)
-        )
-        self.bucket_name: pulumi.Output[str] = self.bucket.bucket
-        self.bucket_arn: pulumi.Output[str] = self.bucket.arn
-        bucket = self.bucket.id
-        # The companions are retained with the bucket: a retained bucket must keep its encryption,
-        # public access block, TLS-only policy and lifecycle after a teardown.
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=bucket, versioning_configuration={"status": "Enabled"}, opts=data_options(self)
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": self.key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=data_options(self),
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=data_options(self),
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=data_options(self),
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-tls-only",
-            bucket=bucket,
-            policy=self.bucket_arn.apply(deny_insecure_transport),
-            opts=data_options(self, depends_on=[public_access]),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket,
-            rules=[
+            alias=f"alias/velero/{props.qualified}",
+            purpose="velero-backups",
+            lifecycle=[
                 {
                     "id": "noncurrent-versions",
                     "status": "Enabled",
@@ -122,8 +67,13 @@ class S3Store:
                     "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
                 }
             ],
-            opts=data_options(self, depends_on=[versioning]),
+            opts=self.opts,
+            data_opts=lambda **kwargs: data_options(self, **kwargs),
         )
+        self.key, self.bucket = made.key, made.bucket
+        self.key_ref: pulumi.Output[str] = self.key.arn
+        self.bucket_name: pulumi.Output[str] = self.bucket.bucket
+        self.bucket_arn: pulumi.Output[str] = self.bucket.arn
 
     def _identity(self) -> None:
         name, cluster = self.owner.resource_name, self.cluster
@@ -232,19 +182,6 @@ def s3_store(store: BackupStore) -> S3Store:
     if not isinstance(store, S3Store):
         raise TypeError(f"{store.owner.resource_name}: not an S3 backup store")
     return store
-
-
-def deny_insecure_transport(bucket_arn: str) -> str:
-    return policy_document(
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    )
 
 
 def peer_access_policy(peers: list[list[str]]) -> str:

@@ -9,7 +9,6 @@ components/backup.py), and never branches on a cloud itself.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -24,8 +23,6 @@ CHART_REPOSITORY = "https://vmware-tanzu.github.io/helm-charts"
 NAMESPACE = "velero"
 SERVICE_ACCOUNT = "velero"
 SUBJECT = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
-KEY_ROTATION = f"{90 * 24 * 3600}s"
-SOFT_DELETE_SECONDS = 7 * 24 * 3600
 ABORT_MULTIPART_DAYS = 7
 # EC2 actions the AWS plugin documents for volume snapshots.
 EC2_SNAPSHOT_ACTIONS = [
@@ -82,10 +79,6 @@ def data_options(store: BackupStore, **kwargs: Any) -> pulumi.ResourceOptions:
     and stay in the cloud: peers can still restore from them, and their lifecycle rules expire the backups
     (docs/lifecycle.md says how to delete them afterwards)."""
     return store.opts(protect=store.owner.props.protect, retain_on_delete=True, **kwargs)
-
-
-def policy_document(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
 
 def plugin_container(cloud: str, image: str) -> dict[str, Any]:

@@ -15,11 +15,9 @@ from .backup_common import (
     GCE_SNAPSHOT_PERMISSIONS,
     GCP_FEDERATION_CONFIGMAP,
     GCP_FEDERATION_DIR,
-    KEY_ROTATION,
     NAMESPACE,
     RESTORES_PREFIX,
     SERVICE_ACCOUNT,
-    SOFT_DELETE_SECONDS,
     SUBJECT,
     BackupOwner,
     BackupStore,
@@ -27,6 +25,7 @@ from .backup_common import (
     data_options,
 )
 from .gke import GkeCluster, service_account_id
+from .storage_gcp import hardened_gcs_bucket
 
 
 class GcsStore:
@@ -56,56 +55,27 @@ class GcsStore:
 
     def _bucket(self) -> None:
         name, cluster, props = self.owner.resource_name, self.cluster, self.owner.props
-        project = cluster.project
-        # Project services (KMS, IAM) are enabled by the cluster before its nodes are ready.
-        after_apis = list(cluster.ready)
-        gcs_agent = gcp.storage.get_project_service_account_output(
-            project=project,
-            opts=pulumi.InvokeOutputOptions(parent=self.owner.as_parent(), provider=cluster.gcp_provider),
-        )
-        # Key rings cannot be deleted: Pulumi suffixes the name, so a rebuilt stack never collides.
-        # Protected with the key, so that a change replacing the ring cannot cascade to the protected key.
-        key_ring = gcp.kms.KeyRing(
-            f"{name}-backups",
-            location=self.region,
-            project=project,
-            opts=self.opts(protect=props.protect, depends_on=after_apis),
-        )
-        self.key = gcp.kms.CryptoKey(
-            f"{name}-backups",
-            key_ring=key_ring.id,
-            purpose="ENCRYPT_DECRYPT",
-            rotation_period=KEY_ROTATION,
-            opts=data_options(self),
-        )
-        self.key_ref: pulumi.Output[str] = self.key.id
-        grant = gcp.kms.CryptoKeyIAMMember(
-            f"{name}-gcs-agent",
-            crypto_key_id=self.key.id,
-            role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
-            member=gcs_agent.email_address.apply(lambda email: f"serviceAccount:{email}"),
-            opts=self.opts(),
-        )
-        self.bucket = gcp.storage.Bucket(
-            f"{name}-bucket",
-            project=project,
-            location=self.region.upper(),
-            storage_class="STANDARD",
-            uniform_bucket_level_access=True,
-            public_access_prevention="enforced",
-            versioning={"enabled": True},
-            encryption={"default_kms_key_name": self.key.id},
-            soft_delete_policy={"retention_duration_seconds": SOFT_DELETE_SECONDS},
-            lifecycle_rules=[
+        made = hardened_gcs_bucket(
+            name,
+            key_name=f"{name}-backups",
+            project=cluster.project,
+            region=self.region,
+            purpose="velero-backups",
+            protect=props.protect,
+            lifecycle=[
                 {
                     "action": {"type": "Delete"},
                     "condition": {"days_since_noncurrent_time": props.backup.retention_days, "with_state": "ARCHIVED"},
                 }
             ],
-            force_destroy=False,
-            labels={"purpose": "velero-backups"},
-            opts=data_options(self, depends_on=[grant]),
+            opts=self.opts,
+            data_opts=lambda **kwargs: data_options(self, **kwargs),
+            invoke_opts=pulumi.InvokeOutputOptions(parent=self.owner.as_parent(), provider=cluster.gcp_provider),
+            # Project services (KMS, IAM) are enabled by the cluster before its nodes are ready.
+            ring_after=list(cluster.ready),
         )
+        self.key, self.bucket = made.key, made.bucket
+        self.key_ref: pulumi.Output[str] = self.key.id
         self.bucket_name: pulumi.Output[str] = self.bucket.name
 
     def _identity(self) -> None:
