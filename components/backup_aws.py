@@ -4,6 +4,7 @@ read through an IAM policy; a GKE cluster's Velero federated in through an IAM r
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import pulumi
@@ -68,7 +69,7 @@ class S3Store:
                 }
             ],
             opts=self.opts,
-            data_opts=lambda **kwargs: data_options(self, **kwargs),
+            data_opts=functools.partial(data_options, self),
         )
         self.key, self.bucket = made.key, made.bucket
         self.key_ref: pulumi.Output[str] = self.key.arn

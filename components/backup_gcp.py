@@ -5,6 +5,7 @@ through a workload identity pool whose OIDC provider trusts its issuer.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, ClassVar
 
@@ -69,7 +70,7 @@ class GcsStore:
                 }
             ],
             opts=self.opts,
-            data_opts=lambda **kwargs: data_options(self, **kwargs),
+            data_opts=functools.partial(data_options, self),
             invoke_opts=pulumi.InvokeOutputOptions(parent=self.owner.as_parent(), provider=cluster.gcp_provider),
             # Project services (KMS, IAM) are enabled by the cluster before its nodes are ready.
             ring_after=list(cluster.ready),

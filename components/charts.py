@@ -27,6 +27,7 @@ class Chart:
 ISTIO_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_VERSIONS = "istio (base, istiod, gateway)"
 LINKERD_REPOSITORY = "https://helm.linkerd.io/edge"
+GRAFANA_COMMUNITY = "https://grafana-community.github.io/helm-charts"
 LINKERD_VERSIONS = "linkerd edge (linkerd-crds, linkerd-control-plane, linkerd-multicluster)"
 
 CHARTS: dict[str, Chart] = {
@@ -55,6 +56,42 @@ CHARTS: dict[str, Chart] = {
             "linkerd/charts/linkerd-multicluster",
         ),
         Chart("traefik", "https://traefik.github.io/charts", "41.3.0", "traefik", "traefik/chart", "Traefik Proxy v3"),
+        Chart(
+            "kube-prometheus-stack",
+            "https://prometheus-community.github.io/helm-charts",
+            "88.5.3",
+            "kube-prometheus-stack",
+            "kube-prometheus-stack/chart",
+            "Prometheus operator v0.93.1; its CRDs are the chart's crds sub-chart",
+        ),
+        # Grafana's charts moved to grafana-community/helm-charts in 2026 (grafana/helm-charts keeps only READMEs).
+        Chart("grafana", GRAFANA_COMMUNITY, "12.11.1", "grafana", "grafana/chart", "Grafana 13.2.0"),
+        Chart("tempo", GRAFANA_COMMUNITY, "2.2.4", "tempo", "tempo/chart", "Tempo 2.10.8, single binary"),
+        # The OSS Loki chart (grafana/loki's own chart is now Grafana Enterprise Logs').
+        Chart(
+            "loki",
+            GRAFANA_COMMUNITY,
+            "18.11.0",
+            "loki (grafana-community)",
+            "loki/chart-community-18.11.0",
+            "Loki 3.7.6",
+        ),
+        Chart(
+            "fluent-bit",
+            "https://fluent.github.io/helm-charts",
+            "0.58.1",
+            "fluent-bit",
+            "fluent-bit/chart",
+            "Fluent Bit 5.1.1",
+        ),
+        Chart(
+            "opentelemetry-collector",
+            "https://open-telemetry.github.io/opentelemetry-helm-charts",
+            "0.170.0",
+            "opentelemetry-collector",
+            "opentelemetry-collector/chart",
+            "Collector 0.158.0 (contrib image)",
+        ),
     )
 }
 

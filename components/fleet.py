@@ -18,13 +18,14 @@ from .backup import build_backup
 from .cluster import ClusterPort, KubernetesCluster
 from .config import StackConfig
 from .connectivity import build_connectivity
-from .dns import build_dns
+from .dns import GlobalDns, build_dns
 from .eks import EksCluster
 from .federation import AwsTrusts, build_aws_trusts
 from .fleetplan import ClusterPlan, FleetPlan, plan_fleet
 from .gcp_project import ProjectServices
 from .gitops import build_gitops
 from .gke import GkeCluster
+from .observability import build_observability
 from .service_mesh import MeshHandle, build_mesh
 
 
@@ -70,6 +71,10 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("gitops", lambda p: build_gitops(p.plan, p.clusters, p.aws_trusts, p.project_services)),
     Capability("backup", lambda p: build_backup(p.plan, p.clusters, p.aws_trusts, p.project_services)),
     Capability("dns", lambda p: build_dns(p.plan, p.clusters, p.get("mesh", MeshHandle), p.project_services)),
+    Capability(
+        "observability",
+        lambda p: build_observability(p.plan, p.clusters, p.get("mesh", MeshHandle), p.get("dns", GlobalDns)),
+    ),
 )
 
 

@@ -34,6 +34,7 @@ from .config.dns import DnsConfig
 from .config.gitops import GitopsConfig
 from .config.mesh import MeshConfig, mesh_peers
 from .config.needs import fleet_needs
+from .config.observability import ObservabilityConfig, telemetry_scopes
 from .config.stack import maintenance_window
 from .routing import RecordPlan, plan_record
 
@@ -129,6 +130,7 @@ class Blocks:
     gitops: GitopsConfig | None
     backup: BackupConfig | None
     dns: DnsConfig | None
+    observability: ObservabilityConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,11 @@ class FleetPlan:
     residencies: Mapping[str, Residency] = field(default_factory=dict[str, Residency])
     # multicluster:dns: which clusters answer each public name and how (components/routing.py).
     records: tuple[RecordPlan, ...] = ()
+    # multicluster:observability: hub -> the clusters whose telemetry it stores and queries (itself included).
+    telemetry_scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict[str, tuple[str, ...]])
+
+    def telemetry_hub(self, cluster: str) -> str | None:
+        return next((hub for hub, members in self.telemetry_scopes.items() if cluster in members), None)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -182,7 +189,13 @@ def plan_fleet(config: StackConfig) -> FleetPlan:
         prefix=config.prefix,
         protected=config.protected,
         gcp_project=config.gcp_project,
-        blocks=Blocks(mesh=config.mesh, gitops=config.gitops, backup=config.backup, dns=config.dns),
+        blocks=Blocks(
+            mesh=config.mesh,
+            gitops=config.gitops,
+            backup=config.backup,
+            dns=config.dns,
+            observability=config.observability,
+        ),
         clusters={spec.name: plan_cluster(config, spec, i) for i, spec in enumerate(config.clusters)},
         failover_groups={key: tuple(c.name for c in group) for key, group in config.failover_groups().items()},
         network=plan_network(config),
@@ -196,6 +209,7 @@ def plan_fleet(config: StackConfig) -> FleetPlan:
         project_purposes=tuple(project_purposes(config)),
         residencies=dict(config.residencies),
         records=tuple(plan_record(config, r) for r in config.dns.records) if config.dns is not None else (),
+        telemetry_scopes=telemetry_scopes(config),
     )
 
 

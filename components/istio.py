@@ -28,6 +28,7 @@ from .mesh import (
 CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 NAMESPACE = "istio-system"
 EASTWEST = "istio-eastwestgateway"
+TRACING_PROVIDER = "otel-tracing"
 INGRESS = "istio-ingressgateway"
 # The reader identity the charts install (global.enableReaderRBAC, on by default): the base chart
 # renders this ServiceAccount, istiod its ClusterRole and ClusterRoleBinding. istioctl
@@ -290,6 +291,15 @@ class IstioControlPlane(pulumi.ComponentResource):
         }
         if self.mesh.trust.multi_root:
             values["env"] = dict(MULTI_ROOT_ENV)
+        tracing = self.props.tracing
+        if tracing is not None:
+            # The cluster's own collector (istio.io "OpenTelemetry" task: meshConfig.extensionProviders); the
+            # mesh-wide Telemetry resource (_mesh_config) turns it on with the configured sampling.
+            values["meshConfig"] = {
+                "extensionProviders": [
+                    {"name": TRACING_PROVIDER, "opentelemetry": {"service": tracing.service, "port": tracing.port}}
+                ]
+            }
         if self.props.high_availability:
             values |= {
                 "autoscaleMin": 2,
@@ -349,6 +359,25 @@ class IstioControlPlane(pulumi.ComponentResource):
             spec={"mtls": {"mode": MTLS_MODES[self.props.mtls]}},
             opts=self._k8s_opts(depends_on=after),
         )
+        tracing = self.props.tracing
+        if tracing is not None:
+            # Head sampling at the edge: the decision travels in the trace context, so every proxy and cluster
+            # on the way keeps or drops the trace whole (the collectors do not sample again).
+            k8s.apiextensions.CustomResource(
+                f"{name}-tracing",
+                api_version="telemetry.istio.io/v1",
+                kind="Telemetry",
+                metadata={"name": "mesh-default", "namespace": self.namespace.metadata.name},
+                spec={
+                    "tracing": [
+                        {
+                            "providers": [{"name": TRACING_PROVIDER}],
+                            "randomSamplingPercentage": tracing.sampling_percent,
+                        }
+                    ]
+                },
+                opts=self._k8s_opts(depends_on=after),
+            )
 
 
 def zone_spread(labels: dict[str, str]) -> dict[str, Any]:

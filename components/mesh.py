@@ -18,8 +18,9 @@ import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
 from .cluster import ClusterPort, kubeconfig_json, reported
+from .config.base import UNDECRYPTED
 from .config.connectivity import source_ranges
-from .config.mesh import UNDECRYPTED, ExternalIntermediate, RootCaConfig, parse_certificate, pem_blocks
+from .config.mesh import ExternalIntermediate, RootCaConfig, parse_certificate, pem_blocks
 from .config.stackfile import SECURE_PLACEHOLDER
 from .fleetplan import MeshGroup
 
@@ -38,6 +39,17 @@ class MeshProps:
     root_ca: RootCaConfig = field(default_factory=RootCaConfig)
     # Clusters every other member reaches over private links: their east-west gateways are internal.
     internal_gateways: frozenset[str] = frozenset()
+    # Where the proxies send their spans, and the share they sample (multicluster:observability); None: no tracing.
+    tracing: Tracing | None = None
+
+
+@dataclass(frozen=True)
+class Tracing:
+    """The OpenTelemetry collector of every cluster (OTLP gRPC), and the share of requests traced at the edge."""
+
+    service: str
+    port: int
+    sampling_percent: float
 
 
 def load_balancer_address(service: k8s.core.v1.Service) -> pulumi.Output[str]:

@@ -163,3 +163,34 @@ class ConnectivityOutputs(TypedDict):
     matrix: dict[str, dict[str, str]]
     asns: dict[str, int]
     controlPlanePeerings: dict[str, pulumi.Output[str]]
+
+
+class TelemetryOutputs(TypedDict):
+    """`observability.clusters.<name>`: what one cluster collects and where it goes."""
+
+    hub: str
+    metricsBucket: pulumi.Output[str]
+    metricsIdentity: pulumi.Output[str]
+    labels: dict[str, str]
+    shipsTo: dict[str, pulumi.Input[str]]  # logs/traces -> the hub endpoint this cluster pushes to
+
+
+class TelemetryHubOutputs(TypedDict):
+    """`observability.hubs.<name>`: one hub's query endpoints, stores and scope."""
+
+    scope: list[str]
+    grafanaUrl: str
+    queryUrl: str
+    lokiUrl: str
+    tempoUrl: str | None
+    logsBucket: pulumi.Output[str]
+    tracesBucket: pulumi.Output[str] | None
+    retentionDays: dict[str, int]
+    alertReceivers: list[str]
+
+
+class ObservabilityOutputs(TypedDict):
+    """`observability`: every hub and every cluster's telemetry."""
+
+    hubs: dict[str, TelemetryHubOutputs]
+    clusters: dict[str, TelemetryOutputs]

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 import pulumi
 
 from .cluster import ClusterPort
+from .config.observability import COLLECTOR_PORT, COLLECTOR_SERVICE
 from .fleetplan import FleetPlan, MeshGroup
 from .istio import IstioMesh
 from .linkerd import LinkerdMesh
-from .mesh import MeshProps
+from .mesh import MeshProps, Tracing
 from .outputs import MeshOutputs
 
 
@@ -67,7 +68,15 @@ def mesh_props(plan: FleetPlan, group: MeshGroup) -> MeshProps:
     assert mesh is not None  # a plan has mesh groups only with a mesh
     internal = frozenset(name for name in group.clusters if plan.privately_connected(name, group))
     high_availability = plan.environment == "prod"
-    return MeshProps(group, mesh.chart_version, mesh.mtls, high_availability, plan.protected, mesh.root_ca, internal)
+    telemetry = plan.blocks.observability
+    tracing = (
+        Tracing(COLLECTOR_SERVICE, COLLECTOR_PORT, telemetry.traces.sampling_percent)
+        if telemetry is not None and telemetry.tracing
+        else None
+    )
+    return MeshProps(
+        group, mesh.chart_version, mesh.mtls, high_availability, plan.protected, mesh.root_ca, internal, tracing
+    )
 
 
 def build_mesh(plan: FleetPlan, clusters: Mapping[str, ClusterPort]) -> MeshHandle | None:

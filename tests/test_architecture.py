@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from components.config import StackConfig, namespace_settings, parse_stack_config
+from components.config.observability import PUSHED_PORTS, QUERIED_PORTS
 from components.fleet import CAPABILITIES, FleetParts
 from components.fleetplan import FleetPlan, plan_fleet
 from components.service_mesh import MeshHandle
@@ -42,7 +43,8 @@ def test_the_plan_declares_the_mesh_ports_on_every_linked_pair_and_nothing_else(
     pairs = {pair: {p.port for p in ports} for pair, ports in prod.network.ports.items()}
     assert set(pairs) == {(a, b) for a in prod.clusters for b in prod.clusters if a != b}
     assert all(15443 in ports for ports in pairs.values())
-    assert all(ports <= {15443, 443} for ports in pairs.values())
+    telemetry = {p.port for p in (*QUERIED_PORTS, *PUSHED_PORTS)}  # declared by observability (its own tests)
+    assert all(ports <= {15443, 443} | telemetry for ports in pairs.values())
 
 
 def test_the_plan_names_every_api_caller_and_why(prod: FleetPlan):

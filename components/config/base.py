@@ -27,6 +27,16 @@ class Model(BaseModel):
     )
 
 
+class Undecrypted:
+    """A `{secure: ...}` value the offline plan cannot decrypt (the engine always hands the program plain text)."""
+
+    def __repr__(self) -> str:
+        return "[secure value: not decrypted offline]"
+
+
+UNDECRYPTED = Undecrypted()
+
+
 def format_path(loc: Loc) -> str:
     """('clusters', 2, 'network', 'cidr') -> 'multicluster:clusters[2].network.cidr'."""
     text = ""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import AfterValidator, Field
 
-from .base import Issue, Loc, Model, dns_label, format_path
+from .base import UNDECRYPTED, Issue, Loc, Model, Undecrypted, dns_label, format_path
 from .needs import FleetPort, Needs
 
 if TYPE_CHECKING:
@@ -30,16 +30,6 @@ def pinned_version(value: str) -> str:
     if not PINNED_VERSION.match(value):
         raise ValueError(f"'{value}' is not a pinned chart version (use an exact version such as 1.30.3, not a range)")
     return value
-
-
-class Undecrypted:
-    """A `{secure: ...}` value the offline plan cannot decrypt (the engine always hands the program plain text)."""
-
-    def __repr__(self) -> str:
-        return "[secure value: not decrypted offline]"
-
-
-UNDECRYPTED = Undecrypted()
 
 
 def secret_text(value: Any) -> str | Undecrypted:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, TypeGuard
 
 from pydantic import AfterValidator, Field, PrivateAttr
 
-from . import backup, connectivity, dns, gitops, mesh
+from . import backup, connectivity, dns, gitops, mesh, observability
 from .backup import BackupConfig
 from .base import Issue, Loc, Model, dns_label, format_path, short_path
 from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig, any_cidr
@@ -20,6 +20,7 @@ from .dns import DnsConfig
 from .gitops import GitopsConfig
 from .mesh import MeshConfig
 from .needs import Needs
+from .observability import ObservabilityConfig
 from .regions import CONTINENTS, any_region, zone_id_prefix
 
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -126,6 +127,7 @@ class StackConfig(Model):
     gitops: GitopsConfig | None = None
     backup: BackupConfig | None = None
     dns: DnsConfig | None = None
+    observability: ObservabilityConfig | None = None
     deployer: DeployerConfig = Field(default_factory=DeployerConfig)
     outage: OutageConfig = Field(default_factory=OutageConfig)
 
@@ -704,6 +706,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("gitops", gitops.check, gitops.needs),
     Block("backup", backup.check, backup.needs),
     Block("dns", dns.check, dns.needs),
+    Block("observability", observability.check, observability.needs),
 )
 
 

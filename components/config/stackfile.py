@@ -103,10 +103,23 @@ def read(path: Path) -> StackFile:
             secret_keys.append(full_key)
         else:
             settings[full_key] = value if isinstance(value, str) else json.dumps(value)
+            if has_secure_leaf(value):
+                # `pulumi config set --secret --path`: the engine passes the object decrypted, and the key as secret.
+                secret_keys.append(full_key)
         for loc, position in reader.positions.items():
             if loc[:2] == ("config", key):
                 positions[(full_key, *loc[2:])] = position
     return StackFile(path, settings, secret_keys, positions)
+
+
+def has_secure_leaf(value: Any) -> bool:
+    """Whether an object holds a `{secure: ...}` leaf somewhere."""
+    if isinstance(value, dict):
+        mapping = cast(dict[str, Any], value)
+        return set(mapping) == {"secure"} or any(has_secure_leaf(v) for v in mapping.values())
+    if isinstance(value, list):
+        return any(has_secure_leaf(v) for v in cast(list[Any], value))
+    return False
 
 
 class _TagKeepingLoader(yaml.SafeLoader):
