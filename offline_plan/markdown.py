@@ -17,7 +17,7 @@ from components.clouds import CLOUDS
 
 from .capture import Plan, PlannedResource
 from .estimate import estimate
-from .report import FLEET, ReportOptions, judge_notes, resources_per_cluster
+from .report import FLEET, ReportOptions, describe_hub, judge_notes, resources_per_cluster, telemetry_hubs
 from .values import is_dict
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def render(plan: Plan, options: ReportOptions | None = None) -> str:
         _resources_section(plan),
         _protected_section(plan),
         _dr_section(plan),
+        _observability_section(plan),
         _estimate_section(plan, options.parallelism),
         _policy_section(results),
     ]
@@ -236,6 +237,13 @@ def _dr_section(plan: Plan) -> str:
     if not lines:
         return "### Disaster recovery\n\nNo DR figures yet (configure `multicluster:dns` and `multicluster:backup`)."
     return "### Disaster recovery\n\n| figure | value |\n|---|---|\n" + "\n".join(lines)
+
+
+def _observability_section(plan: Plan) -> str:
+    hubs = telemetry_hubs(plan)
+    if not hubs:
+        return ""
+    return "### Observability\n\n" + "\n".join(f"- {describe_hub(name, hub)}" for name, hub in sorted(hubs.items()))
 
 
 def _estimate_section(plan: Plan, parallelism: int) -> str:

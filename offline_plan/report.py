@@ -17,11 +17,11 @@ from rich.tree import Tree
 
 from components.eks import EksCluster
 from components.gke import GkeCluster
-from components.outputs import DnsOutputs, DnsRecordOutputs
+from components.outputs import DnsOutputs, DnsRecordOutputs, ObservabilityOutputs, TelemetryHubOutputs
 
 from .capture import Plan, PlannedResource
 from .estimate import DEFAULT_PARALLELISM, estimate
-from .values import masked, shown
+from .values import is_dict, masked, shown
 
 if TYPE_CHECKING:
     from .judge.rules import Finding
@@ -152,7 +152,29 @@ def summary(plan: Plan) -> dict[str, Any]:
         "protected": sorted(r.name for r in plan.resources if r.protect),
         "retainOnDelete": sorted(r.name for r in plan.resources if r.retain_on_delete),
         "failoverSeconds": {record["fqdn"]: record.get("failoverSeconds") for record in records.values()},
+        "observability": {
+            hub: {k: outputs.get(k) for k in ("scope", "grafanaUrl", "queryUrl", "retentionDays", "alertReceivers")}
+            for hub, outputs in telemetry_hubs(plan).items()
+        },
     }
+
+
+def telemetry_hubs(plan: Plan) -> dict[str, TelemetryHubOutputs]:
+    """`observability.hubs`, as the program exports it (empty without the block)."""
+    block = cast("ObservabilityOutputs | None", plan.outputs.get("observability"))
+    hubs: Any = block.get("hubs") if isinstance(block, dict) else None
+    if not is_dict(hubs):
+        return {}
+    # In a first preview an entry may still be unknown: only the hubs that are there.
+    return {str(name): cast("TelemetryHubOutputs", hub) for name, hub in hubs.items() if is_dict(hub)}
+
+
+def describe_hub(name: str, hub: TelemetryHubOutputs) -> str:
+    """One line per hub: whom it serves, where to query and look, how long it keeps what."""
+    days = hub.get("retentionDays") or {}
+    kept = ", ".join(f"{what} {days[what]:g} d" for what in ("metrics", "logs", "traces") if what in days)
+    scope = ", ".join(hub.get("scope") or [])
+    return f"observability hub {name} ({scope}): grafana {hub.get('grafanaUrl')}, query {hub.get('queryUrl')}; {kept}"
 
 
 def render_text(plan: Plan, console: Console, options: ReportOptions | None = None) -> None:
@@ -174,6 +196,8 @@ def render_text(plan: Plan, console: Console, options: ReportOptions | None = No
             if seconds is not None
             else f"dns {fqdn}: one cluster per name, no failover"
         )
+    for name, hub in telemetry_hubs(plan).items():
+        console.print(describe_hub(name, hub), markup=False, highlight=False)
     estimates = estimate(plan, options.parallelism)
     if estimates:
         console.print(
