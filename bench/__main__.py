@@ -118,6 +118,10 @@ def measure_size(size: int, runs: int, capabilities: Capabilities, scratch: Path
     return {
         "clusters": size,
         "topology": config["multicluster:topology"],
+        # The blocks this size carries (a partitioned large fleet cannot carry every one: fleetgen.within_quotas).
+        "blocks": sorted(
+            k.removeprefix("multicluster:") for k in config if k.removeprefix("multicluster:") in capabilities.blocks
+        ),
         "resources": program[0]["resources"],
         "runs": len(program),
         "program": medians(program, (*TIMES, *JUDGE_KEYS)),
@@ -154,6 +158,11 @@ def render(rows: list[dict[str, Any]], capabilities: Capabilities, runs: int, el
         "",
         f"Capabilities on: {', '.join(capabilities.blocks) or 'none'}.",
         *[f"- off: `{key}`: {reason}" for key, reason in capabilities.skipped.items()],
+        *[
+            f"- {row['clusters']} clusters carry: {', '.join(row['blocks'])}"
+            for row in rows
+            if "blocks" in row and set(row["blocks"]) != set(capabilities.blocks)
+        ],
         "",
         "| clusters | resources | program wall s | floor wall s | ratio wall | program CPU s | floor CPU s "
         "| ratio CPU | program peak MiB | floor peak MiB |",

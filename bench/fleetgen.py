@@ -23,7 +23,7 @@ from offline_plan.mocks.dns import ALB_ZONE_IDS, NLB_ZONE_IDS
 from tests.support import settings_of
 
 GCP_PROJECT = "acme-bench"
-CAPABILITIES = ("connectivity", "mesh", "gitops", "backup", "dns")
+CAPABILITIES = ("connectivity", "mesh", "gitops", "backup", "dns", "observability")
 # Preferred literal values, richest first; otherwise the first literal that is not "none".
 # Links: hub-spoke grows linearly; full-mesh (pairwise) is measured separately (bench --pairwise).
 PREFERRED = ("hub-spoke", "istio", "route53", "velero", "auto", "strict", "fleet", "all")
@@ -136,6 +136,26 @@ def within_quotas(config: dict[str, Any]) -> dict[str, Any]:
     connectivity = config.get("multicluster:connectivity")
     if isinstance(connectivity, dict) and connectivity.get("hub") and len(clusters) > 1:
         config["multicluster:connectivity"] = {**connectivity, "hub": clusters[1]["name"]}
+    return _telemetry_hubs(config)
+
+
+def _telemetry_hubs(config: dict[str, Any]) -> dict[str, Any]:
+    """Partitioned: one observability hub per residency, linked to every cluster of it. Hub-spoke links join
+    each cluster to the connectivity hub only, so that is the one hub possible, for its residency; with more
+    residencies the block cannot validate (their clusters have no private path to a hub of their own) and is
+    left out (bench reports the capabilities each size carries)."""
+    block = config.get("multicluster:observability")
+    if not isinstance(block, dict):
+        return config
+    connectivity = config.get("multicluster:connectivity") or {}
+    hub = connectivity.get("hub") if isinstance(connectivity, dict) else None
+    residencies = {c["residency"] for c in config["multicluster:clusters"]}
+    home = next((c["residency"] for c in config["multicluster:clusters"] if c["name"] == hub), None)
+    config = dict(config)
+    if home is None or residencies != {home}:
+        del config["multicluster:observability"]
+        return config
+    config["multicluster:observability"] = {k: v for k, v in block.items() if k != "hub"} | {"hubs": {home: hub}}
     return config
 
 
@@ -215,11 +235,12 @@ def _string_for(key: str, config: dict[str, Any]) -> str:
     lowered = key.lower()
     first_cluster = config["multicluster:clusters"][0]["name"]
     guesses = (
+        (("smarthost",), "smtp.example.com:587"),
         (("hub", "cluster", "primary"), first_cluster),
         (("url", "repo"), "https://github.com/acme/fleet-gitops.git"),
         (("zone", "domain", "host"), "bench.example.com"),
         (("bucket",), "acme-bench-backups"),
-        (("email",), "platform@example.com"),
+        (("email", "from"), "platform@example.com"),
         (("path",), "apps/bench"),
         (("namespace",), "bench"),
         (("schedule", "cron"), "0 3 * * *"),

@@ -83,10 +83,10 @@ STORES: Mapping[str, Callable[[TelemetryStoreProps], TelemetryStore]] = {
 }
 # What the rules and dashboards watch of each mesh (its east-west gateway workload, its certificates' expiry).
 MESH_WORKLOADS: Mapping[str, MeshWorkloads] = {
-    "istio": MeshWorkloads(istio.NAMESPACE, istio.EASTWEST, "citadel_server_cert_chain_expiry_timestamp"),
-    "linkerd": MeshWorkloads(
-        linkerd.MULTICLUSTER_NAMESPACE, linkerd.GATEWAY, "identity_cert_expiration_timestamp_seconds"
-    ),
+    # istiod: the expiry time of its CA chain (security/pkg/server/ca/monitoring.go); Linkerd's identity controller:
+    # the seconds its issuer certificate has left (pkg/identity/service.go issuer_cert_ttl_seconds).
+    "istio": MeshWorkloads(istio.NAMESPACE, istio.EASTWEST, "citadel_server_cert_chain_expiry_timestamp - time()"),
+    "linkerd": MeshWorkloads(linkerd.MULTICLUSTER_NAMESPACE, linkerd.GATEWAY, "issuer_cert_ttl_seconds"),
 }
 # Release and object names inside each cluster (fullnameOverride keeps them short and predictable).
 KPS = "kps"
@@ -209,9 +209,12 @@ class ClusterTelemetry(pulumi.ComponentResource):
             "serviceMonitorSelectorNilUsesHelmValues": False,
             "podMonitorSelectorNilUsesHelmValues": False,
             "probeSelectorNilUsesHelmValues": False,
+            # The chart renders only objectStorageConfig.existingSecret (or .secret) into the CR
+            # (templates/prometheus/prometheus.yaml), and the operator keeps a tagged default image whatever
+            # `version` says: the image is pinned itself.
             "thanos": {
-                "version": THANOS_VERSION,
-                "objectStorageConfig": {"name": OBJSTORE_SECRET, "key": OBJSTORE_KEY},
+                "image": THANOS_IMAGE,
+                "objectStorageConfig": {"existingSecret": {"name": OBJSTORE_SECRET, "key": OBJSTORE_KEY}},
             },
         }
         values: dict[str, Any] = {
@@ -236,6 +239,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
             values["thanosRuler"] = {
                 "enabled": True,
                 "thanosRulerSpec": {
+                    "image": {"tag": THANOS_VERSION},
                     "replicas": 2 if protect else 1,
                     "queryEndpoints": [f"thanos-query.{NAMESPACE}.svc.cluster.local:{QUERY_PORT}"],
                     "ruleSelector": {"matchLabels": dict(RULER_LABEL)},
@@ -491,15 +495,29 @@ class ClusterTelemetry(pulumi.ComponentResource):
     def collector_values(
         self, tempo: pulumi.Output[str] | None, sampling: float | None, probes: list[pulumi.Output[str]]
     ) -> dict[str, Any]:
+        """The collector's whole configuration in `alternateConfig`, which the chart does not merge with its
+        default pipelines (a null in `config` to remove them is not passed on by every Helm client:
+        pulumi/pulumi-kubernetes#2034)."""
         attributes = [
             {"key": "k8s.cluster.name" if k == "cluster" else k, "value": v, "action": "upsert"}
             for k, v in self.labels.items()
         ]
-        pipelines: dict[str, Any] = {"logs": None, "metrics": None, "traces": None}
+        pipelines: dict[str, Any] = {}
         receivers: dict[str, Any] = {}
         exporters: dict[str, Any] = {}
-        processors: dict[str, Any] = {"resource": {"attributes": attributes}}
+        processors: dict[str, Any] = {
+            # The chart's defaults, which alternateConfig does not inherit.
+            "memory_limiter": {"check_interval": "5s", "limit_percentage": 80, "spike_limit_percentage": 25},
+            "batch": {},
+            "resource": {"attributes": attributes},
+        }
         if tempo is not None:
+            receivers["otlp"] = {
+                "protocols": {
+                    "grpc": {"endpoint": f"${{env:MY_POD_IP}}:{OTLP_GRPC.port}"},
+                    "http": {"endpoint": "${env:MY_POD_IP}:4318"},
+                }
+            }
             trace_processors = ["memory_limiter", "resource", "batch"]
             if sampling is not None:
                 # Hash-based on the trace id: every cluster keeps or drops a cross-cluster trace whole.
@@ -529,11 +547,13 @@ class ClusterTelemetry(pulumi.ComponentResource):
             "mode": "deployment",
             "image": {"repository": "otel/opentelemetry-collector-contrib"},
             "replicaCount": 2 if self.props.protect else 1,
-            "config": {
+            "alternateConfig": {
+                # The chart's NOTES.txt requires the health_check extension (its probes call it).
+                "extensions": {"health_check": {"endpoint": "${env:MY_POD_IP}:13133"}},
                 "receivers": receivers,
                 "processors": processors,
                 "exporters": exporters,
-                "service": {"pipelines": pipelines},
+                "service": {"extensions": ["health_check"], "pipelines": pipelines},
             },
         }
         if ports:
@@ -577,7 +597,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
             self._monitor(
                 "linkerd-identity",
                 {"linkerd.io/control-plane-component": "identity"},
-                "admin-http",
+                "ident-admin",  # charts/linkerd-control-plane/templates/identity.yaml
                 self.stack,
                 linkerd.NAMESPACE,
                 pods=True,

@@ -18,9 +18,10 @@ from .cluster import ClusterPort
 from .config.observability import ObservabilityConfig
 
 NAMESPACE = "monitoring"
-# quay.io/thanos/thanos: the sidecar (through the Prometheus operator), the store gateways, compactors and queries
-# run one release (github.com/thanos-io/thanos/releases/tag/v0.39.2).
-THANOS_VERSION = "v0.39.2"
+# quay.io/thanos/thanos: the sidecar and ruler (through the Prometheus operator), the store gateways, compactors and
+# queries run one release: the one kube-prometheus-stack 88.5.3 defaults to (values.yaml
+# prometheusOperator.thanosImage and thanosRuler.thanosRulerSpec.image), pinned here so that all agree.
+THANOS_VERSION = "v0.42.4"
 THANOS_IMAGE = f"quay.io/thanos/thanos:{THANOS_VERSION}"
 OBJSTORE_SECRET = "thanos-objstore"
 OBJSTORE_KEY = "objstore.yml"

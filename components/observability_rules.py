@@ -10,7 +10,7 @@ Metric names are the exporters' own: kube-prometheus-stack's `up{job="apiserver"
 `kube_node_labels`/`kube_deployment_status_replicas_available`, Velero's
 `velero_backup_last_successful_timestamp`/`velero_backup_failure_total`/`velero_restore_failed_total`
 (pkg/metrics/metrics.go), istiod's `citadel_server_cert_chain_expiry_timestamp`, Linkerd identity's
-`identity_cert_expiration_timestamp_seconds`, and the OpenTelemetry httpcheck receiver's `httpcheck_status`.
+`issuer_cert_ttl_seconds`, and the OpenTelemetry httpcheck receiver's `httpcheck_status`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class MeshWorkloads:
 
     namespace: str
     gateway: str
-    cert_expiry_metric: str
+    cert_seconds_left: str  # a PromQL expression: seconds until the mesh's CA certificates expire
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def fleet_rule_groups(inputs: RuleInputs) -> list[dict[str, Any]]:
                 "rules": [
                     alert(
                         "MeshCertificateExpiringSoon",
-                        f"min by (cluster) ({mesh.cert_expiry_metric}) - time() < {CERT_WARNING_DAYS * 86400}",
+                        f"min by (cluster) ({mesh.cert_seconds_left}) < {CERT_WARNING_DAYS * 86400}",
                         f"The mesh certificates of {{{{ $labels.cluster }}}} expire within {CERT_WARNING_DAYS} days.",
                         for_="1h",
                         severity="warning",
@@ -301,7 +301,7 @@ def dashboards(inputs: RuleInputs) -> dict[str, dict[str, Any]]:
                 ),
                 _panel(
                     "Days until the mesh certificates expire",
-                    f"(min by (cluster) ({mesh.cert_expiry_metric}) - time()) / 86400",
+                    f"min by (cluster) ({mesh.cert_seconds_left}) / 86400",
                     0,
                     8,
                     legend="{{cluster}}",

@@ -187,7 +187,7 @@ def test_every_cluster_ships_to_its_hub_and_the_hub_queries_every_cluster(prod):
     for name in ("aws-usw2", "gcp-euw1"):
         outputs = values(prod, f"{name}-telemetry-fluent-bit")["config"]["outputs"]
         assert f"    Host {loki}\n    Port {LOKI_PUSH.port}\n" in outputs
-        exporter = values(prod, f"{name}-telemetry-otel-collector")["config"]["exporters"]["otlp/tempo"]
+        exporter = values(prod, f"{name}-telemetry-otel-collector")["alternateConfig"]["exporters"]["otlp/tempo"]
         assert exporter["endpoint"] == f"{tempo}:{OTLP_GRPC.port}"
         expected += [
             f"{address(prod, f'{name}-telemetry-thanos-sidecar-lb')}:{THANOS_SIDECAR.port}",
@@ -216,7 +216,7 @@ def test_every_series_stream_and_span_carries_cluster_cloud_region_and_residency
             f"    Labels job=fluent-bit, {line}\n"
             in values(example, f"{name}-telemetry-fluent-bit")["config"]["outputs"]
         )
-        attributes = values(example, f"{name}-telemetry-otel-collector")["config"]["processors"]["resource"][
+        attributes = values(example, f"{name}-telemetry-otel-collector")["alternateConfig"]["processors"]["resource"][
             "attributes"
         ]
         assert {a["key"]: a["value"] for a in attributes} == {
@@ -402,16 +402,15 @@ def test_the_mesh_sends_its_spans_to_the_cluster_s_collector_sampled_as_configur
         {"providers": [{"name": "otel-tracing"}], "randomSamplingPercentage": 10}
     ]
     # Istio samples at the edge; the collectors keep what comes (no second sampling).
-    processors = values(staging, "gcp-usc1-telemetry-otel-collector")["config"]["service"]["pipelines"]["traces"][
-        "processors"
-    ]
+    pipelines = values(staging, "gcp-usc1-telemetry-otel-collector")["alternateConfig"]["service"]["pipelines"]
+    processors = pipelines["traces"]["processors"]
     assert "probabilistic_sampler" not in processors
 
 
 def test_without_a_sampling_mesh_the_collectors_sample_by_trace_id():
     config = replicated({**BLOCK, "traces": {"samplingPercent": 25}})
     plan = plan_config(config)
-    collector = values(plan, "gcp-usc1-telemetry-otel-collector")["config"]
+    collector = values(plan, "gcp-usc1-telemetry-otel-collector")["alternateConfig"]
     assert collector["processors"]["probabilistic_sampler"] == {"sampling_percentage": 25}
     off = plan_config(replicated({**BLOCK, "traces": {"samplingPercent": 0}}))
     assert [r.name for r in off.of_type(RELEASE) if "otel" in r.name or "tempo" in r.name] == []
@@ -534,3 +533,48 @@ def test_the_plan_report_names_each_hub_s_endpoints_and_retention(example):
         "- observability hub gcp-euw1 (aws-euc1, gcp-euw1): grafana http://grafana.monitoring.svc.cluster.local, "
         "query http://thanos-query.monitoring.svc.cluster.local:9090; metrics 30 d, logs 14 d, traces 7 d"
     ) in render(example)
+
+
+def test_the_sidecar_uploads_with_the_secret_the_chart_renders_and_every_thanos_runs_one_release(staging):
+    spec = values(staging, "aws-use1-telemetry-kps")["prometheus"]["prometheusSpec"]["thanos"]
+    # kube-prometheus-stack renders only objectStorageConfig.existingSecret/.secret into the Prometheus CR.
+    assert spec == {
+        "image": "quay.io/thanos/thanos:v0.42.4",
+        "objectStorageConfig": {"existingSecret": {"name": "thanos-objstore", "key": "objstore.yml"}},
+    }
+    objstore = staging.named("aws-use1-telemetry-objstore", "kubernetes:core/v1:Secret").inputs["stringData"]
+    bucket = staging.named("aws-use1-telemetry-metrics-bucket", "aws:s3/bucket:Bucket").outputs["bucket"]
+    assert yaml.safe_load(objstore["objstore.yml"]) == {
+        "type": "S3",
+        "config": {"bucket": bucket, "endpoint": "s3.us-east-1.amazonaws.com", "region": "us-east-1"},
+    }
+    images = {
+        c["image"]
+        for d in staging.of_type("kubernetes:apps/v1:Deployment")
+        if "telemetry" in d.name
+        for c in d.inputs["spec"]["template"]["spec"]["containers"]
+    }
+    assert images == {"quay.io/thanos/thanos:v0.42.4"}
+    ruler = values(staging, "aws-use1-telemetry-kps")["thanosRuler"]["thanosRulerSpec"]
+    assert ruler["image"] == {"tag": "v0.42.4"}
+
+
+def test_the_collector_runs_only_the_pipelines_it_is_given(staging):
+    hub = values(staging, "aws-use1-telemetry-otel-collector")
+    assert "config" not in hub  # the chart's default pipelines (debug exporters) are not merged in
+    config = hub["alternateConfig"]
+    assert config["service"]["extensions"] == ["health_check"]
+    assert set(config["service"]["pipelines"]) == {"traces", "metrics"}  # the hub also probes what DNS checks
+    spoke = values(staging, "gcp-usc1-telemetry-otel-collector")["alternateConfig"]
+    assert set(spoke["service"]["pipelines"]) == {"traces"}
+
+
+def test_linkerd_certificates_are_watched_where_the_identity_controller_serves_them():
+    mesh = {"provider": "linkerd", "version": "2026.8.3", "meshId": "m", "scope": "fleet", "mtls": "strict"}
+    plan = plan_config(replicated(mesh=mesh))
+    monitor = plan.named("gcp-usc1-telemetry-linkerd-identity")
+    assert monitor.type == "kubernetes:monitoring.coreos.com/v1:PodMonitor"
+    assert monitor.inputs["spec"]["podMetricsEndpoints"] == [{"port": "ident-admin", "interval": "30s"}]
+    rules = rules_of(plan, "aws-use1")["fleet"]
+    expiry = next(r for g in rules for r in g["rules"] if r["alert"] == "MeshCertificateExpiringSoon")
+    assert expiry["expr"] == "min by (cluster) (issuer_cert_ttl_seconds) < 2592000"
