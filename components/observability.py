@@ -85,7 +85,14 @@ STORES: Mapping[str, Callable[[TelemetryStoreProps], TelemetryStore]] = {
 MESH_WORKLOADS: Mapping[str, MeshWorkloads] = {
     # istiod: the expiry time of its CA chain (security/pkg/server/ca/monitoring.go); Linkerd's identity controller:
     # the seconds its issuer certificate has left (pkg/identity/service.go issuer_cert_ttl_seconds).
-    "istio": MeshWorkloads(istio.NAMESPACE, istio.EASTWEST, "citadel_server_cert_chain_expiry_timestamp - time()"),
+    "istio": MeshWorkloads(
+        istio.NAMESPACE,
+        istio.EASTWEST,
+        "citadel_server_cert_chain_expiry_timestamp - time()",
+        # Istio's standard metrics label both ends with their cluster (istio.io "Istio Standard Metrics").
+        'sum by (source_cluster, destination_cluster) (rate(istio_requests_total{reporter="source",'
+        'response_code=~"5.."}[5m]))',
+    ),
     "linkerd": MeshWorkloads(linkerd.MULTICLUSTER_NAMESPACE, linkerd.GATEWAY, "issuer_cert_ttl_seconds"),
 }
 # Release and object names inside each cluster (fullnameOverride keeps them short and predictable).
@@ -585,6 +592,22 @@ class ClusterTelemetry(pulumi.ComponentResource):
             opts=self._k8s_opts(depends_on=[self.stack, after]),
         )
 
+    def _proxy_monitor(self) -> None:
+        """Every Istio sidecar's Envoy statistics (istio.io "Prometheus" integration: the injected proxy serves
+        them on its http-envoy-prom port, /stats/prometheus), in every namespace."""
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-istio-proxies",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata={"name": "istio-proxies", "namespace": NAMESPACE},
+            spec={
+                "selector": {"matchExpressions": [{"key": "security.istio.io/tlsMode", "operator": "Exists"}]},
+                "namespaceSelector": {"any": True},
+                "podMetricsEndpoints": [{"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": "30s"}],
+            },
+            opts=self._k8s_opts(depends_on=[self.stack]),
+        )
+
     def watch(self, *, backup: bool, mesh: str | None) -> None:
         """Monitors of what the fleet's alerts watch on this cluster: Velero, the mesh's control plane."""
         if backup:
@@ -592,6 +615,7 @@ class ClusterTelemetry(pulumi.ComponentResource):
             self._monitor("velero", {"app.kubernetes.io/name": "velero"}, "http-monitoring", self.stack, "velero")
         if mesh == "istio":
             self._monitor("istiod", {"app": "istiod"}, "http-monitoring", self.stack, istio.NAMESPACE)
+            self._proxy_monitor()
         elif mesh == "linkerd":
             # The identity controller's admin port serves its metrics; no Service exposes it.
             self._monitor(

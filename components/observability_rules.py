@@ -34,6 +34,8 @@ class MeshWorkloads:
     namespace: str
     gateway: str
     cert_seconds_left: str  # a PromQL expression: seconds until the mesh's CA certificates expire
+    # Request errors between each pair of clusters, from the proxies' metrics (None: the mesh exports none).
+    cross_cluster_errors: str | None = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,19 @@ def dashboards(inputs: RuleInputs) -> dict[str, dict[str, Any]]:
                     12,
                     0,
                     legend="{{cluster}}",
+                ),
+                *(
+                    [
+                        _panel(
+                            "Request errors between clusters (5xx/s)",
+                            mesh.cross_cluster_errors,
+                            12,
+                            8,
+                            legend="{{source_cluster}} → {{destination_cluster}}",
+                        )
+                    ]
+                    if mesh.cross_cluster_errors
+                    else []
                 ),
                 _panel(
                     "Days until the mesh certificates expire",

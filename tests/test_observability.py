@@ -380,6 +380,10 @@ def test_dashboards_are_provisioned_as_code_with_valid_queries(prod):
     assert set(boards) == {"fleet-overview", "failover", "backups", "mesh"}
     for expr in panel_expressions(boards):
         promql_parser.parse(expr)
+    mesh_panels = {p["title"] for p in boards["mesh"]["panels"]}
+    assert "Request errors between clusters (5xx/s)" in mesh_panels  # Istio's proxies are scraped for it
+    proxies = prod.named("gcp-euw1-telemetry-istio-proxies").inputs["spec"]
+    assert proxies["namespaceSelector"] == {"any": True}
     failover = next(p for p in boards["failover"]["panels"] if p["type"] == "text")["options"]["content"]
     for record, outputs in prod.outputs["dns"]["records"].items():
         assert f"| {record} | {int(outputs['failoverSeconds'])} |" in failover
