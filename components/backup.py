@@ -32,12 +32,14 @@ from .backup_common import (
     schedule_key,
     storage_location_name,
 )
+from .backup_drills import build_drill
 from .cluster import ClusterPort
 from .config.backup import format_minutes
+from .config.observability import COLLECTOR_METRICS_URL
 from .federation import AwsTrusts
 from .fleetplan import FleetPlan
 from .gcp_project import ProjectServices
-from .outputs import BackupOutputs
+from .outputs import BackupOutputs, DrillOutputs
 
 __all__ = ["BackupFleet", "VeleroBackup", "VeleroBackupProps", "build_backup"]
 
@@ -112,6 +114,17 @@ class VeleroBackup(pulumi.ComponentResource):
             elif stores:
                 patch = patch.merge(STORES[cloud].federate_reader(self.store, stores))
         self.release = self._release(patch)
+        drills = self.props.backup.drills
+        if drills is not None and peers:
+            build_drill(
+                self._resource_name,
+                self,
+                self.cluster,
+                drills,
+                [peer.location_name for peer in peers],
+                self.props.drill_metrics,
+                [self.release],
+            )
         self.register_outputs(self.outputs())
 
     # --- Velero ----------------------------------------------------------------------------
@@ -223,7 +236,7 @@ class VeleroBackup(pulumi.ComponentResource):
 
     def outputs(self) -> BackupOutputs:
         backup, rpo = self.props.backup, self.rpo_minutes
-        return {
+        outputs: BackupOutputs = {
             "cloud": self.cloud,
             "region": self.region,
             "bucket": self.store.bucket_name,
@@ -235,6 +248,23 @@ class VeleroBackup(pulumi.ComponentResource):
             "chartVersion": backup.chart_version,
             "rpo": format_minutes(rpo),
             "rpoMinutes": rpo,
+        }
+        drill = self._drill_outputs()
+        if drill is not None:
+            outputs["drill"] = drill
+        return outputs
+
+    def _drill_outputs(self) -> DrillOutputs | None:
+        drills = self.props.backup.drills
+        if drills is None or not self.peers:
+            return None
+        return {
+            "cron": drills.cron,
+            "namespaces": list(drills.namespaces),
+            "sources": [peer.location_name for peer in self.peers],
+            "timeoutMinutes": drills.timeout_minutes,
+            # What a passing drill shows at worst: the schedules' RPO (the newest backup is restored).
+            "expectedRpoMinutes": self.rpo_minutes,
         }
 
 
@@ -273,6 +303,7 @@ def build_backup(
                 aws_trust=aws_trusts.of(name),
                 prefix=plan.prefix,
                 project_services=project_services,
+                drill_metrics=COLLECTOR_METRICS_URL if plan.blocks.observability is not None else None,
             ),
         )
         for name, cluster in clusters.items()

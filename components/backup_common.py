@@ -105,6 +105,8 @@ class VeleroBackupProps:
     prefix: str = ""  # of physical names (the stack name by default)
     # The APIs of gcp:project the workload identity pools call (EKS clusters reading GCS peers).
     project_services: ProjectServices | None = None
+    # Where the restore drill sends its metrics (the observability collector), if anywhere.
+    drill_metrics: str | None = None
 
     @property
     def qualified(self) -> str:

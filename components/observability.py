@@ -448,9 +448,17 @@ class ClusterTelemetry(pulumi.ComponentResource):
         return load_balancer_address(made)
 
     # --- logs and traces -------------------------------------------------------------------
-    def ship(self, hub: TelemetryHub, *, sampling: float | None, probes: list[pulumi.Output[str]]) -> None:
+    def ship(
+        self,
+        hub: TelemetryHub,
+        *,
+        sampling: float | None,
+        probes: list[pulumi.Output[str]],
+        job_metrics_minutes: int | None = None,
+    ) -> None:
         """Fluent Bit to the hub's Loki, the collector to its Tempo (and, on a hub, its DNS probes); then the
-        outputs. `sampling`: the collector's share of traces (None: the mesh samples at its edge already)."""
+        outputs. `sampling`: the collector's share of traces (None: the mesh samples at its edge already);
+        `job_metrics_minutes`: how long metrics pushed by in-cluster jobs (the restore drill) stay exported."""
         remote = hub.cluster.spec.name != self.cluster.spec.name
         loki_host = hub.loki_address if remote else pulumi.Output.from_input(f"loki.{NAMESPACE}.svc.cluster.local")
         self.ships_to["logs"] = loki_host.apply(lambda h: f"http://{h}:{LOKI_PUSH.port}")
@@ -464,16 +472,19 @@ class ClusterTelemetry(pulumi.ComponentResource):
             self.ships_to["traces"] = tempo.apply(lambda h: f"{h}:{OTLP_GRPC.port}")
         else:
             tempo = None
-        if tracing or probes:
+        if tracing or probes or job_metrics_minutes:
             self.collector = self._release(
                 "otel-collector",
                 "opentelemetry-collector",
-                self.collector_values(tempo, sampling, probes),
+                self.collector_values(tempo, sampling, probes, job_metrics_minutes),
                 [self.stack],
             )
-            if probes:
+            if probes or job_metrics_minutes:
                 self._monitor(
-                    "otel-probes", {"app.kubernetes.io/name": "opentelemetry-collector"}, "promexporter", self.collector
+                    "otel-metrics",
+                    {"app.kubernetes.io/name": "opentelemetry-collector"},
+                    "promexporter",
+                    self.collector,
                 )
         self.register_outputs(dict(self.outputs()))
 
@@ -500,7 +511,11 @@ class ClusterTelemetry(pulumi.ComponentResource):
         return {"fullnameOverride": "fluent-bit", "config": {"outputs": loki_host.apply(outputs)}}
 
     def collector_values(
-        self, tempo: pulumi.Output[str] | None, sampling: float | None, probes: list[pulumi.Output[str]]
+        self,
+        tempo: pulumi.Output[str] | None,
+        sampling: float | None,
+        probes: list[pulumi.Output[str]],
+        job_metrics_minutes: int | None = None,
     ) -> dict[str, Any]:
         """The collector's whole configuration in `alternateConfig`, which the chart does not merge with its
         default pipelines (a null in `config` to remove them is not passed on by every Helm client:
@@ -518,13 +533,14 @@ class ClusterTelemetry(pulumi.ComponentResource):
             "batch": {},
             "resource": {"attributes": attributes},
         }
-        if tempo is not None:
+        if tempo is not None or job_metrics_minutes:
             receivers["otlp"] = {
                 "protocols": {
                     "grpc": {"endpoint": f"${{env:MY_POD_IP}}:{OTLP_GRPC.port}"},
                     "http": {"endpoint": "${env:MY_POD_IP}:4318"},
                 }
             }
+        if tempo is not None:
             trace_processors = ["memory_limiter", "resource", "batch"]
             if sampling is not None:
                 # Hash-based on the trace id: every cluster keeps or drops a cross-cluster trace whole.
@@ -536,15 +552,23 @@ class ClusterTelemetry(pulumi.ComponentResource):
             }
             pipelines["traces"] = {"receivers": ["otlp"], "processors": trace_processors, "exporters": ["otlp/tempo"]}
         ports: dict[str, Any] = {}
+        metric_receivers = [*(["httpcheck"] if probes else []), *(["otlp"] if job_metrics_minutes else [])]
         if probes:
             # What DNS health-checks, probed from the hub as well: the state behind every record's failover.
             receivers["httpcheck"] = {
                 "collection_interval": "10s",
                 "targets": [{"endpoint": p, "method": "GET"} for p in probes],
             }
-            exporters["prometheus"] = {"endpoint": "${env:MY_POD_IP}:8889"}
+        if metric_receivers:
+            exporters["prometheus"] = {
+                "endpoint": "${env:MY_POD_IP}:8889",
+                # Names as the jobs write them (no unit suffixes), and a pushed gauge kept until the next push:
+                # the exporter forgets a series after metric_expiration (5m by default).
+                "add_metric_suffixes": False,
+                "metric_expiration": f"{job_metrics_minutes or 5}m",
+            }
             pipelines["metrics"] = {
-                "receivers": ["httpcheck"],
+                "receivers": metric_receivers,
                 "processors": ["memory_limiter", "batch"],
                 "exporters": ["prometheus"],
             }
@@ -940,8 +964,18 @@ def rule_inputs(plan: FleetPlan, dns: GlobalDns | None) -> RuleInputs:
         backup_rpo_minutes=backup.rpo_minutes() if backup is not None else None,
         mesh=MESH_WORKLOADS.get(provider),
         dns_probes=dns is not None,
+        drill_period_minutes=backup.drills.period_minutes() if backup is not None and backup.drills else None,
         failover_seconds={r.record.name: failover_seconds(records, r) for r in plan.records} if records else {},
     )
+
+
+def drill_metrics_minutes(plan: FleetPlan, cluster: str) -> int | None:
+    """How long the collector keeps a restore drill's metrics: two drill periods (None: no drill runs here)."""
+    backup = plan.blocks.backup
+    drills = backup.drills if backup is not None else None
+    if drills is None or not plan.restore_peers.get(cluster):
+        return None
+    return 2 * drills.period_minutes() + 60
 
 
 def dns_probes(dns: GlobalDns | None, scope: tuple[str, ...]) -> list[pulumi.Output[str]]:
@@ -1002,6 +1036,11 @@ def build_observability(
         hubs[hub_name] = hub
         for name in scope:
             agents[name].watch(backup=plan.blocks.backup is not None, mesh=provider)
-            agents[name].ship(hub, sampling=sampling, probes=dns_probes(dns, scope) if name == hub_name else [])
+            agents[name].ship(
+                hub,
+                sampling=sampling,
+                probes=dns_probes(dns, scope) if name == hub_name else [],
+                job_metrics_minutes=drill_metrics_minutes(plan, name),
+            )
         hub.finish()
     return ObservabilityFleet(agents, hubs)

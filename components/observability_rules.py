@@ -51,6 +51,7 @@ class RuleInputs:
     backup_rpo_minutes: int | None = None
     mesh: MeshWorkloads | None = None
     dns_probes: bool = False
+    drill_period_minutes: int | None = None  # multicluster:backup.drills, when on
     # Per record: cluster -> the seconds the plan computed for traffic to leave it (dashboards).
     failover_seconds: Mapping[str, int | None] = field(default_factory=dict[str, "int | None"])
 
@@ -105,6 +106,28 @@ def fleet_rule_groups(inputs: RuleInputs) -> list[dict[str, Any]]:
                         "increase(velero_restore_failed_total[6h]) > 0",
                         "A Velero restore (or restore drill) failed on {{ $labels.cluster }}.",
                         for_="0m",
+                    ),
+                ],
+            }
+        )
+    if inputs.drill_period_minutes is not None:
+        stale = 2 * inputs.drill_period_minutes * 60
+        groups.append(
+            {
+                "name": "fleet-drills",
+                "rules": [
+                    alert(
+                        "RestoreDrillFailed",
+                        "min by (cluster, source) (velero_drill_success) < 1",
+                        "The restore drill of {{ $labels.source }}'s newest backup into {{ $labels.cluster }} failed.",
+                        for_="0m",
+                    ),
+                    alert(
+                        "RestoreDrillStale",
+                        f"time() - max by (cluster) (velero_drill_last_run_timestamp_seconds) > {stale}",
+                        "{{ $labels.cluster }} has not run a restore drill for two drill periods.",
+                        for_="0m",
+                        severity="warning",
                     ),
                 ],
             }

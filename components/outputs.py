@@ -95,6 +95,16 @@ class MeshOutputs(TypedDict):
     eastWestAddresses: dict[str, pulumi.Output[str]]
 
 
+class DrillOutputs(TypedDict):
+    """`backup.<cluster>.drill`: the cluster's scheduled restore drill over its peers."""
+
+    cron: str
+    namespaces: list[str]
+    sources: list[str]  # the peers' read-only storage locations, restored in turn
+    timeoutMinutes: int
+    expectedRpoMinutes: int
+
+
 class BackupOutputs(TypedDict):
     """`backup.<cluster>`: one cluster's bucket, identity, schedules and what it can restore."""
 
@@ -109,6 +119,7 @@ class BackupOutputs(TypedDict):
     chartVersion: str
     rpo: str  # the longest gap between backups, e.g. "1h"
     rpoMinutes: int
+    drill: NotRequired[DrillOutputs]  # only when the cluster runs a restore drill
 
 
 class GitopsOutputs(TypedDict):

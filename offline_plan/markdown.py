@@ -234,6 +234,13 @@ def _dr_section(plan: Plan) -> str:
         if "rpo" in backup or "rpoMinutes" in backup:
             restore = ", ".join(backup.get("restoreLocations", []) or []) or "-"
             lines.append(f"| Backup RPO `{cluster}` (restorable from: {restore}) | {backup.get('rpo', '?')} |")
+        drill = backup.get("drill")
+        if is_dict(drill):
+            sources = ", ".join(drill.get("sources", []))
+            lines.append(
+                f"| Restore drill into `{cluster}` from {sources} (`{drill.get('cron')}`, "
+                f"{', '.join(drill.get('namespaces', []))}) | expected RPO {drill.get('expectedRpoMinutes', 0):g} min |"
+            )
     if not lines:
         return "### Disaster recovery\n\nNo DR figures yet (configure `multicluster:dns` and `multicluster:backup`)."
     return "### Disaster recovery\n\n| figure | value |\n|---|---|\n" + "\n".join(lines)

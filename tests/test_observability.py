@@ -351,6 +351,8 @@ def test_the_alert_rules_cover_what_breaks_ha_and_dr_and_parse_as_promql(prod):
         "EastWestGatewayDown",
         "DnsHealthCheckFailing",
         "NodePoolAtMaximum",
+        "RestoreDrillFailed",  # prod runs restore drills (tests/test_drills.py)
+        "RestoreDrillStale",
     }
     # prod's backup schedules are hourly: the RPO is 60 minutes.
     assert alerts["BackupOlderThanRpo"]["expr"].endswith("> 3600")
@@ -568,9 +570,13 @@ def test_the_collector_runs_only_the_pipelines_it_is_given(staging):
     assert "config" not in hub  # the chart's default pipelines (debug exporters) are not merged in
     config = hub["alternateConfig"]
     assert config["service"]["extensions"] == ["health_check"]
-    assert set(config["service"]["pipelines"]) == {"traces", "metrics"}  # the hub also probes what DNS checks
+    pipelines = config["service"]["pipelines"]
+    # The hub also probes what DNS checks; both receive the restore drill's metrics.
+    assert set(pipelines) == {"traces", "metrics"}
+    assert pipelines["metrics"]["receivers"] == ["httpcheck", "otlp"]
     spoke = values(staging, "gcp-usc1-telemetry-otel-collector")["alternateConfig"]
-    assert set(spoke["service"]["pipelines"]) == {"traces"}
+    assert spoke["service"]["pipelines"]["metrics"]["receivers"] == ["otlp"]
+    assert spoke["service"]["pipelines"]["traces"]["exporters"] == ["otlp/tempo"]
 
 
 def test_linkerd_certificates_are_watched_where_the_identity_controller_serves_them():

@@ -239,12 +239,32 @@ class BackupSchedule(Model):
     )
 
 
+# A drill restores <ns> into "<ns>-drill", which must stay a 63-character label.
+DrillNamespace = Annotated[str, AfterValidator(lambda v: dns_label(v, 63 - len("-drill")))]
+
+
+class DrillConfig(Model):
+    """Scheduled restore drills: each cluster restores its peers' newest backups, one peer after the other."""
+
+    cron: Annotated[str, AfterValidator(cron_expression)] = Field(
+        description="When each cluster runs its drill (5-field cron, UTC)."
+    )
+    namespaces: list[DrillNamespace] = Field(min_length=1, description="What is restored, into <ns>-drill.")
+    timeout_minutes: int = Field(default=60, ge=1, le=1440, description="How long one restore may take.")
+
+    def period_minutes(self) -> int:
+        gap = max_gap_minutes([parse_cron(self.cron)])
+        assert gap is not None  # the cron was checked to fire
+        return gap
+
+
 class BackupConfig(Model):
     """`multicluster:backup`: Velero in every cluster, a hardened bucket per cluster, restore from peers."""
 
     chart_version: str = Field(default=VELERO_CHART_VERSION, description="Velero Helm chart version (pinned).")
     schedules: list[BackupSchedule] = Field(min_length=1)
     retention_days: int = Field(default=30, ge=1, le=3650, description="Days noncurrent object versions are kept.")
+    drills: DrillConfig | None = Field(default=None, description="Scheduled restore drills (none by default).")
 
     @field_validator("chart_version")
     @classmethod
@@ -300,7 +320,23 @@ def check(config: StackConfig) -> list[Issue]:
         + _federation_project_issues(config)
         + _residency_issues(config)
         + _snapshot_restore_issues(config)
+        + _drill_issues(config.backup)
     )
+
+
+def _drill_issues(backup: BackupConfig) -> list[Issue]:
+    """A drill restores namespaces some schedule backs up, or it would restore nothing and pass."""
+    if backup.drills is None:
+        return []
+    covered = {ns for s in backup.schedules for ns in s.included_namespaces}
+    return [
+        Issue(
+            format_path(("backup", "drills", "namespaces", i)),
+            f"'{ns}' is in no schedule's includedNamespaces: the drill would restore nothing",
+        )
+        for i, ns in enumerate(backup.drills.namespaces)
+        if "*" not in covered and ns not in covered
+    ]
 
 
 VELERO_LOCATIONS_DOC = "https://velero.io/docs/main/locations/#limitations--caveats"

@@ -33,6 +33,8 @@ OTLP_GRPC = FleetPort("otlp-grpc", 4317)
 # Where every cluster's workloads and mesh proxies send traces: its own collector (components/observability.py).
 COLLECTOR_SERVICE = "otel-collector.monitoring.svc.cluster.local"
 COLLECTOR_PORT = OTLP_GRPC.port
+# Where in-cluster jobs (the restore drills) send their metrics: the collector's OTLP/HTTP receiver.
+COLLECTOR_METRICS_URL = "http://otel-collector.monitoring.svc.cluster.local:4318/v1/metrics"
 QUERIED_PORTS = (THANOS_SIDECAR, THANOS_STORE)  # a cluster opens these to its hub
 PUSHED_PORTS = (LOKI_PUSH, OTLP_GRPC)  # the hub opens these to its clusters
 

@@ -1,0 +1,243 @@
+"""The restore drill, run in each cluster by its CronJob `velero-restore-drill` (components/backup_drills.py).
+
+Not imported by the program: its text is mounted into the job's pod from a ConfigMap and run there with the
+standard library only (python:3.13 slim image). For each source (DRILL_SOURCES: the read-only storage locations
+of the cluster's peers, one per peer, named after it), in turn: the newest Completed backup Velero synced from
+that location is restored into `<ns>-drill` for every namespace of DRILL_NAMESPACES; the restore is waited for
+(DRILL_TIMEOUT_SECONDS); it passes when its phase is Completed with no errors and every item it set out to
+restore came back (Velero's own count: status.progress.itemsRestored == totalItems > 0). The restore's
+duration (the measured RTO) and the backup's age (the achieved RPO) are recorded as a Kubernetes Event on the
+Restore and, when DRILL_OTLP_ENDPOINT is set, as metrics to the cluster's OpenTelemetry Collector; then the
+drill namespaces and the Restore are deleted. The job fails when any source fails, so Kubernetes records it too.
+
+What it may do is its ServiceAccount's RBAC, nothing more: read Backups, create/read/delete Restores and
+create Events in the velero namespace, get/delete the named drill namespaces. It holds no cloud identity: the
+bucket is read by Velero, through the read-only location.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+NAMESPACE = "velero"
+API = "https://kubernetes.default.svc"
+ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+TERMINAL = {"Completed", "PartiallyFailed", "Failed", "FailedValidation"}
+VELERO = f"/apis/velero.io/v1/namespaces/{NAMESPACE}"
+
+Request = Callable[[str, str, "dict[str, Any] | None"], "dict[str, Any]"]
+
+
+def kubernetes_api() -> Request:
+    """Calls to the API server with the pod's service-account token, verified against the cluster CA."""
+    with open(f"{ACCOUNT}/token") as handle:
+        token = handle.read().strip()
+    context = ssl.create_default_context(cafile=f"{ACCOUNT}/ca.crt")
+
+    def request(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        call = urllib.request.Request(f"{API}{path}", data=data, method=method)
+        call.add_header("Authorization", f"Bearer {token}")
+        call.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(call, context=context, timeout=60) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            if error.code == 404 and method == "DELETE":
+                return {}
+            raise
+
+    return request
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def newest_backup(api: Request, location: str) -> dict[str, Any] | None:
+    """The newest Completed backup Velero synced from `location` (its backups carry the location's label)."""
+    found = api("GET", f"{VELERO}/backups?labelSelector=velero.io/storage-location%3D{location}", None)
+    done = [b for b in found.get("items", []) if b.get("status", {}).get("phase") == "Completed"]
+    return max(done, key=lambda b: b["status"].get("completionTimestamp", ""), default=None)
+
+
+def restore_body(name: str, backup: str, namespaces: list[str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "velero.io/v1",
+        "kind": "Restore",
+        "metadata": {"name": name, "namespace": NAMESPACE, "labels": {"multicluster.io/drill": "true"}},
+        "spec": {
+            "backupName": backup,
+            "includedNamespaces": namespaces,
+            # Into <ns>-drill: nothing already in <ns> is touched.
+            "namespaceMapping": {ns: f"{ns}-drill" for ns in namespaces},
+            "restorePVs": True,
+        },
+    }
+
+
+def wait(
+    api: Request, name: str, timeout: float, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> dict[str, Any]:
+    deadline = clock() + timeout
+    while True:
+        restore = api("GET", f"{VELERO}/restores/{name}", None)
+        if restore.get("status", {}).get("phase") in TERMINAL or clock() >= deadline:
+            return restore
+        sleep(15)
+
+
+def verdict(restore: dict[str, Any]) -> tuple[bool, str]:
+    status = restore.get("status", {})
+    phase = status.get("phase", "not finished")
+    progress = status.get("progress", {})
+    restored, total = progress.get("itemsRestored", 0), progress.get("totalItems", 0)
+    if phase != "Completed":
+        return False, f"restore {phase}"
+    if status.get("errors", 0):
+        return False, f"{status['errors']} error(s)"
+    if total == 0 or restored != total:
+        return False, f"{restored} of {total} items restored"
+    return True, f"{restored} items restored"
+
+
+@dataclass(frozen=True)
+class Result:
+    source: str
+    ok: bool
+    reason: str
+    rto_seconds: float | None
+    rpo_seconds: float | None
+    restore: str | None
+
+
+def drill_source(
+    api: Request,
+    source: str,
+    namespaces: list[str],
+    timeout: float,
+    now: Callable[[], datetime],
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> Result:
+    backup = newest_backup(api, source)
+    if backup is None:
+        return Result(source, False, "no completed backup in the location", None, None, None)
+    started = now()
+    rpo = (started - parse_time(backup["status"]["completionTimestamp"])).total_seconds()
+    name = f"drill-{source}-{started.strftime('%Y%m%d%H%M%S')}"[:63]
+    api("POST", f"{VELERO}/restores", restore_body(name, backup["metadata"]["name"], namespaces))
+    restore = wait(api, name, timeout, clock, sleep)
+    ok, reason = verdict(restore)
+    status = restore.get("status", {})
+    rto = None
+    if status.get("startTimestamp") and status.get("completionTimestamp"):
+        rto = (parse_time(status["completionTimestamp"]) - parse_time(status["startTimestamp"])).total_seconds()
+    return Result(source, ok, reason, rto, rpo, name)
+
+
+def event_body(cluster: str, result: Result, when: datetime) -> dict[str, Any]:
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    return {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"generateName": "restore-drill-", "namespace": NAMESPACE},
+        "eventTime": stamp,
+        "reportingController": "multicluster.io/restore-drill",
+        "reportingInstance": cluster,
+        "action": "RestoreDrill",
+        "reason": "DrillSucceeded" if result.ok else "DrillFailed",
+        "type": "Normal" if result.ok else "Warning",
+        "regarding": {
+            "apiVersion": "velero.io/v1",
+            "kind": "Restore",
+            "namespace": NAMESPACE,
+            "name": result.restore or "",
+        },
+        "note": note(cluster, result),
+    }
+
+
+def note(cluster: str, result: Result) -> str:
+    figures = f"RTO {result.rto_seconds} s, RPO {result.rpo_seconds} s"
+    return f"{result.source} -> {cluster}: {result.reason}; {figures}"[:1024]  # events.k8s.io note: 1 kB at most
+
+
+def otlp_metrics(cluster: str, results: list[Result], when: datetime) -> dict[str, Any]:
+    """OTLP/HTTP JSON (opentelemetry.io "OTLP Specification"): one gauge per figure, a point per source."""
+    nanos = str(int(when.timestamp() * 1e9))
+
+    def gauge(name: str, value: Callable[[Result], float | None]) -> dict[str, Any]:
+        points = [
+            {
+                "asDouble": v,
+                "timeUnixNano": nanos,
+                "attributes": [{"key": "source", "value": {"stringValue": r.source}}],
+            }
+            for r in results
+            if (v := value(r)) is not None
+        ]
+        return {"name": name, "gauge": {"dataPoints": points}}
+
+    metrics = [
+        gauge("velero_drill_success", lambda r: 1.0 if r.ok else 0.0),
+        gauge("velero_drill_rto_seconds", lambda r: r.rto_seconds),
+        gauge("velero_drill_rpo_seconds", lambda r: r.rpo_seconds),
+        gauge("velero_drill_last_run_timestamp_seconds", lambda r: when.timestamp()),
+    ]
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "restore-drill"}}]}
+    return {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"metrics": metrics}]}]}
+
+
+def cleanup(api: Request, namespaces: list[str], result: Result) -> None:
+    for ns in namespaces:
+        api("DELETE", f"/api/v1/namespaces/{ns}-drill", None)
+    if result.restore:
+        api("DELETE", f"{VELERO}/restores/{result.restore}", None)
+
+
+def run(
+    api: Request,
+    env: dict[str, str],
+    post: Callable[[str, dict[str, Any]], None],
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Result]:
+    cluster = env["DRILL_CLUSTER"]
+    namespaces = [n for n in env["DRILL_NAMESPACES"].split(",") if n]
+    timeout = float(env["DRILL_TIMEOUT_SECONDS"])
+    results: list[Result] = []
+    for source in [s for s in env["DRILL_SOURCES"].split(",") if s]:
+        result = drill_source(api, source, namespaces, timeout, now, clock, sleep)
+        results.append(result)
+        api("POST", f"/apis/events.k8s.io/v1/namespaces/{NAMESPACE}/events", event_body(cluster, result, now()))
+        cleanup(api, namespaces, result)
+    endpoint = env.get("DRILL_OTLP_ENDPOINT")
+    if endpoint:
+        post(endpoint, otlp_metrics(cluster, results, now()))
+    return results
+
+
+def post_json(url: str, body: dict[str, Any]) -> None:
+    call = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    call.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(call, timeout=30):
+        pass
+
+
+if __name__ == "__main__":
+    outcome = run(kubernetes_api(), dict(os.environ), post_json)
+    for r in outcome:
+        print(f"{r.source}: {'ok' if r.ok else 'FAILED'} ({r.reason}); RTO {r.rto_seconds} s, RPO {r.rpo_seconds} s")
+    sys.exit(0 if outcome and all(r.ok for r in outcome) else 1)
