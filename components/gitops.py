@@ -68,21 +68,31 @@ def build_gitops(
     aws_trusts: AwsTrusts,
     project_services: ProjectServices | None,
 ) -> Gitops | None:
-    """Create the gitops components for the fleet, or None when the block is absent."""
+    """Create the gitops components for the fleet, or None when the block is absent: Argo CD on the hub, and on
+    the standby hub when there is one (the same registrations and applications; passive unless promoted)."""
     spec = plan.blocks.gitops
     if spec is None:
         return None
-    hub = clusters[spec.hub]
-    args = GitopsArgs(
-        spec=spec,
-        environment=plan.environment,
-        highly_available=plan.protected,
-        tags=dict(hub.args.tags),
-        prefix=plan.prefix,
-        project_services=project_services,
-    )
-    # A drained cluster gets no applications: it leaves the placement, it keeps its registration.
-    return Gitops("gitops", args, hub, dict(clusters), gcp_project=plan.gcp_project, aws_trust=aws_trusts.of(spec.hub))
+
+    def on(hub_name: str, name: str) -> Gitops:
+        hub = clusters[hub_name]
+        args = GitopsArgs(
+            spec=spec,
+            environment=plan.environment,
+            highly_available=plan.protected,
+            tags=dict(hub.args.tags),
+            prefix=plan.prefix,
+            project_services=project_services,
+            passive=not spec.reconciles(hub_name),
+            name_suffix="" if hub_name == spec.hub else "-standby",
+        )
+        # A drained cluster gets no applications: it leaves the placement, it keeps its registration.
+        return Gitops(name, args, hub, dict(clusters), gcp_project=plan.gcp_project, aws_trust=aws_trusts.of(hub_name))
+
+    primary = on(spec.hub, "gitops")
+    if spec.standby_hub is not None:
+        primary.standby = on(spec.standby_hub, "gitops-standby")
+    return primary
 
 
 class Gitops(pulumi.ComponentResource):
@@ -118,11 +128,12 @@ class Gitops(pulumi.ComponentResource):
             for cluster_name, cluster in clusters.items()
         ]
         self.applications = FleetApplications(f"{name}-apps", args, self.argocd, self.registrations, child)
+        self.standby: Gitops | None = None  # set by build_gitops on the primary, when there is a standby hub
         self.register_outputs(self.outputs())
 
     def outputs(self) -> GitopsOutputs:
         identity = self.identity.outputs()
-        return {
+        outputs: GitopsOutputs = {
             "hub": self.hub.spec.name,
             "url": self.argocd.url,
             "namespace": NAMESPACE,
@@ -133,7 +144,11 @@ class Gitops(pulumi.ComponentResource):
             "applications": self.applications.targets,
             "deployerRoleArn": identity.get("deployerRoleArn"),
             "googleServiceAccount": identity.get("googleServiceAccount"),
+            "reconciles": not self.args.passive,
         }
+        if self.standby is not None:
+            outputs["standby"] = self.standby.outputs()
+        return outputs
 
 
 # --- identities ----------------------------------------------------------------------------------
@@ -229,6 +244,10 @@ def chart_values(args: GitopsArgs, identity: ArgoCdIdentity) -> dict[str, Any]:
         "dex": {"enabled": False},
     }
     sizing = highly_available_values() if args.highly_available else small_values()
+    if args.passive:
+        # Passive until promoted: no application controller, so nothing is reconciled from here (the
+        # ApplicationSet controller still renders the Applications, ready for the controller to take over).
+        sizing = merge(sizing, {"controller": {"replicas": 0}})
     return merge(merge(values, sizing), identity.chart_values())
 
 

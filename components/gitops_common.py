@@ -41,6 +41,11 @@ class GitopsArgs:
     prefix: str = ""  # of physical names (the stack name by default)
     # The APIs of gcp:project Argo CD's Google identity calls (None without GCP clusters).
     project_services: ProjectServices | None = None
+    # A passive Argo CD (the standby hub's, until promoted): its application controller does not run.
+    passive: bool = False
+    # Added to the names two Argo CDs would otherwise share in one project or target cluster ("" for the hub's,
+    # so that adding a standby renames nothing that exists).
+    name_suffix: str = ""
 
 
 @dataclass

@@ -45,7 +45,7 @@ class GoogleTargets:
         )
         self.google_account = gcp.serviceaccount.Account(
             f"{name}-google",
-            account_id=f"{prefix}-argocd",
+            account_id=f"{prefix}-argocd{owner.args.name_suffix}",
             display_name=f"Argo CD ({prefix}) deploying to the fleet's GKE clusters",
             opts=self._opts(),
         )
@@ -66,7 +66,7 @@ class GoogleTargets:
             role = gcp.projects.IAMCustomRole(
                 f"{name}-google-connect-{cluster_project}",
                 project=cluster_project,
-                role_id=f"{prefix}_argocd_connect".replace("-", "_"),
+                role_id=f"{prefix}_argocd{owner.args.name_suffix}_connect".replace("-", "_"),
                 title=f"Argo CD ({prefix}) connects to GKE clusters",
                 permissions=GKE_CONNECT_PERMISSIONS,
                 opts=self._opts(),
@@ -158,7 +158,7 @@ class GoogleTargets:
         """Admin inside the cluster through RBAC (IAM only lets the account authenticate: gke_viewers)."""
         binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-admin",
-            metadata={"name": "argocd-manager"},
+            metadata={"name": f"argocd-manager{self.owner.args.name_suffix}"},
             role_ref=k8s.rbac.v1.RoleRefArgs(api_group=RBAC_API, kind="ClusterRole", name="cluster-admin"),
             subjects=[k8s.rbac.v1.SubjectArgs(api_group=RBAC_API, kind="User", name=self.google_account.email)],
             opts=pulumi.ResourceOptions(parent=registration, provider=cluster.k8s_provider, depends_on=cluster.ready),

@@ -135,6 +135,8 @@ class GitopsOutputs(TypedDict):
     applications: dict[str, list[str]]  # application -> the clusters its ApplicationSet targets
     deployerRoleArn: NotRequired[pulumi.Input[str] | None]
     googleServiceAccount: NotRequired[pulumi.Input[str] | None]
+    reconciles: NotRequired[bool]  # whether this Argo CD's application controller runs (false: a passive standby)
+    standby: NotRequired[GitopsOutputs]  # the standby hub's Argo CD, when there is one
 
 
 class LinkOutputs(TypedDict):

@@ -140,10 +140,26 @@ def backups_after(fleet: FleetPlan, config: StackConfig, down: list[str]) -> dic
 def gitops_after(config: StackConfig, lost: set[str]) -> dict[str, Any]:
     if config.gitops is None:
         return {}
-    hub = config.gitops.hub
-    if hub not in lost:
-        return {"canDeploy": True, "hub": hub}
-    return {"canDeploy": False, "hub": hub, "reason": f"the gitops hub {hub} is in a lost region (no standby hub)"}
+    gitops = config.gitops
+    hub, standby = gitops.hub, gitops.standby_hub
+    active = standby if gitops.active == "standbyHub" and standby else hub
+    if active not in lost:
+        return {"canDeploy": True, "hub": active}
+    other = hub if active == standby else standby
+    if other is not None and other not in lost:
+        change = "active: hub" if other == hub else "active: standbyHub"
+        return {
+            "canDeploy": True,
+            "hub": other,
+            "promote": f"multicluster:gitops.{change}",
+            "reason": f"the active hub {active} is lost; {other} has the same registrations and applications "
+            f"and reconciles once promoted ({change})",
+        }
+    return {
+        "canDeploy": False,
+        "hub": active,
+        "reason": f"the gitops hub {active} is in a lost region (no standby hub)",
+    }
 
 
 def rebuild(config: StackConfig, plan: Plan, lost: list[str], down: list[str]) -> dict[str, Any]:
@@ -218,7 +234,12 @@ def render_text(result: dict[str, Any]) -> list[str]:
             lines.append(f"  backups of {lost} are in the lost region: out of reach until it returns")
     gitops = result["gitops"]
     if gitops:
-        lines.append("  gitops: " + ("can deploy" if gitops["canDeploy"] else f"cannot deploy: {gitops['reason']}"))
+        if not gitops["canDeploy"]:
+            lines.append(f"  gitops: cannot deploy: {gitops['reason']}")
+        elif "promote" in gitops:
+            lines.append(f"  gitops: can deploy after promoting the standby: {gitops['reason']}")
+        else:
+            lines.append("  gitops: can deploy")
     rebuild_figures = result["rebuild"]
     if result["clustersLost"]:
         lines.append(f"  rebuilding the lost clusters elsewhere: about {rebuild_figures['minutes']} min")

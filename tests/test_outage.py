@@ -43,7 +43,8 @@ def test_prod_losing_us_east_1(prod):
         assert record["failoverSeconds"] == DETECTION + ELB_ALIAS_TTL
     assert result["backups"]["readableBySurvivors"] == {"aws-usw2": ["gcp-euw1"], "gcp-euw1": ["aws-usw2"]}
     assert result["backups"]["unreachableUntilRegionReturns"] == ["aws-use1"]
-    assert result["gitops"]["canDeploy"] is False  # the hub is aws-use1
+    # The hub is aws-use1; the standby in us-west-2 deploys once promoted (tests/test_gitops_standby.py).
+    assert (result["gitops"]["canDeploy"], result["gitops"]["hub"]) == (True, "aws-usw2")
     assert result["survives"] is True
     assert result["rebuild"]["minutes"] > 13  # at least an EKS control plane (docs/performance.md)
     assert result["rebuild"]["changes"] == [
@@ -114,6 +115,6 @@ def test_region_down_reports_in_text_and_refuses_an_unknown_region(capsys):
     assert run(["--stack", "prod", "--region-down", "us-east-1"]) == 0
     out = capsys.readouterr().out
     assert "if us-east-1 went down: clusters lost: aws-use1" in out
-    assert "gitops: cannot deploy: the gitops hub aws-use1 is in a lost region" in out
+    assert "gitops: can deploy after promoting the standby: the active hub aws-use1 is lost" in out
     assert run(["--stack", "prod", "--region-down", "moon-1"]) == 1
     assert "--region-down moon-1: not an AWS or GCP region" in capsys.readouterr().err

@@ -143,6 +143,21 @@ class GitopsConfig(Model):
     """`multicluster:gitops`: Argo CD on a hub cluster, every cluster registered, applications fanned out."""
 
     hub: str = Field(description="Cluster of the fleet that runs Argo CD.")
+    standby_hub: str | None = Field(
+        default=None,
+        description="A second Argo CD in another region, with the same registrations and applications, passive "
+        "(its application controller does not run) until `active: standbyHub` promotes it.",
+    )
+    active: Literal["hub", "standbyHub"] = Field(default="hub", description="Which Argo CD reconciles.")
+
+    def hubs(self) -> list[str]:
+        """The hub, and the standby hub when there is one."""
+        return [self.hub, *([self.standby_hub] if self.standby_hub else [])]
+
+    def reconciles(self, hub: str) -> bool:
+        """Whether the Argo CD on `hub` runs its application controller."""
+        return hub == (self.standby_hub if self.active == "standbyHub" else self.hub)
+
     chart_version: Annotated[str, AfterValidator(pinned_version)] = Field(
         default=DEFAULT_CHART_VERSION, description="argo-cd Helm chart version, exact."
     )
@@ -158,20 +173,23 @@ class GitopsConfig(Model):
 
 
 GITOPS_HUB = "the gitops hub"
+GITOPS_STANDBY = "the standby gitops hub"
 
 
 def needs(config: StackConfig) -> Needs:
-    """Argo CD on the hub deploys to every cluster's API server, with the cloud identities that takes."""
+    """Argo CD on the hub (and the standby hub) deploys to every cluster's API server, with the cloud identities
+    that takes."""
     gitops = config.gitops
     names = [c.name for c in config.clusters]
     if gitops is None or gitops.hub not in names:
         return Needs()
     clouds = {c.cloud for c in config.clusters}
-    hub = config.cluster(gitops.hub)
+    hubs = [h for h in gitops.hubs() if h in names]
+    why = {gitops.hub: GITOPS_HUB, gitops.standby_hub or "": GITOPS_STANDBY}
     return Needs(
-        api_callers={name: {gitops.hub: GITOPS_HUB} for name in names if name != gitops.hub},
+        api_callers={name: {h: why[h] for h in hubs if h != name} for name in names},
         # A GKE hub assumes the deployer role of EKS targets through AWS's trust of its issuer.
-        aws_trusts=frozenset({hub.name}) if hub.cloud == "gcp" and "aws" in clouds else frozenset(),
+        aws_trusts=frozenset(h for h in hubs if config.cluster(h).cloud == "gcp" and "aws" in clouds),
         # Argo CD's Google identity (and, from an EKS hub, its federation) lives in gcp:project.
         gcp_project_purposes=("identity", "federation") if "gcp" in clouds else (),
     )
@@ -191,6 +209,7 @@ def check(config: StackConfig) -> list[Issue]:
                 f"'{gitops.hub}' is not a cluster of the fleet (clusters: {', '.join(names)})",
             )
         )
+    issues += _standby_issues(config)
     if config.gcp_project is None and any(c.cloud == "gcp" for c in config.clusters):
         # Argo CD's Google identity lives there; picking a cluster's project would move it as clusters change.
         issues.append(Issue(format_path(("gitops",)), "needs gcp:project when the fleet has GCP clusters"))
@@ -206,6 +225,32 @@ def check(config: StackConfig) -> list[Issue]:
         seen.setdefault(app.name, i)
         issues += _placement_issues(config, i, app)
     return issues
+
+
+def _standby_issues(config: StackConfig) -> list[Issue]:
+    """A standby hub is another cluster of the fleet, in another region (it must outlive the hub's region)."""
+    gitops = config.gitops
+    assert gitops is not None
+    at = format_path(("gitops", "standbyHub"))
+    standby = gitops.standby_hub
+    if standby is None:
+        if gitops.active == "standbyHub":
+            return [Issue(format_path(("gitops", "active")), "is standbyHub but no standbyHub is set")]
+        return []
+    names = [c.name for c in config.clusters]
+    if standby not in names:
+        return [Issue(at, f"'{standby}' is not a cluster of the fleet (clusters: {', '.join(names)})")]
+    if standby == gitops.hub:
+        return [Issue(at, "is the hub itself: a standby must be another cluster")]
+    if gitops.hub in names and config.cluster(standby).region == config.cluster(gitops.hub).region:
+        return [
+            Issue(
+                at,
+                f"'{standby}' is in {config.cluster(standby).region}, the hub's region: losing that region would "
+                "take both (choose a cluster in another region)",
+            )
+        ]
+    return []
 
 
 def _placement_issues(config: StackConfig, index: int, app: ApplicationConfig) -> list[Issue]:

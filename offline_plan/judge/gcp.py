@@ -766,3 +766,37 @@ def _network_key(network: str) -> str:
     """A network is named by its id or its self link in different inputs: compare project/name."""
     match = NETWORK_PATH.search(network)
     return f"{match.group(1)}/{match.group(2)}" if match else network
+
+
+# IDs the caller chooses and the project holds once: a second create with the same one fails with 409 ALREADY_EXISTS
+# (iam.v1 projects.serviceAccounts.create: "accountId ... unique within a project"; projects.roles.create: roleId).
+PROJECT_UNIQUE_IDS: dict[str, tuple[str, str]] = {
+    "gcp:serviceaccount/account:Account": ("accountId", "service account"),
+    "gcp:projects/iAMCustomRole:IAMCustomRole": ("roleId", "custom role"),
+}
+IAM_CREATE_SOURCE = "IAM API iam.v1 projects.serviceAccounts.create / projects.roles.create: 409 ALREADY_EXISTS"
+
+
+@plan_check
+def project_unique_ids(plan: Any, context: Context) -> Iterator[Finding]:
+    providers: dict[str, dict[str, Any]] = {
+        r.urn: r.inputs for r in plan.resources if r.type.startswith("pulumi:providers:")
+    }
+    first: dict[tuple[str, str, str], str] = {}
+    for r in plan.resources:
+        unique = PROJECT_UNIQUE_IDS.get(r.type)
+        if unique is None:
+            continue
+        key, what = unique
+        project = r.inputs.get("project") or (providers.get(r.provider_urn or "") or {}).get("project")
+        chosen = r.inputs.get(key)
+        if not isinstance(project, str) or not isinstance(chosen, str):
+            continue
+        seen = first.setdefault((r.type, project, chosen), r.urn)
+        if seen != r.urn:
+            yield Finding(
+                r.urn,
+                GOOGLE,
+                f"{what} '{chosen}' already exists in project {project} (created by {seen.rsplit('::', 1)[-1]})",
+                IAM_CREATE_SOURCE,
+            )

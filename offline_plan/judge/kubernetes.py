@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from ..mocks import Observed
-from . import prefix_check, resource_check
+from . import Context, plan_check, prefix_check, resource_check
 from .rules import Finding, is_map, value_at, values_at
 
 KUBERNETES = "Kubernetes"
@@ -218,3 +219,47 @@ def release_name(observed: Observed) -> Iterator[Finding]:
         problem = name_problem(namespace, "label") if isinstance(namespace, str) else None
         if problem:
             yield reject(observed, f"release namespace '{namespace}' {problem}", f"{APIMACHINERY} IsDNS1123Label")
+
+
+# Kinds without a namespace (the API server ignores metadata.namespace on them).
+CLUSTER_SCOPED = {
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "PersistentVolume",
+}
+OWNED_TWICE_SOURCE = (
+    "the API server's create: 409 AlreadyExists for a second object of one kind, namespace and name "
+    "(k8s.io/apiserver pkg/registry/generic/registry/store.go Create); pulumi-kubernetes creates, it does not adopt"
+)
+
+
+@plan_check
+def objects_owned_once(plan: Any, context: Context) -> Iterator[Finding]:
+    """Two resources of the plan that would be one object in one cluster: the second create fails, and deleting
+    either one would delete the other's object."""
+    first: dict[tuple[str, str, str, str], str] = {}
+    for r in plan.resources:
+        if not r.custom or not r.type.startswith("kubernetes:") or r.type.startswith("kubernetes:helm.sh/"):
+            continue
+        metadata = r.inputs.get("metadata")
+        name = metadata.get("name") if is_map(metadata) else None
+        if not isinstance(name, str) or not r.provider_urn:
+            continue  # auto-named, or not known yet
+        kind = kind_of(r.type)
+        group = r.type.removeprefix("kubernetes:").split(":", 1)[0].rsplit("/", 1)[0]
+        namespace = "" if kind in CLUSTER_SCOPED else str(metadata.get("namespace") or "default")
+        seen = first.setdefault((r.provider_urn, f"{group}/{kind}", namespace, name), r.urn)
+        if seen != r.urn:
+            where = f"namespace {namespace}" if namespace else "the cluster"
+            yield Finding(
+                r.urn,
+                KUBERNETES,
+                f"{kind} '{name}' in {where} is also created by {seen.rsplit('::', 1)[-1]} through the same provider",
+                OWNED_TWICE_SOURCE,
+            )
