@@ -186,8 +186,9 @@ def s3_store(store: BackupStore) -> S3Store:
 
 
 def peer_access_policy(peers: list[list[str]]) -> str:
-    """Read the peers' backups (list + get, decrypt), and write restore logs and results under restores/:
-    Velero writes them to the backup's storage location even when it is read-only (PartiallyFailed otherwise)."""
+    """Read the peers' backups (list + get, decrypt), and write and delete restore logs and results under
+    restores/: Velero writes them to the backup's storage location even when it is read-only (PartiallyFailed
+    otherwise), and deletes them with the Restore."""
     return policy_document(
         {"Sid": "ListPeerBuckets", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": [a for a, _ in peers]},
         {
@@ -197,9 +198,12 @@ def peer_access_policy(peers: list[list[str]]) -> str:
             "Resource": [f"{a}/*" for a, _ in peers],
         },
         {
+            # Deleting a Restore makes Velero delete its files there too (restores.velero.io/external-resources-
+            # finalizer, pkg/controller/restore_controller.go deleteExternalResources): without it the Restore
+            # stays Terminating.
             "Sid": "WriteRestoreResults",
             "Effect": "Allow",
-            "Action": ["s3:PutObject"],
+            "Action": ["s3:PutObject", "s3:DeleteObject"],
             "Resource": [f"{a}/{RESTORES_PREFIX}*" for a, _ in peers],
         },
         {

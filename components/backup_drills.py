@@ -133,7 +133,8 @@ def build_drill(
                                 {
                                     "name": "drill",
                                     "image": IMAGE,
-                                    "command": ["python", f"/drill/{SCRIPT_KEY}"],
+                                    # -B: no bytecode written (the root filesystem is read-only).
+                                    "command": ["python", "-B", f"/drill/{SCRIPT_KEY}"],
                                     "env": [{"name": k, "value": v} for k, v in env.items()],
                                     "securityContext": RESTRICTED,
                                     "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}},

@@ -165,7 +165,9 @@ def read_gcs_peers(
             gcp.storage.BucketIAMMember(
                 f"{name}-restores-{peer_name}",
                 bucket=peer.bucket_name,
-                role="roles/storage.objectCreator",
+                # objectUser (create, get, list, update, delete objects), limited to restores/ by the condition:
+                # Velero writes a restore's files there and deletes them with the Restore (see backup_aws).
+                role="roles/storage.objectUser",
                 member=member,
                 condition=peer.bucket_name.apply(restores_condition),
                 opts=opts,

@@ -247,7 +247,7 @@ def chart_values(args: GitopsArgs, identity: ArgoCdIdentity) -> dict[str, Any]:
     if args.passive:
         # Passive until promoted: no application controller, so nothing is reconciled from here (the
         # ApplicationSet controller still renders the Applications, ready for the controller to take over).
-        sizing = merge(sizing, {"controller": {"replicas": 0}})
+        sizing = merge(sizing, {"controller": {"replicas": 0, "pdb": {"enabled": False}}})
     return merge(merge(values, sizing), identity.chart_values())
 
 

@@ -18,6 +18,8 @@ from .eks import EksCluster
 from .gitops_common import SERVICE_ACCOUNT_SUBJECTS, IdentityOwner, projected_token
 
 EKS_CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+# What a passive (standby) Argo CD may do on a target (EKS access policies: AmazonEKSViewPolicy).
+EKS_VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 STS_AUDIENCE = "sts.amazonaws.com"
 AWS_TOKEN_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
 # IAM is global; its API lives in us-east-1.
@@ -93,7 +95,9 @@ class AwsTargets:
         ]
 
     def grant(self, registration: pulumi.Resource, name: str, cluster: ClusterPort) -> list[pulumi.Resource]:
-        """The deployer role as cluster admin: Argo CD applies CRDs, namespaces and RBAC of platform apps."""
+        """The deployer role as cluster admin: Argo CD applies CRDs, namespaces and RBAC of platform apps. A passive
+        (standby) Argo CD gets view only: promoting it moves admin to it and locks the demoted hub out on every
+        target, even when the demoted hub itself cannot be reached to stop its controller."""
         eks = eks_cluster(cluster)
         opts = pulumi.ResourceOptions(parent=registration, provider=eks.aws_provider)
         entry = aws.eks.AccessEntry(
@@ -107,7 +111,7 @@ class AwsTargets:
             f"{name}-admin",
             cluster_name=eks.cluster_name,
             principal_arn=self.deployer_role.arn,
-            policy_arn=EKS_CLUSTER_ADMIN,
+            policy_arn=EKS_VIEW if self.owner.args.passive else EKS_CLUSTER_ADMIN,
             access_scope={"type": "cluster"},
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[entry])),
         )

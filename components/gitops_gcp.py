@@ -155,11 +155,14 @@ class GoogleTargets:
         )
 
     def grant(self, registration: pulumi.Resource, name: str, cluster: ClusterPort) -> list[pulumi.Resource]:
-        """Admin inside the cluster through RBAC (IAM only lets the account authenticate: gke_viewers)."""
+        """Admin inside the cluster through RBAC (IAM only lets the account authenticate: gke_viewers); view only
+        for a passive (standby) Argo CD, so that promotion locks the demoted hub out (see AwsTargets.grant)."""
         binding = k8s.rbac.v1.ClusterRoleBinding(
             f"{name}-admin",
             metadata={"name": f"argocd-manager{self.owner.args.name_suffix}"},
-            role_ref=k8s.rbac.v1.RoleRefArgs(api_group=RBAC_API, kind="ClusterRole", name="cluster-admin"),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group=RBAC_API, kind="ClusterRole", name="view" if self.owner.args.passive else "cluster-admin"
+            ),
             subjects=[k8s.rbac.v1.SubjectArgs(api_group=RBAC_API, kind="User", name=self.google_account.email)],
             opts=pulumi.ResourceOptions(parent=registration, provider=cluster.k8s_provider, depends_on=cluster.ready),
         )

@@ -23,6 +23,7 @@ from typing import Any
 # Rules the hub's Thanos ruler evaluates carry this label (its ruleSelector); Prometheus ignores them.
 RULER_LABEL = {"multicluster.io/evaluated-by": "thanos-ruler"}
 CERT_WARNING_DAYS = 30
+DRILL_CRONJOB = 'namespace="velero",cronjob="velero-restore-drill"'
 NODE_POOL_LABEL = "multicluster/node-pool"  # set on every node by components/eks.py and components/gke.py
 NODE_POOL_METRIC_LABEL = "label_multicluster_node_pool"  # kube-state-metrics' sanitised form
 
@@ -122,10 +123,13 @@ def fleet_rule_groups(inputs: RuleInputs) -> list[dict[str, Any]]:
                         "The restore drill of {{ $labels.source }}'s newest backup into {{ $labels.cluster }} failed.",
                         for_="0m",
                     ),
+                    # From kube-state-metrics, not the drill's own metrics: a job that never starts or dies before
+                    # it reports still shows here, and the series outlives the collector's memory.
                     alert(
                         "RestoreDrillStale",
-                        f"time() - max by (cluster) (velero_drill_last_run_timestamp_seconds) > {stale}",
-                        "{{ $labels.cluster }} has not run a restore drill for two drill periods.",
+                        f"time() - max by (cluster) (kube_cronjob_status_last_successful_time{{{DRILL_CRONJOB}}}) "
+                        f"> {stale}",
+                        "{{ $labels.cluster }} has had no successful restore drill for two drill periods.",
                         for_="0m",
                         severity="warning",
                     ),

@@ -35,6 +35,20 @@ ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 TERMINAL = {"Completed", "PartiallyFailed", "Failed", "FailedValidation"}
 VELERO = f"/apis/velero.io/v1/namespaces/{NAMESPACE}"
 
+# What a drill leaves out of the copy (group-qualified, as Velero's includedResources/excludedResources take them).
+QUARANTINED = (
+    "services",
+    "ingresses.networking.k8s.io",
+    "httproutes.gateway.networking.k8s.io",
+    "grpcroutes.gateway.networking.k8s.io",
+    "gateways.gateway.networking.k8s.io",
+    "virtualservices.networking.istio.io",
+    "gateways.networking.istio.io",
+    "cronjobs.batch",
+    "jobs.batch",
+)
+NAMESPACE_GONE_SECONDS = 600  # Velero's own wait for a terminating namespace (--terminating-resource-timeout)
+
 Request = Callable[[str, str, "dict[str, Any] | None"], "dict[str, Any]"]
 
 
@@ -64,11 +78,20 @@ def parse_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
-def newest_backup(api: Request, location: str) -> dict[str, Any] | None:
-    """The newest Completed backup Velero synced from `location` (its backups carry the location's label)."""
+def covers(backup: dict[str, Any], namespaces: list[str]) -> bool:
+    """Whether the backup holds every namespace the drill restores (no includedNamespaces, or '*', is all)."""
+    included = backup.get("spec", {}).get("includedNamespaces") or ["*"]
+    return "*" in included or all(ns in included for ns in namespaces)
+
+
+def newest_backup(api: Request, location: str, namespaces: list[str]) -> dict[str, Any] | None:
+    """The newest Completed backup Velero synced from `location` (its backups carry the location's label) that
+    holds the drill's namespaces: another schedule's newest backup may not."""
     found = api("GET", f"{VELERO}/backups?labelSelector=velero.io/storage-location%3D{location}", None)
-    done = [b for b in found.get("items", []) if b.get("status", {}).get("phase") == "Completed"]
-    return max(done, key=lambda b: b["status"].get("completionTimestamp", ""), default=None)
+    done = [
+        b for b in found.get("items", []) if b.get("status", {}).get("phase") == "Completed" and covers(b, namespaces)
+    ]
+    return max(done, key=lambda b: b["status"].get("startTimestamp", ""), default=None)
 
 
 def restore_body(name: str, backup: str, namespaces: list[str]) -> dict[str, Any]:
@@ -81,6 +104,9 @@ def restore_body(name: str, backup: str, namespaces: list[str]) -> dict[str, Any
             "includedNamespaces": namespaces,
             # Into <ns>-drill: nothing already in <ns> is touched.
             "namespaceMapping": {ns: f"{ns}-drill" for ns in namespaces},
+            # Quarantined: what routes traffic to the copy (Services, ingress and mesh routes) or acts on a
+            # schedule is not restored, so the copy never answers users or runs production jobs.
+            "excludedResources": list(QUARANTINED),
             "restorePVs": True,
         },
     }
@@ -108,7 +134,8 @@ def verdict(restore: dict[str, Any]) -> tuple[bool, str]:
         return False, f"{status['errors']} error(s)"
     if total == 0 or restored != total:
         return False, f"{restored} of {total} items restored"
-    return True, f"{restored} items restored"
+    warnings = status.get("warnings", 0)
+    return True, f"{restored} items restored" + (f", {warnings} warning(s)" if warnings else "")
 
 
 @dataclass(frozen=True)
@@ -121,6 +148,16 @@ class Result:
     restore: str | None
 
 
+def namespace_exists(api: Request, name: str) -> bool:
+    try:
+        api("GET", f"/api/v1/namespaces/{name}", None)
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return False
+        raise
+    return True
+
+
 def drill_source(
     api: Request,
     source: str,
@@ -130,11 +167,17 @@ def drill_source(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
 ) -> Result:
-    backup = newest_backup(api, source)
+    left = [f"{ns}-drill" for ns in namespaces if namespace_exists(api, f"{ns}-drill")]
+    if left:
+        # Velero skips what exists: a leftover copy would make the drill pass with nothing restored.
+        return Result(source, False, f"{', '.join(left)} already exists (a drill's leftover?)", None, None, None)
+    backup = newest_backup(api, source, namespaces)
     if backup is None:
-        return Result(source, False, "no completed backup in the location", None, None, None)
+        return Result(source, False, "no completed backup of the drill's namespaces in the location", None, None, None)
     started = now()
-    rpo = (started - parse_time(backup["status"]["completionTimestamp"])).total_seconds()
+    # The backup's point in time is its start (what Velero orders backups by).
+    taken = backup["status"].get("startTimestamp") or backup["status"]["completionTimestamp"]
+    rpo = (started - parse_time(taken)).total_seconds()
     name = f"drill-{source}-{started.strftime('%Y%m%d%H%M%S')}"[:63]
     api("POST", f"{VELERO}/restores", restore_body(name, backup["metadata"]["name"], namespaces))
     restore = wait(api, name, timeout, clock, sleep)
@@ -199,11 +242,23 @@ def otlp_metrics(cluster: str, results: list[Result], when: datetime) -> dict[st
     return {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"metrics": metrics}]}]}
 
 
-def cleanup(api: Request, namespaces: list[str], result: Result) -> None:
-    for ns in namespaces:
-        api("DELETE", f"/api/v1/namespaces/{ns}-drill", None)
+def cleanup(
+    api: Request, namespaces: list[str], result: Result, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> str | None:
+    """Delete the Restore (Velero then removes its logs from the peer's bucket) and the drill namespaces, and
+    wait until they are gone: the next source restores into the same names. A problem, or None."""
     if result.restore:
         api("DELETE", f"{VELERO}/restores/{result.restore}", None)
+    for ns in namespaces:
+        api("DELETE", f"/api/v1/namespaces/{ns}-drill", None)
+    deadline = clock() + NAMESPACE_GONE_SECONDS
+    while True:
+        left = [f"{ns}-drill" for ns in namespaces if namespace_exists(api, f"{ns}-drill")]
+        if not left:
+            return None
+        if clock() >= deadline:
+            return f"{', '.join(left)} still terminating after {NAMESPACE_GONE_SECONDS} s"
+        sleep(10)
 
 
 def run(
@@ -219,13 +274,26 @@ def run(
     timeout = float(env["DRILL_TIMEOUT_SECONDS"])
     results: list[Result] = []
     for source in [s for s in env["DRILL_SOURCES"].split(",") if s]:
-        result = drill_source(api, source, namespaces, timeout, now, clock, sleep)
+        try:
+            result = drill_source(api, source, namespaces, timeout, now, clock, sleep)
+            problem = cleanup(api, namespaces, result, clock, sleep)
+            if problem is not None:
+                result = Result(
+                    source, False, f"{result.reason}; {problem}", result.rto_seconds, result.rpo_seconds, result.restore
+                )
+        except (urllib.error.URLError, OSError, KeyError, ValueError) as error:  # one source's failure, not the run's
+            result = Result(source, False, f"{type(error).__name__}: {error}", None, None, None)
         results.append(result)
-        api("POST", f"/apis/events.k8s.io/v1/namespaces/{NAMESPACE}/events", event_body(cluster, result, now()))
-        cleanup(api, namespaces, result)
+        try:
+            api("POST", f"/apis/events.k8s.io/v1/namespaces/{NAMESPACE}/events", event_body(cluster, result, now()))
+        except (urllib.error.URLError, OSError) as error:
+            print(f"event for {source} not recorded: {error}", file=sys.stderr)
     endpoint = env.get("DRILL_OTLP_ENDPOINT")
     if endpoint:
-        post(endpoint, otlp_metrics(cluster, results, now()))
+        try:
+            post(endpoint, otlp_metrics(cluster, results, now()))
+        except (urllib.error.URLError, OSError) as error:
+            print(f"metrics not sent: {error}", file=sys.stderr)
     return results
 
 

@@ -536,7 +536,7 @@ def test_same_cloud_peers_get_read_only_rights(staging_plan):
     assert by_sid["ReadPeerObjects"]["Resource"] == [f"{peer_arn}/*"]
     assert by_sid["ListPeerBuckets"]["Resource"] == [peer_arn]
     # Velero writes a restore's logs and results to the backup's location, even a read-only one: only there.
-    assert by_sid["WriteRestoreResults"]["Action"] == ["s3:PutObject"]
+    assert by_sid["WriteRestoreResults"]["Action"] == ["s3:PutObject", "s3:DeleteObject"]
     assert by_sid["WriteRestoreResults"]["Resource"] == [f"{peer_arn}/restores/*"]
     assert by_sid["PeerKeys"] == {
         "Sid": "PeerKeys",

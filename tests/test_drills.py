@@ -3,6 +3,7 @@ the drill script's logic against a fake API server, its metrics and alerts."""
 
 from __future__ import annotations
 
+import urllib.error
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -124,7 +125,10 @@ def test_drill_results_reach_the_hub_and_alert_when_failed_or_stale(prod):
     assert prod.named("aws-usw2-telemetry-otel-metrics").inputs["spec"]["endpoints"][0]["port"] == "promexporter"
     rules = {r["alert"]: r for g in rules_of(prod, "aws-use1")["fleet"] for r in g["rules"]}
     assert rules["RestoreDrillFailed"]["expr"] == "min by (cluster, source) (velero_drill_success) < 1"
-    assert rules["RestoreDrillStale"]["expr"].endswith(f"> {2 * 7 * 24 * 3600}")
+    assert rules["RestoreDrillStale"]["expr"] == (
+        'time() - max by (cluster) (kube_cronjob_status_last_successful_time{namespace="velero",'
+        f'cronjob="velero-restore-drill"}}) > {2 * 7 * 24 * 3600}'
+    )
     for name in ("RestoreDrillFailed", "RestoreDrillStale"):
         promql_parser.parse(rules[name]["expr"])
 
@@ -144,29 +148,54 @@ def stamp(when: datetime) -> str:
 
 
 class FakeApi:
-    """The API server as far as the drill uses it: backups per location, restores that finish as told."""
+    """The API server as far as the drill uses it: backups per location, restores that finish as told, and the
+    namespaces they create (a deleted one is gone after `terminating` more GETs)."""
 
-    def __init__(self, backups: dict[str, list[dict[str, Any]]], finish: dict[str, Any]):
+    def __init__(self, backups: dict[str, list[dict[str, Any]]], finish: dict[str, Any], *, existing=(), terminating=0):
         self.backups, self.finish = backups, finish
         self.calls: list[tuple[str, str, Any]] = []
         self.restores: dict[str, dict[str, Any]] = {}
+        self.namespaces: dict[str, int] = {name: -1 for name in existing}  # name -> GETs left before gone
+        self.terminating = terminating
 
     def __call__(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         self.calls.append((method, path, body))
+        if path.startswith("/api/v1/namespaces/"):
+            name = path.rsplit("/", 1)[1]
+            if method == "DELETE":
+                self.namespaces[name] = self.terminating
+                return {}
+            left = self.namespaces.get(name)
+            if left is None or left == 0:
+                self.namespaces.pop(name, None)
+                raise urllib.error.HTTPError(path, 404, "not found", {}, None)  # type: ignore[arg-type]
+            if left > 0:
+                self.namespaces[name] = left - 1
+            return {"metadata": {"name": name}}
         if method == "GET" and "/backups?" in path:
             location = path.rsplit("%3D", 1)[1]
             return {"items": self.backups.get(location, [])}
         if method == "POST" and path.endswith("/restores"):
             assert body is not None
             self.restores[body["metadata"]["name"]] = body
+            for target in body["spec"]["namespaceMapping"].values():
+                self.namespaces[target] = -1  # Velero creates the mapped namespace
             return body
         if method == "GET" and "/restores/" in path:
             return {**self.restores[path.rsplit("/", 1)[1]], "status": self.finish}
         return {}
 
 
-def backup(name: str, completed: datetime, phase: str = "Completed") -> dict[str, Any]:
-    return {"metadata": {"name": name}, "status": {"phase": phase, "completionTimestamp": stamp(completed)}}
+def backup(name: str, started: datetime, phase: str = "Completed", namespaces=("*",)) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name},
+        "spec": {"includedNamespaces": list(namespaces)},
+        "status": {
+            "phase": phase,
+            "startTimestamp": stamp(started),
+            "completionTimestamp": stamp(started + timedelta(minutes=2)),
+        },
+    }
 
 
 ENV = {
@@ -236,10 +265,81 @@ def test_the_drill_restores_each_source_s_newest_completed_backup_into_the_drill
 def test_a_drill_fails_unless_everything_came_back(finish, reason):
     api = FakeApi({"aws-use1": [backup("b", NOW - timedelta(hours=1))], "gcp-euw1": []}, finish)
     results, posted = drill(api)
-    assert [(r.ok, r.reason) for r in results] == [(False, reason), (False, "no completed backup in the location")]
+    assert [(r.ok, r.reason) for r in results] == [
+        (False, reason),
+        (False, "no completed backup of the drill's namespaces in the location"),
+    ]
     events = [body for method, path, body in api.calls if path.endswith("/events")]
     assert [(e["reason"], e["type"]) for e in events] == [("DrillFailed", "Warning")] * 2
     gauges = {
         m["name"]: m["gauge"]["dataPoints"] for m in posted[0]["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
     }
     assert [p["asDouble"] for p in gauges["velero_drill_success"]] == [0.0, 0.0]
+
+
+def test_only_a_backup_holding_the_drill_s_namespaces_is_restored():
+    api = FakeApi(
+        {
+            "aws-use1": [
+                backup("velero-aws-use1-daily", NOW - timedelta(hours=5)),
+                backup("velero-aws-use1-billing", NOW - timedelta(minutes=10), namespaces=("billing",)),
+            ],
+            "gcp-euw1": [backup("velero-gcp-euw1-hourly", NOW - timedelta(minutes=20), namespaces=("production",))],
+        },
+        DONE,
+    )
+    results, _ = drill(api)
+    created = [
+        body["spec"]["backupName"]
+        for method, path, body in api.calls
+        if method == "POST" and path.endswith("/restores")
+    ]
+    assert created == ["velero-aws-use1-daily", "velero-gcp-euw1-hourly"]
+    assert [r.rpo_seconds for r in results] == [5 * 3600.0, 20 * 60.0]  # from the backups' start
+
+
+def test_a_leftover_drill_namespace_fails_the_drill_instead_of_passing_it():
+    api = FakeApi({"aws-use1": [backup("b", NOW)], "gcp-euw1": [backup("c", NOW)]}, DONE, existing=["production-drill"])
+    results, _ = drill(api)
+    assert [(r.source, r.ok, r.reason) for r in results] == [
+        ("aws-use1", False, "production-drill already exists (a drill's leftover?)"),
+        ("gcp-euw1", True, "42 items restored"),  # the leftover was cleaned up after the first source
+    ]
+    restores = [c[2]["spec"]["backupName"] for c in api.calls if c[0] == "POST" and c[1].endswith("/restores")]
+    assert restores == ["c"]
+
+
+def test_the_next_source_waits_until_the_drill_namespace_is_gone():
+    api = FakeApi({"aws-use1": [backup("b", NOW)], "gcp-euw1": [backup("c", NOW)]}, DONE, terminating=3)
+    results, _ = drill(api)
+    assert [r.ok for r in results] == [True, True]
+    deletes = [i for i, c in enumerate(api.calls) if c[0] == "DELETE" and c[1].endswith("production-drill")]
+    second_restore = [i for i, c in enumerate(api.calls) if c[0] == "POST" and c[1].endswith("/restores")][1]
+    gets_between = [
+        c for c in api.calls[deletes[0] : second_restore] if c[0] == "GET" and c[1].endswith("production-drill")
+    ]
+    assert len(gets_between) >= 4  # polled until the 404
+
+
+def test_the_copy_is_quarantined_from_traffic_and_schedules():
+    api = FakeApi({"aws-use1": [backup("b", NOW)], "gcp-euw1": []}, DONE)
+    drill(api)
+    (body,) = [c[2] for c in api.calls if c[0] == "POST" and c[1].endswith("/restores")]
+    assert {"services", "ingresses.networking.k8s.io", "virtualservices.networking.istio.io", "cronjobs.batch"} <= set(
+        body["spec"]["excludedResources"]
+    )
+
+
+def test_one_source_s_error_does_not_stop_the_others_or_the_metrics():
+    def flaky(method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        if "aws-use1" in path and "/backups?" in path:
+            raise urllib.error.URLError("connection reset")
+        return api(method, path, body)
+
+    api = FakeApi({"gcp-euw1": [backup("c", NOW)]}, DONE)
+    posted: list[dict[str, Any]] = []
+    results = restore_drill.run(
+        flaky, ENV, lambda url, body: posted.append(body), now=lambda: NOW, clock=lambda: 0.0, sleep=lambda s: None
+    )
+    assert [(r.source, r.ok) for r in results] == [("aws-use1", False), ("gcp-euw1", True)]
+    assert posted  # the metrics went out

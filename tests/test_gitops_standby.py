@@ -81,24 +81,49 @@ def test_every_target_admits_the_standby_hub(prod):
         assert plan.cluster(name).api_callers.get("aws-usw2") in {"the standby gitops hub", "a mesh peer"}
 
 
-def test_promotion_changes_only_which_controller_reconciles(prod):
+def test_promotion_changes_only_which_controller_reconciles_and_which_hub_holds_admin(prod):
     promoted = plan_config(prod_with(active="standbyHub"), stack="prod")
-    before = {r.urn: r.inputs for r in prod.resources}
-    after = {r.urn: r.inputs for r in promoted.resources}
+    before = {r.urn: r for r in prod.resources}
+    after = {r.urn: r for r in promoted.resources}
     assert set(before) == set(after)
-    changed = sorted(urn.rsplit("::", 1)[-1] for urn in before if before[urn] != after[urn])
-    assert changed == ["gitops-argocd", "gitops-standby-argocd"]
+    changed = sorted(urn.rsplit("::", 1)[-1] for urn in before if before[urn].inputs != after[urn].inputs)
+    grants = [f"{hub}-{c}-admin" for hub in ("gitops", "gitops-standby") for c in ("aws-use1", "aws-usw2", "gcp-euw1")]
+    assert changed == sorted(["gitops-argocd", "gitops-standby-argocd", *grants])
     releases = argo_releases(promoted)
     assert (
         releases["gitops-argocd"]["controller"]["replicas"],
         releases["gitops-standby-argocd"]["controller"]["replicas"],
     ) == (0, 2)
-    for name in changed:
-        old = dict(before[next(u for u in before if u.endswith(f"::{name}"))]["values"])
-        new = dict(after[next(u for u in after if u.endswith(f"::{name}"))]["values"])
-        old["controller"] = {k: v for k, v in old["controller"].items() if k != "replicas"}
-        new["controller"] = {k: v for k, v in new["controller"].items() if k != "replicas"}
-        assert old == new
+    for urn, old in before.items():
+        name = urn.rsplit("::", 1)[-1]
+        if name in ("gitops-argocd", "gitops-standby-argocd") and old.type == RELEASE:
+            old_values, new_values = dict(old.inputs["values"]), dict(after[urn].inputs["values"])
+            for values in (old_values, new_values):
+                values["controller"] = {k: v for k, v in values["controller"].items() if k not in ("replicas", "pdb")}
+            assert old_values == new_values
+
+    # The demoted hub is locked out on every target (even when it cannot be reached to stop its controller).
+    def right(plan, name: str) -> str:
+        resource = next(r for r in plan.resources if r.name == name and r.custom)
+        return resource.inputs.get("policyArn") or resource.inputs["roleRef"]["name"]
+
+    assert {right(promoted, g) for g in grants if g.startswith("gitops-aws") or g.startswith("gitops-gcp")} == {
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+        "view",
+    }
+    assert {right(promoted, g) for g in grants if g.startswith("gitops-standby")} == {
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        "cluster-admin",
+    }
+
+
+def test_the_passive_hub_may_only_look_at_the_targets(prod):
+    def grant(name: str):
+        return next(r for r in prod.resources if r.name == name and r.custom).inputs
+
+    assert grant("gitops-standby-aws-use1-admin")["policyArn"].endswith("/AmazonEKSViewPolicy")
+    assert grant("gitops-standby-gcp-euw1-admin")["roleRef"]["name"] == "view"
+    assert grant("gitops-gcp-euw1-admin")["roleRef"]["name"] == "cluster-admin"
 
 
 def test_gitops_survives_the_loss_of_the_hub_s_region():
