@@ -128,6 +128,60 @@ RESTRICTED = {
 }
 
 
+def telemetry_release(
+    resource_name: str,
+    parent: pulumi.Resource,
+    cluster: ClusterPort,
+    release: str,
+    chart_name: str,
+    values: Any,
+    after: list[pulumi.Resource],
+) -> k8s.helm.v3.Release:
+    """A pinned chart of components/charts.py in the monitoring namespace of `cluster` (atomic, 15 minutes)."""
+    pinned = chart(chart_name)
+    return k8s.helm.v3.Release(
+        resource_name,
+        name=release,
+        chart=pinned.name,
+        version=pinned.version,
+        repository_opts={"repo": pinned.repository},
+        namespace=NAMESPACE,
+        create_namespace=False,
+        values=values,
+        atomic=True,
+        cleanup_on_fail=True,
+        timeout=900,
+        opts=pulumi.ResourceOptions(parent=parent, provider=cluster.k8s_provider, depends_on=[*cluster.ready, *after]),
+    )
+
+
+def internal_service(
+    resource_name: str,
+    parent: pulumi.Resource,
+    cluster: ClusterPort,
+    service: str,
+    selector: dict[str, str],
+    port: tuple[int, str | int],
+    ranges: list[str],
+    after: list[pulumi.Resource],
+) -> pulumi.Output[str]:
+    """An internal load balancer in the monitoring namespace admitting only `ranges` (over the private links);
+    its address. `port`: (port, target port)."""
+    made = k8s.core.v1.Service(
+        resource_name,
+        metadata={"name": service, "namespace": NAMESPACE, "annotations": cluster.load_balancer_annotations(True)},
+        spec={  # pyright: ignore[reportArgumentType]  # the manifest's camelCase keys
+            "type": "LoadBalancer",
+            "selector": selector,
+            # Without source ranges the in-tree AWS provider and GKE admit any source (components/mesh.py).
+            "loadBalancerSourceRanges": ranges,
+            "ports": [{"name": service.removesuffix("-lb"), "port": port[0], "targetPort": port[1], "protocol": "TCP"}],
+        },
+        opts=pulumi.ResourceOptions(parent=parent, provider=cluster.k8s_provider, depends_on=after),
+    )
+    return load_balancer_address(made)
+
+
 class ClusterTelemetry(pulumi.ComponentResource):
     """One cluster's telemetry: its metrics bucket and Thanos, kube-prometheus-stack, and, once its hub exists
     (`ship`), Fluent Bit and the OpenTelemetry Collector pointed at it."""
@@ -188,20 +242,8 @@ class ClusterTelemetry(pulumi.ComponentResource):
         return pulumi.ResourceOptions(parent=self, provider=self.cluster.k8s_provider, **kwargs)
 
     def _release(self, release: str, chart_name: str, values: Any, after: list[pulumi.Resource]) -> k8s.helm.v3.Release:
-        pinned = chart(chart_name)
-        return k8s.helm.v3.Release(
-            f"{self._name}-{release}",
-            name=release,
-            chart=pinned.name,
-            version=pinned.version,
-            repository_opts={"repo": pinned.repository},
-            namespace=NAMESPACE,
-            create_namespace=False,
-            values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=900,
-            opts=self._k8s_opts(depends_on=[*self.cluster.ready, self.namespace, *after]),
+        return telemetry_release(
+            f"{self._name}-{release}", self, self.cluster, release, chart_name, values, [self.namespace, *after]
         )
 
     # --- metrics ---------------------------------------------------------------------------
@@ -429,23 +471,16 @@ class ClusterTelemetry(pulumi.ComponentResource):
         ranges: list[str],
         after: pulumi.Resource,
     ) -> pulumi.Output[str]:
-        made = k8s.core.v1.Service(
+        return internal_service(
             f"{self._name}-{service}",
-            metadata={
-                "name": service,
-                "namespace": NAMESPACE,
-                "annotations": self.cluster.load_balancer_annotations(True),
-            },
-            spec={  # pyright: ignore[reportArgumentType]  # the manifest's camelCase keys
-                "type": "LoadBalancer",
-                "selector": selector,
-                # Without source ranges the in-tree AWS provider and GKE admit any source (components/mesh.py).
-                "loadBalancerSourceRanges": ranges,
-                "ports": [{"name": service.removesuffix("-lb"), "port": port, "targetPort": target, "protocol": "TCP"}],
-            },
-            opts=self._k8s_opts(depends_on=[self.namespace, after]),
+            self,
+            self.cluster,
+            service,
+            selector,
+            (port, target),
+            ranges,
+            [self.namespace, after],
         )
-        return load_balancer_address(made)
 
     # --- logs and traces -------------------------------------------------------------------
     def ship(
@@ -721,20 +756,8 @@ class TelemetryHub(pulumi.ComponentResource):
         return store
 
     def _release(self, release: str, chart_name: str, values: Any, after: list[pulumi.Resource]) -> k8s.helm.v3.Release:
-        pinned = chart(chart_name)
-        return k8s.helm.v3.Release(
-            f"{self._name}-{release}",
-            name=release,
-            chart=pinned.name,
-            version=pinned.version,
-            repository_opts={"repo": pinned.repository},
-            namespace=NAMESPACE,
-            create_namespace=False,
-            values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=900,
-            opts=self._k8s_opts(depends_on=[*self.cluster.ready, self.agent.namespace, *after]),
+        return telemetry_release(
+            f"{self._name}-{release}", self, self.cluster, release, chart_name, values, [self.agent.namespace, *after]
         )
 
     def _loki(self) -> k8s.helm.v3.Release:
@@ -793,22 +816,18 @@ class TelemetryHub(pulumi.ComponentResource):
     def _push_service(
         self, service: str, selector: dict[str, str], port: int, ranges: list[str], after: pulumi.Resource
     ) -> pulumi.Output[str]:
-        made = k8s.core.v1.Service(
+        # A hub alone in its scope admits only its own ranges: an empty list would admit everyone.
+        admitted = ranges or sorted(set(source_ranges(self.cluster.spec).values()))
+        return internal_service(
             f"{self._name}-{service}",
-            metadata={
-                "name": service,
-                "namespace": NAMESPACE,
-                "annotations": self.cluster.load_balancer_annotations(True),
-            },
-            spec={  # pyright: ignore[reportArgumentType]  # the manifest's camelCase keys
-                "type": "LoadBalancer",
-                "selector": selector,
-                "loadBalancerSourceRanges": ranges or sorted(set(source_ranges(self.cluster.spec).values())),
-                "ports": [{"name": service.removesuffix("-lb"), "port": port, "targetPort": port, "protocol": "TCP"}],
-            },
-            opts=self._k8s_opts(depends_on=[self.agent.namespace, after]),
+            self,
+            self.cluster,
+            service,
+            selector,
+            (port, port),
+            admitted,
+            [self.agent.namespace, after],
         )
-        return load_balancer_address(made)
 
     def _rules(self) -> None:
         groups = fleet_rule_groups(self.props.rules)
