@@ -11,9 +11,9 @@ per resource type (sources in docs/performance.md) says how long each step takes
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from .capture import Plan, PlannedResource
 
@@ -180,15 +180,21 @@ class Graph:
     predecessors: Mapping[str, tuple[str, ...]]
 
     @classmethod
-    def of_plan(cls, plan: Plan) -> Graph:
-        """A resource waits for its dependencies, its parent (URN known once registered) and its provider."""
+    def of_plan(cls, plan: Plan, changed: Collection[str] | None = None) -> Graph:
+        """A resource waits for its dependencies, its parent (URN known once registered) and its provider.
+
+        With `changed` (the URNs a change creates, replaces or updates), only those take time: the engine
+        steps over an unchanged resource at once ("same"), whatever it waits for, so the estimate is the change's
+        own critical path through the fleet's dependency graph. An update is counted as long as a create (a
+        Helm upgrade or a node-group rollout is of that order; an in-place tag update is less, so this errs long).
+        """
         known = {r.urn for r in plan.resources}
         minutes: dict[str, float] = {}
         predecessors: dict[str, tuple[str, ...]] = {}
         for r in plan.resources:
             waits = {*r.dependencies, r.parent, r.provider_urn}
             predecessors[r.urn] = tuple(sorted(u for u in waits if u in known and u != r.urn))
-            minutes[r.urn] = create_minutes(r)
+            minutes[r.urn] = create_minutes(r) if changed is None or r.urn in changed else 0.0
         return cls(minutes, predecessors)
 
     def topological_order(self) -> list[str]:
@@ -294,9 +300,16 @@ def recommended_parallelism(graph: Graph, unbounded: float) -> int:
     return max(steps, CANDIDATE_PARALLELISM[-1])
 
 
-def estimate(plan: Plan, parallelism: int = DEFAULT_PARALLELISM) -> Estimate:
-    """Critical path and estimated minutes of a from-scratch `pulumi up` (see module docstring)."""
-    graph = Graph.of_plan(plan)
+def change_urns(diff: Mapping[str, Any]) -> set[str]:
+    """What a diff (offline_plan.diff) creates or updates: what the engine spends time on (an aliased rename
+    alone is a "same" step; deletions are left out: they run after the rest and take seconds for most types)."""
+    return {entry["urn"] for key in ("create", "update") for entry in diff.get(key, [])}
+
+
+def estimate(plan: Plan, parallelism: int = DEFAULT_PARALLELISM, changed: Collection[str] | None = None) -> Estimate:
+    """Critical path and estimated minutes of a from-scratch `pulumi up` (see module docstring), or, with
+    `changed`, of a `pulumi up` that makes only those changes (Graph.of_plan)."""
+    graph = Graph.of_plan(plan, changed)
     unbounded, path = critical_path(graph)
     by_urn = {r.urn: r for r in plan.resources}
     steps: list[CriticalStep] = []

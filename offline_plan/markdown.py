@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from components.clouds import CLOUDS
 
 from .capture import Plan, PlannedResource
-from .estimate import estimate
+from .estimate import change_urns, estimate
 from .report import FLEET, ReportOptions, describe_hub, judge_notes, resources_per_cluster, telemetry_hubs
 from .values import is_dict
 
@@ -58,7 +58,7 @@ def render(plan: Plan, options: ReportOptions | None = None) -> str:
         _protected_section(plan),
         _dr_section(plan),
         _observability_section(plan),
-        _estimate_section(plan, options.parallelism),
+        _estimate_section(plan, options.parallelism, options.diff),
         _policy_section(results),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -253,9 +253,10 @@ def _observability_section(plan: Plan) -> str:
     return "### Observability\n\n" + "\n".join(f"- {describe_hub(name, hub)}" for name, hub in sorted(hubs.items()))
 
 
-def _estimate_section(plan: Plan, parallelism: int) -> str:
-    """Deploy time from scratch (also the rebuild time of a lost region) and its critical path."""
-    e = estimate(plan, parallelism)
+def _estimate_section(plan: Plan, parallelism: int, diff: dict[str, Any] | None = None) -> str:
+    """Deploy time of the change (with --diff), and from scratch (also the rebuild time of a lost region), with
+    the critical path of the first."""
+    e = estimate(plan, parallelism, change_urns(diff) if diff is not None else None)
     if not e:
         return ""
     rows = "\n".join(
@@ -263,11 +264,15 @@ def _estimate_section(plan: Plan, parallelism: int) -> str:
         for s in e["criticalPath"]
         if s["minutes"]
     )
-    return (
-        f"## Deploy-time estimate\n\n{e['unboundedMinutes']} min unbounded, {e['parallelMinutes']} min at "
-        f"`--parallel {e['parallelism']}` (recommended: `--parallel {e['recommendedParallelism']}`).\n\n"
-        f"| start (min) | minutes | type | resource |\n|---:|---:|---|---|\n{rows}"
+    what = "this change" if diff is not None else "from scratch"
+    text = (
+        f"## Deploy-time estimate\n\n{what}: {e['unboundedMinutes']} min unbounded, {e['parallelMinutes']} min at "
+        f"`--parallel {e['parallelism']}` (recommended: `--parallel {e['recommendedParallelism']}`)."
     )
+    if diff is not None:
+        scratch = estimate(plan, parallelism)
+        text += f" From scratch: {scratch['unboundedMinutes']} min unbounded."
+    return f"{text}\n\n| start (min) | minutes | type | resource |\n|---:|---:|---|---|\n{rows}"
 
 
 def _policy_section(results: list[dict[str, Any]]) -> str:

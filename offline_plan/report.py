@@ -20,7 +20,7 @@ from components.gke import GkeCluster
 from components.outputs import DnsOutputs, DnsRecordOutputs, ObservabilityOutputs, TelemetryHubOutputs
 
 from .capture import Plan, PlannedResource
-from .estimate import DEFAULT_PARALLELISM, estimate
+from .estimate import DEFAULT_PARALLELISM, change_urns, estimate
 from .values import is_dict, masked, shown
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ def to_json(plan: Plan, options: ReportOptions | None = None) -> dict[str, Any]:
         "outputs": view(plan.raw_outputs),
         "estimates": estimate(plan, options.parallelism),
     }
+    if options.diff is not None:
+        document["changeEstimate"] = estimate(plan, options.parallelism, change_urns(options.diff))
     if options.findings is not None:
         document["judge"] = judge_json(options)
     if options.policy:
@@ -203,6 +205,12 @@ def render_text(plan: Plan, console: Console, options: ReportOptions | None = No
         console.print(
             f"estimated deploy time from scratch: {estimates.get('unboundedMinutes')} min unbounded, "
             f"{estimates.get('parallelMinutes')} min at --parallel {options.parallelism}"
+        )
+    if options.diff is not None:
+        change = estimate(plan, options.parallelism, change_urns(options.diff))
+        console.print(
+            f"estimated deploy time of this change: {change['unboundedMinutes']} min unbounded, "
+            f"{change['parallelMinutes']} min at --parallel {options.parallelism}"
         )
     if options.policy:
         failed = [r for r in options.policy_results(plan) if r.get("violations")]
