@@ -79,17 +79,10 @@ class FleetNeeds:
         return dict(self.api_callers.get(target, {}))
 
 
-# The aggregate of the last config asked about: the rules ask per pair, many times per validation and plan.
-_last: list[tuple[StackConfig, FleetNeeds]] = []
-
-
 def fleet_needs(config: StackConfig) -> FleetNeeds:
-    """Every block's needs for this (validated, unchanging) config."""
-    if _last and _last[0][0] is config:
-        return _last[0][1]
-    aggregate = _aggregate(config)
-    _last[:] = [(config, aggregate)]
-    return aggregate
+    """Every block's needs for this (validated, unchanging) config, computed once per config object: the rules
+    ask per pair, many times per validation and plan (StackConfig.remembered keeps it on the instance)."""
+    return config.remembered("needs", lambda: _aggregate(config))
 
 
 def _aggregate(config: StackConfig) -> FleetNeeds:

@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Annotated, Literal, TypeGuard
+from typing import Annotated, Literal, TypeGuard, TypeVar, cast
 
 from pydantic import AfterValidator, Field, PrivateAttr
 
@@ -25,6 +25,7 @@ from .regions import CONTINENTS, any_region, zone_id_prefix
 
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
+T = TypeVar("T")
 Topology = Literal["replicated", "partitioned"]
 Failover = Literal["active-active", "active-passive"]
 # Physical names are <prefix>-<cluster>: GKE cluster names allow 40 characters, a cluster name 24.
@@ -133,6 +134,18 @@ class StackConfig(Model):
 
     _gcp_project: str | None = PrivateAttr(None)
     _stack: str | None = PrivateAttr(None)
+    # Derived values computed once per instance: (id of the instance they were computed for, value). The id
+    # check keeps a model_copy, which copies private attributes, from reusing its original's values.
+    _remembered: dict[str, tuple[int, object]] = PrivateAttr(default_factory=dict[str, "tuple[int, object]"])
+
+    def remembered(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once for this config object (it is frozen once validated)."""
+        found = self._remembered.get(key)
+        if found is not None and found[0] == id(self):
+            return cast(T, found[1])
+        value = compute()
+        self._remembered = {**self._remembered, key: (id(self), value)}
+        return value
 
     @property
     def protected(self) -> bool:
