@@ -110,6 +110,7 @@ def test_connectivity_opens_what_a_block_declares_without_knowing_the_block(monk
 
     declared = needs_module.declarations
     monkeypatch.setattr(needs_module, "declarations", lambda c: (*declared(c), telemetry_needs))
+    config = config.model_copy()  # the needs are remembered per config object: a copy asks again
     plan = plan_fleet(config)
     assert telemetry in plan.network.ports[("gcp-euw1", "aws-use1")]
     assert telemetry not in plan.network.ports[("aws-use1", "gcp-euw1")]
