@@ -19,7 +19,6 @@ from pydantic_core import PydanticUndefined
 
 from components.config import ConfigError, StackConfig, namespace_settings, parse_stack_config
 from components.config.regions import AWS_REGIONS, GCP_REGIONS
-from offline_plan.mocks.dns import ALB_ZONE_IDS, NLB_ZONE_IDS
 from tests.support import settings_of
 
 GCP_PROJECT = "acme-bench"
@@ -33,9 +32,7 @@ MAX_REPAIRS = 12
 def cluster(index: int) -> dict[str, Any]:
     """Cluster `index`: even on AWS, odd on GCP, with address ranges that never overlap (index < 64)."""
     aws = index % 2 == 0
-    # AWS regions whose load balancers the provider's hosted-zone table knows (global DNS aliases them).
-    aws_regions = [r for r in AWS_REGIONS if r in NLB_ZONE_IDS and r in ALB_ZONE_IDS]
-    regions = aws_regions if aws else list(GCP_REGIONS)
+    regions = list(AWS_REGIONS) if aws else list(GCP_REGIONS)
     # Services in 172.16.0.0/12 (EKS takes RFC 1918 service ranges only): a /20 each, 64 clusters fit.
     service = f"172.{16 + index // 16}.{(index % 16) * 16}.0/20"
     network: dict[str, Any] = {"cidr": f"10.{index}.0.0/16", "serviceCidr": service}

@@ -24,8 +24,12 @@ class CloudTraits:
     Adding a cloud: its cluster implementation (components.fleet CLUSTER_IMPLEMENTATIONS), its config variant,
     its line here, its mocks and its tests."""
 
-    # What a LoadBalancer Service's status reports: a hostname (an AWS NLB, aliased by Route 53) or an IP.
+    # What a LoadBalancer Service's status reports: a hostname (an AWS NLB) or an IP (a GCP forwarding rule).
     load_balancer_answer: Literal["hostname", "ip"]
+    # The public entry (the Service DNS answers for) gets addresses reserved by the cluster, because the load
+    # balancer's own ones are not fixed (an NLB's change with its nodes unless Elastic IPs are attached): DNS then
+    # answers them in A records with the zone's TTL (multicluster:dns.ttl) instead of an alias with the ELB's 60 s.
+    reserves_entry_addresses: bool
     projects: bool  # its clusters live in a project (the config's `project`, else gcp:project)
     # The fleet staggers the provider's maintenance windows (multicluster:clusters[i].maintenance).
     maintenance_windows: bool
@@ -39,6 +43,7 @@ class CloudTraits:
 CLOUDS: Mapping[str, CloudTraits] = {
     "aws": CloudTraits(
         "hostname",
+        reserves_entry_addresses=True,
         projects=False,
         maintenance_windows=False,
         latency_region=lambda region: region,
@@ -47,6 +52,7 @@ CLOUDS: Mapping[str, CloudTraits] = {
     ),
     "gcp": CloudTraits(
         "ip",
+        reserves_entry_addresses=False,
         projects=True,
         maintenance_windows=True,
         latency_region=lambda region: GCP_REGIONS[region].nearest_aws or AWS_GLOBAL_REGION,

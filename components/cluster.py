@@ -9,7 +9,7 @@ gitops_gcp.py), chosen once per cluster by its cloud; a capability never branche
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import pulumi
@@ -79,9 +79,21 @@ class ClusterPort(Protocol):
 
     def load_balancer_annotations(self, internal: bool, *, cross_zone: bool = False) -> dict[str, str]: ...
 
+    # The public entry, the LoadBalancer Service DNS answers for (the Istio ingress gateway or the fallback ingress).
+    @property
+    def entry_addresses(self) -> pulumi.Output[list[str]] | None: ...  # reserved public IPs, None: the LB's own
+
+    def entry_annotations(self, *, cross_zone: bool = False) -> Mapping[str, pulumi.Input[str]]: ...
+
+    def entry_service_name(self, base: str) -> str: ...
+
     def outputs(self) -> ClusterOutputs: ...
 
     def as_parent(self) -> pulumi.Resource: ...  # the component, for parents and aliases of what moved out of it
+
+
+# What the public entry's Service name carries once it holds reserved addresses (entry_service_name).
+ENTRY_SUFFIX = "eip"
 
 
 class KubernetesCluster(pulumi.ComponentResource):
@@ -110,6 +122,8 @@ class KubernetesCluster(pulumi.ComponentResource):
     api_ca: pulumi.Output[str] | None
     egress_addresses: pulumi.Output[list[str]]
     oidc_issuer: pulumi.Output[str]
+    # Set by a cloud whose load balancers have no fixed addresses (clouds.CloudTraits.reserves_entry_addresses).
+    entry_addresses: pulumi.Output[list[str]] | None = None
 
     def __init__(self, type_: str, name: str, args: ClusterPlan, opts: pulumi.ResourceOptions | None):
         super().__init__(type_, name, None, opts)
@@ -133,6 +147,20 @@ class KubernetesCluster(pulumi.ComponentResource):
         """Annotations of a LoadBalancer Service on this cluster: internal (reached over private links only) or
         public; `cross_zone` where every zone's nodes should serve every zone's address."""
         raise NotImplementedError
+
+    def entry_annotations(self, *, cross_zone: bool = False) -> Mapping[str, pulumi.Input[str]]:
+        """Annotations of the public entry's Service: public, with the reserved addresses when there are some."""
+        return self.load_balancer_annotations(False, cross_zone=cross_zone)
+
+    def entry_service_name(self, base: str) -> str:
+        """The public entry Service's name: `base`, or `base-eip` once it holds reserved addresses.
+
+        A cloud attaches reserved addresses only when it creates the load balancer (kubernetes/cloud-provider-aws
+        ensureLoadBalancerv2 reads the eip-allocations annotation in its create branch alone), so a Service that
+        exists must be replaced to get them. A new name makes Pulumi create the new Service (and load balancer)
+        before it deletes the old one, and DNS moves to the new addresses once the new Service has its address.
+        """
+        return f"{base}-{ENTRY_SUFFIX}" if self.entry_addresses is not None else base
 
     def complete(self, public_callers: pulumi.Input[list[str]]) -> None:
         """Everything after the network; `public_callers` are the public addresses of the fleet's callers."""

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
+from .clouds import traits
 from .cluster import ClusterPort
 from .config import ClusterConfig
 from .config.dns import DnsConfig, managed_zone_name
@@ -26,7 +27,6 @@ from .routing import (
     EndpointSet,
     GeoRule,
     RecordPlan,
-    aliased,
     failover_seconds,
     gcp_location,
     latency_region,
@@ -48,22 +48,18 @@ STANDBY_PREFIX = "standby"
 ISTIO_READINESS_PATH = "/healthz/ready"
 
 
-def lb_type(hostname: str) -> str:
-    """NLB hostnames are `<name>.elb.<region>.amazonaws.com`; ALB/CLB ones `<name>.<region>.elb...`."""
-    return "network" if ".elb." in hostname and not hostname.split(".elb.")[0].count(".") else "application"
-
-
 def health_check_target(cluster: ClusterConfig, address: pulumi.Input[str]) -> dict[str, Any]:
     """Where a Route53 health check sends its probe for one cluster's entry.
 
-    A GCP entry is an IP: `ip_address`. An AWS entry is an NLB hostname without a fixed address: `fqdn`, which
-    Route53 resolves at every interval ("If you don't specify a value for IPAddress, Route 53 sends a DNS request
-    to the domain that you specify for FullyQualifiedDomainName at the interval that you specify for
-    RequestInterval", https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html).
+    A GCP entry is an IP: `ip_address`. An AWS entry is an NLB hostname, which resolves to the Elastic IPs of
+    its zones that answer (the records carry all of them): `fqdn`, which Route53 resolves at every interval ("If
+    you don't specify a value for IPAddress, Route 53 sends a DNS request to the domain that you specify for
+    FullyQualifiedDomainName at the interval that you specify for RequestInterval",
+    https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html).
     No name is presented on purpose: the probe is plain HTTP to a readiness endpoint that answers whatever the
     Host header (Route53 sends the IP, or `fqdn:port`), so no certificate or route for a public name is involved.
     """
-    return {"fqdn": address} if aliased(cluster) else {"ip_address": address}
+    return {"fqdn": address} if traits(cluster).load_balancer_answer == "hostname" else {"ip_address": address}
 
 
 def istio_gateway_probe() -> ReadinessProbe:
@@ -72,6 +68,15 @@ def istio_gateway_probe() -> ReadinessProbe:
     port = status["port"]
     assert isinstance(port, int)  # a Service port number (targetPort may be a name)
     return ReadinessProbe(port=port, path=ISTIO_READINESS_PATH)
+
+
+def entry_answers(address: pulumi.Output[str], cluster: ClusterPort) -> pulumi.Output[list[str]]:
+    """The A record values of one cluster's entry: the addresses it reserved, once the Service holding them has its
+    load balancer (so that DNS moves to a new entry only when it exists), else the load balancer's own IP."""
+    reserved = cluster.entry_addresses
+    if reserved is None:
+        return address.apply(lambda ip: [ip])
+    return pulumi.Output.all(address, reserved).apply(lambda values: list(cast(list[str], values[1])))
 
 
 # --- the component ---------------------------------------------------------------------------------
@@ -116,6 +121,8 @@ class GlobalDns(pulumi.ComponentResource):
             self.probe = args.gateway_probe or istio_gateway_probe()
         else:
             self.addresses, self.probe = self._fallback_ingresses(), TRAEFIK_PROBE
+        # What DNS answers for each cluster: its entry's reserved addresses, else its load balancer's IP.
+        self.answers = {name: entry_answers(address, args.clusters[name]) for name, address in self.addresses.items()}
         self.zone_id: pulumi.Output[str]
         self.name_servers: pulumi.Output[Sequence[str]] | None = None
         self.health_checks: dict[str, pulumi.Output[str]] = {}
@@ -165,6 +172,7 @@ class GlobalDns(pulumi.ComponentResource):
             "records": {plan.record.name: self._record_outputs(plan) for plan in self.plans},
             "healthChecks": self.health_checks,
             "ingressAddresses": self.addresses,
+            "answers": self.answers,
         }
 
     def _record_outputs(self, plan: RecordPlan) -> DnsRecordOutputs:
@@ -195,7 +203,6 @@ class Route53Writer:
             default_tags={"tags": {"multicluster:environment": owner.args.plan.environment, "managed-by": "pulumi"}},
             opts=pulumi.ResourceOptions(parent=owner),
         )
-        self._elb_zones: dict[str, pulumi.Output[str]] = {}
 
     def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.owner, provider=self.provider, **kwargs)
@@ -307,24 +314,9 @@ class Route53Writer:
         )
 
     def _target(self, cluster: ClusterConfig) -> dict[str, Any]:
-        address = self.owner.addresses[cluster.name]
-        if not aliased(cluster):
-            return {"type": "A", "ttl": self.dns.ttl, "records": [address]}
-        # Alias A record to the load balancer: no TTL (the ELB's applies), follows the LB's addresses.
-        return {
-            "type": "A",
-            "aliases": [{"name": address, "zone_id": self._elb_zone(cluster), "evaluate_target_health": True}],
-        }
-
-    def _elb_zone(self, cluster: ClusterConfig) -> pulumi.Output[str]:
-        if cluster.name not in self._elb_zones:
-            address = self.owner.addresses[cluster.name]
-            self._elb_zones[cluster.name] = aws.lb.get_hosted_zone_id_output(
-                load_balancer_type=address.apply(lb_type),
-                region=cluster.region,
-                opts=pulumi.InvokeOutputOptions(parent=self.owner, provider=self.provider),
-            ).id
-        return self._elb_zones[cluster.name]
+        # A plain A record with the zone's TTL on every cloud: an alias to an NLB would answer with the ELB's 60 s
+        # whatever the zone says, so AWS entries answer their Elastic IPs (GlobalDns.answers) instead.
+        return {"type": "A", "ttl": self.dns.ttl, "records": self.owner.answers[cluster.name]}
 
     def _zone_alias(self, relative: str) -> aws.route53.RecordAliasArgsDict:
         return {"name": self.owner.fqdn(relative), "zone_id": self.owner.zone_id, "evaluate_target_health": True}
@@ -426,13 +418,13 @@ class CloudDnsWriter:
         )
 
     def _record_set(self, endpoints: EndpointSet) -> None:
-        address = self.owner.addresses
+        answers = self.owner.answers
         extra: dict[str, Any]
         if not endpoints.clusters:
             return  # not in a valid config: check_drain keeps a serving cluster in every failover group
         if not endpoints.fails_over:
             # One serving cluster (the only member, or the others drained): one answer, nothing to route between.
-            extra = {"rrdatas": [address[endpoints.clusters[0].name]]}
+            extra = {"rrdatas": answers[endpoints.clusters[0].name]}
         else:
             assert self.health_check is not None
             extra = {"routing_policy": {"health_check": self.health_check.id, **self._policy(endpoints)}}
@@ -468,7 +460,11 @@ class CloudDnsWriter:
         return [{"location": loc, **self._checked(members)} for loc, members in sorted(by_location.items())]
 
     def _checked(self, clusters: list[ClusterConfig]) -> dict[str, Any]:
-        return {"health_checked_targets": {"external_endpoints": [self.owner.addresses[c.name] for c in clusters]}}
+        # Every address of every cluster: Cloud DNS probes each one and answers those that pass.
+        endpoints = pulumi.Output.all(*[self.owner.answers[c.name] for c in clusters]).apply(
+            lambda lists: [address for answer in cast(list[list[str]], lists) for address in answer]
+        )
+        return {"health_checked_targets": {"external_endpoints": endpoints}}
 
     def _geo_record_set(self, plan: RecordPlan) -> None:
         # Cloud DNS geo matches the GCP region nearest to the user: each residency claims its own

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -15,7 +15,6 @@ from .autoscaler import ClusterAutoscaler
 from .aws_iam import MANAGED_POLICY, IrsaRole, irsa_role, service_trust_policy
 from .cluster import KubernetesCluster, reported
 from .config import NodePoolConfig
-from .config.regions import AWS_REGIONS
 from .config.stack import EKS_UNSUPPORTED_ZONE_IDS
 from .fleetplan import ClusterPlan
 from .outputs import EksClusterOutputs
@@ -26,6 +25,11 @@ EKS_CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdmi
 LOG_RETENTION_DAYS = 90
 CREATION_ONLY = ["accessConfig.bootstrapClusterCreatorAdminPermissions", "bootstrapSelfManagedAddons"]
 FLOW_LOG_RETENTION_DAYS = 30
+# kubernetes/cloud-provider-aws pkg/providers/v1/aws.go: ServiceAnnotationLoadBalancerEIPAllocations ("a comma
+# separated list of EIP allocations to use as static IP addresses for the NLB. Only supported on elbv2 (NLB)") and
+# ServiceAnnotationLoadBalancerSubnets ("a comma separated list of subnetID or subnetName from different AZs").
+EIP_ALLOCATIONS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-eip-allocations"
+SUBNETS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-subnets"
 
 
 def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -62,8 +66,7 @@ class EksCluster(KubernetesCluster):
     def __init__(self, name: str, args: ClusterPlan, opts: pulumi.ResourceOptions | None = None):
         super().__init__(self.TYPE, name, args, opts)
         self.eks_name = args.physical_name
-        configured = args.spec.network.zone_ids
-        self.zones = len(configured) if configured else min(3, AWS_REGIONS[args.spec.region].zones)
+        self.zones = args.spec.aws_zones
         self.aws_provider = aws.Provider(
             f"{name}-aws",
             region=args.spec.region,
@@ -93,7 +96,8 @@ class EksCluster(KubernetesCluster):
 
     @staticmethod
     def load_balancer_annotations(internal: bool, *, cross_zone: bool = False) -> dict[str, str]:
-        """A Network Load Balancer through the in-tree AWS cloud provider (alias-able, static per-AZ addresses);
+        """A Network Load Balancer through the in-tree AWS cloud provider (one address per zone, fixed only with
+        Elastic IPs: entry_annotations);
         internal when only peers over private links reach it; cross-zone when every zone should serve."""
         annotations = {"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
         if internal:
@@ -177,8 +181,40 @@ class EksCluster(KubernetesCluster):
                 f"{name}-public-{i}", route_table_id=public_rt.id, subnet_id=subnet.id, opts=self.child_opts()
             )
         self.public_route_table_ids = [public_rt.id]
+        if self.args.reserved_entry:
+            self._entry_addresses()
         self._private_routes(igw)
         self._flow_logs()
+
+    def _entry_addresses(self) -> None:
+        """One Elastic IP per public subnet for the public entry's NLB: fixed addresses that DNS answers in A records
+        with the zone's TTL (an alias to the NLB's name would answer with the ELB's 60 s)."""
+        name = self._name
+        self.entry_eips = [
+            aws.ec2.Eip(
+                f"{name}-entry-{i}", domain="vpc", tags={"Name": f"{self.eks_name}-entry-{i}"}, opts=self.child_opts()
+            )
+            for i in range(len(self.public_subnets))
+        ]
+        self.entry_addresses = pulumi.Output.all(*[eip.public_ip for eip in self.entry_eips]).apply(list)
+
+    def entry_annotations(self, *, cross_zone: bool = False) -> Mapping[str, pulumi.Input[str]]:
+        """The public NLB with one Elastic IP per public subnet, the subnets named so that the counts match.
+
+        kubernetes/cloud-provider-aws aws_loadbalancer.go ensureLoadBalancerv2: 'Must have same number of EIP
+        AllocationIDs (%d) and SubnetIDs (%d)'; the subnets are the annotation's (getLoadBalancerSubnets) rather
+        than those discovered (findELBSubnets: every public subnet of the VPC, one per zone), so that a public subnet
+        added to the VPC later never breaks the count. The pairs are made by position (createSubnetMappings); an
+        Elastic IP belongs to the region, not to a zone, so any pairing is valid.
+        """
+        annotations: dict[str, pulumi.Input[str]] = dict(self.load_balancer_annotations(False, cross_zone=cross_zone))
+        if not self.args.reserved_entry:
+            return annotations
+        annotations[EIP_ALLOCATIONS_ANNOTATION] = pulumi.Output.all(*[e.allocation_id for e in self.entry_eips]).apply(
+            ",".join
+        )
+        annotations[SUBNETS_ANNOTATION] = pulumi.Output.all(*[s.id for s in self.public_subnets]).apply(",".join)
+        return annotations
 
     def _private_routes(self, igw: aws.ec2.InternetGateway) -> None:
         name = self._name

@@ -82,6 +82,9 @@ class ClusterPlan:
     # Mesh peers read this API server with Kubernetes tokens (a GKE DNS endpoint must accept them).
     token_callers: bool
     webhook_ports: tuple[int, ...]
+    # The cluster reserves the addresses of its public entry (one Elastic IP per public subnet on EKS): DNS answers
+    # with them (multicluster:dns present and the cloud's load balancers have no fixed addresses of their own).
+    reserved_entry: bool = False
 
     @property
     def name(self) -> str:
@@ -230,6 +233,7 @@ def plan_cluster(config: StackConfig, spec: ClusterConfig, index: int) -> Cluste
         api_callers=api_clients(config, spec.name),
         token_callers=any(mesh_peers(config, spec.name, c.name) for c in config.clusters),
         webhook_ports=MESH_WEBHOOK_PORTS.get(mesh, ()),
+        reserved_entry=config.dns is not None and traits(spec).reserves_entry_addresses,
     )
 
 

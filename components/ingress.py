@@ -103,6 +103,8 @@ class IngressController(pulumi.ComponentResource):
             },
             opts=self._opts(depends_on=cluster.ready),
         )
+        # The public entry DNS answers for: with the cluster's reserved addresses when it has some.
+        service_name = cluster.entry_service_name(SERVICE)
         release = k8s.helm.v3.Release(
             f"{name}-traefik",
             name=RELEASE,
@@ -110,7 +112,7 @@ class IngressController(pulumi.ComponentResource):
             version=TRAEFIK.version,
             repository_opts={"repo": TRAEFIK.repository},
             namespace=namespace.metadata.name,
-            values=chart_values(args.replicas, args.mesh),
+            values=chart_values(args.replicas, args.mesh, service_name),
             atomic=True,
             timeout=600,
             opts=self._opts(depends_on=[*cluster.ready, *args.mesh_ready, namespace]),
@@ -118,9 +120,9 @@ class IngressController(pulumi.ComponentResource):
         self.service = k8s.core.v1.Service(
             f"{name}-lb",
             metadata={
-                "name": SERVICE,
+                "name": service_name,
                 "namespace": namespace.metadata.name,
-                "annotations": cluster.load_balancer_annotations(internal=False, cross_zone=True),
+                "annotations": cluster.entry_annotations(cross_zone=True),
             },
             spec=service_spec(),  # pyright: ignore[reportArgumentType] (camelCase: see service_spec)
             opts=self._opts(depends_on=[release]),
@@ -153,7 +155,7 @@ def service_spec() -> dict[str, Any]:
     }
 
 
-def chart_values(replicas: int, mesh: MeshProvider = "none") -> dict[str, Any]:
+def chart_values(replicas: int, mesh: MeshProvider = "none", service: str = SERVICE) -> dict[str, Any]:
     deployment: dict[str, Any] = {
         "replicas": replicas,
         # Ping moves to the web entrypoint (PING_ARGUMENT): the kubelet probes it there too.
@@ -171,7 +173,7 @@ def chart_values(replicas: int, mesh: MeshProvider = "none") -> dict[str, Any]:
         # Ingress status gets the load balancer's address from our Service (else Argo CD keeps every Ingress
         # Progressing): "It's possible to use it with an external Service using pathOverride" (values.yaml).
         "providers": {
-            "kubernetesIngress": {"publishedService": {"enabled": True, "pathOverride": f"{NAMESPACE}/{SERVICE}"}}
+            "kubernetesIngress": {"publishedService": {"enabled": True, "pathOverride": f"{NAMESPACE}/{service}"}}
         },
         "topologySpreadConstraints": [
             {

@@ -9,6 +9,7 @@ clusters: a remote secret (kubeconfig with the remote reader token) for endpoint
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -239,7 +240,17 @@ class IstioControlPlane(pulumi.ComponentResource):
                 self.cluster_name, self.props.group, self.mesh.clusters, self.internal_gateway
             ),
         )
-        self.ingress_service = self._gateway_service(name, INGRESS, self.ingress_selector, False, {}, INGRESS_PORTS)
+        # The public entry DNS answers for: with the cluster's reserved addresses when it has some.
+        self.ingress_service = self._gateway_service(
+            name,
+            INGRESS,
+            self.ingress_selector,
+            False,
+            {},
+            INGRESS_PORTS,
+            annotations=self.cluster.entry_annotations(),
+            service_name=self.cluster.entry_service_name(INGRESS),
+        )
         self.ingress_address = load_balancer_address(self.ingress_service)
         self.eastwest_address = load_balancer_address(self.eastwest_service)
 
@@ -263,6 +274,8 @@ class IstioControlPlane(pulumi.ComponentResource):
         labels: dict[str, str],
         ports: list[dict[str, Any]],
         source_ranges: pulumi.Input[list[str]] | None = None,
+        annotations: Mapping[str, pulumi.Input[str]] | None = None,
+        service_name: str | None = None,
     ) -> k8s.core.v1.Service:
         spec: dict[str, Any] = {"type": "LoadBalancer", "selector": selector, "ports": ports}
         if source_ranges is not None:
@@ -270,10 +283,12 @@ class IstioControlPlane(pulumi.ComponentResource):
         return k8s.core.v1.Service(
             f"{name}-{service}",
             metadata={
-                "name": service,
+                "name": service_name or service,
                 "namespace": self.namespace.metadata.name,
                 "labels": {**selector, **labels},
-                "annotations": self.cluster.load_balancer_annotations(internal),
+                "annotations": annotations
+                if annotations is not None
+                else self.cluster.load_balancer_annotations(internal),
             },
             # The manifest's camelCase keys, which pulumi passes through unchanged (it translates only the
             # snake_case names it knows); the SDK types the argument as its snake_case TypedDict alone.

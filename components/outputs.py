@@ -75,7 +75,8 @@ class DnsOutputs(TypedDict):
     nameServers: pulumi.Input[Sequence[str]] | None
     records: dict[str, DnsRecordOutputs]
     healthChecks: dict[str, pulumi.Output[str]]
-    ingressAddresses: dict[str, pulumi.Output[str]]
+    ingressAddresses: dict[str, pulumi.Output[str]]  # each cluster's entry: its load balancer's hostname or IP
+    answers: dict[str, pulumi.Output[list[str]]]  # the addresses its records answer (reserved ones on AWS)
 
 
 class MeshGroupOutputs(TypedDict):

@@ -16,8 +16,6 @@ from .config.regions import AWS_REGIONS, GCP_REGIONS
 
 SetMode = Literal["single", "latency", "weighted", "failover"]
 
-# Route53 answers an alias to an ELB with the ELB's own TTL, whatever the zone's records say.
-ELB_ALIAS_TTL = 60
 DEFAULT_GEO = "default"
 
 
@@ -128,22 +126,16 @@ def gcp_location(region: str) -> str:
 
 
 def failover_seconds(dns: DnsConfig, plan: RecordPlan) -> int | None:
-    """Worst time for traffic to leave a failed cluster: detection (interval x threshold) + cached TTL."""
-    checked = [s for s in plan.sets if s.fails_over]
-    if not checked:
+    """Worst time for traffic to leave a failed cluster: detection (interval x threshold) + cached TTL.
+
+    Every answer is an A record with the zone's TTL on both clouds (AWS entries answer their Elastic IPs, not an
+    alias to the NLB, which Route 53 would answer with the ELB's 60 s); an alias to a record of the same zone (a
+    standby set, a residency) answers with that record's TTL ("If the alias target is another record in the same
+    hosted zone, Route 53 uses the TTL of the target record", Route 53 Developer Guide, "Choosing between alias and
+    non-alias records")."""
+    if not any(s.fails_over for s in plan.sets):
         return None
-    detection = dns.interval * dns.health_check.failure_threshold
-    return detection + max(answer_ttl(dns, s) for s in checked)
-
-
-def answer_ttl(dns: DnsConfig, endpoints: EndpointSet) -> int:
-    aliased_to_elb = dns.provider == "route53" and any(aliased(c) for c in endpoints.clusters)
-    return max(dns.ttl, ELB_ALIAS_TTL) if aliased_to_elb else dns.ttl
-
-
-def aliased(cluster: ClusterConfig) -> bool:
-    """Whether Route 53 answers for this cluster's entry with an alias to its load balancer's hostname."""
-    return traits(cluster).load_balancer_answer == "hostname"
+    return dns.interval * dns.health_check.failure_threshold + dns.ttl
 
 
 def residency_locations(residencies: Mapping[str, Residency]) -> dict[str, str]:

@@ -259,6 +259,11 @@ def _run(argv: list[str] | None) -> int:
     return report(outcome, args)
 
 
+def raised_quotas(config: StackConfig) -> dict[tuple[str, str], int]:
+    """The quotas the stack states as raised (multicluster:quotas), as the judge's quota checks key them."""
+    return {("aws:ec2/eip:Eip", region): limit for region, limit in config.quotas.aws.elastic_ips.items()}
+
+
 def plan_stack(
     stack: StackFile,
     name: str,
@@ -267,7 +272,13 @@ def plan_stack(
     upstream: Path | None,
     config: StackConfig | None = None,
 ) -> Outcome:
-    judge = Judge(Context(upstream=upstream, base=base.resources if base is not None else None))
+    judge = Judge(
+        Context(
+            upstream=upstream,
+            base=base.resources if base is not None else None,
+            raised_quotas=raised_quotas(config) if config is not None else {},
+        )
+    )
     state = base.state() if base is not None and preview else None
     plan = run_program(
         program, stack.settings, stack.secret_keys, name, preview=preview, state=state, observers=[judge]

@@ -19,7 +19,7 @@ from components.config import ClusterConfig, StackConfig
 from components.config.dns import DnsConfig
 from components.config.regions import REGIONS_BY_CLOUD, any_region
 from components.fleetplan import FleetPlan, plan_fleet
-from components.routing import EndpointSet, RecordPlan, answer_ttl
+from components.routing import EndpointSet, RecordPlan
 
 from .capture import Plan
 from .estimate import estimate
@@ -96,8 +96,9 @@ def set_after(dns: DnsConfig, endpoints: EndpointSet, alive: set[str]) -> dict[s
         before, after = serving, survivors
     if after == before:
         return {"answeredBy": after, "seconds": 0}
-    # Detection (interval x failure threshold) plus what resolvers may still cache (the answer's TTL).
-    seconds = dns.interval * dns.health_check.failure_threshold + answer_ttl(dns, endpoints)
+    # Detection (interval x failure threshold) plus what resolvers may still cache (the answer's TTL, the zone's:
+    # components.routing.failover_seconds).
+    seconds = dns.interval * dns.health_check.failure_threshold + dns.ttl
     return {"answeredBy": after, "seconds": seconds}
 
 

@@ -39,3 +39,15 @@ def prod():
     from tests.support import plan_config
 
     return plan_config("prod")
+
+
+@pytest.fixture(scope="session")
+def staging_preview():
+    """The staging stack as a first `pulumi preview` sees it (unknown outputs), planned once per session."""
+    from components.config import read_stack_file
+    from components.program import main
+    from offline_plan import run_program
+    from tests.support import SHIPPED
+
+    settings_, secret_keys = read_stack_file(SHIPPED["staging"])
+    return run_program(main, settings_, secret_keys, "staging", preview=True)

@@ -1131,7 +1131,17 @@ def test_a_region_takes_five_virtual_private_gateways():
         f"links need one each, over the default quota of 5 per region ({plan.VPN_QUOTAS}): set "
         "multicluster:connectivity.awsGateway to transit-gateway"
     ]
-    config_of(fleet(*eks, gke, failover="active-active", connectivity={**hub_spoke, "awsGateway": "transit-gateway"}))
+    # Six NAT gateways of us-east-1: six Elastic IPs, one over the default quota, stated as raised.
+    raised = {"aws": {"elasticIps": {"us-east-1": 6}}}
+    config_of(
+        fleet(
+            *eks,
+            gke,
+            failover="active-active",
+            connectivity={**hub_spoke, "awsGateway": "transit-gateway"},
+            quotas=raised,
+        )
+    )
 
 
 def test_a_cloud_router_takes_128_bgp_peers():

@@ -10,9 +10,8 @@ import pytest
 from components.charts import chart
 from components.config import ConfigError, parse_stack_config
 from components.config.dns import DnsConfig
-from components.dns import ROUTE53_CHECKER_REGIONS, health_check_target, lb_type, mesh_gateway_addresses
+from components.dns import ROUTE53_CHECKER_REGIONS, health_check_target, mesh_gateway_addresses
 from components.routing import (
-    ELB_ALIAS_TTL,
     failover_seconds,
     gcp_location,
     latency_region,
@@ -83,7 +82,7 @@ def r53_active_passive():
     )
 
 
-def test_failover_pair_primary_alias_to_nlb_secondary_alias_to_the_standby_set(r53_active_passive):
+def test_failover_pair_primary_answers_elastic_ips_secondary_alias_to_the_standby_set(r53_active_passive):
     plan = r53_active_passive
     zone_id = plan.named("dns-zone", "aws:route53/zone:Zone").output("zoneId")
     pair = records(plan, "webapp.example.com")
@@ -93,9 +92,12 @@ def test_failover_pair_primary_alias_to_nlb_secondary_alias_to_the_standby_set(r
     assert secondary.input("failoverRoutingPolicies") == [{"type": "SECONDARY"}]
     address = plan.outputs["dns"]["ingressAddresses"]["use1"]
     assert address.endswith(".elb.us-east-1.amazonaws.com")
-    # Alias records: no TTL, evaluate_target_health, the NLB's canonical zone of us-east-1.
-    assert primary.input("ttl") is None and primary.input("records") is None
-    assert primary.input("aliases") == [{"name": address, "zoneId": "Z26RNL4JYFTOTI", "evaluateTargetHealth": True}]
+    # A plain A record with the zone's TTL, answering the Elastic IPs the NLB holds (one per public subnet), not
+    # an alias to the NLB (which Route 53 answers with the ELB's 60 s).
+    eips = [plan.named(f"use1-entry-{i}", "aws:ec2/eip:Eip") for i in range(3)]
+    assert primary.input("ttl") == 30 and primary.input("aliases") is None
+    assert primary.input("records") == [eip.output("publicIp") for eip in eips]
+    assert plan.outputs["dns"]["answers"]["use1"] == primary.input("records")
     # One standby is still a set: the SECONDARY aliases `standby.webapp`, whose latency record is the GCP LB IP.
     assert secondary.input("aliases") == [
         {"name": "standby.webapp.example.com", "zoneId": zone_id, "evaluateTargetHealth": True}
@@ -183,12 +185,12 @@ def test_route53_through_explicit_global_provider_and_protected_zone(r53_active_
     assert {r.input("zoneId") for r in plan.of_type(R53)} == {zone.output("zoneId")}
 
 
-def test_failover_time_output_uses_elb_alias_ttl(r53_active_passive):
+def test_failover_time_output_uses_the_zone_ttl_on_aws_too(r53_active_passive):
     webapp = r53_active_passive.outputs["dns"]["records"]["webapp"]
     assert webapp["fqdn"] == "webapp.example.com"
     assert webapp["routing"] == "failover"
-    # 10 s x 3 failures to detect, then resolvers hold the alias answer for the ELB's 60 s.
-    assert webapp["failoverSeconds"] == 10 * 3 + ELB_ALIAS_TTL == 90
+    # 10 s x 3 failures to detect, then resolvers hold the answer for the zone's 30 s (Elastic IPs, no ELB alias).
+    assert webapp["failoverSeconds"] == 10 * 3 + 30 == 60
     assert r53_active_passive.outputs["dns"]["nameServers"][0].startswith("ns-")
 
 
@@ -287,7 +289,7 @@ def test_latency_records_map_gcp_regions_to_nearest_aws_region(r53_active_active
         assert check_of(plan, cluster).input("requestInterval") == 30
     webapp = plan.outputs["dns"]["records"]["webapp"]
     assert webapp["routing"] == "latency"
-    assert webapp["failoverSeconds"] == 30 * 2 + ELB_ALIAS_TTL
+    assert webapp["failoverSeconds"] == 30 * 2 + 20
 
 
 def test_zone_not_protected_outside_prod(r53_active_active):
@@ -374,7 +376,7 @@ def test_partitioned_outputs_per_residency_names(r53_partitioned):
         "eu.webapp.example.com": ["euw1", "gew3"],
         "us.webapp.example.com": ["usc1"],
     }
-    assert outputs["webapp"]["failoverSeconds"] == 10 * 3 + ELB_ALIAS_TTL
+    assert outputs["webapp"]["failoverSeconds"] == 10 * 3 + 30
 
 
 # --- Route53, one primary and two standbys ----------------------------------------------------------
@@ -545,18 +547,6 @@ def test_health_check_target_per_cloud(cloud, address, target):
 # --- pure helpers --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("hostname", "kind"),
-    [
-        ("a1b2-c3d4.elb.us-east-1.amazonaws.com", "network"),
-        ("a1b2-1234.us-east-1.elb.amazonaws.com", "application"),
-        ("internal-a1b2-1234.eu-west-1.elb.amazonaws.com", "application"),
-    ],
-)
-def test_lb_type_from_hostname(hostname, kind):
-    assert lb_type(hostname) == kind
-
-
 def test_region_mappings():
     config = parse_stack_config(*raw(fleet(gcp_cluster("x", "asia-northeast1", 1), dns=dns())))
     assert latency_region(config.clusters[0]) == "ap-northeast-1"
@@ -684,11 +674,26 @@ def test_a_continent_routes_to_one_residency():
     assert issues_of(config) == ["multicluster:residencies.us.continents[1] 'EU' is already routed to residency 'eu'"]
 
 
-def test_clouddns_cannot_health_check_aws_hostnames():
-    assert issues_of(fleet(*TWO_AWS, dns=dns("clouddns"))) == [
-        "multicluster:dns.provider Cloud DNS health-checks IP addresses, but AWS cluster(s) use1, usw2 expose a "
-        "load-balancer hostname (use provider: route53 for a fleet with AWS clusters)"
-    ]
+def external_endpoints(policy: object) -> list[str]:
+    """Every healthCheckedTargets.externalEndpoints address anywhere in a Cloud DNS routing policy."""
+    if isinstance(policy, dict):
+        found = list(policy.get("externalEndpoints", []))
+        return found + [a for k, v in policy.items() if k != "externalEndpoints" for a in external_endpoints(v)]
+    if isinstance(policy, list):
+        return [a for item in policy for a in external_endpoints(item)]
+    return []
+
+
+def test_clouddns_health_checks_every_elastic_ip_of_an_aws_cluster():
+    # Elastic IPs give AWS entries IP addresses, which Cloud DNS health-checks as external endpoints.
+    plan = plan_config(fleet(*TWO_AWS, dns=dns("clouddns")))
+    (webapp,) = [r for r in plan.of_type(RRSET) if r.input("name") == "webapp.example.com."]
+    eips = {
+        cluster: [plan.named(f"{cluster}-entry-{i}", "aws:ec2/eip:Eip").output("publicIp") for i in range(3)]
+        for cluster in ("use1", "usw2")
+    }
+    assert sorted(external_endpoints(webapp.input("routingPolicy"))) == sorted(eips["use1"] + eips["usw2"])
+    assert plan.outputs["dns"]["answers"] == eips
 
 
 def test_field_errors():

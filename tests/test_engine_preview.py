@@ -31,11 +31,6 @@ def failures(plan) -> dict[str, list[str]]:
     return {r["policy"]: [v["message"] for v in r["violations"]] for r in run_policies(plan) if r["violations"]}
 
 
-@pytest.fixture(scope="module")
-def staging_preview():
-    return preview_of("staging")
-
-
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_a_first_preview_registers_exactly_the_resources_of_an_update(name):
     up, preview = plan_config(name), preview_of(name)

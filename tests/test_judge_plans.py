@@ -16,20 +16,15 @@ from typing import Any
 
 import pytest
 
-from components.config import read_stack_file
+from components.config import namespace_settings, parse_stack_config, read_stack_file
 from components.program import main
 from offline_plan import run_program
 from offline_plan.capture import Plan, PlannedResource
+from offline_plan.cli import raised_quotas
 from offline_plan.judge import PLAN_CHECKS, Context, aws, crds, gcp, helm, judge_plan, reachability
 from offline_plan.judge.aws import EC2_API, EKS_QUOTAS, IAM_QUOTAS, ROUTE53_QUOTAS, VPC_QUOTAS, VPN_QUOTAS
 from offline_plan.values import UNKNOWN
 from tests.support import SHIPPED, UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config
-
-
-@pytest.fixture(scope="module")
-def staging_preview():
-    settings, secret_keys = read_stack_file(SHIPPED["staging"])
-    return run_program(main, settings, secret_keys, "staging", preview=True)
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +82,14 @@ def added(plan: Plan, extra: list) -> Plan:
     return dataclasses.replace(plan, resources=[*plan.resources, *extra])
 
 
-def messages(check, plan: Plan, upstream=None) -> list[str]:
-    return [str(f) for f in check(plan, Context(upstream=upstream))]
+def messages(check, plan: Plan, upstream=None, raised: dict | None = None) -> list[str]:
+    return [str(f) for f in check(plan, Context(upstream=upstream, raised_quotas=raised or {}))]
+
+
+def shipped_quotas(name: str) -> dict[tuple[str, str], int]:
+    """The quotas a shipped stack states as raised (multicluster:quotas), as the CLI hands them to the judge."""
+    raw, project = namespace_settings(read_stack_file(SHIPPED[name])[0])
+    return raised_quotas(parse_stack_config(raw, project, name))
 
 
 def rejected(urn: str, authority: str, rule: str, source: str) -> str:
@@ -106,6 +107,7 @@ def test_every_plan_check_is_registered():
     assert {f"{c.__module__.rsplit('.', 1)[-1]}.{c.__name__}" for c in PLAN_CHECKS} == {
         "aws.aws_quotas",
         "aws.eks_networking",
+        "aws.nlb_elastic_ips",
         "aws.route53_record_sets",
         "crds.custom_resources",
         "engine.protected_replacements",
@@ -125,7 +127,10 @@ def test_every_plan_check_is_registered():
 def test_the_shipped_stacks_pass_the_whole_judge_in_both_modes(stack, request):
     plan = request.getfixturevalue(stack)
     assert plan.mode == ("preview" if stack.endswith("preview") else "up")
-    assert [str(f) for f in judge_plan(plan, Context(upstream=UPSTREAM if UPSTREAM.is_dir() else None))] == []
+    # With the quotas the stack states as raised (multicluster:quotas), as the CLI passes them.
+    raised = shipped_quotas(stack.removesuffix("_preview"))
+    context = Context(upstream=UPSTREAM if UPSTREAM.is_dir() else None, raised_quotas=raised)
+    assert [str(f) for f in judge_plan(plan, context)] == []
 
 
 # --- AWS quotas -------------------------------------------------------------------------------------------
@@ -276,9 +281,9 @@ def test_inbound_rules_of_the_eks_cluster_security_group_count_the_rule_eks_adds
 def test_peering_connections_per_vpc_are_at_most_50(prod):
     (peering,) = prod.of_type("aws:ec2/vpcPeeringConnection:VpcPeeringConnection")
     vpc = peering.inputs["vpcId"]
-    assert messages(aws.aws_quotas, added(prod, copies(peering, 49))) == []
+    assert messages(aws.aws_quotas, added(prod, copies(peering, 49)), raised=shipped_quotas("prod")) == []
     extra = copies(peering, 50)
-    findings = messages(aws.aws_quotas, added(prod, extra))
+    findings = messages(aws.aws_quotas, added(prod, extra), raised=shipped_quotas("prod"))
     source = f"Amazon VPC quotas: active VPC peering connections per VPC ({VPC_QUOTAS})"
     assert findings == [
         over(extra[49].urn, f"active VPC peering connections of {vpc}", 51, 50, source),
@@ -291,7 +296,7 @@ def test_nat_gateways_are_counted_per_zone_id_from_the_subnets_outputs_then_inpu
     subnet = aws.Index(prod).ref(nat.inputs["subnetId"])
     zone_id = subnet.outputs["availabilityZoneId"]
     assert zone_id == subnet.inputs["availabilityZoneId"]  # the program places subnets by zone id
-    assert messages(aws.aws_quotas, added(prod, copies(nat, 4))) == []
+    assert messages(aws.aws_quotas, added(prod, copies(nat, 4)), raised=shipped_quotas("prod")) == []
     extra = copies(nat, 5)
     expected = [
         over(
@@ -302,10 +307,10 @@ def test_nat_gateways_are_counted_per_zone_id_from_the_subnets_outputs_then_inpu
             f"Amazon VPC quotas: NAT gateways per Availability Zone ({VPC_QUOTAS})",
         )
     ]
-    assert messages(aws.aws_quotas, added(prod, extra)) == expected
+    assert messages(aws.aws_quotas, added(prod, extra), raised=shipped_quotas("prod")) == expected
     # Without the provider's answer (its zone not known yet), the zone id the program asked for still counts.
     unanswered = edited(prod, subnet, outputs=lambda o: o.update(availabilityZoneId=UNKNOWN, availabilityZone=UNKNOWN))
-    assert messages(aws.aws_quotas, added(unanswered, extra)) == expected
+    assert messages(aws.aws_quotas, added(unanswered, extra), raised=shipped_quotas("prod")) == expected
 
 
 def test_inline_policies_of_one_role_are_at_most_10240_characters(staging):

@@ -16,7 +16,7 @@ from tests.support import aws_cluster, fleet, plan_config, settings_of, stack_co
 
 # Both shipped fleets: healthCheck {intervalSeconds: 10, failureThreshold: 3}, ttl 30, Route 53, AWS members.
 DETECTION = 10 * 3
-ELB_ALIAS_TTL = 60  # Route 53 answers an alias to an ELB with the ELB's 60 s TTL, above the zone's 30
+ZONE_TTL = 30  # every answer is an A record with the zone's TTL (AWS entries answer their Elastic IPs)
 
 
 def config_of(name: str) -> StackConfig:
@@ -40,7 +40,7 @@ def test_prod_losing_us_east_1(prod):
     assert result["clustersLost"] == ["aws-use1"]
     for record in result["records"]:  # latency: the survivors keep answering, the lost one's users move
         assert record["answeredBy"] == ["aws-usw2", "gcp-euw1"]
-        assert record["failoverSeconds"] == DETECTION + ELB_ALIAS_TTL
+        assert record["failoverSeconds"] == DETECTION + ZONE_TTL == 60
     assert result["backups"]["readableBySurvivors"] == {"aws-usw2": ["gcp-euw1"], "gcp-euw1": ["aws-usw2"]}
     assert result["backups"]["unreachableUntilRegionReturns"] == ["aws-use1"]
     # The hub is aws-use1; the standby in us-west-2 deploys once promoted (tests/test_gitops_standby.py).
@@ -68,7 +68,7 @@ def test_partitioned_losing_a_primary_fails_over_inside_its_residency(partitione
     (record,) = result["records"]
     assert record["residencies"]["eu"] == {"answeredBy": ["gcp-euw1"], "servedInResidency": True}
     assert record["residencies"]["us"] == {"answeredBy": ["aws-use1"], "servedInResidency": True}
-    assert record["failoverSeconds"] == DETECTION + ELB_ALIAS_TTL  # the eu set holds an AWS member
+    assert record["failoverSeconds"] == DETECTION + ZONE_TTL == 60  # the eu set's AWS member answers its EIPs
     assert result["residenciesUnserved"] == []
     # Backups never cross residencies: the eu survivor reads only eu backups, and aws-euc1's are out of reach.
     assert result["backups"]["readableBySurvivors"]["gcp-euw1"] == []
@@ -101,7 +101,13 @@ def test_both_shipped_fleets_survive_the_loss_of_any_single_region(prod, partiti
 
 def test_require_survive_exits_5_for_a_fleet_in_one_region(tmp_path: Path, capsys):
     dns = stack_config("prod")["multicluster:dns"]
-    config = fleet(aws_cluster("a", "us-east-1", 1), aws_cluster("b", "us-east-1", 2, role="standby"), dns=dns)
+    # Two EKS clusters with DNS hold 8 Elastic IPs in us-east-1 (1 NAT + 3 for the entry each).
+    config = fleet(
+        aws_cluster("a", "us-east-1", 1),
+        aws_cluster("b", "us-east-1", 2, role="standby"),
+        dns=dns,
+        quotas={"aws": {"elasticIps": {"us-east-1": 8}}},
+    )
     path = tmp_path / "Pulumi.one.yaml"
     path.write_text(yaml.safe_dump({"config": config}))
     code = run(["--stack", "one", "--config", str(path), "--require-survive", "region", "--format", "json"])

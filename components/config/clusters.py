@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from .base import Model, dns_label
-from .regions import KUBERNETES_VERSIONS, REGIONS_BY_CLOUD
+from .regions import AWS_REGIONS, KUBERNETES_VERSIONS, REGIONS_BY_CLOUD
 
 Cloud = Literal["aws", "gcp"]
 
@@ -264,6 +264,12 @@ class ClusterConfig(Model):
             service = "EKS" if cloud == "aws" else "GKE"
             raise ValueError(f"'{value}' is not offered by {service} (supported: {', '.join(versions)})")
         return value
+
+    @property
+    def aws_zones(self) -> int:
+        """How many zones an EKS cluster spans: its zoneIds, else up to three of its region's."""
+        configured = self.network.zone_ids
+        return len(configured) if configured else min(3, AWS_REGIONS[self.region].zones)
 
     @property
     def ranges(self) -> dict[str, str]:

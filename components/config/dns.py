@@ -155,14 +155,7 @@ def check(config: StackConfig) -> list[Issue]:
     dns = config.dns
     if dns is None:
         return []
-    return (
-        _interval(dns)
-        + _ttl(config, dns)
-        + _targets(config, dns)
-        + _zone_name(config, dns)
-        + _routing(config, dns)
-        + _geo_claims(config)
-    )
+    return _interval(dns) + _ttl(config, dns) + _zone_name(config, dns) + _routing(config, dns) + _geo_claims(config)
 
 
 def _interval(dns: DnsConfig) -> list[Issue]:
@@ -188,19 +181,6 @@ def _ttl(config: StackConfig, dns: DnsConfig) -> list[Issue]:
             format_path(("dns", "ttl")),
             f"must be at most {MAX_HEALTH_CHECKED_TTL} for health-checked records (got {dns.ttl}): "
             f"resolvers would keep sending users to a failed cluster for up to {dns.ttl} s",
-        )
-    ]
-
-
-def _targets(config: StackConfig, dns: DnsConfig) -> list[Issue]:
-    aws = [c.name for c in config.clusters if c.cloud == "aws"]
-    if dns.provider != "clouddns" or not aws:
-        return []
-    return [
-        Issue(
-            format_path(("dns", "provider")),
-            f"Cloud DNS health-checks IP addresses, but AWS cluster(s) {', '.join(aws)} expose a load-balancer "
-            "hostname (use provider: route53 for a fleet with AWS clusters)",
         )
     ]
 

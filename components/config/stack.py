@@ -14,14 +14,14 @@ from pydantic import AfterValidator, Field, PrivateAttr
 from . import backup, connectivity, dns, gitops, mesh, observability
 from .backup import BackupConfig
 from .base import Issue, Loc, Model, dns_label, format_path, short_path
-from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig, any_cidr
+from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig, any_cidr, suggest
 from .connectivity import ConnectivityConfig
 from .dns import DnsConfig
 from .gitops import GitopsConfig
 from .mesh import MeshConfig
 from .needs import Needs
 from .observability import ObservabilityConfig
-from .regions import CONTINENTS, any_region, zone_id_prefix
+from .regions import AWS_REGIONS, CONTINENTS, any_region, zone_id_prefix
 
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -105,6 +105,34 @@ class OutageConfig(Model):
         return cluster in self.unreachable or cluster in self.lost
 
 
+# Amazon VPC quotas: "Elastic IP addresses per Region: 5" (https://docs.aws.amazon.com/vpc/latest/userguide/
+# amazon-vpc-limits.html); raised per region in Service Quotas (Amazon EC2, "EC2-VPC Elastic IPs", L-0263D0A3).
+DEFAULT_ELASTIC_IPS = 5
+ELASTIC_IPS_QUOTA = "Service Quotas: Amazon EC2 'EC2-VPC Elastic IPs' (L-0263D0A3)"
+
+
+def aws_region_name(value: str) -> str:
+    if value not in AWS_REGIONS:
+        raise ValueError(f"'{value}' is not an AWS region{suggest(value, AWS_REGIONS)}")
+    return value
+
+
+class AwsQuotas(Model):
+    """Quotas the AWS account holds above their defaults (the plan counts against these instead)."""
+
+    elastic_ips: dict[Annotated[str, AfterValidator(aws_region_name)], Annotated[int, Field(ge=1)]] = Field(
+        default_factory=dict,
+        description=f"Elastic IP addresses per region, where raised above the default {DEFAULT_ELASTIC_IPS} "
+        f"({ELASTIC_IPS_QUOTA}); each EKS cluster takes one per NAT gateway and, with multicluster:dns, one per zone.",
+    )
+
+
+class QuotasConfig(Model):
+    """What the accounts hold above the clouds' default quotas: state the raised value once it is granted."""
+
+    aws: AwsQuotas = Field(default_factory=AwsQuotas)
+
+
 class StackConfig(Model):
     """Everything under the `multicluster:` config namespace of a stack."""
 
@@ -131,6 +159,7 @@ class StackConfig(Model):
     observability: ObservabilityConfig | None = None
     deployer: DeployerConfig = Field(default_factory=DeployerConfig)
     outage: OutageConfig = Field(default_factory=OutageConfig)
+    quotas: QuotasConfig = Field(default_factory=QuotasConfig)
 
     _gcp_project: str | None = PrivateAttr(None)
     _stack: str | None = PrivateAttr(None)
@@ -545,8 +574,44 @@ def fleet_issues(config: StackConfig) -> list[Issue]:
         + check_references(config)
         + check_drain(config)
         + check_maintenance(config)
+        + check_elastic_ips(config)
         + extension_issues(config)
     )
+
+
+def elastic_ips(config: StackConfig) -> dict[str, list[tuple[str, int]]]:
+    """Region -> the EKS clusters there and how many Elastic IPs each allocates: one per NAT gateway
+    (components/eks.py _private_routes) and, with multicluster:dns, one per zone for its public entry."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for cluster in config.clusters:
+        if cluster.cloud != "aws":
+            continue
+        zones = cluster.aws_zones
+        count = (zones if cluster.network.nat_gateways == "perZone" else 1) + (zones if config.dns is not None else 0)
+        found.setdefault(cluster.region, []).append((cluster.name, count))
+    return found
+
+
+def check_elastic_ips(config: StackConfig) -> list[Issue]:
+    issues: list[Issue] = []
+    for region, users in elastic_ips(config).items():
+        limit = config.quotas.aws.elastic_ips.get(region, DEFAULT_ELASTIC_IPS)
+        total = sum(count for _, count in users)
+        if total <= limit:
+            continue
+        first = next(i for i, c in enumerate(config.clusters) if c.name == users[0][0])
+        held = "the default quota" if region not in config.quotas.aws.elastic_ips else "the stated quota"
+        issues.append(
+            Issue(
+                format_path(("clusters", first, "region")),
+                f"the EKS clusters in {region} need {total} Elastic IPs ("
+                + ", ".join(f"{name} {count}" for name, count in users)
+                + f": one per NAT gateway and, with multicluster:dns, one per zone for the public entry), over "
+                f"{held} of {limit}: raise it ({ELASTIC_IPS_QUOTA}) and state it in "
+                f"multicluster:quotas.aws.elasticIps.{region}, or use natGateways: single",
+            )
+        )
+    return issues
 
 
 def check_prefix(config: StackConfig) -> list[Issue]:

@@ -38,6 +38,12 @@ class Context:
 
     upstream: Path | None = None
     base: Mapping[str, Mapping[str, Any]] | None = None
+    # Quotas the stack states its accounts hold above the defaults (multicluster:quotas): (resource type, region)
+    # -> the raised limit, which the quota checks count against instead of the default.
+    raised_quotas: Mapping[tuple[str, str], int] = field(default_factory=dict[tuple[str, str], int])
+
+    def quota(self, type_: str, region: str, default: int) -> int:
+        return self.raised_quotas.get((type_, region), default)
 
 
 PlanCheck = Callable[["Plan", Context], Iterable[Finding]]

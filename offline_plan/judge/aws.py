@@ -1267,8 +1267,8 @@ class Index:
         return self.by_id.get(value) if isinstance(value, str) else None
 
 
-def _over(urn: str, what: str, count: int, limit: int, source: str) -> Finding:
-    return Finding(urn, AWS, f"{what}: {count}, over the default quota of {limit}", source)
+def _over(urn: str, what: str, count: int, limit: int, source: str, stated: str | None = None) -> Finding:
+    return Finding(urn, AWS, f"{what}: {count}, over {stated or f'the default quota of {limit}'}", source)
 
 
 def _count_by(resources: list[Any], key: Callable[[Any], Any]) -> dict[Any, list[Any]]:
@@ -1318,8 +1318,10 @@ def aws_quotas(plan: Any, context: Context) -> Iterator[Finding]:
         ("aws:ec2/vpnConnection:VpnConnection", "Site-to-Site VPN connections in one region", 50, VPN_QUOTAS),
     ):
         for region, members in _count_by(index.of(type_), lambda r: index.region.get(r.urn)).items():
-            if len(members) > limit:
-                yield _over(members[limit].urn, f"{what} ({region})", len(members), limit, f"quotas ({source})")
+            held = context.quota(type_, str(region), limit)
+            if len(members) > held:
+                stated = f"the stated quota of {held} (multicluster:quotas)" if held != limit else None
+                yield _over(members[held].urn, f"{what} ({region})", len(members), held, f"quotas ({source})", stated)
     for type_, what, limit, source in (
         ("aws:iam/role:Role", "IAM roles in the account (this stack alone)", 1000, IAM_QUOTAS),
         ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "IAM OIDC providers in the account", 100, IAM_QUOTAS),
@@ -1380,9 +1382,8 @@ def _eks_groups(index: Index) -> set[Any]:
     return {value_at(c.outputs, "vpcConfig.clusterSecurityGroupId") for c in index.of("aws:eks/cluster:Cluster")}
 
 
-def _nlb_rules_by_group(index: Index) -> dict[str, tuple[set[Any], list[Any]]]:
-    """Cluster security group -> (the rules the cloud provider adds there for the cluster's NLB Services, those
-    Services)."""
+def _nlb_services(index: Index) -> Iterator[tuple[Any, list[Any]]]:
+    """Each EKS cluster with the NLB Services the cloud provider reconciles for it."""
     by_provider: dict[str, list[Any]] = defaultdict(list)
     for service in index.of("kubernetes:core/v1:Service"):
         if aws_nlb.is_nlb_service(service):
@@ -1390,13 +1391,86 @@ def _nlb_rules_by_group(index: Index) -> dict[str, tuple[set[Any], list[Any]]]:
     providers: dict[Any, list[str]] = defaultdict(list)
     for provider in index.of("pulumi:providers:kubernetes"):
         providers[provider.parent].append(provider.urn)
-    found: dict[str, tuple[set[Any], list[Any]]] = {}
     for cluster in index.of("aws:eks/cluster:Cluster"):
+        if cluster.parent is not None:
+            # The cluster's Kubernetes providers are the ones its component holds (as reachability.Fleet finds them).
+            yield cluster, [s for urn in providers.get(cluster.parent, []) for s in by_provider.get(urn, [])]
+
+
+NLB_EIP_SOURCE = (
+    "kubernetes/cloud-provider-aws pkg/providers/v1/aws_loadbalancer.go ensureLoadBalancerv2: 'Must have same "
+    "number of EIP AllocationIDs (%d) and SubnetIDs (%d)', the allocations paired with the subnets by position; AWS "
+    "API model "
+    "elbv2 SubnetMapping.AllocationId: 'The allocation ID of the Elastic IP address for an internet-facing load "
+    "balancer', CreateLoadBalancerInput.SubnetMappings: 'You can specify only one subnet per Availability Zone'; an "
+    "Elastic IP is of one region and is associated with one network interface at a time (Amazon EC2 User Guide, "
+    "Elastic IP addresses)"
+)
+
+
+@plan_check
+def nlb_elastic_ips(plan: Any, context: Context) -> Iterator[Finding]:
+    """The Elastic IPs an NLB Service asks for: internet-facing, one per subnet of distinct zones, of the cluster's
+    region, held by nothing else (a NAT gateway, another load balancer)."""
+    index = Index(plan)
+    held: dict[str, str] = {}
+    for nat in index.of("aws:ec2/natGateway:NatGateway"):
+        allocation = _known_text(nat.inputs.get("allocationId"))
+        if allocation:
+            held[allocation] = f"NAT gateway {nat.name}"
+    for cluster, services in _nlb_services(index):
+        for service in services:
+            yield from _service_elastic_ips(index, cluster, service, held)
+
+
+def _service_elastic_ips(index: Index, cluster: Any, service: Any, held: dict[str, str]) -> Iterator[Finding]:
+    annotations: dict[str, Any] = value_at(service.inputs, "metadata.annotations") or {}
+    listed = _known_text(annotations.get(aws_nlb.EIP_ALLOCATIONS_ANNOTATION))
+    if listed is None:
+        return  # none asked for, or not known yet (a first preview)
+    allocations = listed.split(",")
+    internal = aws_nlb.is_internal(annotations)
+    if internal:
+        yield Finding(service.urn, AWS, "Elastic IP allocations on an internal load balancer", NLB_EIP_SOURCE)
+    try:
+        subnets = _lb_subnets(index, cluster, internal, annotations.get(aws_nlb.SUBNETS_ANNOTATION))
+    except aws_nlb.UnknownValueError:
+        subnets = None
+    if subnets is not None and len(subnets) != len(allocations):
+        yield Finding(
+            service.urn,
+            AWS,
+            f"Must have same number of EIP AllocationIDs ({len(allocations)}) and SubnetIDs ({len(subnets)})",
+            NLB_EIP_SOURCE,
+        )
+    zones = [subnet_zone(s) for s in subnets or []]
+    if len(set(zones)) != len(zones):
+        yield Finding(service.urn, AWS, "the load balancer's subnets share an Availability Zone", NLB_EIP_SOURCE)
+    region = index.region.get(cluster.urn)
+    for allocation in allocations:
+        eip = index.by_id.get(allocation)
+        if eip is None or eip.type != "aws:ec2/eip:Eip":
+            continue  # not an address of this plan: the account's to answer
+        if index.region.get(eip.urn) != region:
+            where = index.region.get(eip.urn)
+            yield Finding(
+                service.urn, AWS, f"Elastic IP {eip.name} is of {where}, the load balancer of {region}", NLB_EIP_SOURCE
+            )
+        if allocation in held:
+            yield Finding(
+                service.urn, AWS, f"Elastic IP {eip.name} is already held by {held[allocation]}", NLB_EIP_SOURCE
+            )
+        held[allocation] = f"load balancer Service {service.name}"
+
+
+def _nlb_rules_by_group(index: Index) -> dict[str, tuple[set[Any], list[Any]]]:
+    """Cluster security group -> (the rules the cloud provider adds there for the cluster's NLB Services, those
+    Services)."""
+    found: dict[str, tuple[set[Any], list[Any]]] = {}
+    for cluster, services in _nlb_services(index):
         group = _known_text(value_at(cluster.outputs, "vpcConfig.clusterSecurityGroupId"))
-        if group is None or cluster.parent is None:
+        if group is None:
             continue
-        # The cluster's Kubernetes providers are the ones its component holds (as reachability.Fleet finds them).
-        services = [s for urn in providers.get(cluster.parent, []) for s in by_provider.get(urn, [])]
         added: set[Any] = set()
         counted: list[Any] = []
         for service in services:
@@ -1409,22 +1483,26 @@ def _nlb_rules_by_group(index: Index) -> dict[str, tuple[set[Any], list[Any]]]:
     return found
 
 
-def _lb_subnet_cidrs(index: Index, cluster: Any, internal: bool, named: Any) -> list[str]:
-    """The CIDRs of the subnets the provider places a cluster's NLB in (getLoadBalancerSubnets)."""
+def _lb_subnets(index: Index, cluster: Any, internal: bool, named: Any) -> list[Any]:
+    """The subnets the provider places a cluster's NLB in (getLoadBalancerSubnets); raises UnknownValueError."""
     vpc_id = _known_text(value_at(cluster.outputs, "vpcConfig.vpcId"))
     if vpc_id is None:
         raise aws_nlb.UnknownValueError
     subnets = [s for s in index.of("aws:ec2/subnet:Subnet") if s.inputs.get("vpcId") == vpc_id]
     if named:  # the subnets annotation: ids or Name tags
         wanted = {part.strip() for part in str(named).split(",") if part.strip()}
-        chosen = [s for s in subnets if s.id in wanted or _name_tag(s) in wanted]
-    else:
-        name = _known_text(cluster.outputs.get("name")) or _known_text(cluster.inputs.get("name"))
-        if name is None:
-            raise aws_nlb.UnknownValueError
-        chosen = aws_nlb.lb_subnets(
-            subnets, name, internal, lambda s: _is_public(index, s), subnet_zone_name, is_availability_zone
-        )
+        return [s for s in subnets if s.id in wanted or _name_tag(s) in wanted]
+    name = _known_text(cluster.outputs.get("name")) or _known_text(cluster.inputs.get("name"))
+    if name is None:
+        raise aws_nlb.UnknownValueError
+    return aws_nlb.lb_subnets(
+        subnets, name, internal, lambda s: _is_public(index, s), subnet_zone_name, is_availability_zone
+    )
+
+
+def _lb_subnet_cidrs(index: Index, cluster: Any, internal: bool, named: Any) -> list[str]:
+    """The CIDRs of the subnets the provider places a cluster's NLB in (getLoadBalancerSubnets)."""
+    chosen = _lb_subnets(index, cluster, internal, named)
     cidrs = [_known_text(s.inputs.get("cidrBlock")) for s in chosen]
     if None in cidrs:
         raise aws_nlb.UnknownValueError

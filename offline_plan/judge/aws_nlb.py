@@ -37,6 +37,7 @@ NLB_RULES_SOURCE = (
 TYPE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
 INTERNAL_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-internal"
 SUBNETS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-subnets"
+EIP_ALLOCATIONS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-eip-allocations"
 HEALTH_PORT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port"
 SOURCE_RANGES_ANNOTATION = "service.beta.kubernetes.io/load-balancer-source-ranges"
 CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
@@ -63,6 +64,11 @@ def is_nlb_service(service: Any) -> bool:
     )
 
 
+def is_internal(annotations: dict[str, Any]) -> bool:
+    """The internal annotation as EnsureLoadBalancer reads it: any value but "" and "false"."""
+    return str(annotations.get(INTERNAL_ANNOTATION, "")) not in ("", "false")
+
+
 def nlb_rules(service: Any, lb_subnet_cidrs: Callable[[bool, Any], list[str]]) -> set[Rule]:
     """The inbound rules the provider puts on the node group for one NLB Service; raises UnknownValueError.
 
@@ -84,7 +90,7 @@ def nlb_rules(service: Any, lb_subnet_cidrs: Callable[[bool, Any], list[str]]) -
     health = _health_ports(service, spec, annotations, traffic)
     rules: set[Rule] = {(protocol, p, p, cidr) for p in traffic for cidr in clients}
     if traffic and not (clients == ["0.0.0.0/0"] and protocol == "tcp" and set(health) == set(traffic)):
-        internal = str(annotations.get(INTERNAL_ANNOTATION, "")) not in ("", "false")
+        internal = is_internal(annotations)
         subnets = lb_subnet_cidrs(internal, annotations.get(SUBNETS_ANNOTATION))
         rules |= {("tcp", p, p, cidr) for p in health for cidr in subnets}
     if traffic:

@@ -1,4 +1,4 @@
-"""DNS resources and invokes: Route53 zones/checks/records, Cloud DNS zones/record sets/checks, ELB zone ids.
+"""DNS resources and invokes: Route53 zones/checks/records, Cloud DNS zones/record sets/checks.
 
 LoadBalancer Services (the ingress addresses) are mocked in mesh.py, shared with the mesh gateways.
 """
@@ -8,8 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from . import MockCall, MockResource, call, digest, resource
-from .aws_regions import ALB_ZONE_IDS, NLB_ZONE_IDS
+from . import MockResource, digest, resource
 
 
 @resource("aws:route53/zone:Zone")
@@ -42,16 +41,6 @@ def route53_record(r: MockResource) -> dict[str, Any]:
     if r.inputs.get("setIdentifier"):
         parts.append(r.inputs["setIdentifier"])
     return {"id": "_".join(str(p) for p in parts), "fqdn": r.inputs.get("name")}
-
-
-@call("aws:lb/getHostedZoneId:getHostedZoneId")
-def elb_hosted_zone_id(c: MockCall) -> dict[str, Any]:
-    """The provider's own table of canonical hosted zone ids: an unknown region is an error, as there."""
-    kind = c.args.get("loadBalancerType") or "application"
-    table = NLB_ZONE_IDS if kind == "network" else ALB_ZONE_IDS
-    if c.region not in table:
-        raise ValueError(f"unsupported AWS region for {kind} load balancers: {c.region}")
-    return {"id": table[c.region], "region": c.region, "loadBalancerType": kind}
 
 
 @resource("gcp:dns/managedZone:ManagedZone")
