@@ -232,11 +232,21 @@ class Route53Writer:
         self.owner.name_servers = zone.name_servers
 
     def _health_check(self, cluster: ClusterConfig) -> aws.route53.HealthCheck:
+        reserved = self.owner.args.clusters[cluster.name].entry_addresses
+        if reserved is not None:
+            return self._zones_check(cluster, reserved)
+        return self._probe(
+            f"{self.name}-check-{cluster.name}",
+            cluster.name,
+            health_check_target(cluster, self.owner.addresses[cluster.name]),
+        )
+
+    def _probe(self, resource_name: str, label: str, target: dict[str, Any]) -> aws.route53.HealthCheck:
         # Healthy when the endpoint connects within 4 s and answers 2xx/3xx within 2 s more
         # (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
         probe = self.owner.probe
         return aws.route53.HealthCheck(
-            f"{self.name}-check-{cluster.name}",
+            resource_name,
             type=probe.protocol,
             port=probe.port,
             resource_path=probe.path,
@@ -245,9 +255,36 @@ class Route53Writer:
             measure_latency=True,
             regions=ROUTE53_CHECKER_REGIONS,
             # The console's name of the check: the stack prefix keeps two stacks' checks apart.
+            tags={"Name": f"{self.owner.args.plan.prefix}-{label}-ingress"},
+            opts=self.opts(),
+            **target,
+        )
+
+    def _zones_check(self, cluster: ClusterConfig, reserved: pulumi.Output[list[str]]) -> aws.route53.HealthCheck:
+        """An entry with reserved addresses: one probe per address (each is one zone's NLB node) and a calculated
+        check that is healthy only while every one of them is.
+
+        The records answer every address, and an NLB stops answering a zone's address in its own DNS when that
+        zone fails, so a probe of the NLB's name would stay healthy while a third of the answers lead nowhere.
+        Counting the cluster failed when any of its zones fails moves its users to the other members of the set
+        instead (HealthThreshold: "the number of child health checks ... that Amazon Route 53 must consider
+        healthy for the CALCULATED health check to be considered healthy", API_HealthCheckConfig)."""
+        zones = cluster.aws_zones  # one address per public subnet, one subnet per zone (components/eks.py)
+        children = [
+            self._probe(
+                f"{self.name}-check-{cluster.name}-{i}",
+                f"{cluster.name}-{i}",
+                {"ip_address": reserved.apply(lambda addresses, i=i: addresses[i])},
+            )
+            for i in range(zones)
+        ]
+        return aws.route53.HealthCheck(
+            f"{self.name}-check-{cluster.name}",
+            type="CALCULATED",
+            child_healthchecks=[child.id for child in children],
+            child_health_threshold=zones,
             tags={"Name": f"{self.owner.args.plan.prefix}-{cluster.name}-ingress"},
             opts=self.opts(),
-            **health_check_target(cluster, self.owner.addresses[cluster.name]),
         )
 
     def _endpoint_set(self, endpoints: EndpointSet) -> list[aws.route53.Record]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -48,6 +49,14 @@ def records(plan, name: str | None = None, type_: str = R53) -> dict[str, object
 
 def check_of(plan, cluster: str):
     return plan.named(f"dns-check-{cluster}", CHECK)
+
+
+def probes_of(plan, cluster: str) -> list:
+    """The checks that probe a cluster's entry: an EKS cluster's per-address children, else its check."""
+    check = check_of(plan, cluster)
+    if check.input("type") != "CALCULATED":
+        return [check]
+    return [r for r in plan.of_type(CHECK) if r.id in check.input("childHealthchecks")]
 
 
 def alias_names(resource) -> set[str]:
@@ -144,11 +153,16 @@ def test_health_checks_probe_the_fallback_traefik_ping_over_http(r53_active_pass
     plan = r53_active_passive
     addresses = plan.outputs["dns"]["ingressAddresses"]
     aws_check, gcp_check = check_of(plan, "use1"), check_of(plan, "gew3")
-    # AWS: no fixed NLB address, so the check resolves the NLB hostname itself (never the routed name).
-    assert aws_check.input("fqdn") == addresses["use1"] and aws_check.input("ipAddress") is None
+    # AWS: one probe per Elastic IP (one per zone's NLB node), the cluster healthy only while all three are.
+    zones = [plan.named(f"dns-check-use1-{i}", CHECK) for i in range(3)]
+    assert aws_check.input("type") == "CALCULATED"
+    assert aws_check.input("childHealthchecks") == [z.id for z in zones]
+    assert aws_check.input("childHealthThreshold") == 3
+    assert [z.input("ipAddress") for z in zones] == plan.outputs["dns"]["answers"]["use1"]
+    assert all(z.input("fqdn") is None for z in zones)
     # GCP: the LB IP, no name: the readiness endpoint answers whatever the Host header.
     assert gcp_check.input("ipAddress") == addresses["gew3"] and gcp_check.input("fqdn") is None
-    for check in (aws_check, gcp_check):
+    for check in (*zones, gcp_check):
         assert check.input("enableSni") is None
         assert (check.input("type"), check.input("port"), check.input("resourcePath")) == ("HTTP", 80, "/ping")
         assert check.input("requestInterval") == 10
@@ -156,12 +170,15 @@ def test_health_checks_probe_the_fallback_traefik_ping_over_http(r53_active_pass
         assert check.input("measureLatency") is True
         assert check.input("regions") == ROUTE53_CHECKER_REGIONS
     assert aws_check.input("tags") == {"Name": "test-use1-ingress"}
+    assert zones[0].input("tags") == {"Name": "test-use1-0-ingress"}
 
 
-def test_health_checks_of_an_istio_fleet_probe_the_gateway_status_port():
-    plan = plan_config("staging")
-    for cluster in ("aws-use1", "gcp-usc1"):
-        check = check_of(plan, cluster)
+def test_health_checks_of_an_istio_fleet_probe_the_gateway_status_port(staging):
+    plan = staging
+    for cluster, check in (
+        ("aws-use1", plan.named("dns-check-aws-use1-0", CHECK)),
+        ("gcp-usc1", check_of(plan, "gcp-usc1")),
+    ):
         assert (check.input("type"), check.input("port"), check.input("resourcePath")) == (
             "HTTP",
             15021,
@@ -286,7 +303,7 @@ def test_latency_records_map_gcp_regions_to_nearest_aws_region(r53_active_active
     assert latency["gew3"].input("ttl") == 20
     for cluster, record in latency.items():
         assert record.input("healthCheckId") == check_of(plan, cluster).id
-        assert check_of(plan, cluster).input("requestInterval") == 30
+        assert {c.input("requestInterval") for c in probes_of(plan, cluster)} == {30}
     webapp = plan.outputs["dns"]["records"]["webapp"]
     assert webapp["routing"] == "latency"
     assert webapp["failoverSeconds"] == 30 * 2 + 20
@@ -334,7 +351,11 @@ def test_one_check_per_cluster_whatever_the_records_it_serves(r53_partitioned):
     # gew3 serves webapp and api (each via standby.eu.<name>): one check, on its LB IP.
     plan = r53_partitioned
     checks = plan.of_type(CHECK)
-    assert sorted(c.name for c in checks) == ["dns-check-euw1", "dns-check-gew3"]
+    assert sorted(c.name for c in checks) == [
+        "dns-check-euw1",
+        *(f"dns-check-euw1-{i}" for i in range(3)),  # one probe per Elastic IP of the EKS cluster
+        "dns-check-gew3",
+    ]
     gcp_check = check_of(plan, "gew3")
     assert gcp_check.input("ipAddress") == plan.outputs["dns"]["ingressAddresses"]["gew3"]
     assert all(r.input("healthCheckId") == gcp_check.id for r in records(plan).values() if r.name.endswith("-gew3"))
@@ -742,7 +763,7 @@ def replaced_or_deleted(before_plan, after_plan, removed: set[str]) -> list[str]
     renamed = {urn for r in after.values() for urn in r.aliases}
     problems = []
     for urn, resource in dns_resources(before_plan).items():
-        owned = any(urn.endswith(f"-{c}") or f"::{c}-ingress" in urn for c in removed)
+        owned = any(re.search(rf"-{c}(-\d+)?$", urn) or f"::{c}-ingress" in urn for c in removed)
         if urn not in after:
             if not owned and urn not in renamed:
                 problems.append(f"deleted: {urn}")
@@ -782,6 +803,7 @@ def test_adding_and_removing_standbys_touches_only_their_own_records():
     assert {urn.rsplit("::", 1)[1] for urn in gone if "route53" in urn} == {
         "dns-standby.webapp-usw2",
         "dns-check-usw2",
+        *(f"dns-check-usw2-{i}" for i in range(3)),
     }
     kept = [urn for urn in dns_resources(before) if urn in dns_resources(after)]
     assert [u for u in kept if changed_inputs(dns_resources(before)[u], dns_resources(after)[u])] == []

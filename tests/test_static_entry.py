@@ -9,8 +9,9 @@ import pytest
 from components.config import ConfigError, parse_stack_config
 from components.eks import EIP_ALLOCATIONS_ANNOTATION, SUBNETS_ANNOTATION
 from offline_plan.cli import raised_quotas
-from offline_plan.judge import Context, aws
-from offline_plan.judge.aws import NLB_EIP_SOURCE, VPC_QUOTAS
+from offline_plan.judge import Context, aws, aws_nlb
+from offline_plan.judge.aws import NLB_EIP_SOURCE, ROUTE53_API, VPC_QUOTAS
+from offline_plan.mocks import Observed
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 from tests.test_judge_plans import edited, messages, rejected
 from tests.test_outage import config_of
@@ -248,3 +249,83 @@ def test_unknown_allocations_in_a_first_preview_are_not_judged(staging_preview):
     annotations = ingress(staging_preview).inputs["metadata"]["annotations"]
     assert EIP_ALLOCATIONS_ANNOTATION in annotations
     assert messages(aws.nlb_elastic_ips, staging_preview) == []
+
+
+def test_allocations_that_change_on_a_kept_load_balancer_are_never_attached(staging):
+    service = ingress(staging)
+    now = service.input("metadata.annotations")[EIP_ALLOCATIONS_ANNOTATION]
+    before = {"metadata": {**service.inputs["metadata"], "annotations": {EIP_ALLOCATIONS_ANNOTATION: "eipalloc-0old"}}}
+    kept = Context(base={service.urn: {"inputs": before}})
+    assert [str(f) for f in aws.nlb_elastic_ips(staging, kept)] == [
+        finding(
+            staging,
+            f"the Elastic IP allocations change (eipalloc-0old -> {now}) on a Service that keeps its name and load "
+            "balancer: the cloud provider attaches allocations only when it creates the load balancer, so these are "
+            "never attached (give the Service a new name to get a new load balancer)",
+        )
+    ]
+    # The day-two move: the Service of the old name had none, the new name makes a new load balancer.
+    renamed = {"metadata": {**service.inputs["metadata"], "name": "istio-ingressgateway", "annotations": {}}}
+    assert [str(f) for f in aws.nlb_elastic_ips(staging, Context(base={service.urn: {"inputs": renamed}}))] == []
+    unchanged = Context(base={service.urn: {"inputs": service.inputs}})
+    assert [str(f) for f in aws.nlb_elastic_ips(staging, unchanged)] == []
+
+
+def test_subnets_named_by_a_tag_no_subnet_holds_are_refused(staging):
+    plan = annotated(
+        staging, **{SUBNETS_ANNOTATION: "staging-aws-use1-public-0,no-such-subnet,staging-aws-use1-public-2"}
+    )
+    assert messages(aws.nlb_elastic_ips, plan) == [
+        rejected(ingress(staging).urn, "AWS", "expected to find 3, but found 2 subnets", aws_nlb.SUBNETS_SOURCE)
+    ]
+    by_name = annotated(staging, **{SUBNETS_ANNOTATION: ",".join(f"staging-aws-use1-public-{i}" for i in range(3))})
+    assert messages(aws.nlb_elastic_ips, by_name) == []
+
+
+# --- the judge: calculated health checks -------------------------------------------------------------------
+
+CHECK = "aws:route53/healthCheck:HealthCheck"
+ROUTE53_SOURCE = f"Amazon Route 53 API Reference, HealthCheckConfig ({ROUTE53_API}/API_HealthCheckConfig.html)"
+
+
+def judged(check, **changes) -> list[str]:
+    """The health-check rules on `check`'s inputs with `changes` applied."""
+    inputs = {**check.inputs, **changes}
+    return [str(f) for f in aws.route53_health_check(Observed(check.urn, CHECK, check.name, inputs, {}))]
+
+
+def test_the_calculated_check_of_an_aws_entry_passes_and_its_rules_hold_both_ways(staging):
+    check = staging.named("dns-check-aws-use1", CHECK)
+    assert (check.input("type"), check.input("childHealthThreshold"), len(check.input("childHealthchecks"))) == (
+        "CALCULATED",
+        3,
+        3,
+    )
+    assert judged(check) == []
+    source = (
+        f"{ROUTE53_SOURCE}: HealthThreshold, 'If you specify a number greater than the number of child health "
+        "checks, Route 53 always considers this health check to be unhealthy'"
+    )
+    assert judged(check, childHealthThreshold=4) == [
+        f"{check.urn} would not work: childHealthThreshold 4 is more than its 3 child health checks: always "
+        f"unhealthy ({source})"
+    ]
+    assert judged(check, port=80) == [
+        rejected(
+            check.urn,
+            "AWS",
+            "a CALCULATED health check takes no port",
+            f"{ROUTE53_SOURCE}: Port, 'Don't specify a value for Port when you specify a value for Type of "
+            "CLOUDWATCH_METRIC or CALCULATED'",
+        )
+    ]
+    probe = staging.named("dns-check-aws-use1-0", CHECK)
+    assert judged(probe) == []
+    assert judged(probe, childHealthchecks=["x"]) == [
+        rejected(
+            probe.urn,
+            "AWS",
+            "childHealthchecks on a HTTP health check",
+            f"{ROUTE53_SOURCE}: ChildHealthChecks, '(CALCULATED Health Checks Only)'",
+        )
+    ]

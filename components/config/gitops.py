@@ -253,9 +253,9 @@ def _standby_issues(config: StackConfig) -> list[Issue]:
     return []
 
 
-def _placement_issues(config: StackConfig, index: int, app: ApplicationConfig) -> list[Issue]:
-    at = ("gitops", "applications", index)
-    placement = app.placement
+def placement_issues(config: StackConfig, at: tuple[str | int, ...], placement: Placement) -> list[Issue]:
+    """A placement at key path `at` (…placement) that names a residency of a partitioned fleet and selects a
+    cluster."""
     if placement.kind == "residency":
         if config.topology != "partitioned":
             return [
@@ -272,9 +272,17 @@ def _placement_issues(config: StackConfig, index: int, app: ApplicationConfig) -
                     f"({', '.join(sorted(config.residencies))})",
                 )
             ]
-    targets = [c for c in config.clusters if placement.selects(registration_labels(config, c))]
-    if not targets:
+    if not any(placement.selects(registration_labels(config, c)) for c in config.clusters):
         return [Issue(format_path((*at, "placement")), f"'{placement}' selects no cluster of the fleet")]
+    return []
+
+
+def _placement_issues(config: StackConfig, index: int, app: ApplicationConfig) -> list[Issue]:
+    at = ("gitops", "applications", index)
+    issues = placement_issues(config, at, app.placement)
+    if issues:
+        return issues
+    targets = [c for c in config.clusters if app.placement.selects(registration_labels(config, c))]
     issues: list[Issue] = []
     for key in app.placeholders:
         missing = [c.name for c in targets if key != "name" and key not in registration_labels(config, c)]

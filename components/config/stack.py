@@ -122,8 +122,9 @@ class AwsQuotas(Model):
 
     elastic_ips: dict[Annotated[str, AfterValidator(aws_region_name)], Annotated[int, Field(ge=1)]] = Field(
         default_factory=dict,
-        description=f"Elastic IP addresses per region, where raised above the default {DEFAULT_ELASTIC_IPS} "
-        f"({ELASTIC_IPS_QUOTA}); each EKS cluster takes one per NAT gateway and, with multicluster:dns, one per zone.",
+        description=f"Elastic IP addresses this stack may hold per region, where more than the default "
+        f"{DEFAULT_ELASTIC_IPS} ({ELASTIC_IPS_QUOTA}): the account's raised quota less what others hold there; each "
+        "EKS cluster takes one per NAT gateway and, with multicluster:dns, one per zone.",
     )
 
 

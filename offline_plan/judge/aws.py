@@ -12,7 +12,7 @@ import ipaddress
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..mocks import Observed
@@ -1051,6 +1051,30 @@ def route53_health_check(observed: Observed) -> Iterator[Finding]:
         inputs.get("ipAddress") or inputs.get("fqdn")
     ):
         yield reject(observed, f"a {kind} health check needs ipAddress or fqdn", source)
+    children: Any = inputs.get("childHealthchecks") or []
+    if kind == "CALCULATED" and inputs.get("port") is not None:
+        yield reject(
+            observed,
+            "a CALCULATED health check takes no port",
+            f"{source}: Port, 'Don't specify a value "
+            "for Port when you specify a value for Type of CLOUDWATCH_METRIC or CALCULATED'",
+        )
+    if kind != "CALCULATED" and children:
+        yield reject(
+            observed,
+            f"childHealthchecks on a {kind} health check",
+            f"{source}: ChildHealthChecks, '(CALCULATED Health Checks Only)'",
+        )
+    threshold = inputs.get("childHealthThreshold")
+    if kind == "CALCULATED" and is_list(children) and isinstance(threshold, int) and threshold > len(children):
+        yield Finding(
+            observed.urn,
+            AWS,
+            f"childHealthThreshold {threshold} is more than its {len(children)} child health checks: always unhealthy",
+            f"{source}: HealthThreshold, 'If you specify a number greater than the number of child health checks, "
+            "Route 53 always considers this health check to be unhealthy'",
+            kind="unreachable",
+        )
     if inputs.get("enableSni") is True and kind not in ("HTTPS", "HTTPS_STR_MATCH"):
         yield reject(observed, "enableSni applies to HTTPS checks only", source)
     if kind == "TCP" and inputs.get("resourcePath"):
@@ -1399,7 +1423,8 @@ def _nlb_services(index: Index) -> Iterator[tuple[Any, list[Any]]]:
 
 NLB_EIP_SOURCE = (
     "kubernetes/cloud-provider-aws pkg/providers/v1/aws_loadbalancer.go ensureLoadBalancerv2: 'Must have same "
-    "number of EIP AllocationIDs (%d) and SubnetIDs (%d)', the allocations paired with the subnets by position; AWS "
+    "number of EIP AllocationIDs (%d) and SubnetIDs (%d)', the allocations paired with the subnets in the order they "
+    "resolve (createSubnetMappings); AWS "
     "API model "
     "elbv2 SubnetMapping.AllocationId: 'The allocation ID of the Elastic IP address for an internet-facing load "
     "balancer', CreateLoadBalancerInput.SubnetMappings: 'You can specify only one subnet per Availability Zone'; an "
@@ -1421,6 +1446,33 @@ def nlb_elastic_ips(plan: Any, context: Context) -> Iterator[Finding]:
     for cluster, services in _nlb_services(index):
         for service in services:
             yield from _service_elastic_ips(index, cluster, service, held)
+            yield from _allocations_changed(service, (context.base or {}).get(service.urn))
+
+
+def _annotation(inputs: Any, key: str) -> Any:
+    """A metadata annotation (its key holds dots, which value_at would read as a path)."""
+    annotations = value_at(inputs, "metadata.annotations")
+    return annotations.get(key) if is_map(annotations) else None
+
+
+def _allocations_changed(service: Any, saved: Mapping[str, Any] | None) -> Iterator[Finding]:
+    """In an update: allocations that change on a Service that keeps its name (so its load balancer stays) are
+    never attached, and DNS would answer addresses no load balancer holds."""
+    if saved is None:
+        return
+    before_inputs: Any = saved.get("inputs") or {}
+    now = _known_text(_annotation(service.inputs, aws_nlb.EIP_ALLOCATIONS_ANNOTATION))
+    before = _annotation(before_inputs, aws_nlb.EIP_ALLOCATIONS_ANNOTATION)
+    same_name = value_at(before_inputs, "metadata.name") == value_at(service.inputs, "metadata.name")
+    if now is not None and now != before and same_name:
+        yield Finding(
+            service.urn,
+            AWS,
+            f"the Elastic IP allocations change ({before or 'none'} -> {now}) on a Service that keeps its name and "
+            "load balancer: the cloud provider attaches allocations only when it creates the load balancer, so "
+            "these are never attached (give the Service a new name to get a new load balancer)",
+            NLB_EIP_SOURCE,
+        )
 
 
 def _service_elastic_ips(index: Index, cluster: Any, service: Any, held: dict[str, str]) -> Iterator[Finding]:
@@ -1435,6 +1487,9 @@ def _service_elastic_ips(index: Index, cluster: Any, service: Any, held: dict[st
     try:
         subnets = _lb_subnets(index, cluster, internal, annotations.get(aws_nlb.SUBNETS_ANNOTATION))
     except aws_nlb.UnknownValueError:
+        subnets = None
+    except aws_nlb.SubnetsNotFoundError as missing:
+        yield Finding(service.urn, AWS, str(missing), aws_nlb.SUBNETS_SOURCE)
         subnets = None
     if subnets is not None and len(subnets) != len(allocations):
         yield Finding(
@@ -1491,7 +1546,10 @@ def _lb_subnets(index: Index, cluster: Any, internal: bool, named: Any) -> list[
     subnets = [s for s in index.of("aws:ec2/subnet:Subnet") if s.inputs.get("vpcId") == vpc_id]
     if named:  # the subnets annotation: ids or Name tags
         wanted = {part.strip() for part in str(named).split(",") if part.strip()}
-        return [s for s in subnets if s.id in wanted or _name_tag(s) in wanted]
+        found = [s for s in subnets if s.id in wanted or _name_tag(s) in wanted]
+        if len(found) != len(wanted):  # resolveSubnetNameOrIDs: "expected to find %v, but found %v subnets"
+            raise aws_nlb.SubnetsNotFoundError(len(wanted), len(found))
+        return found
     name = _known_text(cluster.outputs.get("name")) or _known_text(cluster.inputs.get("name"))
     if name is None:
         raise aws_nlb.UnknownValueError

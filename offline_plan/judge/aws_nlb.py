@@ -50,6 +50,19 @@ class UnknownValueError(Exception):
     """A value the rules depend on is not known yet (a first preview): the Service is not counted."""
 
 
+SUBNETS_SOURCE = (
+    "kubernetes/cloud-provider-aws pkg/providers/v1/aws.go resolveSubnetNameOrIDs: subnet ids and Name tags of the "
+    "VPC, each name or id resolving to exactly one subnet"
+)
+
+
+class SubnetsNotFoundError(ValueError):
+    """The subnets annotation names subnets the VPC does not hold once each (the provider's own error)."""
+
+    def __init__(self, wanted: int, found: int):
+        super().__init__(f"expected to find {wanted}, but found {found} subnets")
+
+
 def is_nlb_service(service: Any) -> bool:
     """A Service the cloud provider makes an instance-target NLB for (isNLB; not an nlb-ip/external one, which the
     AWS Load Balancer Controller owns, and not one with a loadBalancerClass, which the provider leaves alone)."""
