@@ -92,6 +92,30 @@ CHARTS: dict[str, Chart] = {
             "opentelemetry-collector/chart",
             "Collector 0.158.0 (contrib image)",
         ),
+        Chart(
+            "gatekeeper",
+            "https://open-policy-agent.github.io/gatekeeper/charts",
+            "3.23.0",
+            "gatekeeper",
+            "gatekeeper/chart",
+            "Gatekeeper v3.23.0",
+        ),
+        Chart(
+            "external-secrets",
+            "https://charts.external-secrets.io",
+            "2.9.0",
+            "external-secrets",
+            "external-secrets/chart",
+            "External Secrets Operator v2.9.0",
+        ),
+        Chart(
+            "opencost",
+            "https://opencost.github.io/opencost-helm-chart",
+            "2.5.17",
+            "opencost",
+            "opencost/chart",
+            "OpenCost 1.120.1",
+        ),
     )
 }
 

@@ -14,18 +14,22 @@ from typing import Any, Protocol, TypeVar, cast
 
 import pulumi
 
+from .access import Access, build_access
 from .backup import build_backup
 from .cluster import ClusterPort, KubernetesCluster
 from .config import StackConfig
 from .connectivity import build_connectivity
+from .cost import build_cost
 from .dns import GlobalDns, build_dns
 from .eks import EksCluster
 from .federation import AwsTrusts, build_aws_trusts
 from .fleetplan import ClusterPlan, FleetPlan, plan_fleet
+from .gatekeeper import build_policy
 from .gcp_project import ProjectServices
 from .gitops import build_gitops
 from .gke import GkeCluster
 from .observability import build_observability
+from .secrets import build_secrets
 from .service_mesh import MeshHandle, build_mesh
 
 
@@ -75,6 +79,10 @@ CAPABILITIES: tuple[Capability, ...] = (
         "observability",
         lambda p: build_observability(p.plan, p.clusters, p.get("mesh", MeshHandle), p.get("dns", GlobalDns)),
     ),
+    Capability("access", lambda p: build_access(p.plan, p.clusters)),
+    Capability("policy", lambda p: build_policy(p.plan, p.clusters)),
+    Capability("cost", lambda p: build_cost(p.plan, p.clusters, p.get("access", Access), p.project_services)),
+    Capability("secrets", lambda p: build_secrets(p.plan, p.clusters, p.get("access", Access))),
 )
 
 

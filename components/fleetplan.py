@@ -15,6 +15,7 @@ from itertools import permutations
 
 from .clouds import traits
 from .config import ClusterConfig, Residency, StackConfig
+from .config.access import AccessConfig, team_clusters
 from .config.backup import BackupConfig, restore_peers
 from .config.clusters import cluster_labels
 from .config.connectivity import (
@@ -30,11 +31,14 @@ from .config.connectivity import (
     planned_vpns,
     vpn_of,
 )
+from .config.cost import CostConfig
 from .config.dns import DnsConfig
 from .config.gitops import GitopsConfig
 from .config.mesh import MeshConfig, mesh_peers
 from .config.needs import fleet_needs
 from .config.observability import ObservabilityConfig, telemetry_scopes
+from .config.policy import PolicyConfig
+from .config.secrets import SecretsConfig, store_readers
 from .config.stack import maintenance_window
 from .routing import RecordPlan, plan_record
 
@@ -134,6 +138,10 @@ class Blocks:
     backup: BackupConfig | None
     dns: DnsConfig | None
     observability: ObservabilityConfig | None = None
+    access: AccessConfig | None = None
+    secrets: SecretsConfig | None = None
+    policy: PolicyConfig | None = None
+    cost: CostConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,14 @@ class FleetPlan:
     records: tuple[RecordPlan, ...] = ()
     # multicluster:observability: hub -> the clusters whose telemetry it stores and queries (itself included).
     telemetry_scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict[str, tuple[str, ...]])
+    # Cluster -> the team namespaces on it (multicluster:access.namespaces by placement).
+    teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict[str, tuple[str, ...]])
+    # Extra secret store -> the clusters that may read it (its cloud; in a partitioned fleet, its residency).
+    secret_readers: Mapping[str, tuple[str, ...]] = field(default_factory=dict[str, tuple[str, ...]])
+
+    def gcp_projects(self) -> list[str]:
+        """The projects of the fleet's GKE clusters."""
+        return sorted({c.project for c in self.clusters.values() if c.project is not None})
 
     def telemetry_hub(self, cluster: str) -> str | None:
         return next((hub for hub, members in self.telemetry_scopes.items() if cluster in members), None)
@@ -198,6 +214,10 @@ def plan_fleet(config: StackConfig) -> FleetPlan:
             backup=config.backup,
             dns=config.dns,
             observability=config.observability,
+            access=config.access,
+            secrets=config.secrets,
+            policy=config.policy,
+            cost=config.cost,
         ),
         clusters={spec.name: plan_cluster(config, spec, i) for i, spec in enumerate(config.clusters)},
         failover_groups={key: tuple(c.name for c in group) for key, group in config.failover_groups().items()},
@@ -213,7 +233,25 @@ def plan_fleet(config: StackConfig) -> FleetPlan:
         residencies=dict(config.residencies),
         records=tuple(plan_record(config, r) for r in config.dns.records) if config.dns is not None else (),
         telemetry_scopes=telemetry_scopes(config),
+        teams=team_placements(config),
+        secret_readers=(
+            {s.name: tuple(c.name for c in store_readers(config, s)) for s in config.secrets.stores}
+            if config.secrets is not None
+            else {}
+        ),
     )
+
+
+def team_placements(config: StackConfig) -> dict[str, tuple[str, ...]]:
+    """Cluster -> the team namespaces (multicluster:access.namespaces) its placement puts there."""
+    if config.access is None:
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for cluster in config.clusters:
+        names = tuple(t.name for t in config.access.namespaces if cluster in team_clusters(config, t))
+        if names:
+            found[cluster.name] = names
+    return found
 
 
 def plan_cluster(config: StackConfig, spec: ClusterConfig, index: int) -> ClusterPlan:

@@ -26,6 +26,8 @@ APIS = {
     ),
     # Cloud DNS; its health checks are Compute Engine resources (compute.healthChecks).
     "dns": ("dns.googleapis.com", "compute.googleapis.com"),
+    # The fleet's Cloud Billing budget, called with gcp:project as its quota project, and its email channels.
+    "budget": ("billingbudgets.googleapis.com", "monitoring.googleapis.com"),
 }
 
 

@@ -26,7 +26,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from . import istio, linkerd, observability_aws, observability_gcp
+from . import gatekeeper, istio, linkerd, observability_aws, observability_gcp
 from .charts import chart
 from .cluster import ClusterPort
 from .config.base import UNDECRYPTED
@@ -667,8 +667,14 @@ class ClusterTelemetry(pulumi.ComponentResource):
             opts=self._k8s_opts(depends_on=[self.stack]),
         )
 
-    def watch(self, *, backup: bool, mesh: str | None) -> None:
-        """Monitors of what the fleet's alerts watch on this cluster: Velero, the mesh's control plane."""
+    def watch(self, *, backup: bool, mesh: str | None, policy: bool = False) -> None:
+        """Monitors of what the fleet's alerts watch on this cluster: Velero, the mesh's control plane, Gatekeeper."""
+        if policy:
+            # Gatekeeper's controller and audit pods serve Prometheus metrics on their `metrics` port (8888); the
+            # chart has no Service or monitor for it (values.yaml metricsBackends; templates/*-deployment.yaml).
+            self._monitor(
+                "gatekeeper", {"gatekeeper.sh/system": "yes"}, "metrics", self.stack, gatekeeper.NAMESPACE, pods=True
+            )
         if backup:
             # The velero chart's metrics Service (metrics.enabled, on by default) serves port http-monitoring.
             self._monitor("velero", {"app.kubernetes.io/name": "velero"}, "http-monitoring", self.stack, "velero")
@@ -985,6 +991,7 @@ def rule_inputs(plan: FleetPlan, dns: GlobalDns | None) -> RuleInputs:
         dns_probes=dns is not None,
         drill_period_minutes=backup.drills.period_minutes() if backup is not None and backup.drills else None,
         failover_seconds={r.record.name: failover_seconds(records, r) for r in plan.records} if records else {},
+        policy_audit=plan.blocks.policy is not None,
     )
 
 
@@ -1054,7 +1061,9 @@ def build_observability(
         hub.query(agents)
         hubs[hub_name] = hub
         for name in scope:
-            agents[name].watch(backup=plan.blocks.backup is not None, mesh=provider)
+            agents[name].watch(
+                backup=plan.blocks.backup is not None, mesh=provider, policy=plan.blocks.policy is not None
+            )
             agents[name].ship(
                 hub,
                 sampling=sampling,

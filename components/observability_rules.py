@@ -55,6 +55,7 @@ class RuleInputs:
     drill_period_minutes: int | None = None  # multicluster:backup.drills, when on
     # Per record: cluster -> the seconds the plan computed for traffic to leave it (dashboards).
     failover_seconds: Mapping[str, int | None] = field(default_factory=dict[str, "int | None"])
+    policy_audit: bool = False  # multicluster:policy: Gatekeeper's audit reports violations
 
 
 def alert(name: str, expr: str, summary: str, *, for_: str = "5m", severity: str = "critical") -> dict[str, Any]:
@@ -156,6 +157,24 @@ def fleet_rule_groups(inputs: RuleInputs) -> list[dict[str, Any]]:
                         "The east-west gateway of {{ $labels.cluster }} has no available replica: its peers "
                         "cannot reach its services.",
                         for_="2m",
+                    ),
+                ],
+            }
+        )
+    if inputs.policy_audit:
+        # Gatekeeper's audit metric: "gatekeeper_violations: Total number of audited violations", by
+        # enforcement_action (open-policy-agent/gatekeeper pkg/audit/stats_reporter.go; docs "Metrics & Observability").
+        groups.append(
+            {
+                "name": "fleet-policy",
+                "rules": [
+                    alert(
+                        "PolicyViolations",
+                        "max by (cluster, enforcement_action) (gatekeeper_violations) > 0",
+                        "{{ $labels.cluster }} holds objects that break the fleet's policy "
+                        "({{ $labels.enforcement_action }}): see the constraints' status.violations.",
+                        for_="1h",
+                        severity="warning",
                     ),
                 ],
             }

@@ -208,3 +208,32 @@ class ObservabilityOutputs(TypedDict):
 
     hubs: dict[str, TelemetryHubOutputs]
     clusters: dict[str, TelemetryOutputs]
+
+
+class AccessOutputs(TypedDict):
+    """`access`: the team namespaces on each cluster."""
+
+    teams: dict[str, list[str]]
+
+
+class PolicyOutputs(TypedDict):
+    """`policy`: the rules Gatekeeper enforces, how, and where."""
+
+    rules: list[str]
+    mode: str
+    clusters: list[str]
+
+
+class CostOutputs(TypedDict):
+    """`cost`: the budget, the budgets made of it per cloud, the team quotas."""
+
+    monthlyBudget: dict[str, Any] | None
+    budgets: dict[str, pulumi.Output[str]]
+    quotas: dict[str, dict[str, str]]
+
+
+class SecretsOutputs(TypedDict):
+    """`secrets`: the fleet's secret prefix and each cluster's ClusterSecretStores."""
+
+    prefix: str
+    stores: dict[str, list[str]]

@@ -49,7 +49,8 @@ from .judge.rules import Finding
 from .markdown import render as render_markdown
 from .outage import render_text as render_outage
 from .outage import require_survival, simulate
-from .report import CLUSTER_TYPES, ReportOptions, policy_results, render_text, to_json
+from .owners import CLUSTER_TYPES
+from .report import ReportOptions, policy_results, render_text, to_json
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_UPSTREAM = PROJECT_ROOT.parent / "shared" / "upstream"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from components.clouds import CLOUDS
 
 from .capture import Plan, PlannedResource
+from .costs import estimate_cost
 from .estimate import change_urns, estimate
 from .report import FLEET, ReportOptions, describe_hub, judge_notes, resources_per_cluster, telemetry_hubs
 from .values import is_dict
@@ -59,6 +60,7 @@ def render(plan: Plan, options: ReportOptions | None = None) -> str:
         _dr_section(plan),
         _observability_section(plan),
         _estimate_section(plan, options.parallelism, options.diff),
+        _cost_section(plan),
         _policy_section(results),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -273,6 +275,26 @@ def _estimate_section(plan: Plan, parallelism: int, diff: dict[str, Any] | None 
         scratch = estimate(plan, parallelism)
         text += f" From scratch: {scratch['unboundedMinutes']} min unbounded."
     return f"{text}\n\n| start (min) | minutes | type | resource |\n|---:|---:|---|---|\n{rows}"
+
+
+def _cost_section(plan: Plan) -> str:
+    """The monthly cost at list prices, per cluster and capability, against the budget."""
+    cost = estimate_cost(plan)
+    budget = cost["budget"]
+    verdict = ""
+    if budget is not None:
+        verdict = (
+            f" ⚠️ over the monthly budget of ${budget['amount']:,.0f}."
+            if budget["exceeded"]
+            else f" Within the monthly budget of ${budget['amount']:,.0f}."
+        )
+    clusters = "\n".join(f"| {k} | ${v:,.2f} |" for k, v in cost["perCluster"].items())
+    capabilities = "\n".join(f"| {k} | ${v:,.2f} |" for k, v in cost["perCapability"].items())
+    return (
+        f"## Cost estimate\n\n${cost['monthly']:,.2f}/month at list prices ({cost['pricesDate']}), without usage "
+        f"({cost['excluded']}).{verdict}\n\n| cluster | per month |\n|---|---:|\n{clusters}\n\n"
+        f"| capability | per month |\n|---|---:|\n{capabilities}"
+    )
 
 
 def _policy_section(results: list[dict[str, Any]]) -> str:

@@ -15,12 +15,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from components.eks import EksCluster
-from components.gke import GkeCluster
 from components.outputs import DnsOutputs, DnsRecordOutputs, ObservabilityOutputs, TelemetryHubOutputs
 
 from .capture import Plan, PlannedResource
+from .costs import CostEstimate, estimate_cost
 from .estimate import DEFAULT_PARALLELISM, change_urns, estimate
+from .owners import FLEET, cluster_owners
 from .values import is_dict, masked, shown
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ def to_json(plan: Plan, options: ReportOptions | None = None) -> dict[str, Any]:
         "resources": [_resource_json(r, view) for r in plan.resources],
         "outputs": view(plan.raw_outputs),
         "estimates": estimate(plan, options.parallelism),
+        "costEstimate": estimate_cost(plan),
     }
     if options.diff is not None:
         document["changeEstimate"] = estimate(plan, options.parallelism, change_urns(options.diff))
@@ -66,6 +67,19 @@ def to_json(plan: Plan, options: ReportOptions | None = None) -> dict[str, Any]:
     if options.diff is not None:
         document["diff"] = options.diff
     return document
+
+
+def cost_line(cost: CostEstimate) -> str:
+    """The text summary's cost line: the monthly floor, the largest shares, and the budget when it is exceeded."""
+    shares = sorted(cost["perCapability"].items(), key=lambda kv: -kv[1])[:4]
+    parts = ", ".join(f"{k} ${v:,.0f}" for k, v in shares)
+    line = f"estimated cost: ${cost['monthly']:,.0f}/month at list prices ({parts})"
+    budget = cost["budget"]
+    if budget is not None and budget["exceeded"]:
+        line += f"; WARNING: over the monthly budget of ${budget['amount']:,.0f}"
+    if cost["unpriced"]:
+        line += f"; no price for {', '.join(cost['unpriced'])}"
+    return line
 
 
 def judge_json(options: ReportOptions) -> dict[str, Any]:
@@ -108,26 +122,6 @@ def _resource_json(r: PlannedResource, view: Callable[[Any], Any]) -> dict[str, 
         "retainOnDelete": r.retain_on_delete,
         "deleteBeforeReplace": r.delete_before_replace,
     }
-
-
-# The program's cluster components: what resources_per_cluster counts under.
-CLUSTER_TYPES = (EksCluster.TYPE, GkeCluster.TYPE)
-FLEET = "(fleet)"
-
-
-def cluster_owners(plan: Plan) -> Callable[[PlannedResource], str | None]:
-    """The fleet cluster a resource lands in or belongs to: under its component or through its providers."""
-    parents = {r.urn: r.parent for r in plan.resources}
-    clusters = {r.urn: r.name for r in plan.resources if r.type in CLUSTER_TYPES}
-
-    def cluster_of(urn: str | None) -> str | None:
-        while urn:
-            if urn in clusters:
-                return clusters[urn]
-            urn = parents.get(urn)
-        return None
-
-    return lambda r: cluster_of(r.urn) or cluster_of(r.provider_urn)
 
 
 def resources_per_cluster(plan: Plan) -> Counter[str]:
@@ -206,6 +200,7 @@ def render_text(plan: Plan, console: Console, options: ReportOptions | None = No
             f"estimated deploy time from scratch: {estimates.get('unboundedMinutes')} min unbounded, "
             f"{estimates.get('parallelMinutes')} min at --parallel {options.parallelism}"
         )
+    console.print(cost_line(estimate_cost(plan)), markup=False, highlight=False)
     if options.diff is not None:
         change = estimate(plan, options.parallelism, change_urns(options.diff))
         console.print(

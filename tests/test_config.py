@@ -176,6 +176,8 @@ def test_partitioned_rules():
         "multicluster:residencies must have exactly one residency with default: true (found 2: eu, us)",
         # aws-euc1 was eu's primary: without a residency it no longer counts there.
         "multicluster:residencies.eu active-passive needs exactly one primary in residency 'eu', found 0",
+        # ... nor does it read eu's shared AWS secret store: no cluster may read it now.
+        "multicluster:secrets.stores[0] no aws cluster may read it (same cloud, same residency)",
     ]
 
 

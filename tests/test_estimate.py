@@ -20,7 +20,7 @@ from offline_plan.estimate import (
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
 HAS_GKE = importlib.util.find_spec("components.gke") is not None
-from offline_plan.report import CLUSTER_TYPES  # noqa: E402  (the program's own type tokens)
+from offline_plan.owners import CLUSTER_TYPES  # noqa: E402  (the program's own type tokens)
 
 
 def graph(minutes: dict[str, float], edges: dict[str, tuple[str, ...]]) -> Graph:

@@ -110,6 +110,7 @@ def test_every_plan_check_is_registered():
         "aws.nlb_elastic_ips",
         "aws.route53_record_sets",
         "crds.custom_resources",
+        "crds.gatekeeper_constraints",
         "engine.protected_replacements",
         "gcp.apis_enabled",
         "gcp.gcp_quotas",

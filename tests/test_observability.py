@@ -353,6 +353,7 @@ def test_the_alert_rules_cover_what_breaks_ha_and_dr_and_parse_as_promql(prod):
         "NodePoolAtMaximum",
         "RestoreDrillFailed",  # prod runs restore drills (tests/test_drills.py)
         "RestoreDrillStale",
+        "PolicyViolations",  # prod runs Gatekeeper (tests/test_gatekeeper.py)
     }
     # prod's backup schedules are hourly: the RPO is 60 minutes.
     assert alerts["BackupOlderThanRpo"]["expr"].endswith("> 3600")

@@ -11,17 +11,21 @@ from typing import Annotated, Literal, TypeGuard, TypeVar, cast
 
 from pydantic import AfterValidator, Field, PrivateAttr
 
-from . import backup, connectivity, dns, gitops, mesh, observability
+from . import access, backup, connectivity, cost, dns, gitops, mesh, observability, policy, secrets
+from .access import AccessConfig
 from .backup import BackupConfig
 from .base import Issue, Loc, Model, dns_label, format_path, short_path
 from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig, any_cidr, suggest
 from .connectivity import ConnectivityConfig
+from .cost import CostConfig
 from .dns import DnsConfig
 from .gitops import GitopsConfig
 from .mesh import MeshConfig
 from .needs import Needs
 from .observability import ObservabilityConfig
+from .policy import PolicyConfig
 from .regions import AWS_REGIONS, CONTINENTS, any_region, zone_id_prefix
+from .secrets import SecretsConfig
 
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -158,6 +162,10 @@ class StackConfig(Model):
     backup: BackupConfig | None = None
     dns: DnsConfig | None = None
     observability: ObservabilityConfig | None = None
+    access: AccessConfig | None = None
+    secrets: SecretsConfig | None = None
+    policy: PolicyConfig | None = None
+    cost: CostConfig | None = None
     deployer: DeployerConfig = Field(default_factory=DeployerConfig)
     outage: OutageConfig = Field(default_factory=OutageConfig)
     quotas: QuotasConfig = Field(default_factory=QuotasConfig)
@@ -786,6 +794,10 @@ BLOCKS: tuple[Block, ...] = (
     Block("backup", backup.check, backup.needs),
     Block("dns", dns.check, dns.needs),
     Block("observability", observability.check, observability.needs),
+    Block("access", access.check),
+    Block("secrets", secrets.check),
+    Block("policy", policy.check),
+    Block("cost", cost.check, cost.needs),
 )
 
 

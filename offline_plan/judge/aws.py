@@ -1783,3 +1783,26 @@ def eks_networking(plan: Any, context: Context) -> Iterator[Finding]:
                     "AWS API model eks KubernetesNetworkConfigRequest.serviceIpv4Cidr: "
                     "'doesn't overlap with resources in other networks that are peered or connected to your VPC'",
                 )
+
+
+# --- AWS Budgets ------------------------------------------------------------------------------------------------
+
+BUDGETS_SOURCE = (
+    "AWS API model budgets CreateBudgetRequest.NotificationsWithSubscribers: 'A budget can have up to five "
+    "notifications, and each notification can have one SNS subscriber and up to 10 email subscribers'"
+)
+
+
+@resource_check("aws:budgets/budget:Budget")
+def budget(observed: Observed) -> Iterator[Finding]:
+    notifications: Any = observed.inputs.get("notifications") or []
+    if not is_list(notifications):
+        return
+    if len(notifications) > 5:
+        yield reject(observed, f"{len(notifications)} notifications: a budget has at most 5", BUDGETS_SOURCE)
+    for i, notification in enumerate(notifications):
+        emails: Any = notification.get("subscriberEmailAddresses") if is_map(notification) else None
+        if is_list(emails) and len(emails) > 10:
+            yield reject(
+                observed, f"notifications[{i}] has {len(emails)} email subscribers: at most 10", BUDGETS_SOURCE
+            )

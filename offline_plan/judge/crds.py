@@ -181,3 +181,92 @@ def custom_resources(plan: Any, context: Context) -> Iterator[Finding]:
                 continue
             where = ".".join(str(p) for p in error.absolute_path) or "(object)"
             yield Finding(resource.urn, "Kubernetes", f"{kind} {where}: {error.message}", f"{SOURCE} ({api_version})")
+
+
+# --- Gatekeeper constraints: their CRDs come from the plan's ConstraintTemplates ------------------------------
+
+CONSTRAINTS_GROUP = "constraints.gatekeeper.sh"
+TEMPLATE_TYPE = "kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate"
+# open-policy-agent/frameworks constraint/pkg/client/crds/crds.go: the CRD Gatekeeper generates for a template
+# serves v1beta1 (stored) and v1alpha1; its spec holds match, enforcementAction, scopedEnforcementActions and
+# parameters (constraint/pkg/schema/schema.go), the parameters' schema being the template's
+# spec.crd.spec.validation.openAPIV3Schema; pkg/util/enforcement_action.go: deny, dryrun, warn, scoped.
+CONSTRAINT_VERSIONS = ("v1beta1", "v1alpha1")
+CONSTRAINT_SPEC = ("match", "enforcementAction", "scopedEnforcementActions", "parameters")
+ENFORCEMENT_ACTIONS = ("deny", "dryrun", "warn", "scoped")
+CONSTRAINT_SOURCE = (
+    "open-policy-agent/frameworks constraint/pkg/client/crds/crds.go and constraint/pkg/schema/schema.go (the CRD "
+    "Gatekeeper generates from a ConstraintTemplate), gatekeeper pkg/util/enforcement_action.go"
+)
+
+
+@plan_check
+def gatekeeper_constraints(plan: Any, context: Context) -> Iterator[Finding]:
+    """Each Constraint against the CRD Gatekeeper makes of its ConstraintTemplate on the same cluster."""
+    templates: dict[tuple[str | None, str], Any] = {}
+    for resource in plan.resources:
+        if resource.type == TEMPLATE_TYPE:
+            kind = _text(resource.inputs, "spec", "crd", "spec", "names", "kind")
+            if kind:
+                templates[(resource.provider_urn, kind)] = resource
+    for resource in plan.resources:
+        parsed = custom_resource_type(resource.type)
+        if parsed is None or parsed[0] != CONSTRAINTS_GROUP or not resource.custom:
+            continue
+        _, api_version, kind = parsed
+        yield from _constraint_findings(resource, api_version, kind, templates.get((resource.provider_urn, kind)))
+
+
+def _text(value: Any, *path: str) -> str | None:
+    found = value_of(value, *path)
+    return found if isinstance(found, str) else None
+
+
+def _strict_validator(schema: Mapping[str, Any]) -> Validator:
+    import jsonschema
+
+    return jsonschema.Draft7Validator(strict(schema))
+
+
+def _constraint_findings(resource: Any, api_version: str, kind: str, template: Any) -> Iterator[Finding]:
+    def found(rule: str) -> Finding:
+        return Finding(resource.urn, "Kubernetes", rule, CONSTRAINT_SOURCE)
+
+    version = api_version.rpartition("/")[2]
+    if version not in CONSTRAINT_VERSIONS:
+        yield found(f"Gatekeeper serves {CONSTRAINTS_GROUP} {' and '.join(CONSTRAINT_VERSIONS)}, not {version}")
+    if template is None:
+        yield found(f"no ConstraintTemplate of this cluster defines {kind}: Gatekeeper serves no such resource")
+        return
+    spec: Any = resource.inputs.get("spec") or {}
+    if not is_map(spec):
+        return
+    for key in spec:
+        if key not in CONSTRAINT_SPEC:
+            yield found(f"{kind} spec.{key}: not a field of a constraint ({', '.join(CONSTRAINT_SPEC)})")
+    action = spec.get("enforcementAction")
+    if isinstance(action, str) and action not in ENFORCEMENT_ACTIONS:
+        yield found(f"{kind} spec.enforcementAction {action!r} is not one of {', '.join(ENFORCEMENT_ACTIONS)}")
+    schema = value_of(template.inputs, "spec", "crd", "spec", "validation", "openAPIV3Schema")
+    parameters = spec.get("parameters")
+    if parameters is None:
+        return
+    if not is_map(schema):
+        yield found(f"{kind} spec.parameters: its template declares no parameters")
+        return
+    if not is_map(parameters):
+        yield found(f"{kind} spec.parameters: not an object")
+        return
+    validator = _strict_validator(schema)
+    instance: dict[str, Any] = known_or_placeholder(parameters)
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        if error.instance == UNKNOWN_PLACEHOLDER:
+            continue
+        where = ".".join(str(p) for p in error.absolute_path)
+        yield found(f"{kind} spec.parameters{'.' + where if where else ''}: {error.message}")
+
+
+def value_of(value: Any, *path: str) -> Any:
+    for key in path:
+        value = value.get(key) if is_map(value) else None
+    return value

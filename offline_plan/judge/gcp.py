@@ -800,3 +800,22 @@ def project_unique_ids(plan: Any, context: Context) -> Iterator[Finding]:
                 f"{what} '{chosen}' already exists in project {project} (created by {seen.rsplit('::', 1)[-1]})",
                 IAM_CREATE_SOURCE,
             )
+
+
+@resource_check("gcp:billing/budget:Budget")
+def billing_budget(observed: Observed) -> Iterator[Finding]:
+    inputs = observed.inputs
+    channels: Any = value_at(inputs, "allUpdatesRule.monitoringNotificationChannels")
+    if is_list(channels) and len(channels) > 5:
+        yield reject(
+            observed,
+            f"{len(channels)} monitoringNotificationChannels: at most 5",
+            _dd("billingbudgets", "GoogleCloudBillingBudgetsV1NotificationsRule", "monitoringNotificationChannels"),
+        )
+    labels: Any = value_at(inputs, "budgetFilter.labels")
+    if is_map(labels) and len(labels) > 1:
+        yield reject(
+            observed,
+            f"budgetFilter.labels has {len(labels)} labels: one label and value pair is allowed",
+            _dd("billingbudgets", "GoogleCloudBillingBudgetsV1Filter", "labels"),
+        )
