@@ -67,19 +67,27 @@ def gke_grants(
 def project_viewers(
     name: str, access: AccessConfig, clusters: Mapping[str, ClusterPort], parent: pulumi.Resource
 ) -> list[pulumi.Resource]:
-    """`roles/container.clusterViewer` once per project of the fleet's GKE clusters and Google member."""
-    members = members_of(access.admins.gcp, access.viewers.gcp, *[t.editors.gcp for t in access.namespaces])
-    made: list[pulumi.Resource] = []
-    seen: set[str] = set()
+    """`roles/container.clusterViewer` once per project and Google member who has rights on one of its GKE clusters
+    (admins and viewers everywhere, editors where their team's placement puts it)."""
+    members: dict[str, list[str]] = {}
+    providers: dict[str, GkeCluster] = {}
     for cluster in clusters.values():
-        if not isinstance(cluster, GkeCluster) or cluster.project in seen:
+        if not isinstance(cluster, GkeCluster):
             continue
-        seen.add(cluster.project)
-        for member in members:
+        teams = [t for t in access.namespaces if t.placement.selects(cluster.args.labels)]
+        found = members_of(
+            members.get(cluster.project, []), access.admins.gcp, access.viewers.gcp, *[t.editors.gcp for t in teams]
+        )
+        members[cluster.project] = found
+        providers.setdefault(cluster.project, cluster)
+    made: list[pulumi.Resource] = []
+    for project, found in members.items():
+        cluster = providers[project]
+        for member in found:
             made.append(
                 gcp.projects.IAMMember(
-                    f"{name}-{cluster.project}-{resource_key(member)}",
-                    project=cluster.project,
+                    f"{name}-{project}-{resource_key(member)}",
+                    project=project,
                     role=CLUSTER_VIEWER,
                     member=member,
                     opts=pulumi.ResourceOptions(parent=parent, provider=cluster.gcp_provider, depends_on=cluster.apis),

@@ -8,9 +8,9 @@
 - Cloud Billing: one budget on `billingAccount` over the fleet's projects and its `multicluster_environment` label,
   with the same thresholds, sent to Cloud Monitoring email channels (at most 5: billingbudgets v1
   NotificationsRule.monitoringNotificationChannels).
-- Per team namespace (multicluster:access.namespaces), on every cluster of its placement: a ResourceQuota (the
-  team's `quotas` entry, else `default`) and a LimitRange giving containers that ask for nothing a default, so
-  that the quota never refuses a pod only for leaving its requests out.
+- Per team namespace (multicluster:access.namespaces), on every cluster of its placement: a ResourceQuota on
+  requests (the team's `quotas` entry, else `default`) and a LimitRange giving containers that request nothing a
+  default request, so that the quota never refuses a pod only for leaving its requests out.
 - OpenCost on every cluster, reading the cluster's own Prometheus (multicluster:observability), which the hub
   queries with the rest: cost per namespace and workload across the fleet.
 """
@@ -42,10 +42,11 @@ OPENCOST_NAMESPACE = "opencost"
 PROMETHEUS = {"serviceName": "kps-prometheus", "namespaceName": "monitoring", "port": 9090}
 ENVIRONMENT_TAG = "multicluster:environment"  # components/fleetplan.py fleet_tags
 ENVIRONMENT_LABEL = "multicluster_environment"  # the same tag as a GCP label (components/gke.py)
-# What a container that states nothing gets in a team namespace (LimitRange defaults): small, so that a team sees
-# its quota being used and sets its own.
+# What a container that requests nothing gets in a team namespace (LimitRange defaultRequest): small, so that a
+# team sees its quota being used and sets its own. No default limit: a default limit below a container's own
+# request makes its pod invalid, and the quota counts requests only (a limits.* quota would refuse every pod
+# without limits).
 DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
-DEFAULT_LIMIT = {"memory": "512Mi"}
 
 
 def aws_budget_filter(environment: str) -> list[aws.budgets.BudgetCostFilterArgsDict]:
@@ -180,15 +181,13 @@ class ClusterCost(pulumi.ComponentResource):
             k8s.core.v1.ResourceQuota(
                 f"{name}-{team}-quota",
                 metadata={"name": "team-quota", "namespace": team},
-                spec={
-                    "hard": {"requests.cpu": quota.cpu, "requests.memory": quota.memory, "limits.memory": quota.memory}
-                },
+                spec={"hard": {"requests.cpu": quota.cpu, "requests.memory": quota.memory}},
                 opts=after,
             )
             k8s.core.v1.LimitRange(
                 f"{name}-{team}-limits",
                 metadata={"name": "team-defaults", "namespace": team},
-                spec={"limits": [{"type": "Container", "default_request": DEFAULT_REQUEST, "default": DEFAULT_LIMIT}]},
+                spec={"limits": [{"type": "Container", "default_request": DEFAULT_REQUEST}]},
                 opts=after,
             )
         if props.opencost:

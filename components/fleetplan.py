@@ -89,6 +89,9 @@ class ClusterPlan:
     # The cluster reserves the addresses of its public entry (one Elastic IP per public subnet on EKS): DNS answers
     # with them (multicluster:dns present and the cloud's load balancers have no fixed addresses of their own).
     reserved_entry: bool = False
+    # APIs of its project that capabilities call at run time (GKE only): External Secrets calls Secret Manager and
+    # IAM Credentials (GenerateAccessToken for Workload Identity), no planned resource of theirs enables them.
+    extra_apis: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -272,7 +275,11 @@ def plan_cluster(config: StackConfig, spec: ClusterConfig, index: int) -> Cluste
         token_callers=any(mesh_peers(config, spec.name, c.name) for c in config.clusters),
         webhook_ports=MESH_WEBHOOK_PORTS.get(mesh, ()),
         reserved_entry=config.dns is not None and traits(spec).reserves_entry_addresses,
+        extra_apis=SECRETS_APIS if config.secrets is not None and traits(spec).projects else (),
     )
+
+
+SECRETS_APIS = ("secretmanager.googleapis.com", "iamcredentials.googleapis.com")
 
 
 def plan_network(config: StackConfig) -> NetworkPlan:

@@ -31,8 +31,9 @@ NAMESPACE = "gatekeeper-system"
 # pulumi-kubernetes waits for a custom resource's condition with this annotation (provider/pkg/await, waitFor).
 WAIT_FOR = {"pulumi.com/waitFor": "jsonpath={.status.created}=true"}
 # The platform's namespaces: its controllers keep running whatever the rules (drill copies `<ns>-drill` are the
-# teams' own workloads and stay judged).
-EXEMPT = sorted({*RESERVED_NAMESPACES, "kube-*"})
+# teams' own workloads and stay judged), and the clouds' own: GKE's managed Prometheus (gmp-system, gmp-public,
+# components/gke.py managed_prometheus) and GKE-managed components (gke-managed-*).
+EXEMPT = sorted({*RESERVED_NAMESPACES, "kube-*", "gmp-system", "gmp-public", "gke-managed-*"})
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,12 @@ class ClusterPolicy(pulumi.ComponentResource):
 
 def chart_values(high_availability: bool) -> dict[str, Any]:
     """Gatekeeper's values: its defaults (webhook fails open, audit every 60 s, Prometheus metrics on port 8888
-    `metrics`) with one controller replica on clusters that are not protected."""
-    return {"replicas": 3 if high_availability else 1}
+    `metrics`) with one controller replica on clusters that are not protected. The chart always renders a
+    PodDisruptionBudget (pdb.controllerManager.minAvailable: 1): with one replica it would forbid every eviction and
+    stall node drains and upgrades, so it allows them there."""
+    if high_availability:
+        return {"replicas": 3}
+    return {"replicas": 1, "pdb": {"controllerManager": {"minAvailable": 0}}}
 
 
 class Policy(pulumi.ComponentResource):

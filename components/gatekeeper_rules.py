@@ -58,10 +58,16 @@ violation contains {"msg": msg} if {
 """
 )
 
+# A CronJob's Jobs carry the labels of its jobTemplate, not its own (the CronJob controller copies
+# spec.jobTemplate.metadata.labels): that is where a CronJob must have them, or its Jobs are refused.
 REQUIRED_LABELS = """package multiclusterrequiredlabels
 
+labelled := object.get(input.review.object.spec.jobTemplate, "metadata", {}) if {
+  input.review.object.kind == "CronJob"
+} else := input.review.object.metadata
+
 violation contains {"msg": msg} if {
-  provided := object.get(input.review.object.metadata, "labels", {})
+  provided := object.get(labelled, "labels", {})
   some key in input.parameters.labels
   not provided[key]
   msg := sprintf("label %v is required", [key])
@@ -77,6 +83,12 @@ ALLOWED_REGISTRIES = (
 allowed(image) if {
   some registry in input.parameters.registries
   startswith(image, concat("", [registry, "/"]))
+}
+
+# Containers the platform injects into the teams' pods (mesh sidecars, Velero's restore helper).
+allowed(image) if {
+  some prefix in object.get(input.parameters, "exemptImages", [])
+  startswith(image, prefix)
 }
 
 violation contains {"msg": msg} if {
@@ -145,6 +157,16 @@ class PolicyRule:
         return self.kind.lower()  # Gatekeeper: the template's name is its kind, lowercase
 
 
+# Images the platform puts into the teams' pods, wherever their registry: Istio's sidecar and init container (the
+# istiod chart's default hub docker.io/istio, image proxyv2), Linkerd's proxy (cr.l5d.io/linkerd/proxy), and the
+# init container Velero adds to pods whose volumes it restores ("By default, Velero uses the image
+# velero/velero:<VERSION> for the restore helper", velero.io docs "File System Backup", Customize Restore Helper).
+PLATFORM_IMAGES = (
+    "docker.io/istio/proxyv2:",
+    "cr.l5d.io/linkerd/proxy:",
+    "velero/velero:",
+    "docker.io/velero/velero:",
+)
 STRING_LIST = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 POLICY_RULES: dict[Rule, PolicyRule] = {
     r.rule: r
@@ -162,7 +184,14 @@ POLICY_RULES: dict[Rule, PolicyRule] = {
             "MulticlusterAllowedRegistries",
             ALLOWED_REGISTRIES,
             PODS,
-            {"type": "object", "properties": {"registries": STRING_LIST}, "required": ["registries"]},
+            {
+                "type": "object",
+                "properties": {
+                    "registries": STRING_LIST,
+                    "exemptImages": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["registries"],
+            },
         ),
         PolicyRule("no-latest-tag", "MulticlusterNoLatestTag", NO_LATEST_TAG, PODS),
         PolicyRule("resource-limits", "MulticlusterResourceLimits", RESOURCE_LIMITS, PODS),
@@ -175,7 +204,7 @@ def parameters(rule: Rule, block: PolicyConfig) -> dict[str, Any] | None:
     if rule == "required-labels":
         return {"labels": list(block.required_labels)}
     if rule == "allowed-registries":
-        return {"registries": list(block.allowed_registries)}
+        return {"registries": list(block.allowed_registries), "exemptImages": list(PLATFORM_IMAGES)}
     return None
 
 

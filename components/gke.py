@@ -151,7 +151,7 @@ class GkeCluster(KubernetesCluster):
                 disable_dependent_services=False,
                 opts=self.child_opts(),
             )
-            for api in REQUIRED_APIS
+            for api in (*REQUIRED_APIS, *self.args.extra_apis)
         ]
 
     def after_apis(self, *more: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:

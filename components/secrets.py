@@ -148,7 +148,6 @@ class FleetSecrets(pulumi.ComponentResource):
             props = SecretsProps(
                 cluster=port,
                 prefix=plan.prefix,
-                gcp_project=plan.gcp_project,
                 teams=tuple(namespaces),
                 extra=tuple(s for s in block.stores if cluster in plan.secret_readers.get(s.name, ())),
             )

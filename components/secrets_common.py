@@ -26,8 +26,7 @@ class SecretsProps:
     """Props of one cluster's secrets: the fleet's prefix, its teams here, the extra stores it may read."""
 
     cluster: ClusterPort
-    prefix: str  # the fleet's secrets are named `<prefix>/...` (AWS) or `<prefix>-...` (Google)
-    gcp_project: str | None  # where a Google extra store's secrets live
+    prefix: str  # the fleet's secrets are named `<prefix>/...` (AWS) or `<prefix>_...` (Google)
     teams: tuple[str, ...] = ()
     extra: tuple[ExtraStore, ...] = field(default_factory=tuple)
 

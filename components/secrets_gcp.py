@@ -2,7 +2,9 @@
 
 Secrets are regional (Secret Manager regional secrets, `projects/<number>/locations/<region>/secrets/<id>`) so that a
 residency's secrets stay in its regions; the stores name the region (`gcpsm.location`). Secret ids allow letters,
-digits, `-` and `_` only, so the fleet's prefix is `<prefix>-` and a team's `<prefix>-<team>-`. The grants are
+digits, `-` and `_` only, so the fleet's prefix is `<prefix>_` and a team's `<prefix>_<team>_`: `_` appears in neither
+a stack prefix nor a team name (both DNS labels), so no prefix is the start of another (`web_` never matches
+`web-app_...`, `prod_` never `prod-eu_...`). The grants are
 `roles/secretmanager.secretAccessor` on the project with an IAM condition on the secret's resource name
 (https://cloud.google.com/secret-manager/docs/access-control#conditions).
 """
@@ -44,13 +46,13 @@ class GcpSecrets:
             NAMESPACE,
             PLATFORM_ACCOUNT,
             sorted({cluster.region, *extra_regions}),
-            f"{props.prefix}-",
+            f"{props.prefix}_",
         )
         self.platform_annotations: dict[str, pulumi.Input[str]] = {WI_ANNOTATION: platform.email}
         self.team_annotations: dict[str, dict[str, pulumi.Input[str]]] = {}
         for team in props.teams:
             account = self._account(
-                f"{name}-team-{team}", f"es-{team}", team, TEAM_ACCOUNT, [cluster.region], f"{props.prefix}-{team}-"
+                f"{name}-team-{team}", f"es-{team}", team, TEAM_ACCOUNT, [cluster.region], f"{props.prefix}_{team}_"
             )
             self.team_annotations[team] = {WI_ANNOTATION: account.email}
 

@@ -43,7 +43,9 @@ AWS_NLB = 0.0225
 AWS_VPN_CONNECTION = 0.05
 AWS_TGW_ATTACHMENT = 0.05
 GCP_VPN_TUNNEL = 0.05
-GCP_NAT_GATEWAY = 0.044  # Cloud NAT's per-gateway charge at its 32-VM cap
+GCP_NAT_PER_VM = 0.0014  # Cloud NAT: per VM-hour of the VMs using the gateway, up to 32 VMs
+GCP_NAT_VM_CAP = 32
+GCP_EXTERNAL_IPV4 = 0.005  # a static external IPv4 address in use (the NAT gateway's)
 GCP_FORWARDING_RULE = 0.025
 # Per month.
 AWS_KMS_KEY = 1.0
@@ -82,6 +84,7 @@ GCE: dict[str, float] = {
     "c3-standard-4": 0.201608,
 }
 GCP_REGION_ZONES = 3  # a regional node pool without nodeLocations spans the region's three zones
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
 class CostItem(TypedDict):
@@ -122,6 +125,8 @@ class Context:
     plan: Plan
     unpriced: set[str]
     by_urn: Mapping[str, PlannedResource]
+    owner: Callable[[PlannedResource], str | None]
+    gke_nodes: dict[str, float]  # cluster -> its GKE nodes (what Cloud NAT is charged per)
 
 
 def priced(*types: str) -> Callable[[Pricer], Pricer]:
@@ -160,7 +165,9 @@ def _node_group(r: PlannedResource, context: Context) -> Iterator[Priced]:
         context.unpriced.add(f"EC2 {kind}")
         return
     yield hourly(f"{count:g} x {kind}{' (spot)' if spot else ''}", rate * (SPOT_FACTOR if spot else 1), count)
-    template = context.by_urn.get(_launch_template_urn(r, context))
+    # The node group's launch template, by its dependency (its id is unknown in a first preview).
+    templates = [context.by_urn.get(urn) for urn in r.dependencies]
+    template = next((t for t in templates if t is not None and t.type == LAUNCH_TEMPLATE), None)
     mappings: Any = (template.inputs.get("blockDeviceMappings") or []) if template is not None else []
     for mapping in mappings:
         ebs: Any = mapping.get("ebs") or {}
@@ -169,27 +176,23 @@ def _node_group(r: PlannedResource, context: Context) -> Iterator[Priced]:
             yield Priced(f"{count:g} x {size:g} GB gp3", size * EBS_GP3_GB * count)
 
 
-def _launch_template_urn(node_group: PlannedResource, context: Context) -> str:
-    template: Any = node_group.inputs.get("launchTemplate") or {}
-    wanted = template.get("id")
-    for r in context.plan.resources:
-        if r.type == "aws:ec2/launchTemplate:LaunchTemplate" and r.id == wanted:
-            return r.urn
-    return ""
-
-
 @priced("gcp:container/cluster:Cluster")
 def _gke(r: PlannedResource, _: Context) -> Iterator[Priced]:
     yield hourly("GKE cluster management", GKE_CLUSTER_FEE)
+
+
+def gke_pool_nodes(pool: PlannedResource) -> float:
+    """A regional node pool's nodes: its per-zone count times its zones."""
+    locations: Any = pool.inputs.get("nodeLocations") or []
+    zones = len(locations) or GCP_REGION_ZONES
+    return _number(pool.inputs.get("initialNodeCount") or pool.inputs.get("nodeCount")) * zones
 
 
 @priced("gcp:container/nodePool:NodePool")
 def _node_pool(r: PlannedResource, context: Context) -> Iterator[Priced]:
     config: Any = r.inputs.get("nodeConfig") or {}
     kind = str(config.get("machineType") or "?")
-    locations: Any = r.inputs.get("nodeLocations") or []
-    zones = len(locations) or GCP_REGION_ZONES
-    count = _number(r.inputs.get("initialNodeCount") or r.inputs.get("nodeCount")) * zones
+    count = gke_pool_nodes(r)
     spot = bool(config.get("spot") or config.get("preemptible"))
     rate = GCE.get(kind)
     if rate is None:
@@ -229,8 +232,15 @@ def _tunnel(r: PlannedResource, _: Context) -> Iterator[Priced]:
 
 
 @priced("gcp:compute/routerNat:RouterNat")
-def _cloud_nat(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield hourly("Cloud NAT gateway", GCP_NAT_GATEWAY)
+def _cloud_nat(r: PlannedResource, context: Context) -> Iterator[Priced]:
+    vms = min(context.gke_nodes.get(context.owner(r) or "", 0.0), GCP_NAT_VM_CAP)
+    yield hourly(f"Cloud NAT gateway ({vms:g} VMs)", GCP_NAT_PER_VM, vms)
+
+
+@priced("gcp:compute/address:Address")
+def _address(r: PlannedResource, _: Context) -> Iterator[Priced]:
+    if r.inputs.get("addressType", "EXTERNAL") == "EXTERNAL":
+        yield hourly("static external IPv4 address", GCP_EXTERNAL_IPV4)
 
 
 @priced("aws:kms/key:Key")
@@ -241,6 +251,13 @@ def _aws_key(r: PlannedResource, _: Context) -> Iterator[Priced]:
 @priced("gcp:kms/cryptoKey:CryptoKey")
 def _gcp_key(r: PlannedResource, _: Context) -> Iterator[Priced]:
     yield Priced("Cloud KMS key version", GCP_KMS_KEY)
+
+
+@priced("aws:s3/bucket:Bucket", "gcp:storage/bucket:Bucket")
+def _bucket(r: PlannedResource, _: Context) -> Iterator[Priced]:
+    """Listed at no cost: a bucket is billed for what it stores and serves, which the plan cannot know (its key is
+    priced on its own)."""
+    yield Priced("bucket (storage and requests billed by use)", 0.0)
 
 
 @priced("aws:route53/zone:Zone")
@@ -296,8 +313,12 @@ def capability_of(plan: Plan) -> Callable[[PlannedResource], str]:
 
 
 def estimate_cost(plan: Plan) -> CostEstimate:
-    context = Context(plan, set(), {r.urn: r for r in plan.resources})
     owner, capability = cluster_owners(plan), capability_of(plan)
+    nodes: dict[str, float] = defaultdict(float)
+    for pool in plan.resources:
+        if pool.type == "gcp:container/nodePool:NodePool":
+            nodes[owner(pool) or ""] += gke_pool_nodes(pool)
+    context = Context(plan, set(), {r.urn: r for r in plan.resources}, owner, dict(nodes))
     items: list[CostItem] = []
     for resource in plan.resources:
         pricer = PRICERS.get(resource.type)

@@ -3,11 +3,15 @@ entries and policies, GKE RBAC bound to Google members and the project IAM they 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from components.access_aws import ADMIN_POLICY, EDIT_POLICY, VIEW_POLICY
+from components.access_aws import ADMIN_POLICY, VIEW_POLICY, team_group
 from components.access_common import TEAM_LABEL, resource_key
 from components.config import ConfigError, parse_stack_config
+from offline_plan.judge import Context
+from offline_plan.judge import aws as judge_aws
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
 ENTRY = "aws:eks/accessEntry:AccessEntry"
@@ -38,7 +42,7 @@ def on(plan, cluster: str, type_: str) -> list:
 # --- the shipped staging stack ---------------------------------------------------------------------------
 
 
-def test_every_eks_principal_holds_one_entry_with_one_association_per_right(staging):
+def test_every_eks_principal_holds_one_entry_and_team_rights_come_from_rbac(staging):
     entries = {e.input("principalArn"): e for e in on(staging, "aws-use1", ENTRY)}
     assert set(entries) == {ADMIN, DEVS, WEBAPP}
     assert {e.input("type") for e in entries.values()} == {"STANDARD"}
@@ -46,15 +50,40 @@ def test_every_eks_principal_holds_one_entry_with_one_association_per_right(stag
         (a.input("principalArn"), a.input("policyArn")): a.input("accessScope")
         for a in on(staging, "aws-use1", ASSOCIATION)
     }
-    assert rights == {
-        (ADMIN, ADMIN_POLICY): {"type": "cluster"},
-        (DEVS, VIEW_POLICY): {"type": "cluster"},
-        # webapp is on every cluster; reports (tier silver) also, but has no AWS editors.
-        (WEBAPP, EDIT_POLICY): {"type": "namespace", "namespaces": ["webapp"]},
-    }
+    # Cluster-wide rights only: an association's scope never changes, so it is never replaced.
+    assert rights == {(ADMIN, ADMIN_POLICY): {"type": "cluster"}, (DEVS, VIEW_POLICY): {"type": "cluster"}}
     for association in on(staging, "aws-use1", ASSOCIATION):
-        entry = entries[association.input("principalArn")]
-        assert entry.urn in association.dependencies  # the entry exists before its policies
+        assert entries[association.input("principalArn")].urn in association.dependencies
+    # Editors: a Kubernetes group per team on their entry, bound to `edit` in the team namespace.
+    assert entries[WEBAPP].input("kubernetesGroups") == [team_group("webapp")]
+    assert entries[ADMIN].input("kubernetesGroups") is None
+    (binding,) = [b for b in on(staging, "aws-use1", RB) if b.input("metadata.namespace") == "webapp"]
+    assert binding.input("roleRef") == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"}
+    assert binding.input("subjects") == [
+        {"kind": "Group", "name": "multicluster:team:webapp:editors", "apiGroup": "rbac.authorization.k8s.io"}
+    ]
+    namespace = staging.named("aws-use1-access-team-webapp", NAMESPACE)
+    assert namespace.urn in binding.dependencies
+
+
+def test_the_judge_refuses_an_association_whose_scope_changes_without_delete_before_replace(staging):
+    association = on(staging, "aws-use1", ASSOCIATION)[0]
+    base = {
+        association.urn: {"inputs": {**association.inputs, "accessScope": {"type": "namespace", "namespaces": ["a"]}}}
+    }
+    found = [str(f) for f in judge_aws.association_replacements(staging, Context(base=base))]
+    assert found == [
+        f"{association.urn} would be rejected by AWS: accessScope changes ({{'type': 'namespace', 'namespaces': "
+        "['a']} -> {'type': 'cluster'}), which replaces the association, and a replacement that creates before it "
+        f"deletes removes the right it grants: use deleteBeforeReplace ({judge_aws.ASSOCIATION_SOURCE})"
+    ]
+    unchanged = {association.urn: {"inputs": association.inputs}}
+    assert list(judge_aws.association_replacements(staging, Context(base=unchanged))) == []
+    replaced_first = dataclasses.replace(association, delete_before_replace=True)
+    plan = dataclasses.replace(
+        staging, resources=[replaced_first if r.urn == association.urn else r for r in staging.resources]
+    )
+    assert list(judge_aws.association_replacements(plan, Context(base=base))) == []
 
 
 def test_gke_rbac_binds_google_members_and_the_project_grants_only_cluster_viewer(staging):
@@ -101,20 +130,22 @@ def test_the_same_rights_on_every_cluster_of_a_placement():
     )
 
     def rights(cluster: str) -> set:
-        return {
-            (a.input("principalArn"), a.input("policyArn"), str(a.input("accessScope")))
-            for a in on(plan, cluster, ASSOCIATION)
-        }
+        policies = {(a.input("principalArn"), a.input("policyArn")) for a in on(plan, cluster, ASSOCIATION)}
+        groups = {(e.input("principalArn"), tuple(e.input("kubernetesGroups") or ())) for e in on(plan, cluster, ENTRY)}
+        bindings = {(b.input("metadata.namespace"), b.input("roleRef.name")) for b in on(plan, cluster, RB)}
+        return policies | groups | bindings
 
     assert (
         rights("use1")
         == rights("usw2")
         == {
-            (ADMIN, ADMIN_POLICY, "{'type': 'cluster'}"),
-            (WEBAPP, EDIT_POLICY, "{'type': 'namespace', 'namespaces': ['shop']}"),
+            (ADMIN, ADMIN_POLICY),
+            (ADMIN, ()),
+            (WEBAPP, ("multicluster:team:shop:editors",)),
+            ("shop", "edit"),
         }
     )
-    assert rights("euw1") == {(ADMIN, ADMIN_POLICY, "{'type': 'cluster'}")}  # not gold: no shop namespace
+    assert rights("euw1") == {(ADMIN, ADMIN_POLICY), (ADMIN, ())}  # not gold: no shop namespace, no editor
     assert on(plan, "euw1", NAMESPACE) == []
 
 

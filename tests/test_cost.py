@@ -17,8 +17,9 @@ from offline_plan.costs import (
     EC2,
     EKS_CONTROL_PLANE,
     GCE,
+    GCP_EXTERNAL_IPV4,
     GCP_KMS_KEY,
-    GCP_NAT_GATEWAY,
+    GCP_NAT_PER_VM,
     GCP_PD_BALANCED_GB,
     GKE_CLUSTER_FEE,
     estimate_cost,
@@ -71,7 +72,8 @@ def test_the_estimate_of_a_known_fleet_is_the_hand_calculation():
         GKE_CLUSTER_FEE * MONTH  # 73.00
         + 3 * GCE["e2-standard-4"] * MONTH  # one node per zone of a regional pool: 293.49
         + 3 * 50 * GCP_PD_BALANCED_GB  # their 50 GB boot disks: 15.00
-        + GCP_NAT_GATEWAY * MONTH  # Cloud NAT: 32.12
+        + 3 * GCP_NAT_PER_VM * MONTH  # Cloud NAT for its three VMs: 3.07
+        + 2 * GCP_EXTERNAL_IPV4 * MONTH  # the NAT gateway's two static addresses: 7.30
         + 2 * GCP_KMS_KEY  # boot disks and secrets: 0.12
     )
     # The link: two AWS Site-to-Site VPN connections ($0.05/h each) to four HA VPN tunnels ($0.05/h each).
@@ -82,7 +84,7 @@ def test_the_estimate_of_a_known_fleet_is_the_hand_calculation():
         return sum(i["monthly"] for i in estimate["items"] if i["cluster"] == cluster and i["capability"] == "clusters")
 
     assert own("use1") == pytest.approx(eks, abs=0.05) == pytest.approx(189.08, abs=0.01)
-    assert own("usc1") == pytest.approx(gke, abs=0.05) == pytest.approx(413.73, abs=0.01)
+    assert own("usc1") == pytest.approx(gke, abs=0.05) == pytest.approx(391.97, abs=0.02)
     assert estimate["perCapability"]["connectivity"] == pytest.approx(link, abs=0.01) == 219.0
     # A link's connections are charged where they run: the AWS side to use1, the GCP side to usc1.
     assert estimate["perCluster"] == {
@@ -91,6 +93,14 @@ def test_the_estimate_of_a_known_fleet_is_the_hand_calculation():
     }
     assert estimate["monthly"] == pytest.approx(eks + gke + link, abs=0.05)
     assert estimate["unpriced"] == [] and estimate["budget"] is None
+
+
+def test_buckets_are_listed_at_no_cost_since_they_bill_by_use(staging):
+    buckets = [i for i in estimate_cost(staging)["items"] if i["what"].startswith("bucket")]
+    assert len(buckets) == len(staging.of_type("aws:s3/bucket:Bucket")) + len(
+        staging.of_type("gcp:storage/bucket:Bucket")
+    )
+    assert {b["monthly"] for b in buckets} == {0.0}
 
 
 def test_spot_nodes_and_unknown_machine_types_are_stated():
@@ -181,14 +191,11 @@ def test_each_team_namespace_gets_its_quota_and_defaults(staging):
     assert len(quotas) == 4  # webapp and reports on both clusters
     for (namespace, _), quota in quotas.items():
         expected = {"cpu": "2", "memory": "8Gi"} if namespace == "reports" else {"cpu": "8", "memory": "32Gi"}
-        assert quota.input("spec.hard") == {
-            "requests.cpu": expected["cpu"],
-            "requests.memory": expected["memory"],
-            "limits.memory": expected["memory"],
-        }
+        # Requests only: a limits quota would refuse every pod without limits, a default limit one asking for more.
+        assert quota.input("spec.hard") == {"requests.cpu": expected["cpu"], "requests.memory": expected["memory"]}
     for limits in staging.of_type(LIMITS):
         assert limits.input("spec.limits") == [
-            {"type": "Container", "defaultRequest": {"cpu": "100m", "memory": "128Mi"}, "default": {"memory": "512Mi"}}
+            {"type": "Container", "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}
         ]
     namespace = staging.named("aws-use1-access-team-webapp", "kubernetes:core/v1:Namespace")
     (webapp,) = [q for q in staging.of_type(QUOTA) if q.name == "aws-use1-cost-webapp-quota"]

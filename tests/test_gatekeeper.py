@@ -12,7 +12,7 @@ from regopy import Interpreter
 from components.charts import chart
 from components.config import ConfigError, parse_stack_config
 from components.gatekeeper import EXEMPT, WAIT_FOR
-from components.gatekeeper_rules import POLICY_RULES, TARGET
+from components.gatekeeper_rules import PLATFORM_IMAGES, POLICY_RULES, TARGET
 from offline_plan.judge import Context, crds
 from offline_plan.judge.crds import CONSTRAINT_SOURCE
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
@@ -62,6 +62,23 @@ def test_no_privileged_refuses_privileged_containers_and_host_namespaces():
         "container init is privileged",
         "the pod shares the node's namespaces (hostPID)",
     ]
+
+
+def test_required_labels_looks_where_a_cronjob_puts_its_jobs_labels():
+    params = {"labels": ["app.kubernetes.io/name"]}
+    labelled = {"metadata": {"labels": {"app.kubernetes.io/name": "x"}}}
+    cronjob = {"kind": "CronJob", "metadata": {"name": "c", "labels": {}}, "spec": {"jobTemplate": labelled}}
+    assert violations("required-labels", cronjob, params) == []
+    only_itself = {"kind": "CronJob", **labelled, "spec": {"jobTemplate": {"spec": {}}}}
+    assert violations("required-labels", only_itself, params) == ["label app.kubernetes.io/name is required"]
+
+
+def test_allowed_registries_admit_what_the_platform_injects():
+    params = {"registries": ["europe-docker.pkg.dev/acme"], "exemptImages": list(PLATFORM_IMAGES)}
+    sidecar = {**GOOD, "name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.30.3"}
+    helper = {**GOOD, "name": "restore-wait", "image": "velero/velero:v1.18.1"}
+    assert violations("allowed-registries", pod(GOOD, sidecar, initContainers=[helper]), params) == []
+    assert violations("allowed-registries", pod({**GOOD, "image": "docker.io/istio/other:1"}), params) != []
 
 
 def test_required_labels_names_each_missing_label():
@@ -162,7 +179,10 @@ def test_every_cluster_runs_pinned_gatekeeper_with_a_template_and_a_constraint_p
 
 def test_constraint_parameters_come_from_the_block(denying):
     made = constraints(denying, "use1")
-    assert made["allowed-registries"].input("spec.parameters") == {"registries": ["europe-docker.pkg.dev/acme"]}
+    assert made["allowed-registries"].input("spec.parameters") == {
+        "registries": ["europe-docker.pkg.dev/acme"],
+        "exemptImages": list(PLATFORM_IMAGES),
+    }
     assert made["required-labels"].input("spec.parameters") == {"labels": ["app.kubernetes.io/name"]}
     assert made["no-privileged"].input("spec.parameters") is None
 
@@ -171,6 +191,11 @@ def test_platform_namespaces_are_exempt():
     assert {"kube-*", "kube-system", "gatekeeper-system", "argocd", "velero", "monitoring", "istio-system"} <= set(
         EXEMPT
     )
+
+
+def test_one_controller_replica_never_blocks_node_drains(staging):
+    release = staging.named("aws-use1-policy-gatekeeper", RELEASE)
+    assert release.input("values") == {"replicas": 1, "pdb": {"controllerManager": {"minAvailable": 0}}}
 
 
 def test_dryrun_reports_without_blocking(staging):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from components.fleetplan import SECRETS_APIS
 from components.gke import NODE_ROLES, REQUIRED_APIS, service_account_id
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
@@ -136,7 +137,8 @@ def test_node_pools_from_config(staging):
 
 def test_apis_are_enabled_first_and_never_disabled(staging):
     apis = staging.children(staging.component("gcp-usc1"), "gcp:projects/service:Service")
-    assert sorted(a.input("service") for a in apis) == sorted(REQUIRED_APIS)
+    # With multicluster:secrets, also what External Secrets calls at run time (components/fleetplan.py SECRETS_APIS).
+    assert sorted(a.input("service") for a in apis) == sorted((*REQUIRED_APIS, *SECRETS_APIS))
     assert all(a.input("disableOnDestroy") is False for a in apis)
     cluster = staging.named("gcp-usc1-gke", GKE)
     assert {a.urn for a in apis} <= set(cluster.dependencies)

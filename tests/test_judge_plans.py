@@ -105,6 +105,7 @@ def unreachable(urn: str, rule: str, source: str) -> str:
 
 def test_every_plan_check_is_registered():
     assert {f"{c.__module__.rsplit('.', 1)[-1]}.{c.__name__}" for c in PLAN_CHECKS} == {
+        "aws.association_replacements",
         "aws.aws_quotas",
         "aws.eks_networking",
         "aws.nlb_elastic_ips",

@@ -87,11 +87,25 @@ def test_the_gcp_identities_read_only_their_prefix_in_their_region(staging):
     grants = {g.name: g for g in under(staging, "gcp-usc1", IAM)}
     assert grants["gcp-usc1-secrets-platform-read"].input("role") == "roles/secretmanager.secretAccessor"
     assert grants["gcp-usc1-secrets-platform-read"].input("condition.expression") == (
-        'resource.name.startsWith("projects/481516234200/locations/us-central1/secrets/staging-")'
+        'resource.name.startsWith("projects/481516234200/locations/us-central1/secrets/staging_")'
     )
     assert grants["gcp-usc1-secrets-team-webapp-read"].input("condition.expression") == (
-        'resource.name.startsWith("projects/481516234200/locations/us-central1/secrets/staging-webapp-")'
+        'resource.name.startsWith("projects/481516234200/locations/us-central1/secrets/staging_webapp_")'
     )
+
+
+def test_gcp_prefixes_never_start_one_another():
+    # `_` is in no stack prefix or team name (DNS labels): a team's prefix never matches another team's secrets.
+    from components.secrets_gcp import name_condition
+
+    web, web_app = name_condition("1", ["r"], "p_web_"), name_condition("1", ["r"], "p_web-app_")
+    assert not "projects/1/locations/r/secrets/p_web-app_db".startswith("projects/1/locations/r/secrets/p_web_")
+    assert web != web_app
+
+
+def test_gke_projects_serve_the_apis_external_secrets_calls(staging):
+    services = {s.input("service") for s in staging.of_type("gcp:projects/service:Service") if "gcp-usc1" in s.name}
+    assert {"secretmanager.googleapis.com", "iamcredentials.googleapis.com"} <= services
 
 
 def test_each_team_has_its_store_and_account_in_its_namespace(staging):

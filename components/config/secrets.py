@@ -3,9 +3,10 @@ secret manager with a keyless identity.
 
 Each cluster gets a ClusterSecretStore `cloud` over its own cloud's secret manager in its own region (AWS Secrets
 Manager through IRSA, Google Secret Manager through Workload Identity), its identity allowed only the secrets
-named under the fleet's prefix (`<prefix>/`, the stack's name prefix); each team namespace gets a SecretStore
-allowed only `<prefix>/<team>/`. Extra `stores` add a ClusterSecretStore on every cluster of the store's cloud
-that may read it: in a partitioned fleet, only the clusters of the residency that holds the store's region.
+named under the fleet's prefix (`<prefix>/` on AWS, `<prefix>_` on Google, the stack's name prefix); each team
+namespace gets a SecretStore allowed only `<prefix>/<team>/` (`<prefix>_<team>_`). Extra `stores` add a
+ClusterSecretStore on every cluster of the store's cloud that may read it: in a partitioned fleet, only the
+clusters of the residency that holds the store's region.
 """
 
 from __future__ import annotations

@@ -1806,3 +1806,34 @@ def budget(observed: Observed) -> Iterator[Finding]:
             yield reject(
                 observed, f"notifications[{i}] has {len(emails)} email subscribers: at most 10", BUDGETS_SOURCE
             )
+
+
+# --- replacements that delete what they create ---------------------------------------------------------------
+
+ASSOCIATION_SOURCE = (
+    "terraform-provider-aws internal/service/eks/access_policy_association.go: every argument ForceNew and no "
+    "update; AssociateAccessPolicy on an existing (cluster, principal, policy) updates that association, and "
+    "DisassociateAccessPolicy removes it by (cluster, principal, policy)"
+)
+
+
+@plan_check
+def association_replacements(plan: Any, context: Context) -> Iterator[Finding]:
+    """In an update: an EKS access policy association whose scope changes is replaced; created first, the new one
+    is the old association updated, and deleting the old one then removes it: the principal loses the right."""
+    base = context.base or {}
+    for association in of_type(plan, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"):
+        saved = base.get(association.urn)
+        if saved is None or association.delete_before_replace:
+            continue
+        saved_inputs: Any = saved.get("inputs") or {}
+        before = saved_inputs.get("accessScope")
+        now = association.inputs.get("accessScope")
+        if before is not None and now is not None and before != now:
+            yield Finding(
+                association.urn,
+                AWS,
+                f"accessScope changes ({before} -> {now}), which replaces the association, and a replacement that "
+                "creates before it deletes removes the right it grants: use deleteBeforeReplace",
+                ASSOCIATION_SOURCE,
+            )
