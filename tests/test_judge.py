@@ -474,3 +474,25 @@ def test_the_cli_observer_and_judge_plan_find_the_same(staging):
             observer(Observed(r.urn, r.type, r.name, r.checked or r.inputs, providers.get(r.provider_urn or "", {})))
     assert observer.checked == sum(1 for r in staging.resources if r.custom and "providers" not in r.type)
     assert observer.finish(staging) == judge_plan(staging) == []
+
+
+def test_crd_schemas_read_from_the_disk_cache_equal_those_parsed(upstream, tmp_path, monkeypatch):
+    """The parsed CRD schemas are cached under the content hash of their files: a warm read equals a parse, and a
+    changed file is parsed again."""
+    from offline_plan.judge import crds
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    crds.schemas_of_group.cache_clear()
+    parsed = crds.schemas_of_group(upstream, "templates.gatekeeper.sh")
+    (cached,) = (tmp_path / "multicluster" / "crd-schemas").iterdir()
+    crds.schemas_of_group.cache_clear()
+    assert crds.schemas_of_group(upstream, "templates.gatekeeper.sh") == parsed
+    assert ("templates.gatekeeper.sh/v1", "ConstraintTemplate") in parsed
+    copy = tmp_path / "upstream"
+    (copy / "gatekeeper" / "crds").mkdir(parents=True)
+    for path in (upstream / "gatekeeper" / "crds").glob("*.yaml"):
+        (copy / "gatekeeper" / "crds" / path.name).write_text(path.read_text().replace("ConstraintTemplate", "Renamed"))
+    crds.schemas_of_group.cache_clear()
+    assert ("templates.gatekeeper.sh/v1", "Renamed") in crds.schemas_of_group(copy, "templates.gatekeeper.sh")
+    assert len(list(cached.parent.iterdir())) == 2
+    crds.schemas_of_group.cache_clear()

@@ -9,6 +9,9 @@ refuses it, since a dropped field is a setting that silently does nothing.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -92,22 +95,49 @@ def _documents(path: Path, group: str) -> list[dict[str, Any]]:
     return [d for text in wanted for d in yaml.load_all(text, Loader=_Loader) if is_map(d)]
 
 
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "multicluster" / "crd-schemas"
+
+
 @functools.lru_cache(maxsize=64)
 def schemas_of_group(upstream: Path, group: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """(apiVersion, kind) -> strict openAPIV3Schema, for every CRD of the group found upstream."""
+    """(apiVersion, kind) -> strict openAPIV3Schema, for every CRD of the group found upstream.
+
+    Parsing the largest CRD files (External Secrets', Istio's) takes seconds, so the result is kept on disk under
+    the content hash of the files it was read from: a changed file is read again, nothing else is ever reused."""
+    paths = [path for pattern in CRD_FILES.get(group, ()) for path in sorted(upstream.glob(pattern))]
+    digest = hashlib.sha256(group.encode())
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    cached = _cache_dir() / f"{group}-{digest.hexdigest()[:32]}.json"
+    try:
+        return {(v, k): schema for v, k, schema in json.loads(cached.read_text())}
+    except (OSError, ValueError):
+        pass
+    found = _read_schemas(paths, group)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps([[v, k, schema] for (v, k), schema in found.items()]))
+        temporary.replace(cached)
+    except OSError:
+        pass  # a read-only home: parse every time
+    return found
+
+
+def _read_schemas(paths: list[Path], group: str) -> dict[tuple[str, str], dict[str, Any]]:
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for pattern in CRD_FILES.get(group, ()):
-        for path in sorted(upstream.glob(pattern)):
-            for crd in _documents(path, group):
-                spec: dict[str, Any] = crd.get("spec") or {}
-                if crd.get("kind") != "CustomResourceDefinition" or spec.get("group") != group:
-                    continue
-                versions: list[dict[str, Any]] = spec.get("versions") or []
-                for version in versions:
-                    version_schema: dict[str, Any] = version.get("schema") or {}
-                    schema = version_schema.get("openAPIV3Schema")
-                    if schema:
-                        found[(f"{group}/{version['name']}", spec["names"]["kind"])] = strict(schema)
+    for path in paths:
+        for crd in _documents(path, group):
+            spec: dict[str, Any] = crd.get("spec") or {}
+            if crd.get("kind") != "CustomResourceDefinition" or spec.get("group") != group:
+                continue
+            versions: list[dict[str, Any]] = spec.get("versions") or []
+            for version in versions:
+                version_schema: dict[str, Any] = version.get("schema") or {}
+                schema = version_schema.get("openAPIV3Schema")
+                if schema:
+                    found[(f"{group}/{version['name']}", spec["names"]["kind"])] = strict(schema)
     return found
 
 
