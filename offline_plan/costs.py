@@ -204,33 +204,6 @@ def _node_pool(r: PlannedResource, context: Context) -> Iterator[Priced]:
     yield Priced(f"{count:g} x {size:g} GB {config.get('diskType') or 'pd-balanced'}", size * per_gb * count)
 
 
-@priced("aws:ec2/natGateway:NatGateway")
-def _nat(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield hourly("NAT gateway", AWS_NAT_GATEWAY)
-
-
-@priced("aws:ec2/eip:Eip")
-def _eip(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield hourly("public IPv4 address", AWS_PUBLIC_IPV4)
-
-
-@priced("aws:ec2/vpnConnection:VpnConnection")
-def _vpn(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield hourly("Site-to-Site VPN connection", AWS_VPN_CONNECTION)
-
-
-@priced(
-    "aws:ec2transitgateway/vpcAttachment:VpcAttachment", "aws:ec2transitgateway/peeringAttachment:PeeringAttachment"
-)
-def _tgw(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield hourly("transit gateway attachment", AWS_TGW_ATTACHMENT)
-
-
-@priced("gcp:compute/vPNTunnel:VPNTunnel")
-def _tunnel(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield hourly("HA VPN tunnel", GCP_VPN_TUNNEL)
-
-
 @priced("gcp:compute/routerNat:RouterNat")
 def _cloud_nat(r: PlannedResource, context: Context) -> Iterator[Priced]:
     vms = min(context.gke_nodes.get(context.owner(r) or "", 0.0), GCP_NAT_VM_CAP)
@@ -243,38 +216,11 @@ def _address(r: PlannedResource, _: Context) -> Iterator[Priced]:
         yield hourly("static external IPv4 address", GCP_EXTERNAL_IPV4)
 
 
-@priced("aws:kms/key:Key")
-def _aws_key(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield Priced("KMS key", AWS_KMS_KEY)
-
-
-@priced("gcp:kms/cryptoKey:CryptoKey")
-def _gcp_key(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield Priced("Cloud KMS key version", GCP_KMS_KEY)
-
-
-@priced("aws:s3/bucket:Bucket", "gcp:storage/bucket:Bucket")
-def _bucket(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    """Listed at no cost: a bucket is billed for what it stores and serves, which the plan cannot know (its key is
-    priced on its own)."""
-    yield Priced("bucket (storage and requests billed by use)", 0.0)
-
-
-@priced("aws:route53/zone:Zone")
-def _zone(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield Priced("Route 53 hosted zone", ROUTE53_ZONE)
-
-
 @priced("aws:route53/healthCheck:HealthCheck")
 def _check(r: PlannedResource, _: Context) -> Iterator[Priced]:
     yield Priced("Route 53 health check", ROUTE53_HEALTH_CHECK)
     if r.inputs.get("measureLatency") is True:
         yield Priced("Route 53 latency measurement", ROUTE53_LATENCY_MEASUREMENT)
-
-
-@priced("gcp:dns/managedZone:ManagedZone")
-def _cloud_dns(r: PlannedResource, _: Context) -> Iterator[Priced]:
-    yield Priced("Cloud DNS zone", CLOUD_DNS_ZONE)
 
 
 @priced("kubernetes:core/v1:Service")
@@ -289,6 +235,37 @@ def _load_balancer(r: PlannedResource, context: Context) -> Iterator[Priced]:
         yield hourly("Network Load Balancer", AWS_NLB)
     else:
         yield hourly("forwarding rule (load balancer)", GCP_FORWARDING_RULE)
+
+
+# Resources with one fixed price each: type -> (what, USD per hour, USD per month). Buckets are listed at no cost:
+# they bill for what they store and serve, which the plan cannot know (their keys are priced on their own).
+FIXED: dict[str, tuple[str, float, float]] = {
+    "aws:ec2/natGateway:NatGateway": ("NAT gateway", AWS_NAT_GATEWAY, 0.0),
+    "aws:ec2/eip:Eip": ("public IPv4 address", AWS_PUBLIC_IPV4, 0.0),
+    "aws:ec2/vpnConnection:VpnConnection": ("Site-to-Site VPN connection", AWS_VPN_CONNECTION, 0.0),
+    "aws:ec2transitgateway/vpcAttachment:VpcAttachment": ("transit gateway attachment", AWS_TGW_ATTACHMENT, 0.0),
+    "aws:ec2transitgateway/peeringAttachment:PeeringAttachment": (
+        "transit gateway attachment",
+        AWS_TGW_ATTACHMENT,
+        0.0,
+    ),
+    "gcp:compute/vPNTunnel:VPNTunnel": ("HA VPN tunnel", GCP_VPN_TUNNEL, 0.0),
+    "aws:kms/key:Key": ("KMS key", 0.0, AWS_KMS_KEY),
+    "gcp:kms/cryptoKey:CryptoKey": ("Cloud KMS key version", 0.0, GCP_KMS_KEY),
+    "aws:route53/zone:Zone": ("Route 53 hosted zone", 0.0, ROUTE53_ZONE),
+    "gcp:dns/managedZone:ManagedZone": ("Cloud DNS zone", 0.0, CLOUD_DNS_ZONE),
+    "aws:s3/bucket:Bucket": ("bucket (storage and requests billed by use)", 0.0, 0.0),
+    "gcp:storage/bucket:Bucket": ("bucket (storage and requests billed by use)", 0.0, 0.0),
+}
+
+
+def _fixed(r: PlannedResource, _: Context) -> Iterator[Priced]:
+    what, per_hour, per_month = FIXED[r.type]
+    yield Priced(what, per_hour * HOURS_PER_MONTH + per_month)
+
+
+for _type in FIXED:
+    PRICERS[_type] = _fixed
 
 
 def capability_of(plan: Plan) -> Callable[[PlannedResource], str]:

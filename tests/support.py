@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from components.config import read_stack_file
+from components.config import ConfigError, parse_stack_config, read_stack_file
 from components.program import main
 from offline_plan import Plan, run_program
 
@@ -92,3 +92,13 @@ def fleet(*clusters: dict[str, Any], **settings: Any) -> dict[str, Any]:
         "multicluster:clusters": list(clusters),
         **{f"multicluster:{k}": v for k, v in settings.items()},
     }
+
+
+def config_issues(config: dict[str, Any]) -> list[str]:
+    """The validation problems of a `config:` mapping, as their messages ([] when it is valid)."""
+    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("multicluster:")}
+    try:
+        parse_stack_config(raw, config.get("gcp:project"))
+    except ConfigError as err:
+        return [str(issue) for issue in err.issues]
+    return []

@@ -9,10 +9,9 @@ import pytest
 
 from components.access_aws import ADMIN_POLICY, VIEW_POLICY, team_group
 from components.access_common import TEAM_LABEL, resource_key
-from components.config import ConfigError, parse_stack_config
 from offline_plan.judge import Context
 from offline_plan.judge import aws as judge_aws
-from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
+from tests.support import aws_cluster, config_issues, fleet, gcp_cluster, plan_config
 
 ENTRY = "aws:eks/accessEntry:AccessEntry"
 ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
@@ -26,12 +25,7 @@ WEBAPP = "arn:aws:iam::123456789012:role/webapp-team"
 
 
 def issues(config: dict) -> list[str]:
-    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("multicluster:")}
-    try:
-        parse_stack_config(raw, config["gcp:project"])
-    except ConfigError as err:
-        return [str(issue) for issue in err.issues]
-    return []
+    return config_issues(config)
 
 
 def on(plan, cluster: str, type_: str) -> list:

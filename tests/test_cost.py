@@ -7,7 +7,6 @@ import pytest
 
 from components import cost as cost_component
 from components import observability
-from components.config import ConfigError, parse_stack_config
 from offline_plan.cli import run
 from offline_plan.costs import (
     AWS_KMS_KEY,
@@ -28,7 +27,7 @@ from offline_plan.judge import aws as judge_aws
 from offline_plan.judge import gcp as judge_gcp
 from offline_plan.mocks import Observed
 from offline_plan.report import cost_line
-from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
+from tests.support import aws_cluster, config_issues, fleet, gcp_cluster, plan_config
 
 BUDGET = "aws:budgets/budget:Budget"
 GCP_BUDGET = "gcp:billing/budget:Budget"
@@ -40,12 +39,7 @@ MONTH = 730
 
 
 def issues(config: dict) -> list[str]:
-    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("multicluster:")}
-    try:
-        parse_stack_config(raw, config["gcp:project"])
-    except ConfigError as err:
-        return [str(issue) for issue in err.issues]
-    return []
+    return config_issues(config)
 
 
 # --- the estimate against a hand calculation --------------------------------------------------------------

@@ -10,12 +10,11 @@ import pytest
 from regopy import Interpreter
 
 from components.charts import chart
-from components.config import ConfigError, parse_stack_config
 from components.gatekeeper import EXEMPT, WAIT_FOR
 from components.gatekeeper_rules import PLATFORM_IMAGES, POLICY_RULES, TARGET
 from offline_plan.judge import Context, crds
 from offline_plan.judge.crds import CONSTRAINT_SOURCE
-from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
+from tests.support import aws_cluster, config_issues, fleet, gcp_cluster, plan_config
 from tests.test_judge_plans import edited
 
 TEMPLATE = "kubernetes:templates.gatekeeper.sh/v1:ConstraintTemplate"
@@ -261,12 +260,7 @@ def test_templates_are_valid_against_the_upstream_crd(denying, upstream):
 
 def issues(policy: dict) -> list[str]:
     config = fleet(aws_cluster("use1", "us-east-1", 1), policy=policy)
-    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("multicluster:")}
-    try:
-        parse_stack_config(raw, config["gcp:project"])
-    except ConfigError as err:
-        return [str(issue) for issue in err.issues]
-    return []
+    return config_issues(config)
 
 
 def test_policy_is_validated_with_its_key_path():

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from components.config import ConfigError, parse_stack_config
+from components.config import parse_stack_config
 from components.secrets_common import CONTROLLER, NAMESPACE, PLATFORM_ACCOUNT, TEAM_ACCOUNT
-from tests.support import aws_cluster, fleet, gcp_cluster, plan_config, stack_config
+from tests.support import aws_cluster, config_issues, fleet, gcp_cluster, plan_config, stack_config
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CLUSTER_STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
@@ -162,12 +162,7 @@ def issues(secrets: dict, **settings) -> list[str]:
         secrets=secrets,
         **settings,
     )
-    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("multicluster:")}
-    try:
-        parse_stack_config(raw, config["gcp:project"])
-    except ConfigError as err:
-        return [str(issue) for issue in err.issues]
-    return []
+    return config_issues(config)
 
 
 @pytest.mark.parametrize(

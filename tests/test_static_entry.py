@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import ConfigError, parse_stack_config
 from components.eks import EIP_ALLOCATIONS_ANNOTATION, SUBNETS_ANNOTATION
 from offline_plan.cli import raised_quotas
 from offline_plan.judge import Context, aws, aws_nlb
 from offline_plan.judge.aws import NLB_EIP_SOURCE, ROUTE53_API, VPC_QUOTAS
 from offline_plan.mocks import Observed
-from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
+from tests.support import aws_cluster, config_issues, fleet, gcp_cluster, plan_config
 from tests.test_judge_plans import edited, messages, rejected
 from tests.test_outage import config_of
 
@@ -108,12 +107,7 @@ def test_every_prod_record_fails_over_within_a_minute(prod):
 
 
 def issues(config: dict) -> list[str]:
-    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("multicluster:")}
-    try:
-        parse_stack_config(raw, config["gcp:project"])
-    except ConfigError as err:
-        return [str(issue) for issue in err.issues]
-    return []
+    return config_issues(config)
 
 
 def per_zone(name: str, region: str, index: int) -> dict:
