@@ -22,11 +22,24 @@ from components.config.regions import AWS_REGIONS, GCP_REGIONS
 from tests.support import settings_of
 
 GCP_PROJECT = "acme-bench"
-CAPABILITIES = ("connectivity", "mesh", "gitops", "backup", "dns", "observability")
+CAPABILITIES = (
+    "connectivity",
+    "mesh",
+    "gitops",
+    "backup",
+    "dns",
+    "observability",
+    "access",
+    "secrets",
+    "policy",
+    "cost",
+)
 # Preferred literal values, richest first; otherwise the first literal that is not "none".
 # Links: hub-spoke grows linearly; full-mesh (pairwise) is measured separately (bench --pairwise).
 PREFERRED = ("hub-spoke", "istio", "route53", "velero", "auto", "strict", "fleet", "all")
 MAX_REPAIRS = 12
+# Optional keys other keys of their block need with the fleet's clouds (a GCP budget needs its billing account).
+NEEDED_OPTIONALS = frozenset({"billingAccount"})
 
 
 def cluster(index: int) -> dict[str, Any]:
@@ -173,7 +186,7 @@ def fill_model(model: type[BaseModel], config: dict[str, Any]) -> dict[str, Any]
     value = {}
     for name, info in model.model_fields.items():
         alias = info.alias or name
-        if info.default is None and not _is_feature(info.annotation):
+        if info.default is None and not _is_feature(info.annotation) and alias not in NEEDED_OPTIONALS:
             continue  # an optional override (version, id, hostname): its default is the realistic value
         filled = _fill(info.annotation, alias, config, info.default)
         if filled is not _SKIP:
@@ -230,8 +243,16 @@ def _choose(options: tuple[Any, ...]) -> Any:
 def _string_for(key: str, config: dict[str, Any]) -> str:
     """A plausible string for a field, from its name."""
     lowered = key.lower()
-    first_cluster = config["multicluster:clusters"][0]["name"]
+    first = config["multicluster:clusters"][0]
+    first_cluster = first["name"]
+    # Members of the access block, by cloud (the field is named after the cloud).
+    exact = {"aws": "arn:aws:iam::123456789012:role/bench", "gcp": "user:bench@example.com"}
+    if key in exact:
+        return exact[key]
     guesses = (
+        (("billingaccount",), "01A2B3-C4D5E6-F7A8B9"),
+        (("registries",), "123456789012.dkr.ecr.us-east-1.amazonaws.com"),
+        (("region",), first["region"]),
         (("smarthost",), "smtp.example.com:587"),
         (("hub", "cluster", "primary"), first_cluster),
         (("url", "repo"), "https://github.com/acme/fleet-gitops.git"),
