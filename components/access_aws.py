@@ -20,16 +20,14 @@ from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
-from .access_common import AccessProps, members_of, resource_key
+from .access_common import RBAC, AccessProps, edit_binding, members_of, resource_key
 from .eks import EksCluster
 
 # AWS managed EKS access policies (https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html):
 # cluster admin, and read-only without Secrets (the Kubernetes `view` role).
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
-RBAC = "rbac.authorization.k8s.io"
 
 
 def eks_grants(
@@ -70,15 +68,15 @@ def eks_grants(
     k8s_opts = pulumi.ResourceOptions(parent=parent, provider=cluster.k8s_provider, depends_on=cluster.ready)
     for team in props.teams:
         if team.editors.aws:
+            group = {"kind": "Group", "name": team_group(team.name), "apiGroup": RBAC}
             made.append(
-                k8s.rbac.v1.RoleBinding(
+                edit_binding(
                     f"{name}-team-{team.name}-eks-editors",
-                    metadata={"name": "multicluster-eks-editors", "namespace": team.name},
-                    role_ref={"api_group": RBAC, "kind": "ClusterRole", "name": "edit"},
-                    subjects=[{"kind": "Group", "name": team_group(team.name), "apiGroup": RBAC}],  # pyright: ignore[reportArgumentType]
-                    opts=pulumi.ResourceOptions.merge(
-                        k8s_opts, pulumi.ResourceOptions(depends_on=[namespaces[team.name]])
-                    ),
+                    "multicluster-eks-editors",
+                    team.name,
+                    [group],
+                    k8s_opts,
+                    namespaces,
                 )
             )
     return made

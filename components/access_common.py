@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
 
 from .cluster import ClusterPort
 from .config.access import AccessConfig, TeamNamespace
@@ -43,3 +47,24 @@ class AccessProps:
 def members_of(*groups: Sequence[str]) -> list[str]:
     """Members in order of first appearance, once each."""
     return list(dict.fromkeys(m for group in groups for m in group))
+
+
+RBAC = "rbac.authorization.k8s.io"
+
+
+def edit_binding(
+    resource_name: str,
+    binding: str,
+    team: str,
+    subjects: list[dict[str, Any]],
+    opts: pulumi.ResourceOptions,
+    namespaces: Mapping[str, pulumi.Resource],
+) -> k8s.rbac.v1.RoleBinding:
+    """A RoleBinding of `subjects` to the `edit` ClusterRole in a team namespace, after the namespace exists."""
+    return k8s.rbac.v1.RoleBinding(
+        resource_name,
+        metadata={"name": binding, "namespace": team},
+        role_ref={"api_group": RBAC, "kind": "ClusterRole", "name": "edit"},
+        subjects=subjects,  # pyright: ignore[reportArgumentType] (the manifest's camelCase keys)
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespaces[team]])),
+    )

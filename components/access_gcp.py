@@ -17,13 +17,12 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from .access_common import AccessProps, members_of, resource_key
+from .access_common import RBAC, AccessProps, edit_binding, members_of, resource_key
 from .cluster import ClusterPort
 from .config.access import AccessConfig
 from .gke import GkeCluster
 
 CLUSTER_VIEWER = "roles/container.clusterViewer"
-RBAC = "rbac.authorization.k8s.io"
 
 
 def subject(member: str) -> dict[str, str]:
@@ -52,13 +51,10 @@ def gke_grants(
             )
     for team in props.teams:
         if team.editors.gcp:
+            subjects = [subject(m) for m in team.editors.gcp]
             made.append(
-                k8s.rbac.v1.RoleBinding(
-                    f"{name}-team-{team.name}-editors",
-                    metadata={"name": "multicluster-editors", "namespace": team.name},
-                    role_ref={"api_group": RBAC, "kind": "ClusterRole", "name": "edit"},
-                    subjects=[subject(m) for m in team.editors.gcp],  # pyright: ignore[reportArgumentType]
-                    opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespaces[team.name]])),
+                edit_binding(
+                    f"{name}-team-{team.name}-editors", "multicluster-editors", team.name, subjects, opts, namespaces
                 )
             )
     return made
