@@ -36,9 +36,14 @@ class GcpSecrets:
         cluster = props.cluster
         if not isinstance(cluster, GkeCluster):
             raise TypeError(f"{name}: Google Secret Manager stores need a GKE cluster")
-        self.cluster, self.props, self.parent = cluster, props, parent
+        self.cluster, self.props = cluster, props
         self.opts = pulumi.ResourceOptions(parent=parent, provider=cluster.gcp_provider, depends_on=cluster.apis)
         self.access: list[pulumi.Resource] = []
+        # The project's number, which Secret Manager's resource names carry: asked once for every account here.
+        self.number = gcp.organizations.get_project_output(
+            project_id=cluster.project,
+            opts=pulumi.InvokeOutputOptions(parent=parent, provider=cluster.gcp_provider),
+        ).number
         extra_regions = sorted({s.region for s in props.extra})  # other regions of the cluster's project
         platform = self._account(
             f"{name}-platform",
@@ -67,10 +72,6 @@ class GcpSecrets:
             project=cluster.project,
             opts=pulumi.ResourceOptions.merge(self.opts, pulumi.ResourceOptions(depends_on=list(cluster.ready))),
         )
-        number = gcp.organizations.get_project_output(
-            project_id=cluster.project,
-            opts=pulumi.InvokeOutputOptions(parent=self.parent, provider=cluster.gcp_provider),
-        ).number
         self.access.append(
             gcp.projects.IAMMember(
                 f"{name}-read",
@@ -80,7 +81,7 @@ class GcpSecrets:
                 condition={
                     "title": f"{prefix} secrets",
                     "description": f"Secrets named {prefix}* in {', '.join(regions)}",
-                    "expression": number.apply(lambda n: name_condition(n, regions, prefix)),
+                    "expression": self.number.apply(lambda n: name_condition(n, regions, prefix)),
                 },
                 opts=self.opts,
             )
