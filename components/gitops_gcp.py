@@ -63,13 +63,17 @@ class GoogleTargets:
         # GKE authenticates identities that may get and connect to the cluster; RBAC decides what they may do.
         self.gke_viewers: list[pulumi.Resource] = []
         for cluster_project in sorted({gke_cluster(c).project for c in clusters}):
+            # A cluster project other than gcp:project has IAM and Resource Manager enabled by its clusters.
+            project_apis = [
+                api for c in clusters if gke_cluster(c).project == cluster_project for api in gke_cluster(c).apis
+            ]
             role = gcp.projects.IAMCustomRole(
                 f"{name}-google-connect-{cluster_project}",
                 project=cluster_project,
                 role_id=f"{prefix}_argocd{owner.args.name_suffix}_connect".replace("-", "_"),
                 title=f"Argo CD ({prefix}) connects to GKE clusters",
                 permissions=GKE_CONNECT_PERMISSIONS,
-                opts=self._opts(),
+                opts=self._opts(*project_apis),
             )
             self.gke_viewers.append(
                 gcp.projects.IAMMember(
@@ -77,7 +81,7 @@ class GoogleTargets:
                     project=cluster_project,
                     role=role.name,
                     member=self.google_account.email.apply(lambda e: f"serviceAccount:{e}"),
-                    opts=self._opts(),
+                    opts=self._opts(*project_apis),
                 )
             )
         for (_, sa), member in zip(SERVICE_ACCOUNT_SUBJECTS, members, strict=True):

@@ -9,6 +9,8 @@ import pytest
 
 from components.config import ConfigError, parse_stack_config
 from components.config.loader import namespace_settings
+from offline_plan.judge import Context
+from offline_plan.judge import gcp as gcp_judge
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config, settings_of
 
 REPO = "https://github.com/acme/platform-apps"
@@ -236,6 +238,17 @@ def test_gke_targets_bind_the_google_account_to_cluster_admin(prod):
     viewer = prod.named("gitops-identity-google-viewer-acme-test")
     assert viewer.input("role") == role.output("name") == "projects/acme-test/roles/test_argocd_connect"
     assert viewer.input("member") == f"serviceAccount:{account}"
+
+
+def test_a_gke_target_in_its_own_project_is_granted_there_after_its_apis():
+    """The connect role and its member live in the target's project: they wait for IAM and Resource Manager
+    there, which the target's cluster enables (gcp:project's own Services are another project's)."""
+    other = gcp_cluster("gcp-usc1", "us-central1", 2, role="standby", project="acme-other")
+    plan = plan_config(fleet(aws_cluster("aws-use1", "us-east-1", 1), other, gitops=gitops("aws-use1")))
+    role = plan.named("gitops-identity-google-connect-acme-other", "gcp:projects/iAMCustomRole:IAMCustomRole")
+    waits = {plan.by_urn(urn).name for urn in role.dependencies}
+    assert {"gcp-usc1-iam-api", "gcp-usc1-cloudresourcemanager-api"} <= waits
+    assert [str(f) for f in gcp_judge.apis_enabled(plan, Context())] == []
 
 
 def test_gke_hub_uses_workload_identity_and_web_identity_for_eks(staging):
