@@ -125,48 +125,69 @@ def fleet_config(size: int, capabilities: Capabilities) -> dict[str, Any]:
 
 # GKE clusters of one failover group never share a maintenance window: 12 staggered defaults per group.
 CLUSTERS_PER_RESIDENCY = 24
+COUNTRIES = ("DE", "FR", "JP", "BR", "IN", "AU", "CA", "GB", "KR", "SG", "ZA", "MX")
+# What a platform team running a large fleet asks AWS for (Service Quotas), stated as the config asks:
+# inbound rules per security group at the most the default 5 groups per interface allow (1000 / 5), and per
+# region 4 Elastic IPs per EKS cluster (a NAT gateway and, with DNS, its entry in up to three zones).
+RAISED_SECURITY_GROUP_RULES = 200
+ELASTIC_IPS_PER_EKS = 4
+# Route 53 health checks per account (default 200): with DNS, one per zone and a calculated one per EKS cluster,
+# one per GKE cluster.
+HEALTH_CHECKS_PER_EKS, HEALTH_CHECKS_PER_GKE, DEFAULT_HEALTH_CHECKS = 4, 1, 200
 
 
 def within_quotas(config: dict[str, Any]) -> dict[str, Any]:
-    """A large fleet the config would refuse as replicated: partitioned into residencies of 24 clusters
-    (12 GKE clusters, one per default maintenance window) and linked from a GKE hub (an EKS hub's cluster
-    security group would need more than its 60 inbound rules). Smaller fleets keep the replicated shape."""
+    """A large fleet the config would refuse as replicated, shaped as a platform team would run it: partitioned
+    into residencies of 24 clusters (12 GKE clusters, one per default maintenance window), each with its own
+    connectivity hub (its first GKE cluster: an EKS hub's security group would need more than its inbound
+    rules), mesh and observability hub, and the AWS quotas raised that such a fleet needs. Smaller fleets keep
+    the replicated shape."""
     config = dict(config) | {"multicluster:topology": "partitioned"}
     clusters = [dict(c) for c in config["multicluster:clusters"]]
-    regions: dict[str, list[str]] = {}
+    members: dict[str, list[dict[str, Any]]] = {}
     for i, cluster in enumerate(clusters):
         cluster["residency"] = f"r{i // CLUSTERS_PER_RESIDENCY}"
-        regions.setdefault(cluster["residency"], []).append(cluster["region"])
+        members.setdefault(cluster["residency"], []).append(cluster)
+        if cluster["cloud"] == "gcp":  # a project per residency: its data stays there, and IAM quotas are per project
+            cluster["project"] = f"{GCP_PROJECT}-{cluster['residency']}"
     config["multicluster:clusters"] = clusters
-    countries = iter(("DE", "FR", "JP", "BR", "IN"))
+    countries = iter(COUNTRIES)
     config["multicluster:residencies"] = {
-        key: {"regions": members, **({"default": True} if key == "r0" else {"countries": [next(countries)]})}
-        for key, members in regions.items()
+        key: {
+            "regions": [c["region"] for c in group],
+            **({"default": True} if key == "r0" else {"countries": [next(countries)]}),
+        }
+        for key, group in members.items()
+    }
+    hubs = {
+        key: next((c["name"] for c in group if c["cloud"] == "gcp"), group[0]["name"]) for key, group in members.items()
     }
     connectivity = config.get("multicluster:connectivity")
-    if isinstance(connectivity, dict) and connectivity.get("hub") and len(clusters) > 1:
-        config["multicluster:connectivity"] = {**connectivity, "hub": clusters[1]["name"]}
-    return _telemetry_hubs(config)
+    if isinstance(connectivity, dict) and connectivity.get("mode") == "hub-spoke":
+        config["multicluster:connectivity"] = {k: v for k, v in connectivity.items() if k != "hub"} | {"hubs": hubs}
+    mesh = config.get("multicluster:mesh")
+    if isinstance(mesh, dict):
+        config["multicluster:mesh"] = mesh | {"scope": "residency"}
+    observability = config.get("multicluster:observability")
+    if isinstance(observability, dict):
+        config["multicluster:observability"] = {k: v for k, v in observability.items() if k != "hub"} | {"hubs": hubs}
+    return config | {"multicluster:quotas": raised_quotas(clusters)}
 
 
-def _telemetry_hubs(config: dict[str, Any]) -> dict[str, Any]:
-    """Partitioned: one observability hub per residency, linked to every cluster of it. Hub-spoke links join
-    each cluster to the connectivity hub only, so that is the one hub possible, for its residency; with more
-    residencies the block cannot validate (their clusters have no private path to a hub of their own) and is
-    left out (bench reports the capabilities each size carries)."""
-    block = config.get("multicluster:observability")
-    if not isinstance(block, dict):
-        return config
-    connectivity = config.get("multicluster:connectivity") or {}
-    hub = connectivity.get("hub") if isinstance(connectivity, dict) else None
-    residencies = {c["residency"] for c in config["multicluster:clusters"]}
-    home = next((c["residency"] for c in config["multicluster:clusters"] if c["name"] == hub), None)
-    config = dict(config)
-    if home is None or residencies != {home}:
-        del config["multicluster:observability"]
-        return config
-    config["multicluster:observability"] = {k: v for k, v in block.items() if k != "hub"} | {"hubs": {home: hub}}
-    return config
+def raised_quotas(clusters: list[dict[str, Any]]) -> dict[str, Any]:
+    eks_per_region: dict[str, int] = {}
+    for cluster in clusters:
+        if cluster["cloud"] == "aws":
+            eks_per_region[cluster["region"]] = eks_per_region.get(cluster["region"], 0) + 1
+    eks = sum(eks_per_region.values())
+    checks = HEALTH_CHECKS_PER_EKS * eks + HEALTH_CHECKS_PER_GKE * (len(clusters) - eks)
+    return {
+        "aws": {
+            "securityGroupRules": dict.fromkeys(sorted(eks_per_region), RAISED_SECURITY_GROUP_RULES),
+            "elasticIps": {region: max(5, ELASTIC_IPS_PER_EKS * n) for region, n in sorted(eks_per_region.items())},
+            **({"route53HealthChecks": checks} if checks > DEFAULT_HEALTH_CHECKS else {}),
+        }
+    }
 
 
 def validate(config: dict[str, Any]) -> list[str]:
