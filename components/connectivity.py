@@ -686,6 +686,7 @@ class Connectivity(pulumi.ComponentResource):
         network = plan.network
         self.mode = network.mode
         self.hub = network.hub
+        self.hubs = dict(network.hubs)
         self.aws_gateway = network.aws_gateway
         self.names = list(plan.clusters)
         self.fleet = Fleet(plan, clusters)
@@ -848,7 +849,7 @@ class Connectivity(pulumi.ComponentResource):
         return outputs
 
     def outputs(self) -> ConnectivityOutputs:
-        return {
+        outputs: ConnectivityOutputs = {
             "mode": self.mode,
             "hub": self.hub,
             "awsGateway": self.aws_gateway,
@@ -861,6 +862,9 @@ class Connectivity(pulumi.ComponentResource):
             "asns": {key: asn for key, asn in self.asns.items() if key in self.names},
             "controlPlanePeerings": {name: routes.peering for name, routes in self.control_plane_routes.items()},
         }
+        if self.hubs:
+            outputs["hubs"] = self.hubs
+        return outputs
 
 
 def build_connectivity(plan: FleetPlan, clusters: Mapping[str, KubernetesCluster]) -> Connectivity | None:

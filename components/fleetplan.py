@@ -123,6 +123,8 @@ class NetworkPlan:
     ports: Mapping[tuple[str, str], tuple[FleetPort, ...]]
     # AWS <-> GCP link name -> the HA VPN that carries it (one per link, or per GKE cluster and AWS region).
     vpn_of_link: Mapping[str, str] = field(default_factory=dict[str, str])
+    # hub-spoke per residency (connectivity.hubs): residency -> its hub.
+    hubs: Mapping[str, str] = field(default_factory=dict[str, str])
 
     @property
     def connected(self) -> frozenset[frozenset[str]]:
@@ -293,6 +295,7 @@ def plan_network(config: StackConfig) -> NetworkPlan:
     return NetworkPlan(
         mode=block.mode,
         hub=block.hub,
+        hubs=dict(block.hubs or {}),
         aws_gateway=block.aws_gateway,
         links=tuple(links),
         vpns=tuple(vpns),

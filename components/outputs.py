@@ -170,6 +170,7 @@ class ConnectivityOutputs(TypedDict):
 
     mode: str
     hub: str | None
+    hubs: NotRequired[dict[str, str]]  # hub-spoke per residency: residency -> its hub
     awsGateway: str
     links: dict[str, LinkOutputs]
     vpns: dict[str, LinkOutputs]

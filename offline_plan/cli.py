@@ -45,6 +45,7 @@ from .diff import (
 )
 from .estimate import DEFAULT_PARALLELISM
 from .judge import Context, Judge
+from .judge.aws import ACCOUNT, HEALTH_CHECK, SECURITY_GROUP_RULE
 from .judge.rules import Finding
 from .markdown import render as render_markdown
 from .outage import render_text as render_outage
@@ -262,7 +263,13 @@ def _run(argv: list[str] | None) -> int:
 
 def raised_quotas(config: StackConfig) -> dict[tuple[str, str], int]:
     """The quotas the stack states as raised (multicluster:quotas), as the judge's quota checks key them."""
-    return {("aws:ec2/eip:Eip", region): limit for region, limit in config.quotas.aws.elastic_ips.items()}
+    aws = config.quotas.aws
+    raised = {("aws:ec2/eip:Eip", region): limit for region, limit in aws.elastic_ips.items()} | {
+        (SECURITY_GROUP_RULE, region): limit for region, limit in aws.security_group_rules.items()
+    }
+    if aws.route53_health_checks is not None:
+        raised[(HEALTH_CHECK, ACCOUNT)] = aws.route53_health_checks
+    return raised
 
 
 def plan_stack(

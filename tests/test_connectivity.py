@@ -770,8 +770,10 @@ def hundred(**connectivity) -> dict:
 
 
 def test_a_hundred_cluster_full_mesh_says_what_cannot_fit_and_where():
-    found = problems(hundred(awsGateway="transit-gateway"), "connectivity")
-    assert all(issue.startswith("multicluster:connectivity.mode full-mesh ") for issue in found)
+    everything = problems(hundred(awsGateway="transit-gateway"))
+    rules = [f for f in everything if "inbound rules" in f]
+    found = [f for f in everything if f.startswith("multicluster:connectivity")] + rules
+    assert all(issue.startswith("multicluster:connectivity.mode full-mesh ") for issue in found if issue not in rules)
     by_kind = {
         kind: [f for f in found if kind in f]
         for kind in ("Site-to-Site VPN connections and as many customer gateways", "route tables (one per linked",
@@ -785,16 +787,60 @@ def test_a_hundred_cluster_full_mesh_says_what_cannot_fit_and_where():
     assert sum(len(v) for v in by_kind.values()) == len(found)
     assert (
         # 1 + 149 for the links, 18 for the east-west NLB (2 ports x (4 summarised ranges + 3 subnets) + 4).
-        "multicluster:connectivity.mode full-mesh gives the cluster security group of clusters[0] (aws-00) 168 "
-        "inbound rules (EKS's own, one per port range and source range of each linked peer, and those the AWS cloud "
-        "provider adds for the mesh's east-west load balancer), over the default "
-        f"quota of 60 per security group ({plan.VPC_QUOTAS}): link fewer clusters to it"
+        "multicluster:clusters[0].region the cluster security group of aws-00 needs 168 inbound rules (EKS's own, "
+        "one per port range and source range of each linked peer, and those the AWS cloud provider adds for the "
+        "mesh's east-west load balancer: per port and ICMP, one per egress address of each mesh peer when the "
+        f"gateway is public), over the default quota of 60 per security group ({plan.VPC_QUOTAS}): link fewer "
+        "clusters to it (multicluster:connectivity.mode), link it to every mesh peer (an internal gateway) or keep "
+        "its mesh smaller (multicluster:mesh.scope residency), or raise the quota (Service Quotas: Amazon VPC "
+        "'Inbound or outbound rules per security group' (L-0EA8095F)) and state it in "
+        "multicluster:quotas.aws.securityGroupRules.us-east-1"
     ) in found
     assert (
         "multicluster:connectivity.mode full-mesh needs 100 Site-to-Site VPN connections and as many customer "
         f"gateways in us-east-1 (2 per HA VPN), over the default quotas of 50 and 50 per region ({plan.VPN_QUOTAS}): "
         "link fewer GKE clusters to us-east-1"
     ) in found
+
+
+PUBLIC_MESH_REGIONS = ("us-east-1", "us-east-2", "ca-central-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-central-1",
+                       "ap-northeast-1")  # fmt: skip
+
+
+def public_mesh(**quotas) -> dict:
+    """Eight unlinked EKS clusters in one mesh, NAT per zone: each east-west gateway is public and admits the
+    7 peers' 3 NAT addresses each."""
+    clusters = [
+        aws_cluster(f"aws-{i}", region, i, role="primary" if i == 0 else "standby")
+        for i, region in enumerate(PUBLIC_MESH_REGIONS)
+    ]
+    for c in clusters:
+        c["network"]["natGateways"] = "perZone"
+    return fleet(*clusters, mesh=ISTIO, **({"quotas": {"aws": {"securityGroupRules": quotas}}} if quotas else {}))
+
+
+def test_a_public_east_west_gateway_counts_a_rule_per_port_and_icmp_per_peer_address():
+    config = config_of(public_mesh(**dict.fromkeys(PUBLIC_MESH_REGIONS, 100)))
+    # 21 peer addresses: 2 ports x (21 + 3 zones' subnets) + 21 ICMP.
+    assert plan.load_balancer_rules(config, config.clusters[0], plan.planned_links(config)) == 69
+
+
+def test_public_gateway_rules_over_the_default_quota_name_the_quota_to_state():
+    found = [f for f in problems(public_mesh()) if "inbound rules" in f]
+    assert len(found) == 8
+    assert found[0].startswith(
+        "multicluster:clusters[0].region the cluster security group of aws-0 needs 70 inbound rules"
+    )
+    assert found[0].endswith("state it in multicluster:quotas.aws.securityGroupRules.us-east-1")
+    lowered = [f for f in problems(public_mesh(**dict.fromkeys(PUBLIC_MESH_REGIONS, 65))) if "inbound rules" in f]
+    assert "over the stated quota of 65 per security group" in lowered[0]
+    config_of(public_mesh(**dict.fromkeys(PUBLIC_MESH_REGIONS, 70)))  # exactly the quota: accepted
+
+
+def test_the_security_group_rules_quota_is_bounded_as_aws_bounds_it():
+    assert problems(public_mesh(**{"us-east-1": 1001}), "quotas") == [
+        "multicluster:quotas.aws.securityGroupRules.us-east-1 must be <= 1000 (got 1001)"
+    ]
 
 
 def test_a_hundred_cluster_full_mesh_on_virtual_private_gateways_names_the_key_to_set():
@@ -1220,7 +1266,9 @@ def hub_problems(**connectivity) -> list[str]:
 
 
 def test_hub_spoke_requires_a_hub():
-    assert hub_problems(mode="hub-spoke") == ["multicluster:connectivity.hub is required when mode is hub-spoke"]
+    assert hub_problems(mode="hub-spoke") == [
+        "multicluster:connectivity.hub is required when mode is hub-spoke (or hubs, one per residency)"
+    ]
 
 
 def test_hub_must_name_a_cluster():
@@ -1232,6 +1280,68 @@ def test_hub_must_name_a_cluster():
 def test_hub_applies_to_hub_spoke_only():
     assert hub_problems(mode="full-mesh", hub="aws-use1") == [
         "multicluster:connectivity.hub applies to mode hub-spoke only (mode is full-mesh)"
+    ]
+
+
+# Two residencies of two clusters each: hub-spoke per residency (connectivity.hubs).
+RESIDENT = [
+    aws_cluster("aws-euc1", "eu-central-1", 1, residency="eu"),
+    aws_cluster("aws-euw1", "eu-west-1", 2, residency="eu", role="standby"),
+    aws_cluster("aws-use1", "us-east-1", 3, residency="us"),
+    aws_cluster("aws-usw2", "us-west-2", 4, residency="us", role="standby"),
+]
+RESIDENCIES = {
+    "eu": {"regions": ["eu-central-1", "eu-west-1"], "countries": ["DE"]},
+    "us": {"regions": ["us-east-1", "us-west-2"], "default": True},
+}
+
+
+def resident(**connectivity) -> dict:
+    return {
+        **fleet(*RESIDENT, topology="partitioned", connectivity={"mode": "hub-spoke", **connectivity}),
+        "multicluster:residencies": RESIDENCIES,
+    }
+
+
+def test_hubs_link_each_cluster_to_its_residency_hub_and_nothing_across_residencies():
+    config = config_of(resident(hubs={"eu": "aws-euc1", "us": "aws-usw2"}))
+    assert [link.name for link in plan.planned_links(config)] == ["aws-euc1--aws-euw1", "aws-use1--aws-usw2"]
+    assert plan.linked(config, "aws-euw1", "aws-euc1") and plan.linked(config, "aws-usw2", "aws-use1")
+    assert not plan.linked(config, "aws-euc1", "aws-usw2")  # two hubs, two residencies: no link between them
+    assert not plan.linked(config, "aws-euw1", "aws-use1")
+
+
+def test_hubs_are_planned_and_reported():
+    planned = plan_config(resident(hubs={"eu": "aws-euc1", "us": "aws-usw2"}))
+    links = sorted(r.name for r in planned.resources if r.type == conn.AwsPeering.TYPE)
+    assert links == ["aws-euc1--aws-euw1", "aws-use1--aws-usw2"]
+    outputs = planned.outputs["connectivity"]
+    assert "hub" not in outputs  # None: no single hub
+    assert outputs["hubs"] == {"eu": "aws-euc1", "us": "aws-usw2"}
+
+
+def test_hubs_name_one_hub_inside_each_residency():
+    assert problems(resident(hubs={"eu": "aws-use1", "us": "aws-usw2"}), "connectivity") == [
+        "multicluster:connectivity.hubs.eu 'aws-use1' is in residency 'us', not 'eu': a hub links its own"
+    ]
+    assert problems(resident(hubs={"eu": "aws-euc1"}), "connectivity") == [
+        "multicluster:connectivity.hubs names no hub for residency 'us': hub-spoke links every cluster to its "
+        "residency's hub"
+    ]
+    assert problems(resident(hubs={"eu": "aws-euc1", "us": "aws-usw2", "apac": "aws-use1"}), "connectivity") == [
+        "multicluster:connectivity.hubs.apac 'apac' is not a residency (residencies: eu, us)"
+    ]
+    assert problems(resident(hub="aws-euc1", hubs={"eu": "aws-euc1", "us": "aws-usw2"}), "connectivity") == [
+        "multicluster:connectivity.hubs and connectivity.hub are exclusive: one hub for the fleet, or one per residency"
+    ]
+
+
+def test_hubs_apply_to_partitioned_hub_spoke_only():
+    assert hub_problems(mode="hub-spoke", hubs={"us": "aws-use1"}) == [
+        "multicluster:connectivity.hubs applies to topology partitioned only (use hub)"
+    ]
+    assert hub_problems(mode="full-mesh", hubs={"us": "aws-use1"}) == [
+        "multicluster:connectivity.hubs applies to mode hub-spoke only (mode is full-mesh)"
     ]
 
 

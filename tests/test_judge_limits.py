@@ -234,6 +234,26 @@ def test_inbound_rules_of_the_cluster_security_group_count_what_the_cloud_provid
     ]
 
 
+def test_inbound_rules_count_against_the_stated_quota_of_the_groups_region(staging):
+    staging = without_telemetry(staging)
+    cluster = staging.of_type("aws:eks/cluster:Cluster")[0]
+    region = "us-east-1"  # staging's EKS cluster (Pulumi.staging.yaml)
+    group = cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
+    rules = [
+        r
+        for r in staging.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs["securityGroupId"] == group
+    ]
+    room = 70 - len(rules) - 1 - (12 + 4)  # as in the test above, against a quota of 70
+    raised = Context(raised_quotas={(aws.SECURITY_GROUP_RULE, region): 70})
+    assert [str(f) for f in aws.aws_quotas(added(staging, copies(rules[0], room)), raised)] == []
+    extra = copies(rules[0], room + 1)
+    (finding,) = [str(f) for f in aws.aws_quotas(added(staging, extra), raised)]
+    assert ": 71, over the stated quota of 70 (multicluster:quotas)" in finding
+    other_region = Context(raised_quotas={(aws.SECURITY_GROUP_RULE, "ap-south-1"): 70})
+    assert len(list(aws.aws_quotas(added(staging, copies(rules[0], room)), other_region))) == 1
+
+
 def test_a_rule_the_plan_already_holds_is_not_added_again(staging):
     staging = without_telemetry(staging)
     service = one(staging, EAST_WEST, SERVICE)

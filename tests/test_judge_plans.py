@@ -24,7 +24,7 @@ from offline_plan.cli import raised_quotas
 from offline_plan.judge import PLAN_CHECKS, Context, aws, crds, gcp, helm, judge_plan, reachability
 from offline_plan.judge.aws import EC2_API, EKS_QUOTAS, IAM_QUOTAS, ROUTE53_QUOTAS, VPC_QUOTAS, VPN_QUOTAS
 from offline_plan.values import UNKNOWN
-from tests.support import SHIPPED, UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config
+from tests.support import SHIPPED, UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config, settings_of
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +251,31 @@ def test_account_wide_resources_of_one_stack_are_within_the_account_quota(stagin
     assert messages(aws.aws_quotas, added(staging, extra)) == [
         over(extra[-1].urn, what, limit + 1, limit, f"quotas ({source})")
     ]
+
+
+def test_health_checks_count_against_the_quota_the_stack_states(staging):
+    present = staging.of_type(aws.HEALTH_CHECK)
+    extra = copies(present[0], 260 - len(present))
+    raised = {(aws.HEALTH_CHECK, aws.ACCOUNT): 260}
+    assert messages(aws.aws_quotas, added(staging, extra), raised=raised) == []
+    more = copies(present[0], 261 - len(present))
+    assert messages(aws.aws_quotas, added(staging, more), raised=raised) == [
+        f"{more[-1].urn} would be rejected by AWS: Route 53 health checks in the account: 261, over the stated "
+        f"quota of 260 (multicluster:quotas) (quotas ({ROUTE53_QUOTAS}))"
+    ]
+
+
+def test_the_cli_hands_the_stated_quotas_to_the_judge():
+    config = {**fleet(aws_cluster("aws-use1", "us-east-1", 1))}
+    config["multicluster:quotas"] = {
+        "aws": {"elasticIps": {"us-east-1": 9}, "securityGroupRules": {"us-east-1": 120}, "route53HealthChecks": 400}
+    }
+    raw, project = namespace_settings(settings_of(config))
+    assert raised_quotas(parse_stack_config(raw, project, "test")) == {
+        ("aws:ec2/eip:Eip", "us-east-1"): 9,
+        (aws.SECURITY_GROUP_RULE, "us-east-1"): 120,
+        (aws.HEALTH_CHECK, aws.ACCOUNT): 400,
+    }
 
 
 NLB_SERVICES = ("aws-use1-istio-istio-eastwestgateway", "aws-use1-istio-istio-ingressgateway")

@@ -46,6 +46,23 @@ class ConnectivityConfig(Model):
         default="none", description="full-mesh links every pair, hub-spoke links the hub to each other cluster."
     )
     hub: str | None = Field(default=None, description="hub-spoke only: the name of the hub cluster.")
+    hubs: dict[str, str] | None = Field(
+        default=None,
+        description="hub-spoke, partitioned only (instead of hub): residency -> its hub cluster, inside it; each "
+        "cluster is linked to its residency's hub and no link crosses residencies.",
+    )
+
+    def hub_of(self, cluster: ClusterConfig) -> str | None:
+        """The hub `cluster` is linked to in hub-spoke (itself when it is one), None in the other modes."""
+        if self.mode != "hub-spoke":
+            return None
+        if self.hubs is not None:
+            return self.hubs.get(cluster.residency or "")
+        return self.hub
+
+    def hub_names(self) -> list[str]:
+        return sorted(set((self.hubs or {}).values())) if self.hubs is not None else [self.hub] if self.hub else []
+
     aws_gateway: AwsGateway = Field(
         default=VGW,
         description="Where the HA VPN tunnels from GKE end on AWS: each EKS VPC's own virtual private gateway "
@@ -75,7 +92,10 @@ CGW_PER_REGION = 50  # customer gateways per Region
 TGW_ROUTE_TABLES = 20  # transit gateway route tables per transit gateway
 PEERINGS_PER_VPC = 50  # active VPC peering connections per VPC
 ROUTES_PER_TABLE = 50  # routes per route table (non-propagated)
+# "Inbound or outbound rules per security group: 60 ... multiplied by the quota for security groups per network
+# interface cannot exceed 1,000" (VPC_QUOTAS); raised per region in Service Quotas (L-0EA8095F).
 RULES_PER_GROUP = 60  # inbound rules per security group
+SECURITY_GROUP_RULES_QUOTA = "Service Quotas: Amazon VPC 'Inbound or outbound rules per security group' (L-0EA8095F)"
 BGP_PEERS_PER_ROUTER = 128  # BGP peers per Cloud Router (a system limit)
 PEERINGS_PER_NETWORK = 25  # VPC Network Peering connections per network
 GCP_NAME_LENGTH = 63  # Compute Engine names: RFC 1035, 1-63 characters
@@ -148,9 +168,13 @@ def planned_links(config: StackConfig) -> list[Link]:
     block, clusters = config.connectivity, list(config.clusters)
     if block.mode == "full-mesh":
         pairs = list(combinations(clusters, 2))
-    elif block.mode == "hub-spoke" and block.hub in {c.name for c in clusters}:
-        hub = config.cluster(block.hub)
-        pairs = [(hub, c) for c in clusters if c.name != hub.name]
+    elif block.mode == "hub-spoke":
+        names = {c.name for c in clusters}
+        pairs = [
+            (config.cluster(hub), c)
+            for c in clusters
+            if (hub := block.hub_of(c)) is not None and hub in names and hub != c.name
+        ]
     else:
         pairs = []
     position = {c.name: i for i, c in enumerate(clusters)}
@@ -165,7 +189,14 @@ def planned_links(config: StackConfig) -> list[Link]:
 def linked(config: StackConfig, a: str, b: str) -> bool:
     """Whether the connectivity mode links clusters a and b."""
     block = config.connectivity
-    return a != b and (block.mode == "full-mesh" or (block.mode == "hub-spoke" and block.hub in (a, b)))
+    if a == b or block.mode == "none":
+        return False
+    if block.mode == "full-mesh":
+        return True
+    names = {c.name for c in config.clusters}
+    if a not in names or b not in names:
+        return False
+    return block.hub_of(config.cluster(a)) == b or block.hub_of(config.cluster(b)) == a
 
 
 @dataclass(frozen=True, eq=False)
@@ -484,20 +515,33 @@ AWS_ZONES = 3
 
 
 def load_balancer_rules(config: StackConfig, eks: ClusterConfig, links: Sequence[Link]) -> int:
-    """The fewest inbound rules the in-tree AWS cloud provider adds for an internal east-west NLB of `eks`:
-    per port, one per source range and one per zone's subnet (health checks), and one ICMP rule per source range
-    (cloud-provider-aws updateInstanceSecurityGroupsForNLB). A lower bound: config validation never refuses what
-    would fit; the judge counts the real Services."""
-    peers = [
-        peer
-        for link in links
-        for side, peer in ((link.first, link.second), (link.second, link.first))
-        if side.name == eks.name and mesh_peers(config, eks.name, peer.name)
-    ]
+    """The fewest inbound rules the in-tree AWS cloud provider adds for the mesh's east-west NLB of `eks`: per
+    port, one per source range and one per zone's subnet (health checks), and one ICMP rule per source range
+    (cloud-provider-aws updateInstanceSecurityGroupsForNLB). The gateway is internal when every mesh peer is
+    linked to `eks` (its sources: the peers' ranges, summarised into at most EAST_WEST_SOURCE_RANGES), public
+    otherwise (one /32 per egress address of every peer: components/mesh.py gateway_source_ranges). A lower
+    bound: config validation never refuses what would fit; the judge counts the real Services."""
+    peers = [peer for peer in config.clusters if mesh_peers(config, eks.name, peer.name)]
     if not peers:
         return 0
-    ranges = min(EAST_WEST_SOURCE_RANGES, len({r for p in peers for r in source_ranges(p).values()}))
+    linked_to = {c.name for link in links if eks.name in (link.first.name, link.second.name) for c in link.clusters}
+    if all(peer.name in linked_to for peer in peers):
+        ranges = min(EAST_WEST_SOURCE_RANGES, len({r for p in peers for r in source_ranges(p).values()}))
+    else:
+        ranges = sum(egress_address_count(peer) for peer in peers)
     return EAST_WEST_LB_PORTS * (ranges + AWS_ZONES) + ranges
+
+
+# Static Cloud NAT addresses of a GKE cluster (components/gke.py): two with natGateways perZone, else one.
+GKE_NAT_ADDRESSES = {"perZone": 2, "single": 1}
+
+
+def egress_address_count(cluster: ClusterConfig) -> int:
+    """The public addresses a cluster's pods leave from: one Elastic IP per NAT gateway (EKS: one per zone, or
+    one), or its Cloud NAT's static addresses (GKE)."""
+    if cluster.cloud == "aws":
+        return cluster.aws_zones if cluster.network.nat_gateways == "perZone" else 1
+    return GKE_NAT_ADDRESSES[cluster.network.nat_gateways]
 
 
 def ingress_rule_count(config: StackConfig, target: ClusterConfig, peer: ClusterConfig) -> int:
@@ -631,6 +675,29 @@ def count(config: StackConfig, links: Sequence[Link], vpns: Sequence[Vpn]) -> Co
     return c
 
 
+def rules_quota(config: StackConfig, eks: str) -> int:
+    """Inbound rules a security group of `eks` may hold: the stated raised quota of its region, or the default."""
+    return config.quotas.aws.security_group_rules.get(config.cluster(eks).region, RULES_PER_GROUP)
+
+
+def rules_issue(config: StackConfig, index: int, n: int) -> Issue:
+    eks = config.clusters[index]
+    stated = eks.region in config.quotas.aws.security_group_rules
+    held = (
+        f"the stated quota of {rules_quota(config, eks.name)}" if stated else f"the default quota of {RULES_PER_GROUP}"
+    )
+    return Issue(
+        format_path(("clusters", index, "region")),
+        f"the cluster security group of {eks.name} needs {n} inbound rules (EKS's own, one per port range and source "
+        "range of each linked peer, and those the AWS cloud provider adds for the mesh's east-west load balancer: "
+        "per port and ICMP, one per egress address of each mesh peer when the gateway is public), over "
+        f"{held} per security group ({VPC_QUOTAS}): link fewer clusters to it (multicluster:connectivity.mode), "
+        "link it to every mesh peer (an internal gateway) or keep its mesh smaller (multicluster:mesh.scope "
+        f"residency), or raise the quota ({SECURITY_GROUP_RULES_QUOTA}) and state it in "
+        f"multicluster:quotas.aws.securityGroupRules.{eks.region}",
+    )
+
+
 def capacity_issues(config: StackConfig, links: Sequence[Link], vpns: Sequence[Vpn]) -> list[Issue]:
     """What the fleet's links would put over a default quota, where, and the key that changes it."""
     c = count(config, links, vpns)
@@ -703,15 +770,7 @@ def capacity_issues(config: StackConfig, links: Sequence[Link], vpns: Sequence[V
         if n > ROUTES_PER_TABLE
     ]
     issues += [
-        Issue(
-            mode_at,
-            f"{mode} gives the cluster security group of {cluster(name)} {n} inbound rules (EKS's own, one per "
-            "port range and source range of each linked peer, and those the AWS cloud provider adds for the mesh's "
-            f"east-west load balancer), over the default quota of {RULES_PER_GROUP} per "
-            f"security group ({VPC_QUOTAS}): link fewer clusters to it",
-        )
-        for name, n in c.rules_per_group.items()
-        if n > RULES_PER_GROUP
+        rules_issue(config, index[name], n) for name, n in c.rules_per_group.items() if n > rules_quota(config, name)
     ]
     issues += [
         Issue(
@@ -803,14 +862,49 @@ def check(config: StackConfig) -> list[Issue]:
 
 
 def _hub_issues(config: StackConfig) -> list[Issue]:
-    """The hub is required by hub-spoke, must name a cluster, and means nothing to the other modes."""
+    """hub-spoke needs its hub (one for the fleet, or one per residency of a partitioned fleet, inside it); the
+    other modes have none."""
     block = config.connectivity
     at = format_path(("connectivity", "hub"))
+    hubs_at = format_path(("connectivity", "hubs"))
     if block.mode != "hub-spoke":
-        return [Issue(at, f"applies to mode hub-spoke only (mode is {block.mode})")] if block.hub else []
+        given = [(at, block.hub), (hubs_at, block.hubs)]
+        return [Issue(where, f"applies to mode hub-spoke only (mode is {block.mode})") for where, v in given if v]
+    if block.hub is not None and block.hubs is not None:
+        return [Issue(hubs_at, "and connectivity.hub are exclusive: one hub for the fleet, or one per residency")]
+    if block.hubs is not None:
+        return _residency_hub_issues(config, block.hubs)
     if block.hub is None:
-        return [Issue(at, "is required when mode is hub-spoke")]
+        return [Issue(at, "is required when mode is hub-spoke (or hubs, one per residency)")]
     names = [cluster.name for cluster in config.clusters]
     if block.hub not in names:
         return [Issue(at, f"'{block.hub}' is not a cluster of the fleet (clusters: {', '.join(names)})")]
     return []
+
+
+def _residency_hub_issues(config: StackConfig, hubs: dict[str, str]) -> list[Issue]:
+    """One hub per residency that has clusters, a cluster of that residency."""
+    if config.topology != "partitioned":
+        return [Issue(format_path(("connectivity", "hubs")), "applies to topology partitioned only (use hub)")]
+    issues: list[Issue] = []
+    names = [cluster.name for cluster in config.clusters]
+    for residency, hub in sorted(hubs.items()):
+        at = format_path(("connectivity", "hubs", residency))
+        if residency not in config.residencies:
+            known = ", ".join(sorted(config.residencies))
+            issues.append(Issue(at, f"'{residency}' is not a residency (residencies: {known})"))
+        elif hub not in names:
+            issues.append(Issue(at, f"'{hub}' is not a cluster of the fleet (clusters: {', '.join(names)})"))
+        elif (home := config.cluster(hub).residency) != residency:
+            issues.append(Issue(at, f"'{hub}' is in residency '{home}', not '{residency}': a hub links its own"))
+    populated = sorted({c.residency for c in config.clusters if c.residency})
+    missing = [r for r in populated if r not in hubs]
+    if missing:
+        issues.append(
+            Issue(
+                format_path(("connectivity", "hubs")),
+                f"names no hub for residency {', '.join(repr(r) for r in missing)}: hub-spoke links every cluster "
+                "to its residency's hub",
+            )
+        )
+    return issues

@@ -16,7 +16,7 @@ from .access import AccessConfig
 from .backup import BackupConfig
 from .base import Issue, Loc, Model, dns_label, format_path, short_path
 from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig, any_cidr, suggest
-from .connectivity import ConnectivityConfig
+from .connectivity import RULES_PER_GROUP, SECURITY_GROUP_RULES_QUOTA, ConnectivityConfig
 from .cost import CostConfig
 from .dns import DnsConfig
 from .gitops import GitopsConfig
@@ -115,6 +115,11 @@ DEFAULT_ELASTIC_IPS = 5
 ELASTIC_IPS_QUOTA = "Service Quotas: Amazon EC2 'EC2-VPC Elastic IPs' (L-0263D0A3)"
 
 
+# Amazon Route 53 quotas: "Health checks: 200 active health checks per AWS account" (a higher quota on request).
+DEFAULT_HEALTH_CHECKS = 200
+ROUTE53_QUOTAS_DOC = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html"
+
+
 def aws_region_name(value: str) -> str:
     if value not in AWS_REGIONS:
         raise ValueError(f"'{value}' is not an AWS region{suggest(value, AWS_REGIONS)}")
@@ -129,6 +134,23 @@ class AwsQuotas(Model):
         description=f"Elastic IP addresses this stack may hold per region, where more than the default "
         f"{DEFAULT_ELASTIC_IPS} ({ELASTIC_IPS_QUOTA}): the account's raised quota less what others hold there; each "
         "EKS cluster takes one per NAT gateway and, with multicluster:dns, one per zone.",
+    )
+    security_group_rules: dict[
+        Annotated[str, AfterValidator(aws_region_name)], Annotated[int, Field(ge=1, le=1000)]
+    ] = Field(
+        default_factory=dict,
+        description=f"Inbound rules per security group in a region, where raised above the default "
+        f"{RULES_PER_GROUP} ({SECURITY_GROUP_RULES_QUOTA}; times the security groups per network "
+        "interface at most 1000, so at most 200 with the default 5): an EKS cluster's security group holds its "
+        "links' rules and those the AWS cloud provider adds for its NLBs, one per port per source of a public "
+        "east-west gateway's mesh peers.",
+    )
+    route53_health_checks: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=f"Route 53 health checks this stack may create in the account, where raised above the default "
+        f"{DEFAULT_HEALTH_CHECKS} (Amazon Route 53 quotas, {ROUTE53_QUOTAS_DOC}): the raised quota less what others "
+        "hold; with multicluster:dns each EKS cluster takes one per zone and one calculated check, each GKE "
+        "cluster one.",
     )
 
 
@@ -283,9 +305,13 @@ def check_overlaps(clusters: Clusters) -> list[Issue]:
         if _has(cluster, "network")
         for key, cidr in cluster.ranges.items()
     ]
+    # Every pair is compared (each overlap is reported), on address bounds parsed once: at 100 clusters that is
+    # 45,000 pairs of integers rather than 90,000 parses.
+    bounds = [(int((n := ipaddress.ip_network(cidr)).network_address), int(n.broadcast_address)) for _, cidr in ranges]
     issues: list[Issue] = []
-    for (first_loc, first), (second_loc, second) in combinations(ranges, 2):
-        if ipaddress.ip_network(first).overlaps(ipaddress.ip_network(second)):
+    for (i, (first_loc, _)), (j, (second_loc, second)) in combinations(enumerate(ranges), 2):
+        (low_a, high_a), (low_b, high_b) = bounds[i], bounds[j]
+        if low_a <= high_b and low_b <= high_a:
             issues.append(Issue(format_path(second_loc), f"{second} overlaps {short_path(first_loc)}"))
     return issues
 
@@ -669,6 +695,7 @@ def check_drain(config: StackConfig) -> list[Issue]:
         for role, holder in (
             ("the gitops hub", config.gitops.hub if config.gitops else None),
             ("the connectivity hub", config.connectivity.hub),
+            *(("the connectivity hub of its residency", hub) for hub in (config.connectivity.hubs or {}).values()),
             ("where the deployer runs", config.deployer.network),
         ):
             if holder == cluster.name:

@@ -1307,7 +1307,7 @@ def _count_by(resources: list[Any], key: Callable[[Any], Any]) -> dict[Any, list
 @plan_check
 def aws_quotas(plan: Any, context: Context) -> Iterator[Finding]:
     index = Index(plan)
-    yield from _security_group_rules(index)
+    yield from _security_group_rules(index, context)
     yield from _per_parent(
         index,
         "aws:ec2/vpnConnection:VpnConnection",
@@ -1349,11 +1349,13 @@ def aws_quotas(plan: Any, context: Context) -> Iterator[Finding]:
     for type_, what, limit, source in (
         ("aws:iam/role:Role", "IAM roles in the account (this stack alone)", 1000, IAM_QUOTAS),
         ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "IAM OIDC providers in the account", 100, IAM_QUOTAS),
-        ("aws:route53/healthCheck:HealthCheck", "Route 53 health checks in the account", 200, ROUTE53_QUOTAS),
+        (HEALTH_CHECK, "Route 53 health checks in the account", 200, ROUTE53_QUOTAS),
     ):
         members = index.of(type_)
-        if len(members) > limit:
-            yield _over(members[limit].urn, what, len(members), limit, f"quotas ({source})")
+        held = context.quota(type_, ACCOUNT, limit)
+        if len(members) > held:
+            stated = f"the stated quota of {held} (multicluster:quotas)" if held != limit else None
+            yield _over(members[held].urn, what, len(members), held, f"quotas ({source})", stated)
     yield from _nat_per_zone(index)
     yield from _transit_gateway_limits(index)
     yield from _vpn_inside_cidrs(index)
@@ -1366,11 +1368,18 @@ def _per_parent(index: Index, type_: str, key: str, what: str, limit: int, sourc
             yield _over(members[limit].urn, f"{what} ({parent})", len(members), limit, source)
 
 
-def _security_group_rules(index: Index) -> Iterator[Finding]:
+SECURITY_GROUP_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+ACCOUNT = ""  # the region key of an account-wide quota (Context.quota)
+SECURITY_GROUP_RULES = 60  # "Inbound or outbound rules per security group: 60" (VPC_QUOTAS), adjustable (L-0EA8095F)
+
+
+def _security_group_rules(index: Index, context: Context) -> Iterator[Finding]:
     """Inbound IPv4 rules per security group: the plan's, EKS's own on its cluster security group, and those the
     AWS cloud provider adds there at runtime for NLB Services (the cluster security group is the nodes' group on
-    managed node groups: components/eks.py node_security_group_id)."""
-    rules = index.of("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    managed node groups: components/eks.py node_security_group_id), against the region's quota (a raised one the
+    stack states in multicluster:quotas.aws.securityGroupRules)."""
+    rules = index.of(SECURITY_GROUP_RULE)
     planned = _count_by(rules, lambda r: _known_text(r.inputs.get("securityGroupId")))
     eks_groups = _eks_groups(index)
     runtime = _nlb_rules_by_group(index)
@@ -1381,7 +1390,9 @@ def _security_group_rules(index: Index) -> Iterator[Finding]:
         nlb, services = runtime.get(group, (set(), []))
         extra = nlb - {_rule_key(r) for r in ipv4}
         count = len(ipv4) + eks_own + len(extra)
-        if count > 60:
+        region = index.region.get(members[0].urn) if members else eks_groups.get(group)
+        limit = context.quota(SECURITY_GROUP_RULE, str(region), SECURITY_GROUP_RULES)
+        if count > limit:
             what = f"inbound IPv4 rules on security group {group}"
             source = f"Amazon VPC quotas: inbound rules per security group ({VPC_QUOTAS})"
             if extra:
@@ -1391,7 +1402,8 @@ def _security_group_rules(index: Index) -> Iterator[Finding]:
                     f"{names})"
                 )
                 source += f"; {aws_nlb.NLB_RULES_SOURCE}"
-            yield _over((ipv4 or services)[-1].urn, what, count, 60, source)
+            stated = f"the stated quota of {limit} (multicluster:quotas)" if limit != SECURITY_GROUP_RULES else None
+            yield _over((ipv4 or services)[-1].urn, what, count, limit, source, stated)
 
 
 def _rule_key(rule: Any) -> tuple[Any, ...]:
@@ -1402,8 +1414,12 @@ def _rule_key(rule: Any) -> tuple[Any, ...]:
             else high, inputs.get("cidrIpv4"))  # fmt: skip
 
 
-def _eks_groups(index: Index) -> set[Any]:
-    return {value_at(c.outputs, "vpcConfig.clusterSecurityGroupId") for c in index.of("aws:eks/cluster:Cluster")}
+def _eks_groups(index: Index) -> dict[Any, str | None]:
+    """Each EKS cluster security group, with the cluster's region."""
+    return {
+        value_at(c.outputs, "vpcConfig.clusterSecurityGroupId"): index.region.get(c.urn)
+        for c in index.of("aws:eks/cluster:Cluster")
+    }
 
 
 def _nlb_services(index: Index) -> Iterator[tuple[Any, list[Any]]]:
