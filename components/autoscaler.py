@@ -15,15 +15,14 @@ snake_case names it knows); the SDK types those arguments as its snake_case Type
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .aws_iam import irsa_role
-
-if TYPE_CHECKING:
-    from .eks import EksCluster
+from .cluster import ClusterPort
 
 NAMESPACE = "kube-system"
 NAME = "cluster-autoscaler"
@@ -124,6 +123,14 @@ def scaling_policy(cluster_name: str) -> str:
     )
 
 
+class AutoscaledCluster(ClusterPort, Protocol):
+    """What the autoscaler uses of its cluster (components.eks.EksCluster, which creates it): the port and the
+    cluster's AWS provider. A protocol rather than EksCluster itself, so that this module needs nothing of eks."""
+
+    @property
+    def aws_provider(self) -> aws.Provider: ...
+
+
 class ClusterAutoscaler(pulumi.ComponentResource):
     """The Cluster Autoscaler of one EKS cluster, with its own least-privilege identity."""
 
@@ -132,7 +139,7 @@ class ClusterAutoscaler(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        cluster: EksCluster,
+        cluster: AutoscaledCluster,
         oidc_provider_arn: pulumi.Input[str],
         oidc_issuer: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,

@@ -80,9 +80,7 @@ class S3Store:
         name, cluster = self.owner.resource_name, self.cluster
         self.role = aws.iam.Role(
             f"{name}-velero",
-            assume_role_policy=irsa_trust_policy(
-                cluster.oidc_provider_arn, cluster.oidc_issuer, [(NAMESPACE, SERVICE_ACCOUNT)]
-            ),
+            assume_role_policy=cluster.irsa_trust([(NAMESPACE, SERVICE_ACCOUNT)]),
             description=f"IRSA for {NAMESPACE}/{SERVICE_ACCOUNT} on {self.owner.props.qualified}",
             opts=self.opts(),
         )

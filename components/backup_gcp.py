@@ -119,12 +119,8 @@ class GcsStore:
             member=member,
             opts=self.opts(),
         )
-        workload_identity = gcp.serviceaccount.IAMMember(
-            f"{name}-velero-workload-identity",
-            service_account_id=self.service_account.name,
-            role="roles/iam.workloadIdentityUser",
-            member=f"serviceAccount:{cluster.workload_identity_pool}[{NAMESPACE}/{SERVICE_ACCOUNT}]",
-            opts=self.opts(),
+        workload_identity = cluster.bind_workload_identity(
+            f"{name}-velero-workload-identity", self.service_account, (NAMESPACE, SERVICE_ACCOUNT), self.opts()
         )
         self.identity: pulumi.Output[str] = self.service_account.email
         self.signing_account: pulumi.Output[str] | None = self.service_account.email

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -79,7 +80,7 @@ class ClusterPort(Protocol):
 
     def load_balancer_annotations(self, internal: bool, *, cross_zone: bool = False) -> dict[str, str]: ...
 
-    # The public entry, the LoadBalancer Service DNS answers for (the Istio ingress gateway or the fallback ingress).
+    # The public entry, the LoadBalancer Service DNS answers for (the mesh's ingress gateway or the fallback ingress).
     @property
     def entry_addresses(self) -> pulumi.Output[list[str]] | None: ...  # reserved public IPs, None: the LB's own
 
@@ -94,6 +95,16 @@ class ClusterPort(Protocol):
 
 # What the public entry's Service name carries once it holds reserved addresses (entry_service_name).
 ENTRY_SUFFIX = "eip"
+
+
+@dataclass(frozen=True)
+class ReadinessProbe:
+    """An HTTP readiness endpoint of a public entry (the mesh's ingress gateway or the fallback ingress), on a port
+    its load balancer exposes: what DNS health checks probe."""
+
+    port: int
+    path: str
+    protocol: Literal["HTTP"] = "HTTP"
 
 
 class KubernetesCluster(pulumi.ComponentResource):

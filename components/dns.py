@@ -20,8 +20,7 @@ from .config import ClusterConfig
 from .config.dns import DnsConfig, managed_zone_name
 from .fleetplan import FleetPlan
 from .gcp_project import ProjectServices
-from .ingress import TRAEFIK_PROBE, IngressController, IngressControllerArgs, MeshProvider, ReadinessProbe
-from .istio import INGRESS_PORTS as ISTIO_INGRESS_PORTS
+from .ingress import TRAEFIK_PROBE, IngressController, IngressControllerArgs, MeshProvider
 from .outputs import DnsOutputs, DnsRecordOutputs
 from .routing import (
     EndpointSet,
@@ -32,7 +31,7 @@ from .routing import (
     latency_region,
     residency_locations,
 )
-from .service_mesh import MeshHandle
+from .service_mesh import MeshHandle, PublicEntry
 
 # Route53 is a global service; its API lives in us-east-1.
 ROUTE53_REGION = "us-east-1"
@@ -41,11 +40,6 @@ ROUTE53_CHECKER_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-1"]
 # Cloud DNS health checks of external endpoints need exactly three source regions.
 CLOUDDNS_SOURCE_REGIONS = ["us-east4", "europe-west1", "asia-southeast1"]
 STANDBY_PREFIX = "standby"
-# The Istio ingress gateway's readiness: istio-proxy's own readinessProbe is `httpGet /healthz/ready port 15021`
-# (istio/istio manifests/charts/istio-control/istio-discovery/files/gateway-injection-template.yaml), and the
-# gateway Service exposes that status port through the load balancer (the gateway chart's default
-# `service.ports` lists status-port 15021 for exactly this; components/istio.py INGRESS_PORTS keeps it).
-ISTIO_READINESS_PATH = "/healthz/ready"
 
 
 def health_check_target(cluster: ClusterConfig, address: pulumi.Input[str]) -> dict[str, Any]:
@@ -60,14 +54,6 @@ def health_check_target(cluster: ClusterConfig, address: pulumi.Input[str]) -> d
     Host header (Route53 sends the IP, or `fqdn:port`), so no certificate or route for a public name is involved.
     """
     return {"fqdn": address} if traits(cluster).load_balancer_answer == "hostname" else {"ip_address": address}
-
-
-def istio_gateway_probe() -> ReadinessProbe:
-    """The Istio ingress gateway's readiness endpoint, on the status port its Service exposes."""
-    status = next(port for port in ISTIO_INGRESS_PORTS if port["name"] == "status-port")
-    port = status["port"]
-    assert isinstance(port, int)  # a Service port number (targetPort may be a name)
-    return ReadinessProbe(port=port, path=ISTIO_READINESS_PATH)
 
 
 def entry_answers(address: pulumi.Output[str], cluster: ClusterPort) -> pulumi.Output[list[str]]:
@@ -88,12 +74,10 @@ class GlobalDnsArgs:
 
     plan: FleetPlan
     clusters: dict[str, ClusterPort]
-    # Public entry of each cluster from the mesh's ingress gateways (LB hostname on AWS, IP on GCP);
+    # The public entries the mesh serves (its ingress gateways' addresses and readiness probe);
     # None installs a fallback ingress controller per cluster, parented to the DNS component.
-    gateway_addresses: dict[str, pulumi.Output[str]] | None = None
-    # The readiness endpoint of those gateways (what health checks probe through each cluster's load balancer).
-    gateway_probe: ReadinessProbe | None = None
-    # The fleet's mesh (the fallback ingress is meshed with Linkerd) and, per cluster, what meshing waits for.
+    mesh_entry: PublicEntry | None = None
+    # The fleet's mesh (the fallback ingress joins it) and, per cluster, what meshing waits for.
     mesh: MeshProvider = "none"
     mesh_ready: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict[str, Sequence[pulumi.Resource]])
     # gcp:project's API enablement (ProjectServices): Cloud DNS resources wait for dns.googleapis.com.
@@ -116,9 +100,8 @@ class GlobalDns(pulumi.ComponentResource):
         self.args = args
         self.dns = args.dns
         self.plans = list(args.plan.records)
-        if args.gateway_addresses is not None:
-            self.addresses = args.gateway_addresses
-            self.probe = args.gateway_probe or istio_gateway_probe()
+        if args.mesh_entry is not None:
+            self.addresses, self.probe = args.mesh_entry.addresses, args.mesh_entry.probe
         else:
             self.addresses, self.probe = self._fallback_ingresses(), TRAEFIK_PROBE
         # What DNS answers for each cluster: its entry's reserved addresses, else its load balancer's IP.
@@ -524,15 +507,6 @@ class CloudDnsWriter:
 # --- entry point -------------------------------------------------------------------------------------
 
 
-def mesh_gateway_addresses(
-    clusters: Mapping[str, ClusterPort], mesh: MeshHandle | None
-) -> dict[str, pulumi.Output[str]] | None:
-    """Each cluster's Istio ingress gateway address, or None when DNS must install its own ingress."""
-    if mesh is not None and mesh.provider == "istio":
-        return {name: mesh.ingress_addresses[name] for name in clusters}
-    return None
-
-
 def build_dns(
     plan: FleetPlan,
     clusters: Mapping[str, ClusterPort],
@@ -541,16 +515,15 @@ def build_dns(
 ) -> GlobalDns | None:
     """Create the dns components for the fleet, or None when the block is absent.
 
-    Users reach each cluster through the mesh's ingress gateway with Istio; otherwise through an ingress
-    controller of DNS's own, meshed with Linkerd (it waits for Linkerd's proxy injector)."""
+    Users reach each cluster through the mesh's own public entry when it has one (`MeshHandle.public_entry`);
+    otherwise through an ingress controller of DNS's own, which joins the fleet's mesh (and waits for what
+    meshing it needs: `MeshHandle.control_plane_releases`)."""
     if plan.blocks.dns is None:
         return None
-    gateways = mesh_gateway_addresses(clusters, mesh)
     args = GlobalDnsArgs(
         plan=plan,
         clusters=dict(clusters),
-        gateway_addresses=gateways,
-        gateway_probe=istio_gateway_probe() if gateways is not None else None,
+        mesh_entry=mesh.public_entry(clusters) if mesh is not None else None,
         mesh=cast(MeshProvider, mesh.provider) if mesh is not None else "none",
         mesh_ready=mesh.control_plane_releases() if mesh is not None else {},
         project_services=project_services,

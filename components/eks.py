@@ -12,7 +12,7 @@ import pulumi_aws as aws
 
 from . import eks_addons
 from .autoscaler import ClusterAutoscaler
-from .aws_iam import MANAGED_POLICY, IrsaRole, irsa_role, service_trust_policy
+from .aws_iam import MANAGED_POLICY, IrsaRole, irsa_role, irsa_trust_policy, service_trust_policy
 from .cluster import KubernetesCluster, reported
 from .config import NodePoolConfig
 from .config.stack import EKS_UNSUPPORTED_ZONE_IDS
@@ -93,6 +93,11 @@ class EksCluster(KubernetesCluster):
 
     def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.aws_provider, **kwargs)
+
+    def irsa_trust(self, service_accounts: Sequence[tuple[str, str]]) -> pulumi.Output[str]:
+        """The trust policy of an IAM role for pods of this cluster running as the given (namespace, Kubernetes
+        service account) pairs (IRSA, through the cluster's IAM OIDC provider)."""
+        return irsa_trust_policy(self.oidc_provider_arn, self.oidc_issuer, service_accounts)
 
     @staticmethod
     def load_balancer_annotations(internal: bool, *, cross_zone: bool = False) -> dict[str, str]:

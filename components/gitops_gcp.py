@@ -15,7 +15,7 @@ import pulumi_random as random
 
 from .cluster import ClusterPort
 from .gitops_common import GCP_CREDENTIALS_SECRET, SERVICE_ACCOUNT_SUBJECTS, IdentityOwner, projected_token
-from .gke import GkeCluster
+from .gke import GkeCluster, workload_identity_user
 
 GCP_TOKEN_DIR = "/var/run/secrets/gcp-workload-identity"
 GCP_CREDENTIALS_DIR = "/etc/gcp-workload-identity"
@@ -53,7 +53,7 @@ class GoogleTargets:
         bind_after: list[pulumi.Resource] = []
         if isinstance(hub, GkeCluster):
             members: list[pulumi.Input[str]] = [
-                f"serviceAccount:{hub.workload_identity_pool}[{ns}/{sa}]" for ns, sa in SERVICE_ACCOUNT_SUBJECTS
+                hub.workload_identity_member(ns, sa) for ns, sa in SERVICE_ACCOUNT_SUBJECTS
             ]
             owner.pods.annotations["iam.gke.io/gcp-service-account"] = self.google_account.email
             # The pool <project>.svc.id.goog exists once a Workload Identity cluster does in the project.
@@ -84,14 +84,9 @@ class GoogleTargets:
                     opts=self._opts(*project_apis),
                 )
             )
+        # The members are federated principals with another hub, hence the plain binding, not the hub's own.
         for (_, sa), member in zip(SERVICE_ACCOUNT_SUBJECTS, members, strict=True):
-            gcp.serviceaccount.IAMMember(
-                f"{name}-google-{sa}",
-                service_account_id=self.google_account.name,
-                role="roles/iam.workloadIdentityUser",
-                member=member,
-                opts=self._opts(*bind_after),
-            )
+            workload_identity_user(f"{name}-google-{sa}", self.google_account, member, self._opts(*bind_after))
 
     def _federation(self, hub: ClusterPort) -> list[pulumi.Output[str]]:
         """Workload Identity Federation trusting the hub's OIDC issuer for Argo CD's service accounts.

@@ -47,6 +47,8 @@ TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCH
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 # The first occurrence of every maintenance window: a Monday, so weekday rules start from it.
 MAINTENANCE_EPOCH = datetime(2026, 1, 5, tzinfo=UTC)
+# Lets a member act as a Google service account: what Workload Identity (and Workload Identity Federation) needs.
+WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
 
 
 def service_account_id(prefix: str, name: str, purpose: str) -> str:
@@ -56,6 +58,15 @@ def service_account_id(prefix: str, name: str, purpose: str) -> str:
         return wanted
     suffix = hashlib.sha256(wanted.encode()).hexdigest()[:6]
     return f"{wanted[:23].rstrip('-')}-{suffix}"
+
+
+def workload_identity_user(
+    name: str, account: gcp.serviceaccount.Account, member: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> gcp.serviceaccount.IAMMember:
+    """Let `member` (a GKE Kubernetes service account, or a federated principal) act as the Google `account`."""
+    return gcp.serviceaccount.IAMMember(
+        name, service_account_id=account.name, role=WORKLOAD_IDENTITY_USER, member=member, opts=opts
+    )
 
 
 AuthorizedNetwork = gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgsDict
@@ -115,6 +126,27 @@ class GkeCluster(KubernetesCluster):
         )
         self._apis()
         self._network()
+
+    def workload_identity_member(self, namespace: str, service_account: str) -> str:
+        """The IAM member of the Kubernetes service account `namespace/service_account` of this cluster's pods.
+
+        The pool `<project>.svc.id.goog` is the project's, not the cluster's: every Workload Identity cluster
+        of the project shares it (https://cloud.google.com/kubernetes-engine/docs/concepts/workload-identity).
+        """
+        return f"serviceAccount:{self.workload_identity_pool}[{namespace}/{service_account}]"
+
+    def bind_workload_identity(
+        self,
+        name: str,
+        account: gcp.serviceaccount.Account,
+        subject: tuple[str, str],
+        opts: pulumi.ResourceOptions,
+    ) -> gcp.serviceaccount.IAMMember:
+        """Let pods of this cluster running as `subject` (namespace, Kubernetes service account) act as `account`.
+
+        `opts` are the caller's (its parent, provider and the APIs it waits for): the binding belongs to it.
+        """
+        return workload_identity_user(name, account, self.workload_identity_member(*subject), opts)
 
     def complete(self, public_callers: pulumi.Input[list[str]]) -> None:
         self._node_identity()

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .charts import chart
-from .cluster import ClusterPort, reported
+from .cluster import ClusterPort, ReadinessProbe, reported
 
 # Chart, repository and pinned version come from the one table of charts (components/charts.py).
 TRAEFIK = chart("traefik")
@@ -56,15 +56,6 @@ LINKERD_POD_ANNOTATIONS = {"linkerd.io/inject": "enabled"}
 # its namespace" (https://linkerd.io/2/reference/authorization-policy/#default-policies): the ingress namespace
 # admits the internet, what Traefik sends to the apps stays mTLS-authenticated.
 LINKERD_NAMESPACE_ANNOTATIONS = {"config.linkerd.io/default-inbound-policy": "all-unauthenticated"}
-
-
-@dataclass(frozen=True)
-class ReadinessProbe:
-    """An HTTP readiness endpoint of an ingress, on a port its load balancer exposes (what DNS health checks probe)."""
-
-    port: int
-    path: str
-    protocol: Literal["HTTP"] = "HTTP"
 
 
 # Traefik's ping on the web entrypoint, through the public Service's port 80.

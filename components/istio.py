@@ -10,12 +10,12 @@ clusters: a remote secret (kubeconfig with the remote reader token) for endpoint
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .cluster import ClusterPort
+from .cluster import ClusterPort, ReadinessProbe
 from .mesh import (
     CaProfile,
     MeshProps,
@@ -56,7 +56,20 @@ INGRESS_PORTS = [
     {"name": "http2", "port": 80, "targetPort": 80, "protocol": "TCP"},
     {"name": "https", "port": 443, "targetPort": 443, "protocol": "TCP"},
 ]
+# The ingress gateway's readiness: istio-proxy's own readinessProbe is `httpGet /healthz/ready port 15021`
+# (istio/istio manifests/charts/istio-control/istio-discovery/files/gateway-injection-template.yaml), and the
+# gateway Service exposes that status port through the load balancer (the gateway chart's default `service.ports`
+# lists status-port 15021 for exactly this; INGRESS_PORTS keeps it).
+INGRESS_READINESS_PATH = "/healthz/ready"
 MTLS_MODES = {"strict": "STRICT", "permissive": "PERMISSIVE"}
+
+
+def ingress_gateway_probe() -> ReadinessProbe:
+    """The ingress gateway's readiness endpoint, on the status port its Service exposes."""
+    status = next(port for port in INGRESS_PORTS if port["name"] == "status-port")
+    port = status["port"]
+    assert isinstance(port, int)  # a Service port number (targetPort may be a name)
+    return ReadinessProbe(port=port, path=INGRESS_READINESS_PATH)
 
 
 def network_of(cluster: str) -> str:
@@ -68,6 +81,8 @@ class IstioMesh(pulumi.ComponentResource):
     """One Istio mesh (fleet or residency): root CA, control planes, and endpoint discovery."""
 
     TYPE = "multicluster:mesh:IstioMesh"
+    # Its ingress gateways are the clusters' public entries: what DNS health checks probe through their LBs.
+    entry_probe: ClassVar[ReadinessProbe | None] = ingress_gateway_probe()
 
     def __init__(
         self,

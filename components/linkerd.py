@@ -10,13 +10,13 @@ pair: what `linkerd multicluster link-gen` prints (credentials Secrets and a v1a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .clouds import traits
-from .cluster import ClusterPort
+from .cluster import ClusterPort, ReadinessProbe
 from .mesh import (
     CaProfile,
     MeshProps,
@@ -63,6 +63,8 @@ class LinkerdMesh(pulumi.ComponentResource):
     """One Linkerd mesh (fleet or residency): trust anchor, control planes and links."""
 
     TYPE = "multicluster:mesh:LinkerdMesh"
+    # Linkerd has no north-south gateway: the public entries are DNS's fallback ingress (meshed, components/ingress).
+    entry_probe: ClassVar[ReadinessProbe | None] = None
 
     def __init__(
         self,

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from .aws_iam import irsa_trust_policy
 from .eks import EksCluster
 from .observability_common import NAMESPACE, NONCURRENT_DAYS, TelemetryStoreProps
 from .storage_aws import hardened_s3_bucket, policy_document
@@ -62,9 +61,7 @@ class S3TelemetryStore:
         props, cluster = self.props, self.cluster
         role = aws.iam.Role(
             props.name,
-            assume_role_policy=irsa_trust_policy(
-                cluster.oidc_provider_arn, cluster.oidc_issuer, [(NAMESPACE, a) for a in props.accounts]
-            ),
+            assume_role_policy=cluster.irsa_trust([(NAMESPACE, a) for a in props.accounts]),
             description=f"IRSA for the {props.purpose} of {props.qualified}",
             opts=self.opts(),
         )

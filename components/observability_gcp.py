@@ -87,12 +87,8 @@ class GcsTelemetryStore:
             )
         for kubernetes_account in props.accounts:
             self.grants.append(
-                gcp.serviceaccount.IAMMember(
-                    f"{props.name}-{kubernetes_account}",
-                    service_account_id=account.name,
-                    role="roles/iam.workloadIdentityUser",
-                    member=f"serviceAccount:{cluster.workload_identity_pool}[{NAMESPACE}/{kubernetes_account}]",
-                    opts=self.opts(),
+                cluster.bind_workload_identity(
+                    f"{props.name}-{kubernetes_account}", account, (NAMESPACE, kubernetes_account), self.opts()
                 )
             )
         self.identity: pulumi.Output[str] = account.email

@@ -15,7 +15,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .aws_iam import irsa_trust_policy
 from .config.secrets import ExtraStore
 from .eks import EksCluster
 from .secrets_common import NAMESPACE, PLATFORM_ACCOUNT, TEAM_ACCOUNT, SecretsProps
@@ -78,9 +77,7 @@ class AwsSecrets:
         cluster = self.cluster
         role = aws.iam.Role(
             name,
-            assume_role_policy=irsa_trust_policy(
-                cluster.oidc_provider_arn, cluster.oidc_issuer, [(namespace, account_name)]
-            ),
+            assume_role_policy=cluster.irsa_trust([(namespace, account_name)]),
             description=f"External Secrets: {namespace}/{account_name} on {cluster.eks_name} reads {prefix}/*",
             opts=opts,
         )

@@ -87,13 +87,7 @@ class GcpSecrets:
             )
         )
         self.access.append(
-            gcp.serviceaccount.IAMMember(
-                f"{name}-workload-identity",
-                service_account_id=account.name,
-                role="roles/iam.workloadIdentityUser",
-                member=f"serviceAccount:{cluster.workload_identity_pool}[{namespace}/{account_name}]",
-                opts=self.opts,
-            )
+            cluster.bind_workload_identity(f"{name}-workload-identity", account, (namespace, account_name), self.opts)
         )
         return account
 

@@ -2,18 +2,18 @@
 
 components/mesh.py holds what both meshes share (root of trust, signing CAs, reader credentials, east-west
 source ranges); components/istio.py and components/linkerd.py the two implementations. This module only
-chooses one per the plan and offers the typed handle other capabilities use (DNS routes users to
-`ingress_addresses`).
+chooses one per the plan and offers the typed handle other capabilities use (DNS routes users to the mesh's
+`public_entry` when it has one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
 
-from .cluster import ClusterPort
+from .cluster import ClusterPort, ReadinessProbe
 from .config.observability import COLLECTOR_PORT, COLLECTOR_SERVICE
 from .fleetplan import FleetPlan, MeshGroup
 from .istio import IstioMesh
@@ -22,12 +22,23 @@ from .mesh import MeshProps, Tracing
 from .outputs import MeshOutputs
 
 
+@dataclass(frozen=True)
+class PublicEntry:
+    """The clusters' public entries a mesh serves itself: each one's address (LB hostname on AWS, IP on GCP) and
+    the readiness endpoint DNS health checks probe through each load balancer."""
+
+    addresses: dict[str, pulumi.Output[str]]
+    probe: ReadinessProbe
+
+
 @dataclass
 class MeshHandle:
     """What the mesh offers to other capabilities."""
 
     provider: str
     groups: list[MeshGroup]
+    # The readiness of the mesh's own ingress gateways; None: it has none (IstioMesh / LinkerdMesh.entry_probe).
+    entry_probe: ReadinessProbe | None = None
     ingress_addresses: dict[str, pulumi.Output[str]] = field(default_factory=dict[str, pulumi.Output[str]])
     gateway_addresses: dict[str, pulumi.Output[str]] = field(default_factory=dict[str, pulumi.Output[str]])
     root_certificates: dict[str, pulumi.Output[str]] = field(default_factory=dict[str, pulumi.Output[str]])
@@ -46,6 +57,13 @@ class MeshHandle:
                 for name, control_plane in component.control_planes.items():
                     ready[name] = [control_plane.control_plane]
         return ready
+
+    def public_entry(self, clusters: Iterable[str]) -> PublicEntry | None:
+        """The public entry of each of `clusters` through the mesh's ingress gateways, or None when the mesh has
+        none (DNS then installs its fallback ingress)."""
+        if self.entry_probe is None:
+            return None
+        return PublicEntry({name: self.ingress_addresses[name] for name in clusters}, self.entry_probe)
 
     def outputs(self) -> MeshOutputs:
         return {
@@ -94,6 +112,7 @@ def build_mesh(plan: FleetPlan, clusters: Mapping[str, ClusterPort]) -> MeshHand
         else:
             component = LinkerdMesh(f"{group.key}-linkerd", props, members)
         handle.components.append(component)
+        handle.entry_probe = component.entry_probe  # one provider per fleet: the same for every group
         handle.root_certificates[group.key] = component.root_certificate
         handle.ingress_addresses.update(component.ingress_addresses)
         handle.gateway_addresses.update(component.gateway_addresses)

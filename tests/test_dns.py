@@ -9,9 +9,12 @@ from types import SimpleNamespace
 import pytest
 
 from components.charts import chart
+from components.cluster import ReadinessProbe
 from components.config import ConfigError, parse_stack_config
 from components.config.dns import DnsConfig
-from components.dns import ROUTE53_CHECKER_REGIONS, health_check_target, mesh_gateway_addresses
+from components.dns import ROUTE53_CHECKER_REGIONS, health_check_target
+from components.istio import IstioMesh
+from components.linkerd import LinkerdMesh
 from components.routing import (
     failover_seconds,
     gcp_location,
@@ -19,6 +22,7 @@ from components.routing import (
     plan_record,
     residency_locations,
 )
+from components.service_mesh import MeshHandle, PublicEntry
 from offline_plan.judge import Context, judge_plan
 from offline_plan.report import ReportOptions, to_json
 from tests.support import UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config
@@ -543,12 +547,27 @@ def test_clouddns_partitioned_geo_points_regions_at_residency_names():
 # --- ingress address source --------------------------------------------------------------------------
 
 
-def test_istio_gateway_addresses_are_used_instead_of_an_own_ingress():
+def test_the_mesh_handle_gives_dns_its_public_entry_and_the_probe_of_it():
+    # Istio's ingress gateways are the entries; Linkerd has none, so DNS installs its fallback ingress.
+    assert IstioMesh.entry_probe == ReadinessProbe(port=15021, path="/healthz/ready", protocol="HTTP")
+    assert LinkerdMesh.entry_probe is None
     gateway = object()
-    mesh = SimpleNamespace(provider="istio", ingress_addresses={"use1": gateway})
-    assert mesh_gateway_addresses({"use1": object()}, mesh) == {"use1": gateway}
-    assert mesh_gateway_addresses({"use1": object()}, SimpleNamespace(provider="linkerd")) is None
-    assert mesh_gateway_addresses({"use1": object()}, None) is None
+    istio = MeshHandle("istio", [], ingress_addresses={"use1": gateway}, entry_probe=IstioMesh.entry_probe)
+    assert istio.public_entry({"use1": object()}) == PublicEntry({"use1": gateway}, IstioMesh.entry_probe)
+    linkerd = MeshHandle("linkerd", [], entry_probe=LinkerdMesh.entry_probe)
+    assert linkerd.public_entry({"use1": object()}) is None
+
+
+@pytest.mark.parametrize(
+    ("mesh", "probe"), [("istio", (15021, "/healthz/ready")), ("linkerd", (80, "/ping")), ("none", (80, "/ping"))]
+)
+def test_health_checks_probe_the_meshs_entry_or_the_fallback_ingress(mesh: str, probe: tuple[int, str]):
+    plan = plan_config(standby_fleet(GEW3, mesh={"provider": mesh}))
+    probes = [c for c in plan.of_type(CHECK) if c.input("type") != "CALCULATED"]
+    assert probes
+    assert {(c.input("type"), c.input("port"), c.input("resourcePath")) for c in probes} == {("HTTP", *probe)}
+    fallback = [r for r in plan.of_type("multicluster:ingress:IngressController") if r.name == "use1-ingress"]
+    assert bool(fallback) == (mesh != "istio")
 
 
 # --- Route53 health-check targets ----------------------------------------------------------------------

@@ -276,3 +276,24 @@ def test_who_is_admin_is_explicit_and_set_at_creation_only(staging):
     assert entry.input("principalArn") == admin.input("principalArn")
     assert entry.input("principalArn").startswith("arn:aws:iam::123456789012:role/")
     assert admin.input("policyArn") == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def test_irsa_roles_of_the_capabilities_trust_one_service_account_set_of_their_cluster(staging):
+    """Velero, telemetry and External Secrets roles trust through EksCluster.irsa_trust: the cluster's IAM OIDC
+    provider, tokens minted for STS, the exact service accounts."""
+    provider = staging.named("aws-use1-oidc", "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    host = provider.input("url").removeprefix("https://")
+    subjects = {
+        "aws-use1-backup-velero": "system:serviceaccount:velero:velero",
+        "aws-use1-telemetry-metrics": [
+            f"system:serviceaccount:monitoring:{a}" for a in ("prometheus", "thanos-store", "thanos-compactor")
+        ],
+        "aws-use1-telemetry-hub-logs": "system:serviceaccount:monitoring:loki",
+        "aws-use1-secrets-platform": "system:serviceaccount:external-secrets:platform-secrets",
+        "aws-use1-secrets-team-webapp": "system:serviceaccount:webapp:team-secrets",
+    }
+    for name, subject in subjects.items():
+        (statement,) = json.loads(staging.named(name, "aws:iam/role:Role").input("assumeRolePolicy"))["Statement"]
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Principal"] == {"Federated": provider.output("arn")}
+        assert statement["Condition"] == {"StringEquals": {f"{host}:aud": "sts.amazonaws.com", f"{host}:sub": subject}}

@@ -219,9 +219,12 @@ def test_eks_hub_reaches_gke_through_federation_on_its_oidc_issuer(prod):
     assert {"name": "GOOGLE_APPLICATION_CREDENTIALS", "value": "/etc/gcp-workload-identity/credentials.json"} in (
         controller["env"]
     )
-    members = sorted(r.input("member") for r in prod.of_type("gcp:serviceaccount/iAMMember:IAMMember"))
+    bindings = prod.of_type("gcp:serviceaccount/iAMMember:IAMMember")
     pool = prod.named("gitops-identity-pool").output("name")
+    members = sorted(r.input("member") for r in bindings)
     assert members == sorted(f"principal://iam.googleapis.com/{pool}/subject/{s}" for s in SERVICE_ACCOUNTS)
+    # Federated principals get the role GKE's own service accounts get (gke.workload_identity_user).
+    assert {r.input("role") for r in bindings} == {"roles/iam.workloadIdentityUser"}
 
 
 def test_gke_targets_bind_the_google_account_to_cluster_admin(prod):

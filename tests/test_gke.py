@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from components.fleetplan import SECRETS_APIS
-from components.gke import NODE_ROLES, REQUIRED_APIS, service_account_id
+from components.gke import NODE_ROLES, REQUIRED_APIS, WORKLOAD_IDENTITY_USER, service_account_id
 from tests.support import aws_cluster, fleet, gcp_cluster, plan_config
 
 GKE = "gcp:container/cluster:Cluster"
@@ -201,3 +201,30 @@ def test_service_account_ids_fit_gcp_limits():
     assert service_account_id("staging", "gcp-usc1", "nodes") == "staging-gcp-usc1-nodes"
     long_id = service_account_id("production-eu", "gcp-europe-west1-a", "nodes")
     assert len(long_id) <= 30 and long_id == service_account_id("production-eu", "gcp-europe-west1-a", "nodes")
+
+
+def test_each_gke_workload_identity_binding_admits_one_kubernetes_account_of_its_cluster(staging):
+    """Velero, telemetry and External Secrets bind through GkeCluster.bind_workload_identity: the role, the member
+    `serviceAccount:<project>.svc.id.goog[<namespace>/<account>]` and the Google account beside the binding."""
+    bindings = [
+        r
+        for r in staging.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+        # Not Argo CD's federated principals (tests/test_gitops.py) nor Velero's signer (a Google account itself).
+        if r.input("role") == WORKLOAD_IDENTITY_USER and r.input("member").startswith("serviceAccount:")
+    ]
+    assert WORKLOAD_IDENTITY_USER == "roles/iam.workloadIdentityUser"
+    pool = "serviceAccount:acme-staging.svc.id.goog"
+    assert {r.name: r.input("member") for r in bindings} == {
+        "gcp-usc1-backup-velero-workload-identity": f"{pool}[velero/velero]",
+        "gcp-usc1-telemetry-metrics-prometheus": f"{pool}[monitoring/prometheus]",
+        "gcp-usc1-telemetry-metrics-thanos-store": f"{pool}[monitoring/thanos-store]",
+        "gcp-usc1-telemetry-metrics-thanos-compactor": f"{pool}[monitoring/thanos-compactor]",
+        "gcp-usc1-secrets-platform-workload-identity": f"{pool}[external-secrets/platform-secrets]",
+        "gcp-usc1-secrets-team-reports-workload-identity": f"{pool}[reports/team-secrets]",
+        "gcp-usc1-secrets-team-webapp-workload-identity": f"{pool}[webapp/team-secrets]",
+    }
+    cluster_provider = staging.named("gcp-usc1-gcp", "pulumi:providers:gcp")
+    for binding in bindings:
+        accounts = staging.children(binding.parent, "gcp:serviceaccount/account:Account")
+        assert binding.input("serviceAccountId") in {a.output("name") for a in accounts}
+        assert binding.provider_urn == cluster_provider.urn  # in the cluster's project, through its provider
