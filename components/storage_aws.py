@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
 
 Options = Callable[..., pulumi.ResourceOptions]
-LifecycleRule = aws.s3.BucketLifecycleConfigurationRuleArgsDict
+# Annotations only: naming the type at import would load pulumi_aws.s3 in fleets without EKS.
+if TYPE_CHECKING:
+    LifecycleRule = aws.s3.BucketLifecycleConfigurationRuleArgsDict
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_gcp as gcp
 
 Options = Callable[..., pulumi.ResourceOptions]
-LifecycleRule = gcp.storage.BucketLifecycleRuleArgsDict
+# Annotations only: naming the type at import would load pulumi_gcp.storage in fleets without GKE.
+if TYPE_CHECKING:
+    LifecycleRule = gcp.storage.BucketLifecycleRuleArgsDict
 KEY_ROTATION = f"{90 * 24 * 3600}s"
 SOFT_DELETE_SECONDS = 7 * 24 * 3600
 

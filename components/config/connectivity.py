@@ -119,8 +119,14 @@ AWS_RESERVED_INSIDE = (
     *(ipaddress.IPv4Network(f"169.254.{i}.0/30") for i in range(6)),
     ipaddress.IPv4Network("169.254.169.252/30"),
 )
+# The /28s of the space without those holding a reserved /30, from addresses (a /30 lies inside one /28): the same
+# blocks as filtering INSIDE_SPACE.subnets(new_prefix=28) by overlap, without 4,096 x 7 overlap tests at import.
+_INSIDE_BASE = int(INSIDE_SPACE.network_address)
+_RESERVED_SLOTS = {(int(r.network_address) - _INSIDE_BASE) >> 4 for r in AWS_RESERVED_INSIDE}
 INSIDE_BLOCKS = tuple(
-    block for block in INSIDE_SPACE.subnets(new_prefix=28) if not any(block.overlaps(r) for r in AWS_RESERVED_INSIDE)
+    ipaddress.IPv4Network((_INSIDE_BASE + (slot << 4), 28))
+    for slot in range(INSIDE_SPACE.num_addresses >> 4)
+    if slot not in _RESERVED_SLOTS
 )
 
 
