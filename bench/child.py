@@ -1,7 +1,8 @@
-"""One measured run, in a fresh process: `python -m bench.child program|floor INPUT OUTPUT`.
+"""One measured run, in a fresh process: `python -m bench.child program|preview|floor INPUT OUTPUT`.
 
 `program` plans a fleet config (INPUT: engine settings as JSON) through the real program, with the
 judge as the offline plan runs it (an observer of the mocks, then the plan checks), timed apart;
+`preview` does the same as a first `pulumi preview` (unknown outputs: `--engine-preview`);
 `floor` registers the resources listed in INPUT (written by a `program` run) with no logic:
 same types, names, inputs, parents and providers, same mocks, no dependencies. It imports the
 SDK module of every type it registers (a program cannot register `gcp:compute/...` without
@@ -29,7 +30,7 @@ def main(kind: str, input_path: Path, output_path: Path) -> None:
     data = json.loads(input_path.read_text())
     loaded = time.perf_counter()
     cpu_loaded = _cpu_seconds()
-    result = _program(data, output_path) if kind == "program" else _floor(data)
+    result = _floor(data) if kind == "floor" else _program(data, preview=kind == "preview")
     finished = time.perf_counter()
     cpu = _cpu_seconds() - cpu_loaded
     judge = result.get("judgeCpuSeconds", 0.0)
@@ -45,8 +46,9 @@ def main(kind: str, input_path: Path, output_path: Path) -> None:
         "inputSeconds": loaded - started,
     }
     # Derived figures (floor spec, estimates) are computed after the clock stops.
+    plan = result.pop("plan", None)
     if kind == "program":
-        result |= _describe(result.pop("plan"), output_path)
+        result |= _describe(plan, output_path)
     output_path.write_text(json.dumps(result, sort_keys=True))
 
 
@@ -60,15 +62,17 @@ class TimedJudge:
     the CPU time of each part counted: the judge's cost is what it adds to the plan. Thread CPU time:
     the SDK's threads keep working while an observer runs, and process time would count them too."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: dict[str, str]) -> None:
         started = time.thread_time()
         # Loading the judge (its rule tables read the botocore models) is part of its cost.
+        from components.config import namespace_settings, parse_stack_config
+        from offline_plan.cli import raised_quotas, upstream_dir
         from offline_plan.judge import Context, Judge
 
+        # As the CLI does: the judge counts against the quotas the stack states as raised (reading them is its cost).
+        stated = raised_quotas(parse_stack_config(*namespace_settings(settings), STACK))
+        self.judge = Judge(Context(upstream=upstream_dir(None), raised_quotas=stated))
         self.load_seconds = time.thread_time() - started
-        from offline_plan.cli import upstream_dir
-
-        self.judge = Judge(Context(upstream=upstream_dir(None)))
         self.resource_seconds = 0.0
         self.plan_seconds = 0.0
 
@@ -84,13 +88,15 @@ class TimedJudge:
         return findings
 
 
-def _program(settings: dict[str, str], output_path: Path) -> dict[str, Any]:
+def _program(settings: dict[str, str], preview: bool) -> dict[str, Any]:
+    """The fleet through the real program and the judge; `preview`: as a first `pulumi preview` sees it (every
+    output of a resource to be created unknown, `--engine-preview`)."""
     from components.program import main as program
     from offline_plan.capture import run_program
 
-    judge = TimedJudge()
+    judge = TimedJudge(settings)
     evaluate_start = time.perf_counter()
-    plan = run_program(program, settings, [], STACK, observers=[judge])
+    plan = run_program(program, settings, [], STACK, preview=preview, observers=[judge])
     findings = judge.finish(plan)
     return {
         "evaluateStart": evaluate_start,

@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 
 from bench.fleetgen import fleet_config, probe_capabilities
+from components.config import namespace_settings, parse_stack_config
+from offline_plan.cli import raised_quotas
 from offline_plan.diff import diff, load_base
 from offline_plan.estimate import Graph, change_urns, critical_path, estimate
+from offline_plan.judge import Context, judge_plan
 from offline_plan.markdown import render
 from offline_plan.report import ReportOptions, to_json
-from tests.support import aws_cluster, fleet, gcp_cluster, plan_config, stack_config
+from tests.support import UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config, settings_of, stack_config
 
 
 def change_of(base_config: dict[str, Any] | str, config: dict[str, Any], tmp_path: Path) -> tuple[Any, dict[str, Any]]:
@@ -73,3 +76,7 @@ def test_adding_one_cluster_to_a_generated_fleet_costs_one_cluster_s_critical_pa
     assert abs(change["unboundedMinutes"] - one["unboundedMinutes"]) <= 0.1 * one["unboundedMinutes"]
     # The work it counts is the new cluster's and what its peers update, not the fleet's.
     assert change["serialMinutes"] < estimate(plan)["serialMinutes"] / 5
+    # And the generated fleet is one the clouds would take: the judge passes it, with the quotas it states.
+    stated = raised_quotas(parse_stack_config(*namespace_settings(settings_of(fleet_config(size + 1, capabilities)))))
+    upstream = UPSTREAM if UPSTREAM.is_dir() else None
+    assert [str(f) for f in judge_plan(plan, Context(upstream=upstream, raised_quotas=stated))] == []
