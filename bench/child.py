@@ -112,7 +112,10 @@ def _program(settings: dict[str, str], preview: bool) -> dict[str, Any]:
 def _floor(spec: list[dict[str, Any]]) -> dict[str, Any]:
     import pulumi
 
+    from components.runtime import tune_garbage_collection
     from offline_plan.capture import run_program
+
+    tune_garbage_collection()  # as the program does (components/program.py): the floor gets the same collector
 
     for module in sorted({m for entry in spec if (m := sdk_module(entry["type"]))}):
         _import_deepest(module)

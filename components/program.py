@@ -6,10 +6,12 @@ import pulumi
 
 from .config import ConfigError, load_stack_config
 from .fleet import Fleet, build_fleet
+from .runtime import tune_garbage_collection
 
 
 def main() -> Fleet:
     """Entry point shared by `__main__.py` and the offline plan."""
+    tune_garbage_collection()
     try:
         config = load_stack_config()
     except ConfigError as exc:

@@ -265,3 +265,18 @@ def test_a_value_without_secrets_or_unknowns_is_its_own_view_and_others_are_copi
     assert masked(mixed) == {"clear": clear, "token": "[secret]", "later": UNKNOWN_TEXT}
     assert plain(mixed) is not mixed and plain(mixed)["clear"] is clear  # the clear part is shared, not copied
     assert rpc.is_rpc_secret(mixed["token"])  # the raw value is left as it was
+
+
+def test_the_program_collects_garbage_with_the_fleet_sized_thresholds():
+    import gc
+
+    from components.runtime import GC_THRESHOLDS
+    from tests.support import plan_config
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        plan_config("staging")
+        assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
