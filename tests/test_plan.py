@@ -250,23 +250,6 @@ def test_policy_flag_runs_the_guardrails_once(monkeypatch, capsys, fmt):
     assert len(runs) == 1
 
 
-# --- the plan's views of a value (offline_plan/values.py) ------------------------------------------------
-
-
-def test_a_value_without_secrets_or_unknowns_is_its_own_view_and_others_are_copied():
-    from pulumi.runtime import rpc
-
-    from offline_plan.values import UNKNOWN, UNKNOWN_TEXT, masked, plain, shown
-
-    clear = {"spec": {"ports": [{"port": 443}]}, "name": "a"}
-    assert plain(clear) is clear and masked(clear) is clear and shown(clear) is clear
-    mixed = {"clear": clear, "token": rpc.wrap_rpc_secret("s3cret"), "later": rpc.UNKNOWN}
-    assert plain(mixed) == {"clear": clear, "token": "s3cret", "later": UNKNOWN}
-    assert masked(mixed) == {"clear": clear, "token": "[secret]", "later": UNKNOWN_TEXT}
-    assert plain(mixed) is not mixed and plain(mixed)["clear"] is clear  # the clear part is shared, not copied
-    assert rpc.is_rpc_secret(mixed["token"])  # the raw value is left as it was
-
-
 def test_the_program_collects_garbage_with_the_fleet_sized_thresholds():
     import gc
 
