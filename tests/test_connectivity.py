@@ -825,6 +825,26 @@ def test_a_public_east_west_gateway_counts_a_rule_per_port_and_icmp_per_peer_add
     assert plan.load_balancer_rules(config, config.clusters[0], plan.planned_links(config)) == 69
 
 
+def test_health_check_rules_come_from_each_zone_s_subnet_and_adjacent_peer_ranges_collapse():
+    # us-west-1 has two zones: two load balancer subnets, so 2 ports x (21 + 2) + 21.
+    two_zones = public_mesh(**dict.fromkeys((*PUBLIC_MESH_REGIONS, "us-west-1"), 100))
+    two_zones["multicluster:clusters"][0]["region"] = "us-west-1"
+    config = config_of(two_zones)
+    assert plan.load_balancer_rules(config, config.clusters[0], plan.planned_links(config)) == 67
+    # An internal gateway: 10.0.0.0/16 and 10.1.0.0/16 collapse into one source range, 10.1 and 10.2 do not.
+    linked = config_of(
+        fleet(
+            *(aws_cluster(f"aws-{i}", region, i, role="primary" if i == 0 else "standby")
+              for i, region in enumerate(("us-east-1", "us-east-2", "us-west-2"))),
+            mesh=ISTIO,
+            connectivity={"mode": "full-mesh"},
+        )
+    )  # fmt: skip
+    links = plan.planned_links(linked)
+    assert plan.load_balancer_rules(linked, linked.cluster("aws-2"), links) == 2 * (1 + 3) + 1
+    assert plan.load_balancer_rules(linked, linked.cluster("aws-0"), links) == 2 * (2 + 3) + 2
+
+
 def test_public_gateway_rules_over_the_default_quota_name_the_quota_to_state():
     found = [f for f in problems(public_mesh()) if "inbound rules" in f]
     assert len(found) == 8

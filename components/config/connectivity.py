@@ -51,18 +51,6 @@ class ConnectivityConfig(Model):
         description="hub-spoke, partitioned only (instead of hub): residency -> its hub cluster, inside it; each "
         "cluster is linked to its residency's hub and no link crosses residencies.",
     )
-
-    def hub_of(self, cluster: ClusterConfig) -> str | None:
-        """The hub `cluster` is linked to in hub-spoke (itself when it is one), None in the other modes."""
-        if self.mode != "hub-spoke":
-            return None
-        if self.hubs is not None:
-            return self.hubs.get(cluster.residency or "")
-        return self.hub
-
-    def hub_names(self) -> list[str]:
-        return sorted(set((self.hubs or {}).values())) if self.hubs is not None else [self.hub] if self.hub else []
-
     aws_gateway: AwsGateway = Field(
         default=VGW,
         description="Where the HA VPN tunnels from GKE end on AWS: each EKS VPC's own virtual private gateway "
@@ -74,6 +62,14 @@ class ConnectivityConfig(Model):
         description="transit-gateway only: Amazon-side ASN of the transit gateway of a region, by region; default: "
         "derived from the region name in the 4-byte private range.",
     )
+
+    def hub_of(self, cluster: ClusterConfig) -> str | None:
+        """The hub `cluster` is linked to in hub-spoke (itself when it is one), None in the other modes."""
+        if self.mode != "hub-spoke":
+            return None
+        if self.hubs is not None:
+            return self.hubs.get(cluster.residency or "")
+        return self.hub
 
 
 # --- the clouds' rules and default quotas ------------------------------------------------------------
@@ -517,7 +513,6 @@ def routed_ranges(gke: ClusterConfig) -> dict[str, str]:
 # and the most source ranges it is given (components/mesh.py MAX_SOURCE_RANGES).
 EAST_WEST_LB_PORTS = 2
 EAST_WEST_SOURCE_RANGES = 4
-AWS_ZONES = 3
 
 
 def load_balancer_rules(config: StackConfig, eks: ClusterConfig, links: Sequence[Link]) -> int:
@@ -532,10 +527,13 @@ def load_balancer_rules(config: StackConfig, eks: ClusterConfig, links: Sequence
         return 0
     linked_to = {c.name for link in links if eks.name in (link.first.name, link.second.name) for c in link.clusters}
     if all(peer.name in linked_to for peer in peers):
-        ranges = min(EAST_WEST_SOURCE_RANGES, len({r for p in peers for r in source_ranges(p).values()}))
+        # components/mesh.py summarized: adjacent ranges collapse first, then merge down to at most four.
+        networks = {ipaddress.IPv4Network(r) for p in peers for r in source_ranges(p).values()}
+        ranges = min(EAST_WEST_SOURCE_RANGES, len(list(ipaddress.collapse_addresses(networks))))
     else:
         ranges = sum(egress_address_count(peer) for peer in peers)
-    return EAST_WEST_LB_PORTS * (ranges + AWS_ZONES) + ranges
+    # Health checks come from each load balancer subnet: one per zone of the cluster (two in a two-zone region).
+    return EAST_WEST_LB_PORTS * (ranges + eks.aws_zones) + ranges
 
 
 # Static Cloud NAT addresses of a GKE cluster (components/gke.py): two with natGateways perZone, else one.
