@@ -1356,6 +1356,25 @@ def test_hubs_name_one_hub_inside_each_residency():
     ]
 
 
+def test_a_lost_hub_must_move_first():
+    lost = {"unreachable": ["aws-use1"], "lost": ["aws-use1"]}
+    one = fleet(
+        *BASE[:1],
+        aws_cluster("aws-usw2", "us-west-2", 2, role="standby"),
+        connectivity={"mode": "hub-spoke", "hub": "aws-use1"},
+        outage=lost,
+    )
+    assert problems(one, "connectivity") == [
+        "multicluster:connectivity.hub 'aws-use1' is lost (multicluster:outage.lost): move the hub to a surviving "
+        "cluster"
+    ]
+    per_residency = {**resident(hubs={"eu": "aws-euc1", "us": "aws-use1"}), "multicluster:outage": lost}
+    assert problems(per_residency, "connectivity") == [
+        "multicluster:connectivity.hubs.us 'aws-use1' is lost (multicluster:outage.lost): move the hub to a "
+        "surviving cluster"
+    ]
+
+
 def test_hubs_apply_to_partitioned_hub_spoke_only():
     assert hub_problems(mode="hub-spoke", hubs={"us": "aws-use1"}) == [
         "multicluster:connectivity.hubs applies to topology partitioned only (use hub)"

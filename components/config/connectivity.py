@@ -883,7 +883,14 @@ def _hub_issues(config: StackConfig) -> list[Issue]:
     names = [cluster.name for cluster in config.clusters]
     if block.hub not in names:
         return [Issue(at, f"'{block.hub}' is not a cluster of the fleet (clusters: {', '.join(names)})")]
-    return []
+    return _lost_hub_issues(config, at, block.hub)
+
+
+def _lost_hub_issues(config: StackConfig, at: str, hub: str) -> list[Issue]:
+    """A lost hub takes every spoke's link with it: the links must move to a surviving cluster first."""
+    if hub not in config.outage.lost:
+        return []
+    return [Issue(at, f"'{hub}' is lost (multicluster:outage.lost): move the hub to a surviving cluster")]
 
 
 def _residency_hub_issues(config: StackConfig, hubs: dict[str, str]) -> list[Issue]:
@@ -901,6 +908,8 @@ def _residency_hub_issues(config: StackConfig, hubs: dict[str, str]) -> list[Iss
             issues.append(Issue(at, f"'{hub}' is not a cluster of the fleet (clusters: {', '.join(names)})"))
         elif (home := config.cluster(hub).residency) != residency:
             issues.append(Issue(at, f"'{hub}' is in residency '{home}', not '{residency}': a hub links its own"))
+        else:
+            issues += _lost_hub_issues(config, at, hub)
     populated = sorted({c.residency for c in config.clusters if c.residency})
     missing = [r for r in populated if r not in hubs]
     if missing:
