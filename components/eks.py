@@ -223,7 +223,7 @@ class EksCluster(KubernetesCluster):
 
     def _private_routes(self, igw: aws.ec2.InternetGateway) -> None:
         name = self._name
-        nat_count = self.zones if self.spec.network.nat_gateways == "perZone" else 1
+        nat_count = self.spec.nat_addresses
         nats: list[aws.ec2.NatGateway] = []
         self.nat_addresses: list[pulumi.Output[str]] = []
         for i in range(nat_count):

@@ -225,7 +225,7 @@ class GkeCluster(KubernetesCluster):
         )
         # Static egress addresses: peers' public endpoints can admit them (Cloud NAT's automatic addresses
         # exist only after deploy and change).
-        count = 2 if net.nat_gateways == "perZone" else 1
+        count = self.spec.nat_addresses
         self.nat_ips = [
             gcp.compute.Address(
                 f"{name}-nat-{i}",

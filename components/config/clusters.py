@@ -272,6 +272,16 @@ class ClusterConfig(Model):
         return len(configured) if configured else min(3, AWS_REGIONS[self.region].zones)
 
     @property
+    def nat_addresses(self) -> int:
+        """The public addresses this cluster's pods leave from, what peers' allow-lists hold: one Elastic IP per
+        NAT gateway on EKS (one per zone, or one; components/eks.py), the static Cloud NAT addresses on GKE (two
+        with perZone, or one; components/gke.py)."""
+        per_zone = self.network.nat_gateways == "perZone"
+        if self.cloud == "aws":
+            return self.aws_zones if per_zone else 1
+        return 2 if per_zone else 1
+
+    @property
     def ranges(self) -> dict[str, str]:
         """Every address range this cluster uses, by config key."""
         keys = {

@@ -531,21 +531,9 @@ def load_balancer_rules(config: StackConfig, eks: ClusterConfig, links: Sequence
         networks = {ipaddress.IPv4Network(r) for p in peers for r in source_ranges(p).values()}
         ranges = min(EAST_WEST_SOURCE_RANGES, len(list(ipaddress.collapse_addresses(networks))))
     else:
-        ranges = sum(egress_address_count(peer) for peer in peers)
+        ranges = sum(peer.nat_addresses for peer in peers)
     # Health checks come from each load balancer subnet: one per zone of the cluster (two in a two-zone region).
     return EAST_WEST_LB_PORTS * (ranges + eks.aws_zones) + ranges
-
-
-# Static Cloud NAT addresses of a GKE cluster (components/gke.py): two with natGateways perZone, else one.
-GKE_NAT_ADDRESSES = {"perZone": 2, "single": 1}
-
-
-def egress_address_count(cluster: ClusterConfig) -> int:
-    """The public addresses a cluster's pods leave from: one Elastic IP per NAT gateway (EKS: one per zone, or
-    one), or its Cloud NAT's static addresses (GKE)."""
-    if cluster.cloud == "aws":
-        return cluster.aws_zones if cluster.network.nat_gateways == "perZone" else 1
-    return GKE_NAT_ADDRESSES[cluster.network.nat_gateways]
 
 
 def ingress_rule_count(config: StackConfig, target: ClusterConfig, peer: ClusterConfig) -> int:

@@ -622,7 +622,7 @@ def elastic_ips(config: StackConfig) -> dict[str, list[tuple[str, int]]]:
         if cluster.cloud != "aws":
             continue
         zones = cluster.aws_zones
-        count = (zones if cluster.network.nat_gateways == "perZone" else 1) + (zones if config.dns is not None else 0)
+        count = cluster.nat_addresses + (zones if config.dns is not None else 0)
         found.setdefault(cluster.region, []).append((cluster.name, count))
     return found
 
