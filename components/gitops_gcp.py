@@ -62,11 +62,12 @@ class GoogleTargets:
             members = list(self._federation(hub))
         # GKE authenticates identities that may get and connect to the cluster; RBAC decides what they may do.
         self.gke_viewers: list[pulumi.Resource] = []
-        for cluster_project in sorted({gke_cluster(c).project for c in clusters}):
+        by_project: dict[str, list[GkeCluster]] = {}
+        for target in map(gke_cluster, clusters):
+            by_project.setdefault(target.project, []).append(target)
+        for cluster_project, targets in sorted(by_project.items()):
             # A cluster project other than gcp:project has IAM and Resource Manager enabled by its clusters.
-            project_apis = [
-                api for c in clusters if gke_cluster(c).project == cluster_project for api in gke_cluster(c).apis
-            ]
+            project_apis = [api for target in targets for api in target.apis]
             role = gcp.projects.IAMCustomRole(
                 f"{name}-google-connect-{cluster_project}",
                 project=cluster_project,

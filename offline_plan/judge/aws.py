@@ -1291,8 +1291,10 @@ class Index:
         return self.by_id.get(value) if isinstance(value, str) else None
 
 
-def _over(urn: str, what: str, count: int, limit: int, source: str, stated: str | None = None) -> Finding:
-    return Finding(urn, AWS, f"{what}: {count}, over {stated or f'the default quota of {limit}'}", source)
+def _over(urn: str, what: str, count: int, limit: int, source: str, default: int | None = None) -> Finding:
+    """`limit` is the default quota, or a raised one the stack states when it differs from `default`."""
+    held = f"the stated quota of {limit} (multicluster:quotas)" if default not in (None, limit) else None
+    return Finding(urn, AWS, f"{what}: {count}, over {held or f'the default quota of {limit}'}", source)
 
 
 def _count_by(resources: list[Any], key: Callable[[Any], Any]) -> dict[Any, list[Any]]:
@@ -1344,8 +1346,7 @@ def aws_quotas(plan: Any, context: Context) -> Iterator[Finding]:
         for region, members in _count_by(index.of(type_), lambda r: index.region.get(r.urn)).items():
             held = context.quota(type_, str(region), limit)
             if len(members) > held:
-                stated = f"the stated quota of {held} (multicluster:quotas)" if held != limit else None
-                yield _over(members[held].urn, f"{what} ({region})", len(members), held, f"quotas ({source})", stated)
+                yield _over(members[held].urn, f"{what} ({region})", len(members), held, f"quotas ({source})", limit)
     for type_, what, limit, source in (
         ("aws:iam/role:Role", "IAM roles in the account (this stack alone)", 1000, IAM_QUOTAS),
         ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "IAM OIDC providers in the account", 100, IAM_QUOTAS),
@@ -1354,8 +1355,7 @@ def aws_quotas(plan: Any, context: Context) -> Iterator[Finding]:
         members = index.of(type_)
         held = context.quota(type_, ACCOUNT, limit)
         if len(members) > held:
-            stated = f"the stated quota of {held} (multicluster:quotas)" if held != limit else None
-            yield _over(members[held].urn, what, len(members), held, f"quotas ({source})", stated)
+            yield _over(members[held].urn, what, len(members), held, f"quotas ({source})", limit)
     yield from _nat_per_zone(index)
     yield from _transit_gateway_limits(index)
     yield from _vpn_inside_cidrs(index)
@@ -1402,8 +1402,7 @@ def _security_group_rules(index: Index, context: Context) -> Iterator[Finding]:
                     f"{names})"
                 )
                 source += f"; {aws_nlb.NLB_RULES_SOURCE}"
-            stated = f"the stated quota of {limit} (multicluster:quotas)" if limit != SECURITY_GROUP_RULES else None
-            yield _over((ipv4 or services)[-1].urn, what, count, limit, source, stated)
+            yield _over((ipv4 or services)[-1].urn, what, count, limit, source, SECURITY_GROUP_RULES)
 
 
 def _rule_key(rule: Any) -> tuple[Any, ...]:
