@@ -25,6 +25,7 @@ from .backup_common import (
     PodIdentityPatch,
     data_options,
 )
+from .gcp_apis import IAM, RESOURCE_MANAGER, STORAGE
 from .gke import GkeCluster, service_account_id
 from .storage_gcp import hardened_gcs_bucket
 
@@ -47,9 +48,9 @@ class GcsStore:
         self._bucket()
         self._identity()
 
-    def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        # GCP resources wait for the cluster project's APIs (IAM, KMS, Resource Manager...).
-        after = [*self.cluster.apis, *kwargs.pop("depends_on", [])]
+    def opts(self, api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
+        """A GCP resource calling `api` in the cluster's project waits for its Service (components.gke)."""
+        after = [*self.cluster.waits_for(api), *kwargs.pop("depends_on", [])]
         return pulumi.ResourceOptions(
             parent=self.owner.as_parent(), provider=self.cluster.gcp_provider, depends_on=after, **kwargs
         )
@@ -86,7 +87,7 @@ class GcsStore:
             account_id=service_account_id(props.prefix or props.environment, cluster.spec.name, "velero"),
             display_name=f"Velero on {props.qualified}",
             project=cluster.project,
-            opts=self.opts(depends_on=list(cluster.ready)),
+            opts=self.opts(IAM, depends_on=list(cluster.ready)),
         )
         member = self.service_account.member
         bucket_rights = gcp.storage.BucketIAMMember(
@@ -94,7 +95,7 @@ class GcsStore:
             bucket=self.bucket.name,
             role="roles/storage.objectAdmin",
             member=member,
-            opts=self.opts(),
+            opts=self.opts(STORAGE),
         )
         snapshot_role = gcp.projects.IAMCustomRole(
             f"{name}-velero-snapshots",
@@ -102,14 +103,14 @@ class GcsStore:
             role_id=f"velero_{props.qualified}".replace("-", "_"),
             title=f"Velero disk snapshots ({props.qualified})",
             permissions=GCE_SNAPSHOT_PERMISSIONS,
-            opts=self.opts(),
+            opts=self.opts(IAM),
         )
         snapshot_rights = gcp.projects.IAMMember(
             f"{name}-velero-snapshots",
             project=cluster.project,
             role=snapshot_role.name,
             member=member,
-            opts=self.opts(),
+            opts=self.opts(RESOURCE_MANAGER),
         )
         # Signed URLs (velero backup logs / describe --details) are signed by the account itself.
         signer = gcp.serviceaccount.IAMMember(
@@ -117,10 +118,10 @@ class GcsStore:
             service_account_id=self.service_account.name,
             role="roles/iam.serviceAccountTokenCreator",
             member=member,
-            opts=self.opts(),
+            opts=self.opts(IAM),
         )
         workload_identity = cluster.bind_workload_identity(
-            f"{name}-velero-workload-identity", self.service_account, (NAMESPACE, SERVICE_ACCOUNT), self.opts()
+            f"{name}-velero-workload-identity", self.service_account, (NAMESPACE, SERVICE_ACCOUNT), self.opts(IAM)
         )
         self.identity: pulumi.Output[str] = self.service_account.email
         self.signing_account: pulumi.Output[str] | None = self.service_account.email
@@ -130,7 +131,7 @@ class GcsStore:
         self.owner.access.extend([bucket_rights, snapshot_rights, signer, workload_identity])
 
     def grant_peers(self, peers: list[BackupStore]) -> None:
-        read_gcs_peers(self.owner, self.service_account.member, peers, self.opts())
+        read_gcs_peers(self.owner, self.service_account.member, peers, self.opts(STORAGE))
 
     def location_config(self, reader: BackupStore, read_only: bool) -> dict[str, Any]:
         # Signing URLs needs a Google service account; federated (EKS) readers have none.
@@ -205,7 +206,8 @@ def federate_reader(reader: BackupStore, peers: list[BackupStore]) -> PodIdentit
         opts=opts,
     )
     member = pool.name.apply(lambda pool_name: f"principal://iam.googleapis.com/{pool_name}/subject/{SUBJECT}")
-    read_gcs_peers(owner, member, peers, opts)
+    # The grants call Cloud Storage in the peers' projects (no Service to wait for); the member waits for the pool.
+    read_gcs_peers(owner, member, peers, pulumi.ResourceOptions(parent=parent, provider=provider))
     audience = oidc.name.apply(lambda provider_name: f"//iam.googleapis.com/{provider_name}")
     credentials = audience.apply(external_account_credentials)
     config_map = {

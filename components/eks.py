@@ -501,12 +501,14 @@ class EksCluster(KubernetesCluster):
             self.child_opts(),
         )
         # These run as Deployments and need nodes to become healthy.
-        self.addons = [
-            *self.base_addons,
+        on_nodes = [
             self._addon("coredns", depends_on=self.node_groups),
             self._addon("aws-ebs-csi-driver", role=ebs_role, depends_on=self.node_groups),
         ]
-        self.ready = [*self.node_groups, *self.addons]
+        self.addons = [*self.base_addons, *on_nodes]
+        # The ends of the chain base add-ons -> node groups -> add-ons on nodes: waiting for them waits for all of
+        # it (the engine's dependencies are transitive), without eight dependencies on every workload.
+        self.ready = on_nodes
 
     def _ami_type(self, pool: NodePoolConfig, index: int) -> pulumi.Output[str]:
         """From what EC2 says about the instance type (architecture, GPUs, Neuron devices) in this region.
@@ -595,7 +597,7 @@ class EksCluster(KubernetesCluster):
         caller = aws.get_caller_identity_output(opts=self._invoke_opts())
         session = aws.iam.get_session_context_output(arn=caller.arn, opts=self._invoke_opts())
         self.deployer_access = self.admin_entry("deployer", session.issuer_arn)
-        self.ready = [*self.ready, *self.deployer_access]
+        self.ready = [*self.ready, self.deployer_access[-1]]  # the admin policy, which waits for its entry
 
     def admin_entry(self, key: str, principal: pulumi.Input[str]) -> list[pulumi.Resource]:
         entry = aws.eks.AccessEntry(

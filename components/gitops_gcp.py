@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .cluster import ClusterPort
+from .gcp_apis import IAM, RESOURCE_MANAGER
 from .gitops_common import GCP_CREDENTIALS_SECRET, SERVICE_ACCOUNT_SUBJECTS, IdentityOwner, projected_token
 from .gke import GkeCluster, workload_identity_user
 
@@ -66,15 +67,15 @@ class GoogleTargets:
         for target in map(gke_cluster, clusters):
             by_project.setdefault(target.project, []).append(target)
         for cluster_project, targets in sorted(by_project.items()):
-            # A cluster project other than gcp:project has IAM and Resource Manager enabled by its clusters.
-            project_apis = [api for target in targets for api in target.apis]
+            # A cluster project other than gcp:project has IAM and Resource Manager enabled by its clusters: the
+            # first cluster's Services will do (each cluster enables them, none disables them on destroy).
             role = gcp.projects.IAMCustomRole(
                 f"{name}-google-connect-{cluster_project}",
                 project=cluster_project,
                 role_id=f"{prefix}_argocd{owner.args.name_suffix}_connect".replace("-", "_"),
                 title=f"Argo CD ({prefix}) connects to GKE clusters",
                 permissions=GKE_CONNECT_PERMISSIONS,
-                opts=self._opts(*project_apis),
+                opts=self._opts(*targets[0].waits_for(IAM)),
             )
             self.gke_viewers.append(
                 gcp.projects.IAMMember(
@@ -82,7 +83,7 @@ class GoogleTargets:
                     project=cluster_project,
                     role=role.name,
                     member=self.google_account.email.apply(lambda e: f"serviceAccount:{e}"),
-                    opts=self._opts(*project_apis),
+                    opts=self._opts(*targets[0].waits_for(RESOURCE_MANAGER)),
                 )
             )
         # The members are federated principals with another hub, hence the plain binding, not the hub's own.

@@ -20,17 +20,18 @@ from .cluster import KubernetesCluster, reported
 from .config import NodePoolConfig
 from .config.stack import GKE_ZONES, RFC1918
 from .fleetplan import ClusterPlan
+from .gcp_apis import COMPUTE, CONTAINER, IAM, KMS, LOGGING, MONITORING, RESOURCE_MANAGER
 from .outputs import GkeClusterOutputs
 
 # APIs the cluster, its network, its keys, its identities and its node logging need.
 REQUIRED_APIS = (
-    "compute.googleapis.com",
-    "container.googleapis.com",
-    "cloudkms.googleapis.com",
-    "iam.googleapis.com",
-    "logging.googleapis.com",
-    "monitoring.googleapis.com",
-    "cloudresourcemanager.googleapis.com",
+    COMPUTE,
+    CONTAINER,
+    KMS,
+    IAM,
+    LOGGING,
+    MONITORING,
+    RESOURCE_MANAGER,
 )
 # What nodes need and nothing more (never the default compute service account).
 NODE_ROLES = (
@@ -176,8 +177,8 @@ class GkeCluster(KubernetesCluster):
         return {}
 
     def _apis(self) -> None:
-        self.apis = [
-            gcp.projects.Service(
+        self.api_services = {
+            api: gcp.projects.Service(
                 f"{self._name}-{api.split('.')[0]}-api",
                 project=self.project,
                 service=api,
@@ -186,10 +187,21 @@ class GkeCluster(KubernetesCluster):
                 opts=self.child_opts(),
             )
             for api in (*REQUIRED_APIS, *self.args.extra_apis)
-        ]
+        }
+        self.apis: list[pulumi.Resource] = list(self.api_services.values())
+
+    def waits_for(self, api: str | None) -> list[pulumi.Resource]:
+        """What a resource calling `api` in this cluster's project waits for: the Service enabling it (nothing for
+        an API on by default, None). A new project refuses calls to a disabled API (SERVICE_DISABLED)."""
+        return [self.api_services[api]] if api is not None else []
+
+    def calling(self, api: str | None, *more: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options of a child resource that calls `api`: it waits for that API's Service (and for `more`)."""
+        return self.child_opts(depends_on=[*self.waits_for(api), *more], **kwargs)
 
     def after_apis(self, *more: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
-        """Options of a resource that calls the project's APIs: it waits for them to be enabled."""
+        """Options of a resource that uses every API of the cluster (the GKE cluster itself: its network, keys,
+        node identity, logging and monitoring)."""
         return self.child_opts(depends_on=[*self.apis, *more], **kwargs)
 
     # --- network -------------------------------------------------------------------------
@@ -200,7 +212,7 @@ class GkeCluster(KubernetesCluster):
             auto_create_subnetworks=False,
             routing_mode="GLOBAL",
             description=f"Fleet network of {self.gke_name}",
-            opts=self.after_apis(),
+            opts=self.calling(COMPUTE),
         )
         self.network_id = self.network.self_link
         self.subnetwork = gcp.compute.Subnetwork(
@@ -218,10 +230,10 @@ class GkeCluster(KubernetesCluster):
                 "flow_sampling": 0.5,
                 "metadata": "INCLUDE_ALL_METADATA",
             },
-            opts=self.after_apis(),
+            opts=self.calling(COMPUTE),
         )
         self.router = gcp.compute.Router(
-            f"{name}-nat", network=self.network.id, region=self.region, opts=self.after_apis()
+            f"{name}-nat", network=self.network.id, region=self.region, opts=self.calling(COMPUTE)
         )
         # Static egress addresses: peers' public endpoints can admit them (Cloud NAT's automatic addresses
         # exist only after deploy and change).
@@ -233,7 +245,7 @@ class GkeCluster(KubernetesCluster):
                 address_type="EXTERNAL",
                 network_tier="PREMIUM",
                 description=f"Cloud NAT egress of {self.gke_name}",
-                opts=self.after_apis(),
+                opts=self.calling(COMPUTE),
             )
             for i in range(count)
         ]
@@ -246,7 +258,7 @@ class GkeCluster(KubernetesCluster):
             nat_ips=[a.self_link for a in self.nat_ips],
             source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
             log_config={"enable": True, "filter": "ERRORS_ONLY"},
-            opts=self.after_apis(),
+            opts=self.calling(COMPUTE),
         )
 
     # --- identities and keys -----------------------------------------------------------------
@@ -256,7 +268,7 @@ class GkeCluster(KubernetesCluster):
             f"{name}-nodes",
             account_id=service_account_id(self.args.prefix or self.args.environment, name, "nodes"),
             display_name=f"GKE nodes of {self.gke_name}",
-            opts=self.after_apis(),
+            opts=self.calling(IAM),
         )
         self.node_roles = [
             gcp.projects.IAMMember(
@@ -264,7 +276,7 @@ class GkeCluster(KubernetesCluster):
                 project=self.project,
                 role=role,
                 member=self.node_service_account.member,
-                opts=self.after_apis(),
+                opts=self.calling(RESOURCE_MANAGER),
             )
             for role in NODE_ROLES
         ]
@@ -273,20 +285,20 @@ class GkeCluster(KubernetesCluster):
         """Secrets (GKE service agent) and node boot disks (Compute Engine service agent) under Cloud KMS keys."""
         name, protect = self._name, self.args.protect
         # Key rings cannot be deleted: let Pulumi suffix the name so a rebuilt stack never collides.
-        key_ring = gcp.kms.KeyRing(f"{name}-gke", location=self.region, opts=self.after_apis(protect=protect))
+        key_ring = gcp.kms.KeyRing(f"{name}-gke", location=self.region, opts=self.calling(KMS, protect=protect))
         self.kms_key = gcp.kms.CryptoKey(
             f"{name}-secrets",
             key_ring=key_ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=KEY_ROTATION,
-            opts=self.after_apis(protect=protect),
+            opts=self.calling(KMS, protect=protect),
         )
         self.boot_key = gcp.kms.CryptoKey(
             f"{name}-boot-disks",
             key_ring=key_ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=KEY_ROTATION,
-            opts=self.after_apis(protect=protect),
+            opts=self.calling(KMS, protect=protect),
         )
         # The service agents exist once their API is enabled; ServiceIdentity makes sure before the grants.
         grants: list[gcp.kms.CryptoKeyIAMMember] = []
@@ -295,7 +307,10 @@ class GkeCluster(KubernetesCluster):
             ("compute.googleapis.com", self.boot_key, "compute-system"),
         ):
             agent = gcp.projects.ServiceIdentity(
-                f"{name}-{service.split('.')[0]}-agent", project=self.project, service=service, opts=self.after_apis()
+                f"{name}-{service.split('.')[0]}-agent",
+                project=self.project,
+                service=service,
+                opts=self.calling(service),
             )
             project = gcp.organizations.get_project_output(
                 project_id=self.project, opts=pulumi.InvokeOutputOptions(parent=self, provider=self.gcp_provider)
@@ -308,7 +323,7 @@ class GkeCluster(KubernetesCluster):
                     member=project.number.apply(
                         lambda number, m=member: f"serviceAccount:service-{number}@{m}.iam.gserviceaccount.com"
                     ),
-                    opts=self.after_apis(agent),
+                    opts=self.calling(KMS, agent),
                 )
             )
         self.kms_grants = grants
@@ -421,7 +436,7 @@ class GkeCluster(KubernetesCluster):
             source_ranges=sources,
             allows=[{"protocol": "tcp", "ports": [str(p) for p in ports]}],
             description=f"GKE control plane of {self.gke_name} to admission webhooks on its nodes",
-            opts=self.after_apis(delete_before_replace=True),
+            opts=self.calling(COMPUTE, delete_before_replace=True),
         )
 
     def _node_config_base(self) -> gcp.container.ClusterNodeConfigArgsDict:
@@ -464,7 +479,7 @@ class GkeCluster(KubernetesCluster):
                 "kubelet_config": {"insecure_kubelet_readonly_port_enabled": "FALSE"},
             },
             # The autoscaler owns the node count once the pool exists.
-            opts=self.after_apis(ignore_changes=["initialNodeCount"]),
+            opts=self.calling(CONTAINER, ignore_changes=["initialNodeCount"]),
         )
 
     # --- access ------------------------------------------------------------------------------

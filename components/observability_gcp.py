@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi_gcp as gcp
 
+from .gcp_apis import IAM, STORAGE
 from .gke import GkeCluster, service_account_id
 from .observability_common import NAMESPACE, NONCURRENT_DAYS, TelemetryStoreProps
 from .storage_gcp import hardened_gcs_bucket
@@ -56,12 +57,13 @@ class GcsTelemetryStore:
         self.key_ref: pulumi.Output[str] = made.key.id
         self._identity()
 
-    def data_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+    def data_opts(self, api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
         """What holds telemetry: protected as the cluster is, and retained on delete (as backups are)."""
-        return self.opts(protect=self.props.protect, retain_on_delete=True, **kwargs)
+        return self.opts(api, protect=self.props.protect, retain_on_delete=True, **kwargs)
 
-    def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        after = [*self.cluster.apis, *kwargs.pop("depends_on", [])]
+    def opts(self, api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
+        """A GCP resource calling `api` in the cluster's project waits for its Service (components.gke)."""
+        after = [*self.cluster.waits_for(api), *kwargs.pop("depends_on", [])]
         return pulumi.ResourceOptions(
             parent=self.props.parent, provider=self.cluster.gcp_provider, depends_on=after, **kwargs
         )
@@ -73,7 +75,7 @@ class GcsTelemetryStore:
             account_id=service_account_id(props.prefix, cluster.spec.name, props.purpose),
             display_name=f"{props.purpose} of {props.qualified}",
             project=cluster.project,
-            opts=self.opts(depends_on=list(cluster.ready)),
+            opts=self.opts(IAM, depends_on=list(cluster.ready)),
         )
         for role in BUCKET_ROLES[props.purpose]:
             self.grants.append(
@@ -82,13 +84,13 @@ class GcsTelemetryStore:
                     bucket=self.bucket_name,
                     role=role,
                     member=account.member,
-                    opts=self.opts(),
+                    opts=self.opts(STORAGE),
                 )
             )
         for kubernetes_account in props.accounts:
             self.grants.append(
                 cluster.bind_workload_identity(
-                    f"{props.name}-{kubernetes_account}", account, (NAMESPACE, kubernetes_account), self.opts()
+                    f"{props.name}-{kubernetes_account}", account, (NAMESPACE, kubernetes_account), self.opts(IAM)
                 )
             )
         self.identity: pulumi.Output[str] = account.email

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from .config.secrets import ExtraStore
+from .gcp_apis import IAM, RESOURCE_MANAGER
 from .gke import GkeCluster, service_account_id
 from .secrets_common import NAMESPACE, PLATFORM_ACCOUNT, TEAM_ACCOUNT, SecretsProps
 
@@ -37,7 +38,7 @@ class GcpSecrets:
         if not isinstance(cluster, GkeCluster):
             raise TypeError(f"{name}: Google Secret Manager stores need a GKE cluster")
         self.cluster, self.props = cluster, props
-        self.opts = pulumi.ResourceOptions(parent=parent, provider=cluster.gcp_provider, depends_on=cluster.apis)
+        self.parent = parent
         self.access: list[pulumi.Resource] = []
         # The project's number, which Secret Manager's resource names carry: asked once for every account here.
         self.number = gcp.organizations.get_project_output(
@@ -70,7 +71,7 @@ class GcpSecrets:
             account_id=service_account_id(props.prefix, cluster.spec.name, purpose),
             display_name=f"External Secrets {namespace}/{account_name} on {cluster.gke_name}",
             project=cluster.project,
-            opts=pulumi.ResourceOptions.merge(self.opts, pulumi.ResourceOptions(depends_on=list(cluster.ready))),
+            opts=self.opts(IAM, *cluster.ready),
         )
         self.access.append(
             gcp.projects.IAMMember(
@@ -83,13 +84,21 @@ class GcpSecrets:
                     "description": f"Secrets named {prefix}* in {', '.join(regions)}",
                     "expression": self.number.apply(lambda n: name_condition(n, regions, prefix)),
                 },
-                opts=self.opts,
+                opts=self.opts(RESOURCE_MANAGER),
             )
         )
         self.access.append(
-            cluster.bind_workload_identity(f"{name}-workload-identity", account, (namespace, account_name), self.opts)
+            cluster.bind_workload_identity(
+                f"{name}-workload-identity", account, (namespace, account_name), self.opts(IAM)
+            )
         )
         return account
+
+    def opts(self, api: str, *after: pulumi.Resource) -> pulumi.ResourceOptions:
+        """A resource calling `api` in the cluster's project waits for its Service (components.gke)."""
+        return pulumi.ResourceOptions(
+            parent=self.parent, provider=self.cluster.gcp_provider, depends_on=[*self.cluster.waits_for(api), *after]
+        )
 
     def provider(self, store: ExtraStore | None) -> dict[str, Any]:
         region = store.region if store is not None else self.cluster.region

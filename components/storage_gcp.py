@@ -1,7 +1,8 @@
 """A hardened GCS bucket with its own Cloud KMS key: what every capability that keeps data in GCS creates
 (backups, telemetry). Uniform access, public access prevention enforced, versioned, encrypted with a rotating
 customer key that the project's GCS service agent may use, soft delete, and expiry by lifecycle rules. The caller
-names the purpose and retention and says how its resources are protected (`data_opts`) and parented (`opts`).
+names the purpose and retention and says how its resources are protected (`data_opts`) and parented (`opts`);
+both take `api`, the API the resource calls (components.gke), which it waits for.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_gcp as gcp
+
+from .gcp_apis import KMS, STORAGE
 
 Options = Callable[..., pulumi.ResourceOptions]
 # Annotations only: naming the type at import would load pulumi_gcp.storage in fleets without GKE.
@@ -47,17 +50,17 @@ def hardened_gcs_bucket(
     # Key rings cannot be deleted: Pulumi suffixes the name, so a rebuilt stack never collides.
     # Protected with the key, so that a change replacing the ring cannot cascade to the protected key.
     key_ring = gcp.kms.KeyRing(
-        key_name, location=region, project=project, opts=opts(protect=protect, depends_on=list(ring_after))
+        key_name, location=region, project=project, opts=opts(api=KMS, protect=protect, depends_on=list(ring_after))
     )
     key = gcp.kms.CryptoKey(
-        key_name, key_ring=key_ring.id, purpose="ENCRYPT_DECRYPT", rotation_period=KEY_ROTATION, opts=data_opts()
+        key_name, key_ring=key_ring.id, purpose="ENCRYPT_DECRYPT", rotation_period=KEY_ROTATION, opts=data_opts(api=KMS)
     )
     grant = gcp.kms.CryptoKeyIAMMember(
         f"{name}-gcs-agent",
         crypto_key_id=key.id,
         role="roles/cloudkms.cryptoKeyEncrypterDecrypter",
         member=gcs_agent.email_address.apply(lambda email: f"serviceAccount:{email}"),
-        opts=opts(),
+        opts=opts(api=KMS),
     )
     bucket = gcp.storage.Bucket(
         f"{name}-bucket",
@@ -72,6 +75,6 @@ def hardened_gcs_bucket(
         lifecycle_rules=list(lifecycle),
         force_destroy=False,
         labels={"purpose": purpose},
-        opts=data_opts(depends_on=[grant]),
+        opts=data_opts(api=STORAGE, depends_on=[grant]),
     )
     return GcsBucket(key, bucket)

@@ -110,6 +110,19 @@ class Plan:
     def component(self, name: str) -> PlannedResource:
         return next(r for r in self.resources if r.name == name and not r.custom)
 
+    def waits_for(self, resource: PlannedResource) -> frozenset[str]:
+        """Every URN the engine finishes before it starts `resource`: its dependencies and theirs (the engine's
+        dependencies are transitive, so a resource names only the ends of a chain it waits for)."""
+        seen: set[str] = set()
+        todo = list(resource.dependencies)
+        by_urn = {r.urn: r for r in self.resources}
+        while todo:
+            urn = todo.pop()
+            if urn not in seen:
+                seen.add(urn)
+                todo.extend(by_urn[urn].dependencies if urn in by_urn else ())
+        return frozenset(seen)
+
     @property
     def _parents(self) -> dict[str, str | None]:
         return {r.urn: r.parent for r in self.resources}

@@ -424,7 +424,7 @@ def test_releases_deploy_through_the_cluster_provider_after_it_is_ready(staging_
         node_pools += [
             r.urn for r in staging_plan.of_type("gcp:container/nodePool:NodePool") if r.name.startswith(name)
         ]
-        assert node_pools and set(node_pools) <= set(release.dependencies)
+        assert node_pools and set(node_pools) <= staging_plan.waits_for(release)
 
 
 def test_plugins_node_agent_and_schedules(staging_plan, prod_plan):

@@ -223,7 +223,7 @@ def test_fallback_ingress_is_pinned_traefik_behind_a_load_balancer(r53_active_pa
     assert release.input("repositoryOpts.repo") == traefik.repository
     assert release.provider_urn == plan.named("use1-k8s", "pulumi:providers:kubernetes").urn
     node_group = plan.named("use1-system", "aws:eks/nodeGroup:NodeGroup")
-    assert node_group.urn in plan.named("use1-ingress-ns", "kubernetes:core/v1:Namespace").dependencies
+    assert node_group.urn in plan.waits_for(plan.named("use1-ingress-ns", "kubernetes:core/v1:Namespace"))
     service = plan.named("use1-ingress-lb", "kubernetes:core/v1:Service")
     assert release.urn in service.dependencies
     assert service.input("spec.type") == "LoadBalancer"

@@ -297,3 +297,25 @@ def test_irsa_roles_of_the_capabilities_trust_one_service_account_set_of_their_c
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert statement["Principal"] == {"Federated": provider.output("arn")}
         assert statement["Condition"] == {"StringEquals": {f"{host}:aud": "sts.amazonaws.com", f"{host}:sub": subject}}
+
+
+def test_workloads_wait_for_nodes_add_ons_and_the_deployer_through_the_ends_of_the_chain(staging):
+    """`ready` names the ends (add-ons on nodes, the deployer's admin policy): a workload waits for every node
+    group, add-on and access entry through them, with three dependencies instead of eight."""
+    velero = staging.named("aws-use1-backup-velero", "kubernetes:helm.sh/v3:Release")
+    cluster = staging.component("aws-use1")
+    everything = {
+        r.urn
+        for kind in ("aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon", "aws:eks/accessEntry:AccessEntry")
+        for r in staging.children(cluster, kind)
+        if kind != "aws:eks/accessEntry:AccessEntry" or r.name == "aws-use1-deployer-access"
+    }
+    assert len(everything) == 7 and everything <= staging.waits_for(velero)
+    ends = {staging.by_urn(urn).name for urn in velero.dependencies} & {
+        "aws-use1-coredns",
+        "aws-use1-aws-ebs-csi-driver",
+        "aws-use1-deployer-admin",
+        "aws-use1-system",
+        "aws-use1-vpc-cni",
+    }
+    assert ends == {"aws-use1-coredns", "aws-use1-aws-ebs-csi-driver", "aws-use1-deployer-admin"}

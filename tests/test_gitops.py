@@ -244,13 +244,15 @@ def test_gke_targets_bind_the_google_account_to_cluster_admin(prod):
 
 
 def test_a_gke_target_in_its_own_project_is_granted_there_after_its_apis():
-    """The connect role and its member live in the target's project: they wait for IAM and Resource Manager
-    there, which the target's cluster enables (gcp:project's own Services are another project's)."""
+    """The connect role and its member live in the target's project: the role (IAM) waits for IAM there, the
+    member (the project's IAM policy) for Resource Manager, both enabled by the target's cluster (gcp:project's
+    own Services are another project's)."""
     other = gcp_cluster("gcp-usc1", "us-central1", 2, role="standby", project="acme-other")
     plan = plan_config(fleet(aws_cluster("aws-use1", "us-east-1", 1), other, gitops=gitops("aws-use1")))
     role = plan.named("gitops-identity-google-connect-acme-other", "gcp:projects/iAMCustomRole:IAMCustomRole")
-    waits = {plan.by_urn(urn).name for urn in role.dependencies}
-    assert {"gcp-usc1-iam-api", "gcp-usc1-cloudresourcemanager-api"} <= waits
+    member = plan.named("gitops-identity-google-viewer-acme-other", "gcp:projects/iAMMember:IAMMember")
+    assert "gcp-usc1-iam-api" in {plan.by_urn(urn).name for urn in role.dependencies}
+    assert "gcp-usc1-cloudresourcemanager-api" in {plan.by_urn(urn).name for urn in member.dependencies}
     assert [str(f) for f in gcp_judge.apis_enabled(plan, Context())] == []
 
 
@@ -289,7 +291,7 @@ def test_release_is_pinned_and_installed_on_the_hub_after_it_is_ready(prod):
     assert argocd.input("namespace") == "argocd"
     assert argocd.provider_urn == resource_named(prod, "aws-euc1-k8s").urn
     hub_node_group = prod.named("aws-euc1-system", "aws:eks/nodeGroup:NodeGroup")
-    assert hub_node_group.urn in argocd.dependencies
+    assert hub_node_group.urn in prod.waits_for(argocd)
     assert prod.named("gitops-argocd-namespace").urn in argocd.dependencies
 
 

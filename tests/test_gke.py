@@ -144,6 +144,35 @@ def test_apis_are_enabled_first_and_never_disabled(staging):
     assert {a.urn for a in apis} <= set(cluster.dependencies)
 
 
+# What each resource of a GKE cluster calls (terraform-provider-google *_meta.yaml api_service_name).
+CALLS = {
+    "gcp:compute/": "compute.googleapis.com",
+    "gcp:serviceaccount/": "iam.googleapis.com",
+    "gcp:projects/iAMMember:": "cloudresourcemanager.googleapis.com",
+    "gcp:kms/": "cloudkms.googleapis.com",
+    "gcp:container/nodePool:": "container.googleapis.com",
+}
+
+
+def test_each_resource_waits_for_the_api_it_calls_and_only_the_cluster_for_all(staging):
+    """Waiting for every API of the project would lengthen the graph and the first deploy's critical path."""
+    services = {
+        a.urn: a.input("service")
+        for a in staging.children(staging.component("gcp-usc1"), "gcp:projects/service:Service")
+    }
+    checked = 0
+    for r in staging.children(staging.component("gcp-usc1")):
+        waits = {services[d] for d in r.dependencies if d in services}
+        if r.type == GKE:
+            assert waits == set(services.values())
+        elif r.type == "gcp:projects/serviceIdentity:ServiceIdentity":
+            assert waits == {r.input("service")}  # its agent exists once its own API is enabled
+        elif expected := next((api for prefix, api in CALLS.items() if r.type.startswith(prefix)), None):
+            assert waits == {expected}, r.name
+            checked += 1
+    assert checked >= 15
+
+
 def test_deletion_protection_follows_the_environment(staging, prod):
     assert staging.named("gcp-usc1-gke", GKE).input("deletionProtection") is False
     assert staging.named("gcp-usc1-gke", GKE).protect is False

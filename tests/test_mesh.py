@@ -223,7 +223,7 @@ def test_ordering_crds_before_resources_cacerts_before_istiod_before_gateways(is
     cacerts = istio.named(prefix + "cacerts", SECRET)
     assert urn[prefix + "namespace"] in cacerts.dependencies
     node_group = istio.named("aws-use1-system", "aws:eks/nodeGroup:NodeGroup")
-    assert node_group.urn in release(istio, "aws-use1", "istio-base").dependencies
+    assert node_group.urn in istio.waits_for(release(istio, "aws-use1", "istio-base"))
 
 
 # --- Istio: endpoint discovery ----------------------------------------------------------------
