@@ -508,7 +508,7 @@ class EksCluster(KubernetesCluster):
         self.addons = [*self.base_addons, *on_nodes]
         # The ends of the chain base add-ons -> node groups -> add-ons on nodes: waiting for them waits for all of
         # it (the engine's dependencies are transitive), without eight dependencies on every workload.
-        self.ready = on_nodes
+        self.ready = [*on_nodes]
 
     def _ami_type(self, pool: NodePoolConfig, index: int) -> pulumi.Output[str]:
         """From what EC2 says about the instance type (architecture, GPUs, Neuron devices) in this region.
