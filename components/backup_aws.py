@@ -4,7 +4,6 @@ read through an IAM policy; a GKE cluster's Velero federated in through an IAM r
 
 from __future__ import annotations
 
-import functools
 from typing import Any, ClassVar
 
 import pulumi
@@ -12,7 +11,6 @@ import pulumi_aws as aws
 
 from .aws_iam import irsa_trust_policy
 from .backup_common import (
-    ABORT_MULTIPART_DAYS,
     AWS_TOKEN_DIR,
     EC2_SNAPSHOT_ACTIONS,
     KMS_ACTIONS,
@@ -23,11 +21,11 @@ from .backup_common import (
     BackupOwner,
     BackupStore,
     PodIdentityPatch,
-    data_options,
+    backup_bucket,
 )
 from .config.regions import GCP_REGIONS
 from .eks import EksCluster
-from .storage_aws import hardened_s3_bucket, policy_document
+from .storage_aws import policy_document
 
 
 class S3Store:
@@ -52,25 +50,7 @@ class S3Store:
         return pulumi.ResourceOptions(parent=self.owner.as_parent(), provider=self.cluster.aws_provider, **kwargs)
 
     def _bucket(self) -> None:
-        name, props = self.owner.resource_name, self.owner.props
-        made = hardened_s3_bucket(
-            name,
-            description=f"Velero backups of {props.qualified}",
-            alias=f"alias/velero/{props.qualified}",
-            purpose="velero-backups",
-            lifecycle=[
-                {
-                    "id": "noncurrent-versions",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "noncurrent_version_expiration": {"noncurrent_days": props.backup.retention_days},
-                    "expiration": {"expired_object_delete_marker": True},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": ABORT_MULTIPART_DAYS},
-                }
-            ],
-            opts=self.opts,
-            data_opts=functools.partial(data_options, self),
-        )
+        made = self.cluster.object_store(backup_bucket(self.owner), self.owner.as_parent())
         self.key, self.bucket = made.key, made.bucket
         self.key_ref: pulumi.Output[str] = self.key.arn
         self.bucket_name: pulumi.Output[str] = self.bucket.bucket

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 import pulumi
 
-from .cluster import ClusterPort
+from .cluster import ClusterPort, ObjectStoreSpec, Retention
 from .config.backup import BackupConfig
 from .federation import AwsOidcTrust
 from .gcp_project import ProjectServices
@@ -69,16 +69,6 @@ def storage_location_name(cluster: str) -> str:
 def schedule_key(cluster: str, schedule: str) -> str:
     """Chart key of a schedule; per cluster so that peers' backup names never collide on restore."""
     return f"{cluster}-{schedule}"
-
-
-def data_options(store: BackupStore, **kwargs: Any) -> pulumi.ResourceOptions:
-    """Options for what holds backups: protected as the cluster is, and always retained on delete.
-
-    The buckets keep force_destroy off, so deleting one that holds backups fails (BucketNotEmpty) and would stop
-    the update halfway through removing a cluster. Retained, the bucket, its key and companions leave the stack
-    and stay in the cloud: peers can still restore from them, and their lifecycle rules expire the backups
-    (docs/lifecycle.md says how to delete them afterwards)."""
-    return store.opts(protect=store.owner.props.protect, retain_on_delete=True, **kwargs)
 
 
 def plugin_container(cloud: str, image: str) -> dict[str, Any]:
@@ -146,6 +136,21 @@ class BackupOwner(Protocol):
     def access(self) -> list[pulumi.Resource]: ...  # what the Velero release waits for (grants)
 
     def as_parent(self) -> pulumi.Resource: ...
+
+
+def backup_bucket(owner: BackupOwner) -> ObjectStoreSpec:
+    """The bucket of a cluster's backups, in either cloud: old versions kept for the retention, delete markers
+    and incomplete uploads cleaned up (Velero deletes expired backups itself, see VeleroBackupProps)."""
+    name, props = owner.resource_name, owner.props
+    return ObjectStoreSpec(
+        name=name,
+        purpose="velero-backups",
+        description=f"Velero backups of {props.qualified}",
+        alias=f"alias/velero/{props.qualified}",
+        key_name=f"{name}-backups",
+        retention=Retention(noncurrent_days=props.backup.retention_days, abort_multipart_days=ABORT_MULTIPART_DAYS),
+        protect=props.protect,
+    )
 
 
 class BackupStore(Protocol):

@@ -5,7 +5,6 @@ through a workload identity pool whose OIDC provider trusts its issuer.
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, ClassVar
 
@@ -23,11 +22,10 @@ from .backup_common import (
     BackupOwner,
     BackupStore,
     PodIdentityPatch,
-    data_options,
+    backup_bucket,
 )
 from .gcp_apis import IAM, RESOURCE_MANAGER, STORAGE
 from .gke import GkeCluster, service_account_id
-from .storage_gcp import hardened_gcs_bucket
 
 
 class GcsStore:
@@ -56,26 +54,7 @@ class GcsStore:
         )
 
     def _bucket(self) -> None:
-        name, cluster, props = self.owner.resource_name, self.cluster, self.owner.props
-        made = hardened_gcs_bucket(
-            name,
-            key_name=f"{name}-backups",
-            project=cluster.project,
-            region=self.region,
-            purpose="velero-backups",
-            protect=props.protect,
-            lifecycle=[
-                {
-                    "action": {"type": "Delete"},
-                    "condition": {"days_since_noncurrent_time": props.backup.retention_days, "with_state": "ARCHIVED"},
-                }
-            ],
-            opts=self.opts,
-            data_opts=functools.partial(data_options, self),
-            invoke_opts=pulumi.InvokeOutputOptions(parent=self.owner.as_parent(), provider=cluster.gcp_provider),
-            # Project services (KMS, IAM) are enabled by the cluster before its nodes are ready.
-            ring_after=list(cluster.ready),
-        )
+        made = self.cluster.object_store(backup_bucket(self.owner), self.owner.as_parent())
         self.key, self.bucket = made.key, made.bucket
         self.key_ref: pulumi.Output[str] = self.key.id
         self.bucket_name: pulumi.Output[str] = self.bucket.name

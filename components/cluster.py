@@ -30,6 +30,44 @@ def reported(value: T | None, what: str) -> T:
     return value
 
 
+@dataclass(frozen=True)
+class Retention:
+    """How long an object store keeps what it holds, in each cloud's lifecycle rules."""
+
+    noncurrent_days: int  # old versions of replaced or deleted objects
+    expire_days: int | None = None  # current objects (None: until their writer deletes them)
+    abort_multipart_days: int = 1  # S3: incomplete multipart uploads (GCS has no such rule)
+
+
+@dataclass(frozen=True)
+class ObjectStoreSpec:
+    """A bucket for a capability's data (backups, telemetry), encrypted with a key of its own.
+
+    What holds data (the bucket, its key and companions) is protected as the cluster is, and always retained on
+    delete: the buckets keep force_destroy off, so deleting one that holds objects fails (BucketNotEmpty) and would
+    stop the update halfway through removing a cluster. Retained, they leave the stack and stay in the cloud: peers
+    can still restore from them, and their lifecycle rules expire what they hold (docs/lifecycle.md says how to
+    delete them afterwards)."""
+
+    name: str  # its resources are named `<name>-bucket`, `<name>-key` ...
+    purpose: str  # tag or label of the bucket
+    description: str  # of the key (KMS)
+    alias: str  # of the key (KMS)
+    key_name: str  # key ring and key (Cloud KMS)
+    retention: Retention
+    protect: bool  # what holds data is protected as the cluster is, and always retained on delete
+
+
+class ObjectStore(Protocol):
+    """What a capability uses of an object store it asked a cluster for."""
+
+    @property
+    def bucket_name(self) -> pulumi.Output[str]: ...
+
+    @property
+    def key_ref(self) -> pulumi.Output[str]: ...  # the key that encrypts it (KMS key ARN, Cloud KMS key id)
+
+
 class ClusterPort(Protocol):
     """What a capability may use of a cluster (read-only)."""
 
@@ -79,6 +117,9 @@ class ClusterPort(Protocol):
     def region(self) -> str: ...
 
     def load_balancer_annotations(self, internal: bool, *, cross_zone: bool = False) -> dict[str, str]: ...
+
+    # A hardened bucket in the cluster's region and account or project, its resources children of `parent`.
+    def object_store(self, spec: ObjectStoreSpec, parent: pulumi.Resource) -> ObjectStore: ...
 
     # The public entry, the LoadBalancer Service DNS answers for (the mesh's ingress gateway or the fallback ingress).
     @property
@@ -151,6 +192,10 @@ class KubernetesCluster(pulumi.ComponentResource):
 
     def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a child resource: parented here, on this cluster's cloud provider."""
+        raise NotImplementedError
+
+    def object_store(self, spec: ObjectStoreSpec, parent: pulumi.Resource) -> ObjectStore:
+        """A hardened, encrypted bucket of the cluster's cloud, in its region, for `parent`'s data."""
         raise NotImplementedError
 
     @staticmethod

@@ -13,11 +13,12 @@ import pulumi_aws as aws
 from . import eks_addons
 from .autoscaler import ClusterAutoscaler
 from .aws_iam import MANAGED_POLICY, IrsaRole, irsa_role, irsa_trust_policy, service_trust_policy
-from .cluster import KubernetesCluster, reported
+from .cluster import KubernetesCluster, ObjectStoreSpec, reported
 from .config import NodePoolConfig
 from .config.stack import EKS_UNSUPPORTED_ZONE_IDS
 from .fleetplan import ClusterPlan
 from .outputs import EksClusterOutputs
+from .storage_aws import S3Bucket, hardened_s3_bucket, s3_lifecycle
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 TAINT_EFFECTS = {"NoSchedule": "NO_SCHEDULE", "PreferNoSchedule": "PREFER_NO_SCHEDULE", "NoExecute": "NO_EXECUTE"}
@@ -98,6 +99,25 @@ class EksCluster(KubernetesCluster):
         """The trust policy of an IAM role for pods of this cluster running as the given (namespace, Kubernetes
         service account) pairs (IRSA, through the cluster's IAM OIDC provider)."""
         return irsa_trust_policy(self.oidc_provider_arn, self.oidc_issuer, service_accounts)
+
+    def object_store(self, spec: ObjectStoreSpec, parent: pulumi.Resource) -> S3Bucket:
+        """A hardened S3 bucket with its own KMS key (components/storage_aws.py), in this cluster's region."""
+
+        def opts(**kwargs: Any) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=parent, provider=self.aws_provider, **kwargs)
+
+        def data_opts(**kwargs: Any) -> pulumi.ResourceOptions:
+            return opts(protect=spec.protect, retain_on_delete=True, **kwargs)
+
+        return hardened_s3_bucket(
+            spec.name,
+            description=spec.description,
+            alias=spec.alias,
+            purpose=spec.purpose,
+            lifecycle=s3_lifecycle(spec.retention),
+            opts=opts,
+            data_opts=data_opts,
+        )
 
     @staticmethod
     def load_balancer_annotations(internal: bool, *, cross_zone: bool = False) -> dict[str, str]:

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_gcp as gcp
 
-from .cluster import KubernetesCluster, reported
+from .cluster import KubernetesCluster, ObjectStoreSpec, reported
 from .config import NodePoolConfig
 from .config.stack import GKE_ZONES, RFC1918
 from .fleetplan import ClusterPlan
 from .gcp_apis import COMPUTE, CONTAINER, IAM, KMS, LOGGING, MONITORING, RESOURCE_MANAGER
 from .outputs import GkeClusterOutputs
+from .storage_gcp import GcsBucket, gcs_lifecycle, hardened_gcs_bucket
 
 # APIs the cluster, its network, its keys, its identities and its node logging need.
 REQUIRED_APIS = (
@@ -163,6 +164,31 @@ class GkeCluster(KubernetesCluster):
 
     def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self.gcp_provider, **kwargs)
+
+    def object_store(self, spec: ObjectStoreSpec, parent: pulumi.Resource) -> GcsBucket:
+        """A hardened GCS bucket with its own Cloud KMS key (components/storage_gcp.py), in this cluster's project
+        and region; its key ring waits for the cluster's nodes, by which time the project's APIs are on."""
+
+        def opts(api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
+            after = [*self.waits_for(api), *kwargs.pop("depends_on", [])]
+            return pulumi.ResourceOptions(parent=parent, provider=self.gcp_provider, depends_on=after, **kwargs)
+
+        def data_opts(api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
+            return opts(api, protect=spec.protect, retain_on_delete=True, **kwargs)
+
+        return hardened_gcs_bucket(
+            spec.name,
+            key_name=spec.key_name,
+            project=self.project,
+            region=self.region,
+            purpose=spec.purpose,
+            protect=spec.protect,
+            lifecycle=gcs_lifecycle(spec.retention),
+            opts=opts,
+            data_opts=data_opts,
+            invoke_opts=pulumi.InvokeOutputOptions(parent=parent, provider=self.gcp_provider),
+            ring_after=list(self.ready),
+        )
 
     @staticmethod
     def load_balancer_annotations(internal: bool, *, cross_zone: bool = False) -> dict[str, str]:

@@ -9,8 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from .eks import EksCluster
-from .observability_common import NAMESPACE, NONCURRENT_DAYS, TelemetryStoreProps
-from .storage_aws import hardened_s3_bucket, policy_document
+from .observability_common import NAMESPACE, TelemetryStoreProps, telemetry_bucket
+from .storage_aws import policy_document
 
 # What Thanos, Loki and Tempo do in their bucket (thanos.io storage.md "S3" minimum policy: list, get, put,
 # delete objects; Loki and Tempo document the same set), and the key that encrypts it.
@@ -27,32 +27,11 @@ class S3TelemetryStore:
             raise TypeError(f"{props.name}: an S3 telemetry store needs an EKS cluster")
         self.props, self.cluster, self.region = props, cluster, cluster.region
         self.grants: list[pulumi.Resource] = []
-        made = hardened_s3_bucket(
-            props.name,
-            description=f"{props.purpose} of {props.qualified}",
-            alias=f"alias/telemetry/{props.qualified}-{props.purpose}",
-            purpose=f"telemetry-{props.purpose}",
-            lifecycle=[
-                {
-                    "id": "retention",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "expiration": {"days": props.expire_days},
-                    "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_DAYS},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-                }
-            ],
-            opts=self.opts,
-            data_opts=self.data_opts,
-        )
+        made = cluster.object_store(telemetry_bucket(props), props.parent)
         self.bucket = made.bucket
         self.bucket_name: pulumi.Output[str] = made.bucket.bucket
         self.key_ref: pulumi.Output[str] = made.key.arn
         self._identity(made.bucket.arn, made.key.arn)
-
-    def data_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
-        """What holds telemetry: protected as the cluster is, and retained on delete (as backups are)."""
-        return self.opts(protect=self.props.protect, retain_on_delete=True, **kwargs)
 
     def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self.props.parent, provider=self.cluster.aws_provider, **kwargs)

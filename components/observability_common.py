@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal, Protocol
 
 import pulumi
 
-from .cluster import ClusterPort
+from .cluster import ClusterPort, ObjectStoreSpec, Retention
 from .config.observability import ObservabilityConfig
 
 NAMESPACE = "monitoring"
@@ -113,3 +113,17 @@ class TelemetryProps:
     @property
     def is_hub(self) -> bool:
         return self.cluster.spec.name == self.hub
+
+
+def telemetry_bucket(props: TelemetryStoreProps) -> ObjectStoreSpec:
+    """The bucket of one kind of telemetry, in either cloud: objects expire after the retention (and a margin),
+    old versions a week after they were replaced."""
+    return ObjectStoreSpec(
+        name=props.name,
+        purpose=f"telemetry-{props.purpose}",
+        description=f"{props.purpose} of {props.qualified}",
+        alias=f"alias/telemetry/{props.qualified}-{props.purpose}",
+        key_name=props.name,
+        retention=Retention(noncurrent_days=NONCURRENT_DAYS, expire_days=props.expire_days),
+        protect=props.protect,
+    )

@@ -11,8 +11,7 @@ import pulumi_gcp as gcp
 
 from .gcp_apis import IAM, STORAGE
 from .gke import GkeCluster, service_account_id
-from .observability_common import NAMESPACE, NONCURRENT_DAYS, TelemetryStoreProps
-from .storage_gcp import hardened_gcs_bucket
+from .observability_common import NAMESPACE, TelemetryStoreProps, telemetry_bucket
 
 # Thanos, Loki: roles/storage.objectAdmin on the bucket (thanos.io storage.md "GCS"; grafana.com/docs/loki
 # "GCS"). Tempo also reads the bucket's metadata (storage.buckets.get, grafana.com/docs/tempo "GCS permissions"),
@@ -33,33 +32,11 @@ class GcsTelemetryStore:
             raise TypeError(f"{props.name}: a GCS telemetry store needs a GKE cluster")
         self.props, self.cluster = props, cluster
         self.grants: list[pulumi.Resource] = []
-        made = hardened_gcs_bucket(
-            props.name,
-            key_name=props.name,
-            project=cluster.project,
-            region=cluster.region,
-            purpose=f"telemetry-{props.purpose}",
-            protect=props.protect,
-            lifecycle=[
-                {"action": {"type": "Delete"}, "condition": {"age": props.expire_days}},
-                {
-                    "action": {"type": "Delete"},
-                    "condition": {"days_since_noncurrent_time": NONCURRENT_DAYS, "with_state": "ARCHIVED"},
-                },
-            ],
-            opts=self.opts,
-            data_opts=self.data_opts,
-            invoke_opts=pulumi.InvokeOutputOptions(parent=props.parent, provider=cluster.gcp_provider),
-            ring_after=list(cluster.ready),
-        )
+        made = cluster.object_store(telemetry_bucket(props), props.parent)
         self.bucket = made.bucket
         self.bucket_name: pulumi.Output[str] = made.bucket.name
         self.key_ref: pulumi.Output[str] = made.key.id
         self._identity()
-
-    def data_opts(self, api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
-        """What holds telemetry: protected as the cluster is, and retained on delete (as backups are)."""
-        return self.opts(api, protect=self.props.protect, retain_on_delete=True, **kwargs)
 
     def opts(self, api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
         """A GCP resource calling `api` in the cluster's project waits for its Service (components.gke)."""

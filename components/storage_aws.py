@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
+from .cluster import Retention
+
 Options = Callable[..., pulumi.ResourceOptions]
 # Annotations only: naming the type at import would load pulumi_aws.s3 in fleets without EKS.
 if TYPE_CHECKING:
@@ -24,6 +26,41 @@ if TYPE_CHECKING:
 class S3Bucket:
     key: aws.kms.Key
     bucket: aws.s3.Bucket
+
+    @property
+    def bucket_name(self) -> pulumi.Output[str]:
+        return self.bucket.bucket
+
+    @property
+    def key_ref(self) -> pulumi.Output[str]:
+        return self.key.arn
+
+
+def s3_lifecycle(retention: Retention) -> list[LifecycleRule]:
+    """One rule for the whole bucket: current objects expire (or, kept, their expired delete markers go),
+    old versions after `noncurrent_days`, incomplete multipart uploads after `abort_multipart_days`."""
+    noncurrent_days, abort_days = retention.noncurrent_days, retention.abort_multipart_days
+    if retention.expire_days is None:
+        return [
+            {
+                "id": "noncurrent-versions",
+                "status": "Enabled",
+                "filter": {"prefix": ""},
+                "noncurrent_version_expiration": {"noncurrent_days": noncurrent_days},
+                "expiration": {"expired_object_delete_marker": True},
+                "abort_incomplete_multipart_upload": {"days_after_initiation": abort_days},
+            }
+        ]
+    return [
+        {
+            "id": "retention",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "expiration": {"days": retention.expire_days},
+            "noncurrent_version_expiration": {"noncurrent_days": noncurrent_days},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": abort_days},
+        }
+    ]
 
 
 def hardened_s3_bucket(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_gcp as gcp
 
+from .cluster import Retention
 from .gcp_apis import KMS, STORAGE
 
 Options = Callable[..., pulumi.ResourceOptions]
@@ -28,6 +29,30 @@ SOFT_DELETE_SECONDS = 7 * 24 * 3600
 class GcsBucket:
     key: gcp.kms.CryptoKey
     bucket: gcp.storage.Bucket
+
+    @property
+    def bucket_name(self) -> pulumi.Output[str]:
+        return self.bucket.name
+
+    @property
+    def key_ref(self) -> pulumi.Output[str]:
+        return self.key.id
+
+
+def gcs_lifecycle(retention: Retention) -> list[LifecycleRule]:
+    """Current objects deleted at `expire_days` (when set), old versions `noncurrent_days` after they were
+    replaced. No rule for incomplete uploads: Velero's and Thanos' Google clients upload through the JSON API,
+    whose resumable sessions expire after a week, not through XML multipart uploads."""
+    rules: list[LifecycleRule] = []
+    if retention.expire_days is not None:
+        rules.append({"action": {"type": "Delete"}, "condition": {"age": retention.expire_days}})
+    rules.append(
+        {
+            "action": {"type": "Delete"},
+            "condition": {"days_since_noncurrent_time": retention.noncurrent_days, "with_state": "ARCHIVED"},
+        }
+    )
+    return rules
 
 
 def hardened_gcs_bucket(
