@@ -4,7 +4,8 @@
 judge as the offline plan runs it (an observer of the mocks, then the plan checks), timed apart;
 `preview` does the same as a first `pulumi preview` (unknown outputs: `--engine-preview`);
 `floor` registers the resources listed in INPUT (written by a `program` run) with no logic:
-same types, names, inputs, parents and providers, same mocks, no dependencies. It imports the
+same types, names, inputs, parents, providers and dependencies (as `depends_on`: the dependency graph is
+part of the plan, which any program producing it registers), same mocks. It imports the
 SDK module of every type it registers (a program cannot register `gcp:compute/...` without
 importing `pulumi_gcp.compute`), then registers each resource through the SDK's own class for its
 type with the property bag the generated constructor would build (no program logic), so that both
@@ -120,32 +121,36 @@ def _floor(spec: list[dict[str, Any]]) -> dict[str, Any]:
     for module in sorted({m for entry in spec if (m := sdk_module(entry["type"]))}):
         _import_deepest(module)
 
+    registration, component_class = _floor_classes()
+
     def program() -> None:
         made: dict[str, pulumi.Resource] = {}
         for entry in spec:
             opts = pulumi.ResourceOptions(
-                parent=made.get(entry["parent"]), provider=made.get(entry["provider"]) if entry["provider"] else None
+                parent=made.get(entry["parent"]),
+                provider=made.get(entry["provider"]) if entry["provider"] else None,
+                depends_on=[made[d] for d in entry["dependencies"]],
             )
             if entry["type"].startswith("pulumi:providers:"):
                 package = entry["type"].removeprefix("pulumi:providers:")
                 made[entry["urn"]] = pulumi.ProviderResource(package, entry["name"], entry["inputs"], opts)
             elif entry["custom"]:
-                made[entry["urn"]] = _typed_resource(entry, opts)
+                made[entry["urn"]] = _typed_resource(entry, opts, registration)
             else:
-                component = pulumi.ComponentResource(entry["type"], entry["name"], None, opts)
+                component = component_class(entry["type"], entry["name"], opts)
                 component.register_outputs({})
                 made[entry["urn"]] = component
 
     evaluate_start = time.perf_counter()
     plan = run_program(program, {}, [], STACK)
-    return {"evaluateStart": evaluate_start, "resources": sum(1 for r in plan.resources if r.custom)}
+    return {"evaluateStart": evaluate_start, "plan": plan, "resources": sum(1 for r in plan.resources if r.custom)}
 
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _typed_resource(entry: dict[str, Any], opts: Any) -> Any:
+def _typed_resource(entry: dict[str, Any], opts: Any, registration: type) -> Any:
     """Register through the SDK's own class for the type, as any program must, with no program logic.
 
     The class is instantiated without its generated `__init__` (which takes typed arguments) but with the
@@ -174,8 +179,31 @@ def _typed_resource(entry: dict[str, Any], opts: Any) -> Any:
     props.__dict__.update({name: None for name, member in vars(cls).items() if isinstance(member, property)})
     props.__dict__.update({_snake(k): v for k, v in entry["inputs"].items()})
     resource = cls.__new__(cls)
-    pulumi.CustomResource.__init__(resource, entry["type"], entry["name"], props, opts)
+    registration(resource, entry["type"], entry["name"], props, opts)
     return resource
+
+
+def _floor_classes() -> tuple[type, type]:
+    """The constructor frames a program's own classes have (imported lazily, as the SDK is: see `main`).
+
+    The SDK records where each resource was created: it walks the stack up to the third `__init__` frame (the
+    SDK's Resource, then CustomResource or ComponentResource, then the resource's own class) and converts every
+    frame above it (pulumi/runtime/resource.py `_get_stack_trace`). Registered with no class of its own, a floor
+    resource had no third `__init__`: its stack trace came back empty and the floor skipped a cost that every
+    program, however flat, pays for each resource. These stand in for the generated class and the component
+    subclass, so the floor pays it for the frames of a flat program (the frames of `program` below and above).
+    """
+    import pulumi
+
+    class Registration:
+        def __init__(self, resource: Any, type_: str, name: str, props: Any, opts: Any) -> None:
+            pulumi.CustomResource.__init__(resource, type_, name, props, opts)
+
+    class Component(pulumi.ComponentResource):
+        def __init__(self, type_: str, name: str, opts: Any) -> None:
+            super().__init__(type_, name, None, opts)
+
+    return Registration, Component
 
 
 def sdk_module(type_token: str) -> str | None:
@@ -229,7 +257,7 @@ def _describe(plan: Any, output_path: Path) -> dict[str, Any]:
 
 
 def floor_spec(plan: Any) -> list[dict[str, Any]]:
-    """Every registration of the plan, each after its parent and provider."""
+    """Every registration of the plan, each after its parent, its provider and what it depends on."""
     by_urn = {r.urn: r for r in plan.resources}
     ordered: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -240,6 +268,8 @@ def floor_spec(plan: Any) -> list[dict[str, Any]]:
         r = by_urn[urn]
         emit(r.parent)
         emit(r.provider_urn)
+        for dependency in r.dependencies:
+            emit(dependency)
         seen.add(urn)
         ordered.append(
             {
@@ -250,6 +280,7 @@ def floor_spec(plan: Any) -> list[dict[str, Any]]:
                 "parent": r.parent if r.parent in by_urn else None,
                 "provider": r.provider_urn,
                 "inputs": r.inputs,
+                "dependencies": [d for d in r.dependencies if d in by_urn],
             }
         )
 
