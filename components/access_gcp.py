@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from .access_common import RBAC, AccessProps, edit_binding, members_of, resource_key
 from .cluster import ClusterPort
 from .config.access import AccessConfig
-from .gcp_apis import RESOURCE_MANAGER
+from .gcp_apis import CONTAINER, RESOURCE_MANAGER
 from .gke import GkeCluster
 
 CLUSTER_VIEWER = "roles/container.clusterViewer"
@@ -88,7 +88,9 @@ def project_viewers(
                     role=CLUSTER_VIEWER,
                     member=member,
                     opts=pulumi.ResourceOptions(
-                        parent=parent, provider=cluster.gcp_provider, depends_on=cluster.waits_for(RESOURCE_MANAGER)
+                        parent=parent,
+                        provider=cluster.gcp_provider,
+                        depends_on=[*cluster.waits_for(RESOURCE_MANAGER), *cluster.waits_for(CONTAINER)],
                     ),
                 )
             )

@@ -46,7 +46,7 @@ class GcsStore:
         self._bucket()
         self._identity()
 
-    def opts(self, api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
+    def opts(self, api: str, **kwargs: Any) -> pulumi.ResourceOptions:
         """A GCP resource calling `api` in the cluster's project waits for its Service (components.gke)."""
         after = [*self.cluster.waits_for(api), *kwargs.pop("depends_on", [])]
         return pulumi.ResourceOptions(

@@ -526,9 +526,11 @@ class EksCluster(KubernetesCluster):
             self._addon("aws-ebs-csi-driver", role=ebs_role, depends_on=self.node_groups),
         ]
         self.addons = [*self.base_addons, *on_nodes]
-        # The ends of the chain base add-ons -> node groups -> add-ons on nodes: waiting for them waits for all of
-        # it (the engine's dependencies are transitive), without eight dependencies on every workload.
-        self.ready = [*on_nodes]
+        # The node groups and the ends of the chain base add-ons -> node groups -> add-ons on nodes: waiting for
+        # them waits for all of it (the engine orders creation transitively), without eight dependencies on every
+        # workload. The node groups stay direct: deletes are ordered by direct dependencies only (pulumi/pulumi
+        # step_generator ScheduleDeletes), so a workload deleted in the update that removes a pool goes first.
+        self.ready = [*self.node_groups, *on_nodes]
 
     def _ami_type(self, pool: NodePoolConfig, index: int) -> pulumi.Output[str]:
         """From what EC2 says about the instance type (architecture, GPUs, Neuron devices) in this region.

@@ -15,8 +15,8 @@ KMS = "cloudkms.googleapis.com"  # gcp:kms/* (key rings, keys and their IAM)
 IAM = "iam.googleapis.com"  # gcp:serviceaccount/*, gcp:projects/iAMCustomRole, gcp:iam/*
 RESOURCE_MANAGER = "cloudresourcemanager.googleapis.com"  # gcp:projects/iAMMember (the project's IAM policy)
 LOGGING = "logging.googleapis.com"
-MONITORING = "monitoring.googleapis.com"
-# Cloud Storage (gcp:storage/*) is on in every new project
-# (https://cloud.google.com/service-usage/docs/enabled-service#default): a bucket or its IAM waits for no Service;
-# its key and its identities carry their own waits.
-STORAGE: str | None = None
+MONITORING = "monitoring.googleapis.com"  # gcp:monitoring/* (notification channels), the nodes' metrics
+# gcp:storage/* (buckets, their IAM, the project's GCS service agent). On by default only in projects created with
+# the console or gcloud (https://cloud.google.com/service-usage/docs/enabled-service#default); a project created
+# through the API has no API enabled (hashicorp/terraform-provider-google#14174), so the cluster enables it too.
+STORAGE = "storage.googleapis.com"

@@ -20,7 +20,7 @@ from .cluster import KubernetesCluster, ObjectStoreSpec, reported
 from .config import NodePoolConfig
 from .config.stack import GKE_ZONES, RFC1918
 from .fleetplan import ClusterPlan
-from .gcp_apis import COMPUTE, CONTAINER, IAM, KMS, LOGGING, MONITORING, RESOURCE_MANAGER
+from .gcp_apis import COMPUTE, CONTAINER, IAM, KMS, LOGGING, MONITORING, RESOURCE_MANAGER, STORAGE
 from .outputs import GkeClusterOutputs
 from .storage_gcp import GcsBucket, gcs_lifecycle, hardened_gcs_bucket
 
@@ -33,6 +33,7 @@ REQUIRED_APIS = (
     LOGGING,
     MONITORING,
     RESOURCE_MANAGER,
+    STORAGE,  # the buckets of backups and telemetry, and the GCS service agent their keys trust
 )
 # What nodes need and nothing more (never the default compute service account).
 NODE_ROLES = (
@@ -42,6 +43,9 @@ NODE_ROLES = (
     "roles/stackdriver.resourceMetadata.writer",
     "roles/artifactregistry.reader",
 )
+# Some predefined roles exist in a project only once their service is on
+# (https://cloud.google.com/service-usage/docs/enabled-service): a grant of one waits for its API as well.
+ROLE_SERVICES = {"roles/logging.": LOGGING, "roles/monitoring.": MONITORING, "roles/stackdriver.": MONITORING}
 POD_RANGE = "pods"
 SERVICE_RANGE = "services"
 KEY_ROTATION = f"{90 * 24 * 3600}s"
@@ -169,11 +173,11 @@ class GkeCluster(KubernetesCluster):
         """A hardened GCS bucket with its own Cloud KMS key (components/storage_gcp.py), in this cluster's project
         and region; its key ring waits for the cluster's nodes, by which time the project's APIs are on."""
 
-        def opts(api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
+        def opts(api: str, **kwargs: Any) -> pulumi.ResourceOptions:
             after = [*self.waits_for(api), *kwargs.pop("depends_on", [])]
             return pulumi.ResourceOptions(parent=parent, provider=self.gcp_provider, depends_on=after, **kwargs)
 
-        def data_opts(api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
+        def data_opts(api: str, **kwargs: Any) -> pulumi.ResourceOptions:
             return opts(api, protect=spec.protect, retain_on_delete=True, **kwargs)
 
         return hardened_gcs_bucket(
@@ -186,7 +190,11 @@ class GkeCluster(KubernetesCluster):
             lifecycle=gcs_lifecycle(spec.retention),
             opts=opts,
             data_opts=data_opts,
-            invoke_opts=pulumi.InvokeOutputOptions(parent=parent, provider=self.gcp_provider),
+            # Asking for the project's GCS service agent is a Cloud Storage call too: after the API is on (on a first
+            # preview, while the Service is still to be created, the engine answers it as unknown).
+            invoke_opts=pulumi.InvokeOutputOptions(
+                parent=parent, provider=self.gcp_provider, depends_on=self.waits_for(STORAGE)
+            ),
             ring_after=list(self.ready),
         )
 
@@ -216,12 +224,16 @@ class GkeCluster(KubernetesCluster):
         }
         self.apis: list[pulumi.Resource] = list(self.api_services.values())
 
-    def waits_for(self, api: str | None) -> list[pulumi.Resource]:
-        """What a resource calling `api` in this cluster's project waits for: the Service enabling it (nothing for
-        an API on by default, None). A new project refuses calls to a disabled API (SERVICE_DISABLED)."""
-        return [self.api_services[api]] if api is not None else []
+    def waits_for(self, api: str) -> list[pulumi.Resource]:
+        """What a resource calling `api` in this cluster's project waits for: the Service enabling it (a new
+        project refuses calls to a disabled API: SERVICE_DISABLED)."""
+        return [self.api_services[api]]
 
-    def calling(self, api: str | None, *more: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
+    def role_services(self, role: str) -> list[pulumi.Resource]:
+        """The Service of the API whose role `role` is, when the cluster enables it (ROLE_SERVICES)."""
+        return [self.api_services[api] for prefix, api in ROLE_SERVICES.items() if role.startswith(prefix)]
+
+    def calling(self, api: str, *more: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options of a child resource that calls `api`: it waits for that API's Service (and for `more`)."""
         return self.child_opts(depends_on=[*self.waits_for(api), *more], **kwargs)
 
@@ -302,7 +314,7 @@ class GkeCluster(KubernetesCluster):
                 project=self.project,
                 role=role,
                 member=self.node_service_account.member,
-                opts=self.calling(RESOURCE_MANAGER),
+                opts=self.calling(RESOURCE_MANAGER, *self.role_services(role)),
             )
             for role in NODE_ROLES
         ]

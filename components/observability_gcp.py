@@ -38,7 +38,7 @@ class GcsTelemetryStore:
         self.key_ref: pulumi.Output[str] = made.key.id
         self._identity()
 
-    def opts(self, api: str | None, **kwargs: Any) -> pulumi.ResourceOptions:
+    def opts(self, api: str, **kwargs: Any) -> pulumi.ResourceOptions:
         """A GCP resource calling `api` in the cluster's project waits for its Service (components.gke)."""
         after = [*self.cluster.waits_for(api), *kwargs.pop("depends_on", [])]
         return pulumi.ResourceOptions(

@@ -300,8 +300,9 @@ def test_irsa_roles_of_the_capabilities_trust_one_service_account_set_of_their_c
 
 
 def test_workloads_wait_for_nodes_add_ons_and_the_deployer_through_the_ends_of_the_chain(staging):
-    """`ready` names the ends (add-ons on nodes, the deployer's admin policy): a workload waits for every node
-    group, add-on and access entry through them, with three dependencies instead of eight."""
+    """`ready` names the node groups and the ends of the chains (add-ons on nodes, the deployer's admin policy): a
+    workload waits for every add-on and access entry through them, with four dependencies instead of eight. The
+    node groups stay direct: the engine orders deletes by direct dependencies only."""
     velero = staging.named("aws-use1-backup-velero", "kubernetes:helm.sh/v3:Release")
     cluster = staging.component("aws-use1")
     everything = {
@@ -318,4 +319,4 @@ def test_workloads_wait_for_nodes_add_ons_and_the_deployer_through_the_ends_of_t
         "aws-use1-system",
         "aws-use1-vpc-cni",
     }
-    assert ends == {"aws-use1-coredns", "aws-use1-aws-ebs-csi-driver", "aws-use1-deployer-admin"}
+    assert ends == {"aws-use1-coredns", "aws-use1-aws-ebs-csi-driver", "aws-use1-deployer-admin", "aws-use1-system"}

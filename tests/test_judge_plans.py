@@ -634,6 +634,43 @@ def test_service_account_iam_members_need_the_iam_api(staging):
     assert any(member.urn in f and "iam.googleapis.com is not enabled" in f for f in messages(gcp.apis_enabled, plan))
 
 
+def test_buckets_and_their_iam_need_cloud_storage_enabled(staging):
+    """Not on by default in a project created through the API (only the console and gcloud enable it)."""
+    users = [r for r in staging.resources if r.custom and r.type.startswith("gcp:storage/")]
+    assert {"gcp:storage/bucket:Bucket", gcp.BUCKET_IAM} <= {r.type for r in users}
+    assert messages(gcp.apis_enabled, staging) == []
+    plan = without(
+        staging, lambda r: not (r.type == gcp.SERVICE and r.inputs.get("service") == "storage.googleapis.com")
+    )
+    assert messages(gcp.apis_enabled, plan) == [
+        rejected(
+            r.urn,
+            "Google Cloud",
+            "storage.googleapis.com is not enabled in project acme-staging (nothing in the plan enables it)",
+            APIS_DOC,
+        )
+        for r in users
+    ]
+
+
+def test_a_bucket_grant_counts_against_the_bucket_project_not_its_provider(staging):
+    """Granting on a bucket is a Cloud Storage call in the bucket's project (the quota project rule), so a grant
+    through another project's provider must still wait for Cloud Storage where the bucket is."""
+    grant = staging.of_type(gcp.BUCKET_IAM)[0]
+    provider = staging.by_urn(grant.provider_urn)
+    (other,) = copies(provider, 1, lambda _, inputs: inputs.update(project="acme-other"))
+    (moved,) = [dataclasses.replace(c, dependencies=[], provider=f"{other.urn}::{other.id}") for c in copies(grant, 1)]
+    assert messages(gcp.apis_enabled, added(staging, [other, moved])) == [
+        rejected(
+            moved.urn,
+            "Google Cloud",
+            "it does not wait for storage.googleapis.com to be enabled in project "
+            "acme-staging (no dependency on the Service)",
+            APIS_DOC,
+        )
+    ]
+
+
 def test_vpc_peerings_per_network_count_the_gke_control_plane_peering(staging):
     cluster = staging.of_type("gcp:container/cluster:Cluster")[0]
     network = gcp._network_key(cluster.inputs["network"])

@@ -583,8 +583,10 @@ def _minus_exclusions(windows: list[tuple[datetime, datetime]], exclusions: Any)
 
 # --- APIs and quotas -----------------------------------------------------------------------------------
 
-# The API each type calls (terraform-provider-google *_meta.yaml api_service_name). A new project has
-# only a few APIs on by default (storage among them); the plan assumes nothing else is enabled.
+# The API each type calls (terraform-provider-google *_meta.yaml api_service_name). A project created through the
+# API has none enabled (hashicorp/terraform-provider-google#14174; the console and gcloud enable a few, Cloud
+# Storage among them: https://cloud.google.com/service-usage/docs/enabled-service#default), so the plan assumes
+# only Service Usage, which enabling anything needs in the deployer's own project.
 API_OF_TYPE = {
     "compute.googleapis.com": ("gcp:compute/",),
     "container.googleapis.com": ("gcp:container/",),
@@ -592,11 +594,13 @@ API_OF_TYPE = {
     "iam.googleapis.com": ("gcp:serviceaccount/", "gcp:projects/iAMCustomRole:", "gcp:iam/"),
     "dns.googleapis.com": ("gcp:dns/",),
     "cloudresourcemanager.googleapis.com": ("gcp:projects/iAMMember:",),
+    "storage.googleapis.com": ("gcp:storage/",),
+    "monitoring.googleapis.com": ("gcp:monitoring/",),
 }
-DEFAULT_ENABLED = frozenset(
-    {"storage.googleapis.com", "storage-api.googleapis.com", "storage-component.googleapis.com",
-     "serviceusage.googleapis.com", "logging.googleapis.com", "monitoring.googleapis.com"}
-)  # fmt: skip
+DEFAULT_ENABLED = frozenset({"serviceusage.googleapis.com"})
+# A bucket's IAM is a Cloud Storage call charged to the bucket's project, whatever the provider's project
+# (https://cloud.google.com/docs/quotas/quota-project).
+BUCKET_IAM = "gcp:storage/bucketIAMMember:BucketIAMMember"
 SERVICE = "gcp:projects/service:Service"
 APIS_DOC = (
     "https://cloud.google.com/service-usage/docs/enable-disable (SERVICE_DISABLED: 'has not been used in project')"
@@ -622,11 +626,17 @@ def apis_enabled(plan: Any, context: Context) -> Iterator[Finding]:
         if isinstance(project, str):
             enabling[(project, str(service.inputs.get("service")))].add(service.urn)
     waits = dependency_closure(plan)
+    bucket_projects = {
+        str(b.outputs.get("name") or b.inputs.get("name")): b.inputs.get("project")
+        for b in of_type(plan, "gcp:storage/bucket:Bucket")
+    }
     for r in plan.resources:
         api = api_of(r.type) if r.custom else None
         if api is None or api in DEFAULT_ENABLED:
             continue
         project = r.inputs.get("project") or (providers.get(r.provider_urn or "") or {}).get("project")
+        if r.type == BUCKET_IAM and isinstance(r.inputs.get("bucket"), str):
+            project = bucket_projects.get(r.inputs["bucket"], project)
         if not isinstance(project, str):
             continue
         services = enabling.get((project, api))
