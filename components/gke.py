@@ -340,6 +340,10 @@ class GkeCluster(KubernetesCluster):
         )
         # The service agents exist once their API is enabled; ServiceIdentity makes sure before the grants.
         grants: list[gcp.kms.CryptoKeyIAMMember] = []
+        # The project's number, which the service agents' addresses carry: asked once for both.
+        project = gcp.organizations.get_project_output(
+            project_id=self.project, opts=pulumi.InvokeOutputOptions(parent=self, provider=self.gcp_provider)
+        )
         for service, key, member in (
             ("container.googleapis.com", self.kms_key, "container-engine-robot"),
             ("compute.googleapis.com", self.boot_key, "compute-system"),
@@ -349,9 +353,6 @@ class GkeCluster(KubernetesCluster):
                 project=self.project,
                 service=service,
                 opts=self.calling(service),
-            )
-            project = gcp.organizations.get_project_output(
-                project_id=self.project, opts=pulumi.InvokeOutputOptions(parent=self, provider=self.gcp_provider)
             )
             grants.append(
                 gcp.kms.CryptoKeyIAMMember(
