@@ -185,7 +185,8 @@ def federate_reader(reader: BackupStore, peers: list[BackupStore]) -> PodIdentit
         opts=opts,
     )
     member = pool.name.apply(lambda pool_name: f"principal://iam.googleapis.com/{pool_name}/subject/{SUBJECT}")
-    # The grants call Cloud Storage in the peers' projects (no Service to wait for); the member waits for the pool.
+    # The grants call Cloud Storage in the peers' projects: they wait for it there through the peer's bucket (which
+    # waits for its cluster's Service), and for the pool through the member; not for the federation APIs.
     read_gcs_peers(owner, member, peers, pulumi.ResourceOptions(parent=parent, provider=provider))
     audience = oidc.name.apply(lambda provider_name: f"//iam.googleapis.com/{provider_name}")
     credentials = audience.apply(external_account_credentials)

@@ -36,7 +36,7 @@ class Retention:
 
     noncurrent_days: int  # old versions of replaced or deleted objects
     expire_days: int | None = None  # current objects (None: until their writer deletes them)
-    abort_multipart_days: int = 1  # S3: incomplete multipart uploads (GCS has no such rule)
+    abort_multipart_days: int = 1  # S3 only: incomplete multipart uploads (storage_gcp.gcs_lifecycle says why)
 
 
 @dataclass(frozen=True)
