@@ -14,20 +14,17 @@ from collections.abc import Iterable
 import pulumi
 import pulumi_gcp as gcp
 
+from .gcp_apis import COMPUTE, IAM, MONITORING, RESOURCE_MANAGER
+
 # Purpose -> the APIs it calls (terraform-provider-google *_meta.yaml api_service_name; Workload Identity
 # Federation: "Enable the IAM, Resource Manager, Service Account Credentials, and Security Token Service APIs").
 APIS = {
-    "identity": ("iam.googleapis.com", "cloudresourcemanager.googleapis.com"),
-    "federation": (
-        "iam.googleapis.com",
-        "sts.googleapis.com",
-        "iamcredentials.googleapis.com",
-        "cloudresourcemanager.googleapis.com",
-    ),
+    "identity": (IAM, RESOURCE_MANAGER),
+    "federation": (IAM, "sts.googleapis.com", "iamcredentials.googleapis.com", RESOURCE_MANAGER),
     # Cloud DNS; its health checks are Compute Engine resources (compute.healthChecks).
-    "dns": ("dns.googleapis.com", "compute.googleapis.com"),
+    "dns": ("dns.googleapis.com", COMPUTE),
     # The fleet's Cloud Billing budget, called with gcp:project as its quota project, and its email channels.
-    "budget": ("billingbudgets.googleapis.com", "monitoring.googleapis.com"),
+    "budget": ("billingbudgets.googleapis.com", MONITORING),
 }
 
 
