@@ -222,7 +222,6 @@ class GkeCluster(KubernetesCluster):
             )
             for api in (*REQUIRED_APIS, *self.args.extra_apis)
         }
-        self.apis: list[pulumi.Resource] = list(self.api_services.values())
 
     def waits_for(self, api: str) -> list[pulumi.Resource]:
         """What a resource calling `api` in this cluster's project waits for: the Service enabling it (a new
@@ -240,7 +239,7 @@ class GkeCluster(KubernetesCluster):
     def after_apis(self, *more: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options of a resource that uses every API of the cluster (the GKE cluster itself: its network, keys,
         node identity, logging and monitoring)."""
-        return self.child_opts(depends_on=[*self.apis, *more], **kwargs)
+        return self.child_opts(depends_on=[*self.api_services.values(), *more], **kwargs)
 
     # --- network -------------------------------------------------------------------------
     def _network(self) -> None:
