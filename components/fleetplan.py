@@ -35,7 +35,6 @@ from .config.cost import CostConfig
 from .config.dns import DnsConfig
 from .config.gitops import GitopsConfig
 from .config.mesh import MeshConfig, mesh_peers
-from .config.needs import fleet_needs
 from .config.observability import ObservabilityConfig, telemetry_scopes
 from .config.policy import PolicyConfig
 from .config.secrets import SecretsConfig, store_readers
@@ -324,7 +323,7 @@ def mesh_groups(config: StackConfig) -> list[MeshGroup]:
 
 def gke_clusters_trusted_by_aws(config: StackConfig) -> list[str]:
     """GKE clusters whose pods need AWS roles, as the blocks declare them (config/needs.py), in config order."""
-    trusts = fleet_needs(config).aws_trusts
+    trusts = config.needs().aws_trusts
     return [c.name for c in config.clusters if c.name in trusts]
 
 
@@ -332,4 +331,4 @@ def project_purposes(config: StackConfig) -> list[str]:
     """What gcp:project must enable for what the fleet keeps there outside any cluster, as the blocks declare."""
     if config.gcp_project is None:
         return []
-    return list(fleet_needs(config).gcp_project_purposes)
+    return list(config.needs().gcp_project_purposes)

@@ -19,7 +19,7 @@ from .gitops import Placement, parse_placement, placement_issues
 
 if TYPE_CHECKING:
     from .clusters import ClusterConfig
-    from .stack import StackConfig
+    from .fleetview import FleetView
 
 # An IAM role or user ARN (EKS access entries take "every IAM principal type" for STANDARD entries, not STS
 # sessions: AWS API model eks CreateAccessEntryRequest.principalArn). Paths are allowed (role/team/name).
@@ -89,16 +89,16 @@ class AccessConfig(Model):
     namespaces: list[TeamNamespace] = Field(default_factory=list[TeamNamespace], description="Team namespaces.")
 
 
-def team_clusters(config: StackConfig, team: TeamNamespace) -> list[ClusterConfig]:
+def team_clusters(config: FleetView, team: TeamNamespace) -> list[ClusterConfig]:
     """The clusters a team namespace is on: those its placement selects (serving or drained alike)."""
     from .gitops import registration_labels
 
     return [c for c in config.clusters if team.placement.selects(registration_labels(config, c))]
 
 
-def check(config: StackConfig) -> list[Issue]:
+def check(config: FleetView) -> list[Issue]:
     """Unique team namespaces whose placements select clusters; Google groups only where GKE binds them."""
-    block = config.access
+    block = config.block(AccessConfig)
     if block is None:
         return []
     issues: list[Issue] = []
@@ -120,7 +120,7 @@ def check(config: StackConfig) -> list[Issue]:
     return issues + _group_issues(config, block)
 
 
-def _group_issues(config: StackConfig, block: AccessConfig) -> list[Issue]:
+def _group_issues(config: FleetView, block: AccessConfig) -> list[Issue]:
     """A Google group in Kubernetes RBAC needs the cluster's Google Groups for RBAC (clusters[i].rbacGoogleGroup)."""
     wants_groups = any(m.startswith("group:") for m in [*block.admins.gcp, *block.viewers.gcp])
     issues: list[Issue] = []

@@ -22,7 +22,7 @@ from .needs import Needs
 
 if TYPE_CHECKING:
     from .clusters import ClusterConfig
-    from .stack import StackConfig
+    from .fleetview import FleetView
 
 VELERO_CHART_VERSION = "12.1.0"
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -286,7 +286,7 @@ class BackupConfig(Model):
 # --- who restores from whom ----------------------------------------------------------------
 
 
-def restore_peers(config: StackConfig) -> dict[str, list[ClusterConfig]]:
+def restore_peers(config: FleetView) -> dict[str, list[ClusterConfig]]:
     """For each cluster, the clusters whose backups it can restore: its failover group, itself excluded.
 
     By name, never by position: reordering the clusters in the config changes no policy or chart value."""
@@ -297,10 +297,10 @@ def restore_peers(config: StackConfig) -> dict[str, list[ClusterConfig]]:
     return peers
 
 
-def needs(config: StackConfig) -> Needs:
+def needs(config: FleetView) -> Needs:
     """Velero reads its peers' buckets keylessly across clouds: a GKE cluster with S3 peers through AWS's trust of
     its issuer, an EKS cluster with GCS peers through a workload identity pool in gcp:project."""
-    if config.backup is None:
+    if config.block(BackupConfig) is None:
         return Needs()
     peers = restore_peers(config)
     trusts = frozenset(
@@ -310,17 +310,18 @@ def needs(config: StackConfig) -> Needs:
     return Needs(aws_trusts=trusts, gcp_project_purposes=("federation",) if {"aws", "gcp"} <= clouds else ())
 
 
-def check(config: StackConfig) -> list[Issue]:
+def check(config: FleetView) -> list[Issue]:
     """Unique schedule names, gcp:project for EKS readers of GCS peers, and in a partitioned fleet
     no bucket or storage location outside a residency."""
-    if config.backup is None:
+    backup = config.block(BackupConfig)
+    if backup is None:
         return []
     return (
-        _unique_schedules(config.backup)
+        _unique_schedules(backup)
         + _federation_project_issues(config)
         + _residency_issues(config)
-        + _snapshot_restore_issues(config)
-        + _drill_issues(config.backup)
+        + _snapshot_restore_issues(config, backup)
+        + _drill_issues(backup)
     )
 
 
@@ -342,14 +343,13 @@ def _drill_issues(backup: BackupConfig) -> list[Issue]:
 VELERO_LOCATIONS_DOC = "https://velero.io/docs/main/locations/#limitations--caveats"
 
 
-def _snapshot_restore_issues(config: StackConfig) -> list[Issue]:
+def _snapshot_restore_issues(config: FleetView, backup: BackupConfig) -> list[Issue]:
     """A schedule that snapshots volumes cannot serve a peer in another cloud, or in another AWS region.
 
     Velero: "Cross-provider snapshots are not supported", and AWS does not restore an EBS snapshot outside its
     region (VELERO_LOCATIONS_DOC); GCE disk snapshots are global, so GKE peers in other regions can use them.
     The node-agent's file-system backup (Kopia) writes volume data into the bucket, which any peer can read.
     """
-    assert config.backup is not None
     peers = restore_peers(config)
     unusable: list[tuple[ClusterConfig, ClusterConfig]] = []
     for cluster in config.clusters:
@@ -368,12 +368,12 @@ def _snapshot_restore_issues(config: StackConfig) -> list[Issue]:
             f"snapshots cannot be restored ({VELERO_LOCATIONS_DOC}): set fileSystemBackup: true "
             "(Kopia file-system backup)",
         )
-        for i, schedule in enumerate(config.backup.schedules)
+        for i, schedule in enumerate(backup.schedules)
         if not schedule.file_system_backup
     ]
 
 
-def _federation_project_issues(config: StackConfig) -> list[Issue]:
+def _federation_project_issues(config: FleetView) -> list[Issue]:
     """EKS clusters read GCS peers through workload identity pools in gcp:project: a stable home that
     neither the order of the clusters nor a new GKE cluster can move (which would replace the pools)."""
     if config.gcp_project:
@@ -410,7 +410,7 @@ def _unique_schedules(backup: BackupConfig) -> list[Issue]:
     return issues
 
 
-def _residency_issues(config: StackConfig) -> list[Issue]:
+def _residency_issues(config: FleetView) -> list[Issue]:
     if config.topology != "partitioned":
         return []
     issues: list[Issue] = []

@@ -17,59 +17,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
-
-from .base import Issue, Loc, Model, format_path
-from .clusters import ClusterConfig, PrivateAsn
+from .base import Issue, Loc, format_path
+from .clusters import ClusterConfig
+from .fleetview import (
+    RULES_PER_GROUP,
+    SECURITY_GROUP_RULES_QUOTA,
+    TGW,
+    FleetView,
+)
 from .mesh import mesh_peers
-from .needs import DEPLOYER, FleetPort, fleet_needs
-
-if TYPE_CHECKING:
-    from .stack import StackConfig
-
-Mode = Literal["full-mesh", "hub-spoke", "none"]
-AwsGateway = Literal["virtual-private-gateway", "transit-gateway"]
-VGW = "virtual-private-gateway"
-TGW = "transit-gateway"
+from .needs import DEPLOYER, FleetPort
 
 KIND_AWS_PEERING = "aws-peering"
 KIND_GCP_PEERING = "gcp-peering"
 KIND_HA_VPN = "ha-vpn"
-
-
-class ConnectivityConfig(Model):
-    """`multicluster:connectivity`."""
-
-    mode: Mode = Field(
-        default="none", description="full-mesh links every pair, hub-spoke links the hub to each other cluster."
-    )
-    hub: str | None = Field(default=None, description="hub-spoke only: the name of the hub cluster.")
-    hubs: dict[str, str] | None = Field(
-        default=None,
-        description="hub-spoke, partitioned only (instead of hub): residency -> its hub cluster, inside it; each "
-        "cluster is linked to its residency's hub and no link crosses residencies.",
-    )
-    aws_gateway: AwsGateway = Field(
-        default=VGW,
-        description="Where the HA VPN tunnels from GKE end on AWS: each EKS VPC's own virtual private gateway "
-        "(10 VPN connections each: at most 5 linked GKE clusters), or one transit gateway per AWS region, shared by "
-        "the region's EKS clusters. Changing it replaces every HA VPN of the fleet.",
-    )
-    transit_gateway_asns: dict[str, PrivateAsn] = Field(
-        default_factory=dict,
-        description="transit-gateway only: Amazon-side ASN of the transit gateway of a region, by region; default: "
-        "derived from the region name in the 4-byte private range.",
-    )
-
-    def hub_of(self, cluster: ClusterConfig) -> str | None:
-        """The hub `cluster` is linked to in hub-spoke (itself when it is one), None in the other modes."""
-        if self.mode != "hub-spoke":
-            return None
-        if self.hubs is not None:
-            return self.hubs.get(cluster.residency or "")
-        return self.hub
 
 
 # --- the clouds' rules and default quotas ------------------------------------------------------------
@@ -88,10 +50,6 @@ CGW_PER_REGION = 50  # customer gateways per Region
 TGW_ROUTE_TABLES = 20  # transit gateway route tables per transit gateway
 PEERINGS_PER_VPC = 50  # active VPC peering connections per VPC
 ROUTES_PER_TABLE = 50  # routes per route table (non-propagated)
-# "Inbound or outbound rules per security group: 60 ... multiplied by the quota for security groups per network
-# interface cannot exceed 1,000" (VPC_QUOTAS); raised per region in Service Quotas (L-0EA8095F).
-RULES_PER_GROUP = 60  # inbound rules per security group
-SECURITY_GROUP_RULES_QUOTA = "Service Quotas: Amazon VPC 'Inbound or outbound rules per security group' (L-0EA8095F)"
 BGP_PEERS_PER_ROUTER = 128  # BGP peers per Cloud Router (a system limit)
 PEERINGS_PER_NETWORK = 25  # VPC Network Peering connections per network
 GCP_NAME_LENGTH = 63  # Compute Engine names: RFC 1035, 1-63 characters
@@ -164,7 +122,7 @@ class Link:
         return self.first if self.first.cloud == cloud else self.second
 
 
-def planned_links(config: StackConfig) -> list[Link]:
+def planned_links(config: FleetView) -> list[Link]:
     """The linked pairs, listed so that clusters appended to the config come last (GCP's chains of peering
     operations grow at their end)."""
     block, clusters = config.connectivity, list(config.clusters)
@@ -188,7 +146,7 @@ def planned_links(config: StackConfig) -> list[Link]:
     return [Link(*sorted(pair, key=lambda c: c.name)) for pair in sorted(pairs, key=age)]
 
 
-def linked(config: StackConfig, a: str, b: str) -> bool:
+def linked(config: FleetView, a: str, b: str) -> bool:
     """Whether the connectivity mode links clusters a and b."""
     block = config.connectivity
     if a == b or block.mode == "none":
@@ -231,7 +189,7 @@ class Vpn:
         return frozenset({self.gateway, f"router:{self.gke.name}"})
 
 
-def planned_vpns(config: StackConfig, links: Sequence[Link] | None = None) -> list[Vpn]:
+def planned_vpns(config: FleetView, links: Sequence[Link] | None = None) -> list[Vpn]:
     """The HA VPNs of the fleet, in the order of the links that first need them."""
     vpns: dict[str, Vpn] = {}
     for link in planned_links(config) if links is None else links:
@@ -247,7 +205,7 @@ def planned_vpns(config: StackConfig, links: Sequence[Link] | None = None) -> li
     return list(vpns.values())
 
 
-def vpn_of(config: StackConfig, link: Link) -> str:
+def vpn_of(config: FleetView, link: Link) -> str:
     """The name of the HA VPN that carries an AWS <-> GCP link."""
     if config.connectivity.aws_gateway == TGW:
         return f"{link.of_cloud('gcp').name}--{link.of_cloud('aws').region}"
@@ -289,7 +247,7 @@ class Speaker:
         return self.what if self.key.startswith("transit-gateway/") else self.key
 
 
-def bgp_speakers(config: StackConfig, vpns: Sequence[Vpn]) -> list[Speaker]:
+def bgp_speakers(config: FleetView, vpns: Sequence[Vpn]) -> list[Speaker]:
     """Every BGP speaker the HA VPNs use, with its ASN (its override, else derived from its name)."""
     index = {c.name: i for i, c in enumerate(config.clusters)}
     found: dict[str, Speaker] = {}
@@ -322,14 +280,14 @@ def bgp_speakers(config: StackConfig, vpns: Sequence[Vpn]) -> list[Speaker]:
     return sorted(found.values(), key=lambda s: s.order)
 
 
-def assign_asns(config: StackConfig, vpns: Sequence[Vpn] | None = None) -> dict[str, int]:
+def assign_asns(config: FleetView, vpns: Sequence[Vpn] | None = None) -> dict[str, int]:
     """The ASN of every BGP speaker: GKE clusters (Cloud Router), EKS clusters (virtual private gateway), transit
     gateways (`transit-gateway/<region>`)."""
     vpns = planned_vpns(config) if vpns is None else vpns
     return {s.key: s.asn for s in bgp_speakers(config, vpns)}
 
 
-def asn_issues(config: StackConfig, vpns: Sequence[Vpn]) -> list[Issue]:
+def asn_issues(config: FleetView, vpns: Sequence[Vpn]) -> list[Issue]:
     """Every speaker has its own ASN: an override keeps its value only if no derived ASN has it already."""
     by_asn: dict[int, list[Speaker]] = defaultdict(list)
     for speaker in bgp_speakers(config, vpns):
@@ -349,7 +307,7 @@ def asn_issues(config: StackConfig, vpns: Sequence[Vpn]) -> list[Issue]:
     return issues
 
 
-def asn_field_issues(config: StackConfig, vpns: Sequence[Vpn]) -> list[Issue]:
+def asn_field_issues(config: FleetView, vpns: Sequence[Vpn]) -> list[Issue]:
     """ASN keys that would mean nothing: an EKS ASN with transit gateways, transit gateway ASNs without them."""
     block = config.connectivity
     issues: list[Issue] = []
@@ -430,10 +388,10 @@ def inside_range_issues(vpns: Sequence[Vpn], blocks: Sequence[ipaddress.IPv4Netw
 KUBERNETES_API = FleetPort("kubernetes-api", 443)
 
 
-def api_clients(config: StackConfig, cluster: str) -> dict[str, str]:
+def api_clients(config: FleetView, cluster: str) -> dict[str, str]:
     """Clusters that call this cluster's API server, with why, as the blocks declare them (config/needs.py):
     the gitops hub, its mesh peers, and the cluster Pulumi runs in (multicluster:deployer.network)."""
-    return fleet_needs(config).callers_of(cluster)
+    return config.needs().callers_of(cluster)
 
 
 def private_only(cluster: ClusterConfig) -> bool:
@@ -441,14 +399,14 @@ def private_only(cluster: ClusterConfig) -> bool:
     return cluster.cloud == "aws" and not cluster.endpoint.public_access_cidrs
 
 
-def ingress_ports(config: StackConfig, target: ClusterConfig, peer: ClusterConfig) -> tuple[FleetPort, ...]:
+def ingress_ports(config: FleetView, target: ClusterConfig, peer: ClusterConfig) -> tuple[FleetPort, ...]:
     """Ports `target` opens to a linked `peer`: what the blocks declare (config/needs.py: the mesh's data plane),
     plus a private-only EKS API server to its declared callers.
 
     A public EKS endpoint is reached at its public addresses (outside its VPC the name resolves to them), and a
     GKE API server through its DNS-based endpoint: neither crosses a link.
     """
-    ports = fleet_needs(config).ports_between(target.name, peer.name)
+    ports = config.needs().ports_between(target.name, peer.name)
     if private_only(target) and peer.name in api_clients(config, target.name):
         ports += (KUBERNETES_API,)
     return ports
@@ -515,7 +473,7 @@ EAST_WEST_LB_PORTS = 2
 EAST_WEST_SOURCE_RANGES = 4
 
 
-def load_balancer_rules(config: StackConfig, eks: ClusterConfig, links: Sequence[Link]) -> int:
+def load_balancer_rules(config: FleetView, eks: ClusterConfig, links: Sequence[Link]) -> int:
     """The fewest inbound rules the in-tree AWS cloud provider adds for the mesh's east-west NLB of `eks`: per
     port, one per source range and one per zone's subnet (health checks), and one ICMP rule per source range
     (cloud-provider-aws updateInstanceSecurityGroupsForNLB). The gateway is internal when every mesh peer is
@@ -536,7 +494,7 @@ def load_balancer_rules(config: StackConfig, eks: ClusterConfig, links: Sequence
     return EAST_WEST_LB_PORTS * (ranges + eks.aws_zones) + ranges
 
 
-def ingress_rule_count(config: StackConfig, target: ClusterConfig, peer: ClusterConfig) -> int:
+def ingress_rule_count(config: FleetView, target: ClusterConfig, peer: ClusterConfig) -> int:
     return len(port_ranges(ingress_ports(config, target, peer))) * len(source_ranges(peer))
 
 
@@ -577,7 +535,7 @@ def peering_name(prefix: str, side: str, peer: str) -> str:
     return f"{prefix}-{side}-to-{peer}"
 
 
-def gcp_names(config: StackConfig, link: Link) -> list[str]:
+def gcp_names(config: FleetView, link: Link) -> list[str]:
     """Every GCP name a link needs (a transit-gateway HA VPN's names belong to its first link)."""
     prefix = config.prefix
     names: list[str] = []
@@ -594,7 +552,7 @@ def gcp_names(config: StackConfig, link: Link) -> list[str]:
     return names
 
 
-def name_issues(config: StackConfig, links: Sequence[Link]) -> list[Issue]:
+def name_issues(config: FleetView, links: Sequence[Link]) -> list[Issue]:
     """GCP names are never shortened: a link whose longest name does not fit is refused at its later cluster."""
     index = {c.name: i for i, c in enumerate(config.clusters)}
     issues: list[Issue] = []
@@ -630,7 +588,7 @@ class Counts:
     peerings_per_network: dict[str, int]
 
 
-def count(config: StackConfig, links: Sequence[Link], vpns: Sequence[Vpn]) -> Counts:
+def count(config: FleetView, links: Sequence[Link], vpns: Sequence[Vpn]) -> Counts:
     c = Counts(*(defaultdict[str, int](int) for _ in range(9)))
     members: dict[str, set[str]] = defaultdict(set)
     for vpn in vpns:
@@ -667,12 +625,12 @@ def count(config: StackConfig, links: Sequence[Link], vpns: Sequence[Vpn]) -> Co
     return c
 
 
-def rules_quota(config: StackConfig, eks: str) -> int:
+def rules_quota(config: FleetView, eks: str) -> int:
     """Inbound rules a security group of `eks` may hold: the stated raised quota of its region, or the default."""
     return config.quotas.aws.security_group_rules.get(config.cluster(eks).region, RULES_PER_GROUP)
 
 
-def rules_issue(config: StackConfig, index: int, n: int) -> Issue:
+def rules_issue(config: FleetView, index: int, n: int) -> Issue:
     eks = config.clusters[index]
     stated = eks.region in config.quotas.aws.security_group_rules
     held = (
@@ -690,7 +648,7 @@ def rules_issue(config: StackConfig, index: int, n: int) -> Issue:
     )
 
 
-def capacity_issues(config: StackConfig, links: Sequence[Link], vpns: Sequence[Vpn]) -> list[Issue]:
+def capacity_issues(config: FleetView, links: Sequence[Link], vpns: Sequence[Vpn]) -> list[Issue]:
     """What the fleet's links would put over a default quota, where, and the key that changes it."""
     c = count(config, links, vpns)
     index = {s.name: i for i, s in enumerate(config.clusters)}
@@ -789,7 +747,7 @@ def capacity_issues(config: StackConfig, links: Sequence[Link], vpns: Sequence[V
 # --- reachability of the API servers -------------------------------------------------------------------------
 
 
-def reachability_issues(config: StackConfig) -> list[Issue]:
+def reachability_issues(config: FleetView) -> list[Issue]:
     """Every caller of a private-only EKS API server reaches it over a link.
 
     GKE API servers never need a link: every caller uses the DNS-based endpoint (components/gke.py), reachable
@@ -807,7 +765,7 @@ def reachability_issues(config: StackConfig) -> list[Issue]:
     return issues
 
 
-def _unreachable_private_endpoint(config: StackConfig, cluster: ClusterConfig) -> list[str]:
+def _unreachable_private_endpoint(config: FleetView, cluster: ClusterConfig) -> list[str]:
     messages: list[str] = []
     private = "is empty (private-only API server)"
     for client, why in sorted(api_clients(config, cluster.name).items()):
@@ -836,7 +794,7 @@ def _unreachable_private_endpoint(config: StackConfig, cluster: ClusterConfig) -
 # --- the block's checks ----------------------------------------------------------------------------------
 
 
-def check(config: StackConfig) -> list[Issue]:
+def check(config: FleetView) -> list[Issue]:
     """The hub rules, then: reachability of private API servers, BGP numbers, inside ranges, names, quotas."""
     hub_issues = _hub_issues(config)
     if hub_issues:
@@ -853,7 +811,7 @@ def check(config: StackConfig) -> list[Issue]:
     )
 
 
-def _hub_issues(config: StackConfig) -> list[Issue]:
+def _hub_issues(config: FleetView) -> list[Issue]:
     """hub-spoke needs its hub (one for the fleet, or one per residency of a partitioned fleet, inside it); the
     other modes have none."""
     block = config.connectivity
@@ -874,14 +832,14 @@ def _hub_issues(config: StackConfig) -> list[Issue]:
     return _lost_hub_issues(config, at, block.hub)
 
 
-def _lost_hub_issues(config: StackConfig, at: str, hub: str) -> list[Issue]:
+def _lost_hub_issues(config: FleetView, at: str, hub: str) -> list[Issue]:
     """A lost hub takes every spoke's link with it: the links must move to a surviving cluster first."""
     if hub not in config.outage.lost:
         return []
     return [Issue(at, f"'{hub}' is lost (multicluster:outage.lost): move the hub to a surviving cluster")]
 
 
-def _residency_hub_issues(config: StackConfig, hubs: dict[str, str]) -> list[Issue]:
+def _residency_hub_issues(config: FleetView, hubs: dict[str, str]) -> list[Issue]:
     """One hub per residency that has clusters, a cluster of that residency."""
     if config.topology != "partitioned":
         return [Issue(format_path(("connectivity", "hubs")), "applies to topology partitioned only (use hub)")]

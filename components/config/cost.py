@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, Field
 
+from .access import AccessConfig
 from .base import Issue, Model, format_path
 from .needs import Needs
 from .observability import email_address
 
 if TYPE_CHECKING:
-    from .stack import StackConfig
+    from .fleetview import FleetView
 
 # A Kubernetes quantity (k8s.io/apimachinery resource.Quantity: a decimal number and an optional binary or
 # decimal suffix, or an exponent).
@@ -81,8 +82,8 @@ class CostConfig(Model):
     )
 
 
-def check(config: StackConfig) -> list[Issue]:
-    block = config.cost
+def check(config: FleetView) -> list[Issue]:
+    block = config.block(CostConfig)
     if block is None:
         return []
     issues: list[Issue] = []
@@ -125,7 +126,8 @@ def check(config: StackConfig) -> list[Issue]:
                     "a fleet with GCP clusters needs the Cloud Billing account its projects bill to, for its budget",
                 )
             )
-    teams = {t.name for t in (config.access.namespaces if config.access is not None else [])}
+    access = config.block(AccessConfig)  # cost quotas name access's team namespaces
+    teams = {t.name for t in (access.namespaces if access is not None else [])}
     for key in block.quotas:
         if key != "default" and key not in teams:
             issues.append(
@@ -145,9 +147,9 @@ def check(config: StackConfig) -> list[Issue]:
     return issues
 
 
-def needs(config: StackConfig) -> Needs:
+def needs(config: FleetView) -> Needs:
     """A Cloud Billing budget is called through gcp:project (its quota project), which must serve the APIs."""
-    block = config.cost
+    block = config.block(CostConfig)
     wanted = (
         block is not None
         and block.monthly_budget is not None

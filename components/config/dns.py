@@ -11,7 +11,7 @@ from .base import Issue, Model, dns_label, format_path
 from .needs import Needs
 
 if TYPE_CHECKING:
-    from .stack import StackConfig
+    from .fleetview import FleetView
 
 Provider = Literal["route53", "clouddns"]
 Routing = Literal["auto", "latency", "weighted", "failover", "geo"]
@@ -127,7 +127,7 @@ class DnsConfig(Model):
         return records
 
 
-def effective_routing(config: StackConfig, record: RecordConfig) -> str:
+def effective_routing(config: FleetView, record: RecordConfig) -> str:
     """The routing `auto` stands for in this fleet's topology and failover mode."""
     if record.routing != "auto":
         return record.routing
@@ -136,7 +136,7 @@ def effective_routing(config: StackConfig, record: RecordConfig) -> str:
     return "latency" if config.failover == "active-active" else "failover"
 
 
-def health_checked(config: StackConfig) -> bool:
+def health_checked(config: FleetView) -> bool:
     """True when some record routes between several clusters (so it has health checks)."""
     return any(len(members) > 1 for members in config.failover_groups().values())
 
@@ -144,15 +144,15 @@ def health_checked(config: StackConfig) -> bool:
 # --- checks that need the rest of the stack config ------------------------------------------
 
 
-def needs(config: StackConfig) -> Needs:
+def needs(config: FleetView) -> Needs:
     """Cloud DNS zones and health checks live in gcp:project."""
-    dns = config.dns
+    dns = config.block(DnsConfig)
     return Needs(gcp_project_purposes=("dns",) if dns is not None and dns.provider == "clouddns" else ())
 
 
-def check(config: StackConfig) -> list[Issue]:
+def check(config: FleetView) -> list[Issue]:
     """Problems of this block that need the rest of the config (e.g. cluster names)."""
-    dns = config.dns
+    dns = config.block(DnsConfig)
     if dns is None:
         return []
     return _interval(dns) + _ttl(config, dns) + _zone_name(config, dns) + _routing(config, dns) + _geo_claims(config)
@@ -173,7 +173,7 @@ def _interval(dns: DnsConfig) -> list[Issue]:
     return []
 
 
-def _ttl(config: StackConfig, dns: DnsConfig) -> list[Issue]:
+def _ttl(config: FleetView, dns: DnsConfig) -> list[Issue]:
     if dns.ttl <= MAX_HEALTH_CHECKED_TTL or not health_checked(config):
         return []
     return [
@@ -185,7 +185,7 @@ def _ttl(config: StackConfig, dns: DnsConfig) -> list[Issue]:
     ]
 
 
-def _zone_name(config: StackConfig, dns: DnsConfig) -> list[Issue]:
+def _zone_name(config: FleetView, dns: DnsConfig) -> list[Issue]:
     if dns.provider != "clouddns" or dns.zone_id is not None:
         return []
     name = managed_zone_name(config.prefix, dns.zone)
@@ -201,7 +201,7 @@ def _zone_name(config: StackConfig, dns: DnsConfig) -> list[Issue]:
     ]
 
 
-def _geo_claims(config: StackConfig) -> list[Issue]:
+def _geo_claims(config: FleetView) -> list[Issue]:
     """A continent or country can send its users to one residency only (one geolocation record)."""
     issues: list[Issue] = []
     owner: dict[str, str] = {}
@@ -215,7 +215,7 @@ def _geo_claims(config: StackConfig) -> list[Issue]:
     return issues
 
 
-def _routing(config: StackConfig, dns: DnsConfig) -> list[Issue]:
+def _routing(config: FleetView, dns: DnsConfig) -> list[Issue]:
     issues: list[Issue] = []
     for i, record in enumerate(dns.records):
         problem = _routing_problem(config, record.routing)
@@ -224,7 +224,7 @@ def _routing(config: StackConfig, dns: DnsConfig) -> list[Issue]:
     return issues
 
 
-def _routing_problem(config: StackConfig, routing: str) -> str | None:
+def _routing_problem(config: FleetView, routing: str) -> str | None:
     if routing == "auto":
         return None
     if config.topology == "partitioned":

@@ -12,7 +12,7 @@ from .clusters import ClusterConfig, cluster_labels
 from .needs import Needs
 
 if TYPE_CHECKING:
-    from .stack import StackConfig
+    from .fleetview import FleetView
 
 DEFAULT_CHART_VERSION = "10.1.1"  # argo-cd chart 10.1.1 = Argo CD v3.4.4
 # Exact versions only (10.1.1, 10.2.0-rc.1): ranges such as ^10 or 10.x would let a re-run upgrade Argo CD.
@@ -176,10 +176,10 @@ GITOPS_HUB = "the gitops hub"
 GITOPS_STANDBY = "the standby gitops hub"
 
 
-def needs(config: StackConfig) -> Needs:
+def needs(config: FleetView) -> Needs:
     """Argo CD on the hub (and the standby hub) deploys to every cluster's API server, with the cloud identities
     that takes."""
-    gitops = config.gitops
+    gitops = config.block(GitopsConfig)
     names = [c.name for c in config.clusters]
     if gitops is None or gitops.hub not in names:
         return Needs()
@@ -195,9 +195,9 @@ def needs(config: StackConfig) -> Needs:
     )
 
 
-def check(config: StackConfig) -> list[Issue]:
+def check(config: FleetView) -> list[Issue]:
     """Problems of this block that need the rest of the config (e.g. cluster names)."""
-    gitops = config.gitops
+    gitops = config.block(GitopsConfig)
     if gitops is None:
         return []
     names = [c.name for c in config.clusters]
@@ -227,9 +227,9 @@ def check(config: StackConfig) -> list[Issue]:
     return issues
 
 
-def _standby_issues(config: StackConfig) -> list[Issue]:
+def _standby_issues(config: FleetView) -> list[Issue]:
     """A standby hub is another cluster of the fleet, in another region (it must outlive the hub's region)."""
-    gitops = config.gitops
+    gitops = config.block(GitopsConfig)
     assert gitops is not None
     at = format_path(("gitops", "standbyHub"))
     standby = gitops.standby_hub
@@ -253,7 +253,7 @@ def _standby_issues(config: StackConfig) -> list[Issue]:
     return []
 
 
-def placement_issues(config: StackConfig, at: tuple[str | int, ...], placement: Placement) -> list[Issue]:
+def placement_issues(config: FleetView, at: tuple[str | int, ...], placement: Placement) -> list[Issue]:
     """A placement at key path `at` (…placement) that names a residency of a partitioned fleet and selects a
     cluster."""
     if placement.kind == "residency":
@@ -277,7 +277,7 @@ def placement_issues(config: StackConfig, at: tuple[str | int, ...], placement: 
     return []
 
 
-def _placement_issues(config: StackConfig, index: int, app: ApplicationConfig) -> list[Issue]:
+def _placement_issues(config: FleetView, index: int, app: ApplicationConfig) -> list[Issue]:
     at = ("gitops", "applications", index)
     issues = placement_issues(config, at, app.placement)
     if issues:
@@ -297,6 +297,6 @@ def _placement_issues(config: StackConfig, index: int, app: ApplicationConfig) -
     return issues
 
 
-def registration_labels(config: StackConfig, cluster: ClusterConfig) -> dict[str, str]:
+def registration_labels(config: FleetView, cluster: ClusterConfig) -> dict[str, str]:
     """The labels Argo CD sees on a cluster: its fleet labels (clusters.cluster_labels, the single definition)."""
     return cluster_labels(cluster, config.environment)

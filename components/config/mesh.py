@@ -16,7 +16,7 @@ from .base import UNDECRYPTED, Issue, Loc, Model, Undecrypted, dns_label, format
 from .needs import FleetPort, Needs
 
 if TYPE_CHECKING:
-    from .stack import StackConfig
+    from .fleetview import FleetView
 
 # Exact chart versions only: ranges (^1.30, ~1.30, >=1.30, 1.30.x, *) would let `pulumi up` drift.
 PINNED_VERSION = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*)?$")
@@ -133,18 +133,18 @@ MESH_PORTS: dict[str, tuple[FleetPort, ...]] = {
 MESH_PEER = "a mesh peer"
 
 
-def mesh_peers(config: StackConfig, a: str, b: str) -> bool:
+def mesh_peers(config: FleetView, a: str, b: str) -> bool:
     """Whether a and b are in one mesh (the fleet's, or their residency's)."""
-    mesh = config.mesh
+    mesh = config.block(MeshConfig)
     if mesh is None or mesh.provider == "none" or a == b:
         return False
     return mesh.scope != "residency" or config.cluster(a).residency == config.cluster(b).residency
 
 
-def needs(config: StackConfig) -> Needs:
+def needs(config: FleetView) -> Needs:
     """Mesh peers reach each other's gateways on the mesh's ports, and watch each other's API servers for
     endpoints (Istio's istiod, Linkerd's service mirror)."""
-    mesh = config.mesh
+    mesh = config.block(MeshConfig)
     if mesh is None or mesh.provider == "none":
         return Needs()
     residency = {c.name: c.residency for c in config.clusters}
@@ -159,9 +159,9 @@ def needs(config: StackConfig) -> Needs:
     )
 
 
-def mesh_members(config: StackConfig) -> dict[str, list[str]]:
+def mesh_members(config: FleetView) -> dict[str, list[str]]:
     """Mesh key ('fleet' or a residency) -> its clusters: one root of trust each."""
-    mesh = config.mesh
+    mesh = config.block(MeshConfig)
     if mesh is not None and mesh.scope == "residency":
         groups: dict[str, list[str]] = {}
         for cluster in config.clusters:
@@ -170,9 +170,9 @@ def mesh_members(config: StackConfig) -> dict[str, list[str]]:
     return {"fleet": [c.name for c in config.clusters]}
 
 
-def check(config: StackConfig) -> list[Issue]:
+def check(config: FleetView) -> list[Issue]:
     """Problems of this block that need the rest of the config (e.g. cluster names)."""
-    mesh = config.mesh
+    mesh = config.block(MeshConfig)
     if mesh is None or mesh.provider == "none":
         return []
     issues = _version_issues(mesh)
@@ -183,7 +183,7 @@ def check(config: StackConfig) -> list[Issue]:
                 "'residency' applies to the partitioned topology only (use scope: fleet)",
             )
         )
-    return issues + _root_ca_issues(config)
+    return issues + _root_ca_issues(config, mesh)
 
 
 def _version_issues(mesh: MeshConfig) -> list[Issue]:
@@ -205,9 +205,8 @@ def _version_issues(mesh: MeshConfig) -> list[Issue]:
 ROOT_CA = ("mesh", "rootCa")
 
 
-def _root_ca_issues(config: StackConfig) -> list[Issue]:
-    assert config.mesh is not None
-    ca = config.mesh.root_ca
+def _root_ca_issues(config: FleetView, mesh: MeshConfig) -> list[Issue]:
+    ca = mesh.root_ca
     if ca.mode == "generated":
         if ca.intermediates is not None:
             return [Issue(format_path((*ROOT_CA, "intermediates")), "applies to mode: external only")]
@@ -227,11 +226,12 @@ def _root_ca_issues(config: StackConfig) -> list[Issue]:
                 "is required with mode: external (each cluster's certificate, key and rootCertificates)",
             ),
         ]
-    return issues + _intermediate_issues(config, ca.intermediates)
+    return issues + _intermediate_issues(config, mesh, ca.intermediates)
 
 
-def _intermediate_issues(config: StackConfig, intermediates: dict[str, ExternalIntermediate]) -> list[Issue]:
-    assert config.mesh is not None
+def _intermediate_issues(
+    config: FleetView, mesh: MeshConfig, intermediates: dict[str, ExternalIntermediate]
+) -> list[Issue]:
     names = [c.name for c in config.clusters]
     at = (*ROOT_CA, "intermediates")
     issues = [
@@ -246,7 +246,7 @@ def _intermediate_issues(config: StackConfig, intermediates: dict[str, ExternalI
     ]
     secret = _mesh_is_secret()
     for name in (n for n in names if n in intermediates):
-        issues += IntermediateCheck(intermediates[name], (*at, name), config.mesh.provider, secret).issues()
+        issues += IntermediateCheck(intermediates[name], (*at, name), mesh.provider, secret).issues()
     return issues + _shared_roots(config, intermediates)
 
 
@@ -257,7 +257,7 @@ def _mesh_is_secret() -> bool:
     return runtime.is_config_secret(MESH_KEY) or MESH_KEY in runtime.get_config_secret_keys_env()
 
 
-def _shared_roots(config: StackConfig, intermediates: dict[str, ExternalIntermediate]) -> list[Issue]:
+def _shared_roots(config: FleetView, intermediates: dict[str, ExternalIntermediate]) -> list[Issue]:
     """Every cluster of a mesh must trust the same roots, or cross-cluster mTLS fails one way."""
     issues: list[Issue] = []
     for members in mesh_members(config).values():

@@ -11,12 +11,8 @@ Adding a capability with cross-cluster traffic: a `needs` function in its block 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .stack import StackConfig
 
 
 @dataclass(frozen=True)
@@ -48,21 +44,6 @@ class Needs:
 DEPLOYER = "where Pulumi runs (multicluster:deployer.network)"
 
 
-def deployer_needs(config: StackConfig) -> Needs:
-    """Pulumi's Kubernetes providers call every API server from the deployer's network, if it is a cluster."""
-    names = {c.name for c in config.clusters}
-    where = config.deployer.network
-    if where not in names:
-        return Needs()
-    return Needs(api_callers={c.name: {where: DEPLOYER} for c in config.clusters if c.name != where}, fallback=True)
-
-
-def declarations(config: StackConfig) -> tuple[Callable[[StackConfig], Needs], ...]:
-    """Every block's `needs`, in precedence order (a later block renames a caller an earlier one named): the
-    stack config lists its blocks (config/stack.py BLOCKS), so this module imports none of them."""
-    return (*(block.needs for block in config.blocks() if block.needs is not None), deployer_needs)
-
-
 @dataclass(frozen=True)
 class FleetNeeds:
     """The aggregate of every block's needs."""
@@ -79,19 +60,14 @@ class FleetNeeds:
         return dict(self.api_callers.get(target, {}))
 
 
-def fleet_needs(config: StackConfig) -> FleetNeeds:
-    """Every block's needs for this (validated, unchanging) config, computed once per config object: the rules
-    ask per pair, many times per validation and plan (StackConfig.remembered keeps it on the instance)."""
-    return config.remembered("needs", lambda: _aggregate(config))
-
-
-def _aggregate(config: StackConfig) -> FleetNeeds:
+def aggregate(declarations: Iterable[Needs]) -> FleetNeeds:
+    """The needs of every block, in precedence order (a later block renames a caller an earlier one named; a
+    fallback declaration only adds callers no other block named)."""
     ports: dict[tuple[str, str], tuple[FleetPort, ...]] = {}
     callers: dict[str, dict[str, str]] = {}
     trusts: set[str] = set()
     purposes: list[str] = []
-    for declare in declarations(config):
-        needs = declare(config)
+    for needs in declarations:
         trusts |= needs.aws_trusts
         purposes += [p for p in needs.gcp_project_purposes if p not in purposes]
         for pair, declared in needs.ports.items():

@@ -19,7 +19,7 @@ from .connectivity import linked
 from .needs import FleetPort, Needs
 
 if TYPE_CHECKING:
-    from .stack import StackConfig
+    from .fleetview import FleetView
 
 # Ports of the telemetry paths between a cluster and its hub (opened over the links by connectivity):
 # the hub's Thanos query calls each cluster's Thanos sidecar and store gateway (StoreAPI gRPC, thanos.io
@@ -135,10 +135,10 @@ class ObservabilityConfig(Model):
         return self.traces.sampling_percent > 0
 
 
-def telemetry_scopes(config: StackConfig) -> dict[str, tuple[str, ...]]:
+def telemetry_scopes(config: FleetView) -> dict[str, tuple[str, ...]]:
     """Hub -> the clusters whose telemetry it stores and queries (itself included). Hubs that are not clusters
     of the fleet are left out (the checks report them; other blocks' checks still ask for the needs)."""
-    block = config.observability
+    block = config.block(ObservabilityConfig)
     if block is None:
         return {}
     names = {c.name for c in config.clusters}
@@ -153,7 +153,7 @@ def telemetry_scopes(config: StackConfig) -> dict[str, tuple[str, ...]]:
     return {block.hub: tuple(c.name for c in config.clusters)}
 
 
-def needs(config: StackConfig) -> Needs:
+def needs(config: FleetView) -> Needs:
     """The hub queries each cluster of its scope (Thanos StoreAPI); each cluster pushes logs and traces to it."""
     ports: dict[tuple[str, str], tuple[FleetPort, ...]] = {}
     for hub, members in telemetry_scopes(config).items():
@@ -164,10 +164,10 @@ def needs(config: StackConfig) -> Needs:
     return Needs(ports=ports)
 
 
-def check(config: StackConfig) -> list[Issue]:
+def check(config: FleetView) -> list[Issue]:
     """Hubs that are clusters of the fleet (one per residency, inside it, when partitioned), linked to every
     cluster they serve; mail receivers with a relay."""
-    block = config.observability
+    block = config.block(ObservabilityConfig)
     if block is None:
         return []
     issues = _hub_issues(config, block)
@@ -176,7 +176,7 @@ def check(config: StackConfig) -> list[Issue]:
     return issues + _alert_issues(block)
 
 
-def _hub_issues(config: StackConfig, block: ObservabilityConfig) -> list[Issue]:
+def _hub_issues(config: FleetView, block: ObservabilityConfig) -> list[Issue]:
     names = [c.name for c in config.clusters]
     if config.topology == "partitioned":
         if block.hub is not None:
@@ -200,7 +200,7 @@ def _hub_issues(config: StackConfig, block: ObservabilityConfig) -> list[Issue]:
     return _hub_cluster_issues(config, ("observability", "hub"), block.hub, names)
 
 
-def _residency_hub_issues(config: StackConfig, hubs: dict[str, str] | None) -> list[Issue]:
+def _residency_hub_issues(config: FleetView, hubs: dict[str, str] | None) -> list[Issue]:
     names = [c.name for c in config.clusters]
     if hubs is None:
         return [
@@ -244,7 +244,7 @@ def _residency_hub_issues(config: StackConfig, hubs: dict[str, str] | None) -> l
     return issues
 
 
-def _hub_cluster_issues(config: StackConfig, at: tuple[str, ...], hub: str, names: list[str]) -> list[Issue]:
+def _hub_cluster_issues(config: FleetView, at: tuple[str, ...], hub: str, names: list[str]) -> list[Issue]:
     if hub not in names:
         return [Issue(format_path(at), f"'{hub}' is not a cluster of the fleet (clusters: {', '.join(names)})")]
     if hub in config.outage.lost:
@@ -257,8 +257,8 @@ def _hub_cluster_issues(config: StackConfig, at: tuple[str, ...], hub: str, name
     return []
 
 
-def _link_issues(config: StackConfig) -> list[Issue]:
-    block = config.observability
+def _link_issues(config: FleetView) -> list[Issue]:
+    block = config.block(ObservabilityConfig)
     assert block is not None
     issues: list[Issue] = []
     for hub, members in telemetry_scopes(config).items():

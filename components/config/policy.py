@@ -17,7 +17,7 @@ from .base import Issue, Model, format_path
 from .gitops import LABEL_KEY, pinned_version
 
 if TYPE_CHECKING:
-    from .stack import StackConfig
+    from .fleetview import FleetView
 
 Rule = Literal["no-privileged", "required-labels", "allowed-registries", "no-latest-tag", "resource-limits"]
 RULES: tuple[Rule, ...] = ("no-privileged", "required-labels", "allowed-registries", "no-latest-tag", "resource-limits")
@@ -64,8 +64,8 @@ class PolicyConfig(Model):
     )
 
 
-def check(config: StackConfig) -> list[Issue]:
-    block = config.policy
+def check(config: FleetView) -> list[Issue]:
+    block = config.block(PolicyConfig)
     if block is None:
         return []
     issues: list[Issue] = []

@@ -20,7 +20,7 @@ from .regions import REGIONS_BY_CLOUD
 
 if TYPE_CHECKING:
     from .clusters import ClusterConfig
-    from .stack import StackConfig
+    from .fleetview import FleetView
 
 DEFAULT_CHART_VERSION = "2.9.0"  # external-secrets chart 2.9.0 (../shared/upstream/external-secrets)
 OWN_STORE = "cloud"  # the ClusterSecretStore of each cluster's own secret manager
@@ -51,7 +51,7 @@ class SecretsConfig(Model):
     chart_version: str = Field(default=DEFAULT_CHART_VERSION, description="external-secrets Helm chart version.")
 
 
-def store_readers(config: StackConfig, store: ExtraStore) -> list[ClusterConfig]:
+def store_readers(config: FleetView, store: ExtraStore) -> list[ClusterConfig]:
     """The clusters that read an extra store: of its cloud, and in a partitioned fleet of the residency that holds
     its region (a cluster never reads secrets kept outside its residency)."""
     readers = [c for c in config.clusters if c.cloud == store.cloud]
@@ -61,8 +61,8 @@ def store_readers(config: StackConfig, store: ExtraStore) -> list[ClusterConfig]
     return [c for c in readers if c.residency in holders]
 
 
-def check(config: StackConfig) -> list[Issue]:
-    block = config.secrets
+def check(config: FleetView) -> list[Issue]:
+    block = config.block(SecretsConfig)
     if block is None:
         return []
     issues: list[Issue] = []

@@ -15,16 +15,26 @@ from . import access, backup, connectivity, cost, dns, gitops, mesh, observabili
 from .access import AccessConfig
 from .backup import BackupConfig
 from .base import Issue, Loc, Model, dns_label, format_path, short_path
-from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig, any_cidr, suggest
-from .connectivity import RULES_PER_GROUP, SECURITY_GROUP_RULES_QUOTA, ConnectivityConfig
+from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig
 from .cost import CostConfig
 from .dns import DnsConfig
+from .fleetview import (
+    DEFAULT_ELASTIC_IPS,
+    ELASTIC_IPS_QUOTA,
+    B,
+    ConnectivityConfig,
+    DeployerConfig,
+    FleetView,
+    OutageConfig,
+    QuotasConfig,
+    Residency,
+)
 from .gitops import GitopsConfig
 from .mesh import MeshConfig
-from .needs import Needs
+from .needs import DEPLOYER, FleetNeeds, Needs, aggregate
 from .observability import ObservabilityConfig
 from .policy import PolicyConfig
-from .regions import AWS_REGIONS, CONTINENTS, any_region, zone_id_prefix
+from .regions import zone_id_prefix
 from .secrets import SecretsConfig
 
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
@@ -43,121 +53,6 @@ def stack_prefix_problem(stack: str) -> str | None:
     except ValueError as exc:
         return str(exc)
     return None
-
-
-def continent_code(value: str) -> str:
-    if value not in CONTINENTS:
-        raise ValueError(f"'{value}' is not a continent code (one of {', '.join(CONTINENTS)})")
-    return value
-
-
-def country_code(value: str) -> str:
-    if len(value) != 2 or not value.isalpha() or not value.isupper():
-        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code (e.g. DE)")
-    return value
-
-
-def known_region(value: str) -> str:
-    if any_region(value) is None:
-        raise ValueError(f"'{value}' is not an AWS or GCP region")
-    return value
-
-
-class Residency(Model):
-    """A data-residency zone of a partitioned fleet: where its data lives and whom it serves."""
-
-    regions: list[Annotated[str, AfterValidator(known_region)]] = Field(
-        min_length=1, description="AWS and GCP regions allowed to hold this residency's clusters and data."
-    )
-    continents: list[Annotated[str, AfterValidator(continent_code)]] = Field(
-        default_factory=list, description="Continent codes whose users are routed here."
-    )
-    countries: list[Annotated[str, AfterValidator(country_code)]] = Field(
-        default_factory=list, description="ISO country codes whose users are routed here."
-    )
-    default: bool = Field(default=False, description="Serves users from anywhere not listed; exactly one residency.")
-
-
-class DeployerConfig(Model):
-    """Where `pulumi up` runs: what the API servers must admit (the judge checks every path)."""
-
-    network: str | None = Field(
-        default=None,
-        description="Name of the cluster whose network the runner is in (a self-hosted runner): it reaches private "
-        "API servers over that network and the fleet's links.",
-    )
-    egress_cidrs: list[Annotated[str, AfterValidator(any_cidr)]] = Field(
-        default_factory=list, description="Public addresses the runner leaves from (for public endpoints)."
-    )
-
-
-class OutageConfig(Model):
-    """A region is down: deploy the rest of the fleet without its API servers."""
-
-    unreachable: list[str] = Field(
-        default_factory=list,
-        description="Clusters whose API servers cannot be reached: updates of their Kubernetes resources are "
-        "skipped and they keep their state (pulumi-kubernetes skipUpdateUnreachable); nothing else waits for them.",
-    )
-    lost: list[str] = Field(
-        default_factory=list,
-        description="Unreachable clusters that will not come back: their Kubernetes resources may leave the state "
-        "without being deleted (pulumi-kubernetes deleteUnreachable), so the cluster can be removed.",
-    )
-
-    def down(self, cluster: str) -> bool:
-        return cluster in self.unreachable or cluster in self.lost
-
-
-# Amazon VPC quotas: "Elastic IP addresses per Region: 5" (https://docs.aws.amazon.com/vpc/latest/userguide/
-# amazon-vpc-limits.html); raised per region in Service Quotas (Amazon EC2, "EC2-VPC Elastic IPs", L-0263D0A3).
-DEFAULT_ELASTIC_IPS = 5
-ELASTIC_IPS_QUOTA = "Service Quotas: Amazon EC2 'EC2-VPC Elastic IPs' (L-0263D0A3)"
-
-
-# Amazon Route 53 quotas: "Health checks: 200 active health checks per AWS account" (a higher quota on request).
-DEFAULT_HEALTH_CHECKS = 200
-ROUTE53_QUOTAS_DOC = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html"
-
-
-def aws_region_name(value: str) -> str:
-    if value not in AWS_REGIONS:
-        raise ValueError(f"'{value}' is not an AWS region{suggest(value, AWS_REGIONS)}")
-    return value
-
-
-class AwsQuotas(Model):
-    """Quotas the AWS account holds above their defaults (the plan counts against these instead)."""
-
-    elastic_ips: dict[Annotated[str, AfterValidator(aws_region_name)], Annotated[int, Field(ge=1)]] = Field(
-        default_factory=dict,
-        description=f"Elastic IP addresses this stack may hold per region, where more than the default "
-        f"{DEFAULT_ELASTIC_IPS} ({ELASTIC_IPS_QUOTA}): the account's raised quota less what others hold there; each "
-        "EKS cluster takes one per NAT gateway and, with multicluster:dns, one per zone.",
-    )
-    security_group_rules: dict[
-        Annotated[str, AfterValidator(aws_region_name)], Annotated[int, Field(ge=1, le=1000)]
-    ] = Field(
-        default_factory=dict,
-        description=f"Inbound rules per security group in a region, where raised above the default "
-        f"{RULES_PER_GROUP} ({SECURITY_GROUP_RULES_QUOTA}; times the security groups per network "
-        "interface at most 1000, so at most 200 with the default 5): an EKS cluster's security group holds its "
-        "links' rules and those the AWS cloud provider adds for its NLBs, one per port per source of a public "
-        "east-west gateway's mesh peers.",
-    )
-    route53_health_checks: Annotated[int, Field(ge=1)] | None = Field(
-        default=None,
-        description=f"Route 53 health checks this stack may create in the account, where raised above the default "
-        f"{DEFAULT_HEALTH_CHECKS} (Amazon Route 53 quotas, {ROUTE53_QUOTAS_DOC}): the raised quota less what others "
-        "hold; with multicluster:dns each EKS cluster takes one per zone and one calculated check, each GKE "
-        "cluster one.",
-    )
-
-
-class QuotasConfig(Model):
-    """What the accounts hold above the clouds' default quotas: state the raised value once it is granted."""
-
-    aws: AwsQuotas = Field(default_factory=AwsQuotas)
 
 
 class StackConfig(Model):
@@ -261,9 +156,16 @@ class StackConfig(Model):
             groups.setdefault(cluster.residency or "", []).append(cluster)
         return groups
 
-    def blocks(self) -> tuple[Block, ...]:
-        """The capability blocks (BLOCKS), for the rules that act on every block's declarations."""
-        return BLOCKS
+    def block(self, kind: type[B]) -> B | None:
+        """The settings of the block whose model is `kind` (None when the stack leaves it out)."""
+        return cast(B | None, getattr(self, BLOCK_KEYS[kind]))
+
+    def needs(self) -> FleetNeeds:
+        """Every block's declared needs (BLOCKS, then the deployer's), computed once: the rules ask per pair,
+        many times per validation and plan."""
+        return self.remembered(
+            "needs", lambda: aggregate([*(b.needs(self) for b in BLOCKS if b.needs is not None), deployer_needs(self)])
+        )
 
     def cluster(self, name: str) -> ClusterConfig:
         return next(c for c in self.clusters if c.name == name)
@@ -805,27 +707,40 @@ def windows_overlap(a: tuple[tuple[str, ...], int, int], b: tuple[tuple[str, ...
 
 @dataclass(frozen=True)
 class Block:
-    """One capability block of the stack config: its checks, and its declared cross-cluster needs if any."""
+    """One block of the stack config: its key, its model, its checks, and its declared cross-cluster needs if any.
+
+    Its rules are typed against `FleetView`: they read the fleet and any block by its model, never `StackConfig`."""
 
     key: str
-    check: Callable[[StackConfig], list[Issue]]
-    needs: Callable[[StackConfig], Needs] | None = None
+    model: type[Model]
+    check: Callable[[FleetView], list[Issue]]
+    needs: Callable[[FleetView], Needs] | None = None
 
 
-# The capability blocks, in the order their checks run and their needs are declared (a later block's name for
-# an API caller wins). Adding a block: its module, its field of StackConfig, its line here.
+# The blocks, in the order their checks run and their needs are declared (a later block's name for an API caller
+# wins). Adding a block: its module, its field of StackConfig, its line here.
 BLOCKS: tuple[Block, ...] = (
-    Block("connectivity", connectivity.check),
-    Block("mesh", mesh.check, mesh.needs),
-    Block("gitops", gitops.check, gitops.needs),
-    Block("backup", backup.check, backup.needs),
-    Block("dns", dns.check, dns.needs),
-    Block("observability", observability.check, observability.needs),
-    Block("access", access.check),
-    Block("secrets", secrets.check),
-    Block("policy", policy.check),
-    Block("cost", cost.check, cost.needs),
+    Block("connectivity", ConnectivityConfig, connectivity.check),
+    Block("mesh", MeshConfig, mesh.check, mesh.needs),
+    Block("gitops", GitopsConfig, gitops.check, gitops.needs),
+    Block("backup", BackupConfig, backup.check, backup.needs),
+    Block("dns", DnsConfig, dns.check, dns.needs),
+    Block("observability", ObservabilityConfig, observability.check, observability.needs),
+    Block("access", AccessConfig, access.check),
+    Block("secrets", SecretsConfig, secrets.check),
+    Block("policy", PolicyConfig, policy.check),
+    Block("cost", CostConfig, cost.check, cost.needs),
 )
+BLOCK_KEYS: dict[type[Model], str] = {block.model: block.key for block in BLOCKS}
+
+
+def deployer_needs(config: FleetView) -> Needs:
+    """Pulumi's Kubernetes providers call every API server from the deployer's network, if it is a cluster."""
+    names = {c.name for c in config.clusters}
+    where = config.deployer.network
+    if where not in names:
+        return Needs()
+    return Needs(api_callers={c.name: {where: DEPLOYER} for c in config.clusters if c.name != where}, fallback=True)
 
 
 def extension_issues(config: StackConfig) -> list[Issue]:
