@@ -11,7 +11,7 @@ the config removes their rights everywhere at the next `pulumi up`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -20,8 +20,14 @@ from .access_aws import eks_grants
 from .access_common import TEAM_LABEL, AccessProps
 from .access_gcp import gke_grants, project_viewers
 from .cluster import ClusterPort
+from .config.access import AccessConfig
 from .fleetplan import FleetPlan
-from .outputs import AccessOutputs
+
+
+class AccessOutputs(TypedDict):
+    """`access`: the team namespaces on each cluster."""
+
+    teams: dict[str, list[str]]
 
 
 class ClusterAccess(pulumi.ComponentResource):
@@ -73,7 +79,7 @@ class Access(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
-        access = plan.blocks.access
+        access = plan.block(AccessConfig)
         assert access is not None  # built only with its block
         self.clusters = {
             cluster: ClusterAccess(
@@ -99,6 +105,6 @@ class Access(pulumi.ComponentResource):
 
 
 def build_access(plan: FleetPlan, clusters: Mapping[str, ClusterPort]) -> Access | None:
-    if plan.blocks.access is None:
+    if plan.block(AccessConfig) is None:
         return None
     return Access("access", plan, clusters)

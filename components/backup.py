@@ -34,8 +34,8 @@ from .backup_common import (
 )
 from .backup_drills import build_drill
 from .cluster import ClusterPort
-from .config.backup import format_minutes
-from .config.observability import COLLECTOR_METRICS_URL
+from .config.backup import BackupConfig, format_minutes
+from .config.observability import COLLECTOR_METRICS_URL, ObservabilityConfig
 from .federation import AwsTrusts
 from .fleetplan import FleetPlan
 from .gcp_project import ProjectServices
@@ -288,7 +288,7 @@ def build_backup(
 
     EKS clusters' workload identity pools (to read GCS peers) live in gcp:project, which never moves when
     clusters are added or reordered (config.backup.check requires it when an EKS cluster has a GCP peer)."""
-    backup = plan.blocks.backup
+    backup = plan.block(BackupConfig)
     if backup is None:
         return None
     components = {
@@ -303,7 +303,7 @@ def build_backup(
                 aws_trust=aws_trusts.of(name),
                 prefix=plan.prefix,
                 project_services=project_services,
-                drill_metrics=COLLECTOR_METRICS_URL if plan.blocks.observability is not None else None,
+                drill_metrics=COLLECTOR_METRICS_URL if plan.block(ObservabilityConfig) is not None else None,
             ),
         )
         for name, cluster in clusters.items()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -31,9 +31,9 @@ from .charts import chart
 from .clouds import AWS_GLOBAL_REGION
 from .cluster import ClusterPort
 from .config.cost import CostConfig, MonthlyBudget, Quota
+from .config.observability import ObservabilityConfig
 from .fleetplan import FleetPlan
 from .gcp_project import ProjectServices
-from .outputs import CostOutputs
 
 OPENCOST = chart("opencost")
 OPENCOST_NAMESPACE = "opencost"
@@ -54,6 +54,14 @@ def aws_budget_filter(environment: str) -> list[aws.budgets.BudgetCostFilterArgs
     return [{"name": "TagKeyValue", "values": [f"user:{ENVIRONMENT_TAG}${environment}"]}]
 
 
+class CostOutputs(TypedDict):
+    """`cost`: the budget, the budgets made of it per cloud, the team quotas."""
+
+    monthlyBudget: dict[str, Any] | None
+    budgets: dict[str, pulumi.Output[str]]
+    quotas: dict[str, dict[str, str]]
+
+
 class FleetBudgets(pulumi.ComponentResource):
     """The fleet's monthly budget on each cloud it runs on."""
 
@@ -70,7 +78,7 @@ class FleetBudgets(pulumi.ComponentResource):
         super().__init__(self.TYPE, name, None, opts)
         # gcp:project must serve the budget APIs first (SERVICE_DISABLED otherwise).
         self.apis: list[pulumi.Resource] = project_services.for_purpose("budget") if project_services else []
-        cost = plan.blocks.cost
+        cost = plan.block(CostConfig)
         assert cost is not None and cost.monthly_budget is not None
         budget = cost.monthly_budget
         self.names: dict[str, pulumi.Output[str]] = {}
@@ -241,7 +249,7 @@ class FleetCost(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
-        cost = plan.blocks.cost
+        cost = plan.block(CostConfig)
         assert cost is not None
         self.cost = cost
         self.budgets = (
@@ -255,7 +263,7 @@ class FleetCost(pulumi.ComponentResource):
             if cost.monthly_budget is not None
             else None
         )
-        opencost = plan.blocks.observability is not None
+        opencost = plan.block(ObservabilityConfig) is not None
         self.clusters = {
             cluster: ClusterCost(
                 f"{cluster}-cost",
@@ -281,6 +289,6 @@ def build_cost(
     access: Access | None,
     project_services: ProjectServices | None,
 ) -> FleetCost | None:
-    if plan.blocks.cost is None:
+    if plan.block(CostConfig) is None:
         return None
     return FleetCost("cost", plan, clusters, access, project_services)

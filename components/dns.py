@@ -85,8 +85,9 @@ class GlobalDnsArgs:
 
     @property
     def dns(self) -> DnsConfig:
-        assert self.plan.blocks.dns is not None  # built only with its block
-        return self.plan.blocks.dns
+        dns = self.plan.block(DnsConfig)
+        assert dns is not None  # built only with its block
+        return dns
 
 
 class GlobalDns(pulumi.ComponentResource):
@@ -518,7 +519,7 @@ def build_dns(
     Users reach each cluster through the mesh's own public entry when it has one (`MeshHandle.public_entry`);
     otherwise through an ingress controller of DNS's own, which joins the fleet's mesh (and waits for what
     meshing it needs: `MeshHandle.control_plane_releases`)."""
-    if plan.blocks.dns is None:
+    if plan.block(DnsConfig) is None:
         return None
     args = GlobalDnsArgs(
         plan=plan,

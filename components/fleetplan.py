@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import permutations
+from typing import cast
 
 from .clouds import traits
 from .config import ClusterConfig, Residency, StackConfig
-from .config.access import AccessConfig, team_clusters
-from .config.backup import BackupConfig, restore_peers
+from .config.access import team_clusters
+from .config.backup import restore_peers
+from .config.base import Model
 from .config.clusters import cluster_labels
 from .config.connectivity import (
     KIND_HA_VPN,
@@ -31,14 +33,11 @@ from .config.connectivity import (
     planned_vpns,
     vpn_of,
 )
-from .config.cost import CostConfig
-from .config.dns import DnsConfig
-from .config.gitops import GitopsConfig
-from .config.mesh import MeshConfig, mesh_peers
-from .config.observability import ObservabilityConfig, telemetry_scopes
-from .config.policy import PolicyConfig
-from .config.secrets import SecretsConfig, store_readers
-from .config.stack import maintenance_window
+from .config.fleetview import B
+from .config.mesh import mesh_peers
+from .config.observability import telemetry_scopes
+from .config.secrets import store_readers
+from .config.stack import BLOCKS, maintenance_window
 from .routing import RecordPlan, plan_record
 
 # Admission webhook ports the mesh's control plane serves on the nodes (what GKE's control plane must reach):
@@ -134,21 +133,6 @@ class NetworkPlan:
 
 
 @dataclass(frozen=True)
-class Blocks:
-    """Each capability block's own settings, as validated (None: the block is absent)."""
-
-    mesh: MeshConfig | None
-    gitops: GitopsConfig | None
-    backup: BackupConfig | None
-    dns: DnsConfig | None
-    observability: ObservabilityConfig | None = None
-    access: AccessConfig | None = None
-    secrets: SecretsConfig | None = None
-    policy: PolicyConfig | None = None
-    cost: CostConfig | None = None
-
-
-@dataclass(frozen=True)
 class FleetPlan:
     """Every fleet-wide decision of one stack, and each block's own settings: all a capability reads."""
 
@@ -156,7 +140,8 @@ class FleetPlan:
     prefix: str  # of physical names: <prefix>-<cluster>
     protected: bool  # multicluster:protect (prod by default)
     gcp_project: str | None
-    blocks: Blocks
+    # Each block's own settings by its model (None: the stack leaves it out); read with `block(Model)`.
+    blocks: Mapping[type[Model], Model | None]
     clusters: Mapping[str, ClusterPlan]
     failover_groups: Mapping[str, tuple[str, ...]]
     network: NetworkPlan
@@ -176,6 +161,10 @@ class FleetPlan:
     teams: Mapping[str, tuple[str, ...]] = field(default_factory=dict[str, tuple[str, ...]])
     # Extra secret store -> the clusters that may read it (its cloud; in a partitioned fleet, its residency).
     secret_readers: Mapping[str, tuple[str, ...]] = field(default_factory=dict[str, tuple[str, ...]])
+
+    def block(self, kind: type[B]) -> B | None:
+        """The settings of the block whose model is `kind`, as validated (None when the stack leaves it out)."""
+        return cast(B | None, self.blocks[kind])
 
     def gcp_projects(self) -> list[str]:
         """The projects of the fleet's GKE clusters."""
@@ -212,17 +201,7 @@ def plan_fleet(config: StackConfig) -> FleetPlan:
         prefix=config.prefix,
         protected=config.protected,
         gcp_project=config.gcp_project,
-        blocks=Blocks(
-            mesh=config.mesh,
-            gitops=config.gitops,
-            backup=config.backup,
-            dns=config.dns,
-            observability=config.observability,
-            access=config.access,
-            secrets=config.secrets,
-            policy=config.policy,
-            cost=config.cost,
-        ),
+        blocks={block.model: config.block(block.model) for block in BLOCKS},
         clusters={spec.name: plan_cluster(config, spec, i) for i, spec in enumerate(config.clusters)},
         failover_groups={key: tuple(c.name for c in group) for key, group in config.failover_groups().items()},
         network=plan_network(config),

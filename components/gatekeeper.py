@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -24,7 +24,6 @@ from .config.access import RESERVED_NAMESPACES
 from .config.policy import PolicyConfig
 from .fleetplan import FleetPlan
 from .gatekeeper_rules import CONSTRAINTS_API, POLICY_RULES, TEMPLATES_API, constraint, template
-from .outputs import PolicyOutputs
 
 GATEKEEPER = chart("gatekeeper")
 NAMESPACE = "gatekeeper-system"
@@ -34,6 +33,14 @@ WAIT_FOR = {"pulumi.com/waitFor": "jsonpath={.status.created}=true"}
 # teams' own workloads and stay judged), and the clouds' own: GKE's managed Prometheus (gmp-system, gmp-public,
 # components/gke.py managed_prometheus) and GKE-managed components (gke-managed-*).
 EXEMPT = sorted({*RESERVED_NAMESPACES, "kube-*", "gmp-system", "gmp-public", "gke-managed-*"})
+
+
+class PolicyOutputs(TypedDict):
+    """`policy`: the rules Gatekeeper enforces, how, and where."""
+
+    rules: list[str]
+    mode: str
+    clusters: list[str]
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,7 @@ class Policy(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
-        policy = plan.blocks.policy
+        policy = plan.block(PolicyConfig)
         assert policy is not None  # built only with its block
         self.policy = policy
         self.clusters = {
@@ -139,6 +146,6 @@ class Policy(pulumi.ComponentResource):
 
 
 def build_policy(plan: FleetPlan, clusters: Mapping[str, ClusterPort]) -> Policy | None:
-    if plan.blocks.policy is None:
+    if plan.block(PolicyConfig) is None:
         return None
     return Policy("policy", plan, clusters)

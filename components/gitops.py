@@ -21,7 +21,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .cluster import ClusterPort
-from .config.gitops import PATH_PLACEHOLDER, ApplicationConfig, Placement
+from .config.gitops import PATH_PLACEHOLDER, ApplicationConfig, GitopsConfig, Placement
 from .federation import AwsOidcTrust, AwsTrusts
 from .fleetplan import FleetPlan
 from .gcp_project import ProjectServices
@@ -70,7 +70,7 @@ def build_gitops(
 ) -> Gitops | None:
     """Create the gitops components for the fleet, or None when the block is absent: Argo CD on the hub, and on
     the standby hub when there is one (the same registrations and applications; passive unless promoted)."""
-    spec = plan.blocks.gitops
+    spec = plan.block(GitopsConfig)
     if spec is None:
         return None
 

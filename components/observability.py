@@ -29,8 +29,11 @@ import yaml
 from . import gatekeeper, istio, linkerd, observability_aws, observability_gcp
 from .charts import chart
 from .cluster import ClusterPort
+from .config.backup import BackupConfig
 from .config.base import UNDECRYPTED
 from .config.connectivity import source_ranges
+from .config.dns import DnsConfig
+from .config.mesh import MeshConfig
 from .config.observability import (
     LOKI_PUSH,
     OTLP_GRPC,
@@ -38,6 +41,7 @@ from .config.observability import (
     THANOS_STORE,
     ObservabilityConfig,
 )
+from .config.policy import PolicyConfig
 from .config.stackfile import SECURE_PLACEHOLDER
 from .dns import GlobalDns
 from .fleetplan import FleetPlan
@@ -983,7 +987,7 @@ class ObservabilityFleet:
 
 
 def rule_inputs(plan: FleetPlan, dns: GlobalDns | None) -> RuleInputs:
-    backup, mesh, records = plan.blocks.backup, plan.blocks.mesh, plan.blocks.dns
+    backup, mesh, records = plan.block(BackupConfig), plan.block(MeshConfig), plan.block(DnsConfig)
     provider = mesh.provider if mesh is not None else "none"
     return RuleInputs(
         backup_rpo_minutes=backup.rpo_minutes() if backup is not None else None,
@@ -991,13 +995,13 @@ def rule_inputs(plan: FleetPlan, dns: GlobalDns | None) -> RuleInputs:
         dns_probes=dns is not None,
         drill_period_minutes=backup.drills.period_minutes() if backup is not None and backup.drills else None,
         failover_seconds={r.record.name: failover_seconds(records, r) for r in plan.records} if records else {},
-        policy_audit=plan.blocks.policy is not None,
+        policy_audit=plan.block(PolicyConfig) is not None,
     )
 
 
 def drill_metrics_minutes(plan: FleetPlan, cluster: str) -> int | None:
     """How long the collector keeps a restore drill's metrics: two drill periods (None: no drill runs here)."""
-    backup = plan.blocks.backup
+    backup = plan.block(BackupConfig)
     drills = backup.drills if backup is not None else None
     if drills is None or not plan.restore_peers.get(cluster):
         return None
@@ -1020,7 +1024,7 @@ def build_observability(
     plan: FleetPlan, clusters: Mapping[str, ClusterPort], mesh: MeshHandle | None, dns: GlobalDns | None
 ) -> ObservabilityFleet | None:
     """Create the telemetry of every cluster and the hubs, or None when the block is absent."""
-    block = plan.blocks.observability
+    block = plan.block(ObservabilityConfig)
     if block is None:
         return None
     agents: dict[str, ClusterTelemetry] = {}
@@ -1040,7 +1044,8 @@ def build_observability(
             if name != hub_name:
                 agents[name].expose(clusters[hub_name])
     inputs = rule_inputs(plan, dns)
-    provider = plan.blocks.mesh.provider if plan.blocks.mesh is not None else None
+    mesh_block = plan.block(MeshConfig)
+    provider = mesh_block.provider if mesh_block is not None else None
     # Istio samples at the edge (its Telemetry's randomSamplingPercentage): the collector keeps what comes.
     sampling = None if provider == "istio" else block.traces.sampling_percent
     hubs: dict[str, TelemetryHub] = {}
@@ -1062,7 +1067,7 @@ def build_observability(
         hubs[hub_name] = hub
         for name in scope:
             agents[name].watch(
-                backup=plan.blocks.backup is not None, mesh=provider, policy=plan.blocks.policy is not None
+                backup=plan.block(BackupConfig) is not None, mesh=provider, policy=plan.block(PolicyConfig) is not None
             )
             agents[name].ship(
                 hub,

@@ -1,6 +1,7 @@
-"""The stack outputs the program exports and its readers rely on (the offline plan's reports, the PR comment, the
-operator's `pulumi stack output`): one typed definition of their keys, so that the type checker holds writer and
-readers to the same names. Values are Pulumi inputs on the program's side and plain JSON once exported.
+"""The stack outputs that tools read besides the capability that writes them (the offline plan's reports, the PR
+comment): one typed definition of their keys, so that the type checker holds writer and readers to the same names.
+Values are Pulumi inputs on the program's side and plain JSON once exported. A capability whose outputs only the
+operator reads (`pulumi stack output`) keeps its TypedDict beside its component (access, policy, cost, secrets).
 """
 
 from __future__ import annotations
@@ -209,32 +210,3 @@ class ObservabilityOutputs(TypedDict):
 
     hubs: dict[str, TelemetryHubOutputs]
     clusters: dict[str, TelemetryOutputs]
-
-
-class AccessOutputs(TypedDict):
-    """`access`: the team namespaces on each cluster."""
-
-    teams: dict[str, list[str]]
-
-
-class PolicyOutputs(TypedDict):
-    """`policy`: the rules Gatekeeper enforces, how, and where."""
-
-    rules: list[str]
-    mode: str
-    clusters: list[str]
-
-
-class CostOutputs(TypedDict):
-    """`cost`: the budget, the budgets made of it per cloud, the team quotas."""
-
-    monthlyBudget: dict[str, Any] | None
-    budgets: dict[str, pulumi.Output[str]]
-    quotas: dict[str, dict[str, str]]
-
-
-class SecretsOutputs(TypedDict):
-    """`secrets`: the fleet's secret prefix and each cluster's ClusterSecretStores."""
-
-    prefix: str
-    stores: dict[str, list[str]]

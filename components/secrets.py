@@ -11,7 +11,7 @@ SecretStore `team` allowed only the team's prefix. The cluster stores are closed
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -22,7 +22,6 @@ from .charts import chart
 from .cluster import ClusterPort
 from .config.secrets import OWN_STORE, SecretsConfig
 from .fleetplan import FleetPlan
-from .outputs import SecretsOutputs
 from .secrets_aws import AwsSecrets
 from .secrets_common import (
     CONTROLLER,
@@ -50,6 +49,13 @@ def _gcp(name: str, props: SecretsProps, parent: pulumi.Resource) -> CloudSecret
 
 
 CLOUD_SECRETS: Mapping[str, Callable[[str, SecretsProps, pulumi.Resource], CloudSecrets]] = {"aws": _aws, "gcp": _gcp}
+
+
+class SecretsOutputs(TypedDict):
+    """`secrets`: the fleet's secret prefix and each cluster's ClusterSecretStores."""
+
+    prefix: str
+    stores: dict[str, list[str]]
 
 
 class ClusterSecrets(pulumi.ComponentResource):
@@ -139,7 +145,7 @@ class FleetSecrets(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__(self.TYPE, name, None, opts)
-        block = plan.blocks.secrets
+        block = plan.block(SecretsConfig)
         assert block is not None  # built only with its block
         self.prefix = plan.prefix
         self.clusters: dict[str, ClusterSecrets] = {}
@@ -161,6 +167,6 @@ class FleetSecrets(pulumi.ComponentResource):
 
 
 def build_secrets(plan: FleetPlan, clusters: Mapping[str, ClusterPort], access: Access | None) -> FleetSecrets | None:
-    if plan.blocks.secrets is None:
+    if plan.block(SecretsConfig) is None:
         return None
     return FleetSecrets("secrets", plan, clusters, access)

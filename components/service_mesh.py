@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pulumi
 
 from .cluster import ClusterPort, ReadinessProbe
-from .config.observability import COLLECTOR_PORT, COLLECTOR_SERVICE
+from .config.mesh import MeshConfig
+from .config.observability import COLLECTOR_PORT, COLLECTOR_SERVICE, ObservabilityConfig
 from .fleetplan import FleetPlan, MeshGroup
 from .istio import IstioMesh
 from .linkerd import LinkerdMesh
@@ -82,11 +83,11 @@ class MeshHandle:
 
 
 def mesh_props(plan: FleetPlan, group: MeshGroup) -> MeshProps:
-    mesh = plan.blocks.mesh
+    mesh = plan.block(MeshConfig)
     assert mesh is not None  # a plan has mesh groups only with a mesh
     internal = frozenset(name for name in group.clusters if plan.privately_connected(name, group))
     high_availability = plan.environment == "prod"
-    telemetry = plan.blocks.observability
+    telemetry = plan.block(ObservabilityConfig)
     tracing = (
         Tracing(COLLECTOR_SERVICE, COLLECTOR_PORT, telemetry.traces.sampling_percent)
         if telemetry is not None and telemetry.tracing
@@ -99,7 +100,7 @@ def mesh_props(plan: FleetPlan, group: MeshGroup) -> MeshProps:
 
 def build_mesh(plan: FleetPlan, clusters: Mapping[str, ClusterPort]) -> MeshHandle | None:
     """Install the configured mesh on every cluster, or return None when there is none."""
-    mesh = plan.blocks.mesh
+    mesh = plan.block(MeshConfig)
     if mesh is None or not plan.mesh_groups:
         return None
     handle = MeshHandle(provider=mesh.provider, groups=list(plan.mesh_groups))

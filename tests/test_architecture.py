@@ -5,11 +5,23 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import pytest
 
 from components.config import StackConfig, namespace_settings, parse_stack_config
-from components.config.observability import PUSHED_PORTS, QUERIED_PORTS
+from components.config.access import AccessConfig
+from components.config.backup import BackupConfig
+from components.config.base import Issue, Model
+from components.config.cost import CostConfig
+from components.config.dns import DnsConfig
+from components.config.fleetview import BlockRules, ConnectivityConfig, FleetView
+from components.config.gitops import GitopsConfig
+from components.config.mesh import MeshConfig
+from components.config.observability import PUSHED_PORTS, QUERIED_PORTS, ObservabilityConfig
+from components.config.policy import PolicyConfig
+from components.config.secrets import SecretsConfig
+from components.config.stack import BLOCKS, declared_blocks
 from components.fleet import CAPABILITIES, FleetParts
 from components.fleetplan import FleetPlan, plan_fleet
 from components.service_mesh import MeshHandle
@@ -76,7 +88,69 @@ def test_the_registry_builds_in_dependency_order_and_each_key_is_a_config_block(
     keys = [c.key for c in CAPABILITIES]
     assert keys.index("mesh") < keys.index("dns")  # DNS routes users to the mesh's ingress gateways
     assert len(set(keys)) == len(keys)
-    assert all(key in StackConfig.model_fields for key in keys)
+    # A block without a builder, or a builder without a block, fails here rather than doing nothing.
+    assert set(keys) == {block.key for block in BLOCKS}
+
+
+class TraceConfig(Model):
+    """A block no stack has: what a new capability's config module would hold."""
+
+    sampling: int = 1
+
+
+def trace_check(fleet: FleetView) -> list[Issue]:
+    return [Issue("trace.sampling", f"judged over {len(fleet.clusters)} clusters")]
+
+
+def test_a_block_is_one_field_of_stack_config_that_names_its_rules():
+    """Adding a block: its module (model, check, needs, RULES) and its field; BLOCKS is read from the fields."""
+
+    class Extended(StackConfig):
+        trace: Annotated[TraceConfig | None, BlockRules(trace_check)] = None
+
+    blocks = declared_blocks(Extended)
+    assert [b.key for b in blocks] == [*(b.key for b in BLOCKS), "trace"]
+    assert (blocks[-1].model, blocks[-1].check, blocks[-1].needs) == (TraceConfig, trace_check, None)
+    assert [b.key for b in BLOCKS] == [
+        "connectivity",
+        "mesh",
+        "gitops",
+        "backup",
+        "dns",
+        "observability",
+        "access",
+        "secrets",
+        "policy",
+        "cost",
+    ]
+    assert all(block.model is BLOCK_MODELS[block.key] for block in BLOCKS)
+
+
+BLOCK_MODELS = {
+    "connectivity": ConnectivityConfig,
+    "mesh": MeshConfig,
+    "gitops": GitopsConfig,
+    "backup": BackupConfig,
+    "dns": DnsConfig,
+    "observability": ObservabilityConfig,
+    "access": AccessConfig,
+    "secrets": SecretsConfig,
+    "policy": PolicyConfig,
+    "cost": CostConfig,
+}
+
+
+def test_the_plan_and_the_config_hand_each_block_by_its_model_and_refuse_an_unknown_one(prod: FleetPlan):
+    config = config_of("prod")
+    assert prod.block(MeshConfig) == config.mesh and config.block(MeshConfig) is config.mesh
+    assert prod.block(ConnectivityConfig) == config.connectivity
+    assert prod.block(SecretsConfig) == config.secrets is not None
+    without = config.model_copy(update={"secrets": None})
+    assert without.block(SecretsConfig) is None and plan_fleet(without).block(SecretsConfig) is None
+    with pytest.raises(KeyError, match="TraceConfig"):
+        prod.block(TraceConfig)
+    with pytest.raises(KeyError, match="TraceConfig"):
+        config.block(TraceConfig)
 
 
 def test_a_capability_handle_of_the_wrong_type_is_refused_not_ignored(prod: FleetPlan):
@@ -101,7 +175,6 @@ def test_connectivity_opens_what_a_block_declares_without_knowing_the_block(monk
     from components.config import stack as stack_module
     from components.config.base import Model
     from components.config.connectivity import ingress_ports
-    from components.config.fleetview import FleetView
     from components.config.needs import FleetPort, Needs
 
     config = config_of("prod")

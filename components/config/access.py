@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from .base import Issue, Model, dns_label, format_path
+from .fleetview import BlockRules
 from .gitops import Placement, parse_placement, placement_issues
 
 if TYPE_CHECKING:
@@ -142,3 +143,7 @@ def _group_issues(config: FleetView, block: AccessConfig) -> list[Issue]:
                 )
             )
     return issues
+
+
+# Declared by the `multicluster:access` field of StackConfig: what validation and the fleet's needs call.
+ACCESS_RULES = BlockRules(check)

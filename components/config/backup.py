@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, Field, field_validator
 
 from .base import Issue, Model, dns_label, format_path
+from .fleetview import BlockRules
 from .needs import Needs
 
 if TYPE_CHECKING:
@@ -438,3 +439,7 @@ def _residency_issues(config: FleetView) -> list[Issue]:
                     )
                 )
     return issues
+
+
+# Declared by the `multicluster:backup` field of StackConfig: what validation and the fleet's needs call.
+BACKUP_RULES = BlockRules(check, needs)

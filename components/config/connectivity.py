@@ -24,6 +24,7 @@ from .fleetview import (
     RULES_PER_GROUP,
     SECURITY_GROUP_RULES_QUOTA,
     TGW,
+    BlockRules,
     FleetView,
 )
 from .mesh import mesh_peers
@@ -867,3 +868,7 @@ def _residency_hub_issues(config: FleetView, hubs: dict[str, str]) -> list[Issue
             )
         )
     return issues
+
+
+# Declared by the `multicluster:connectivity` field of StackConfig: what validation and the fleet's needs call.
+CONNECTIVITY_RULES = BlockRules(check)

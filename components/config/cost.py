@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field
 
 from .access import AccessConfig
 from .base import Issue, Model, format_path
+from .fleetview import BlockRules
 from .needs import Needs
 from .observability import email_address
 
@@ -157,3 +158,7 @@ def needs(config: FleetView) -> Needs:
         and any(c.cloud == "gcp" for c in config.clusters)
     )
     return Needs(gcp_project_purposes=("budget",) if wanted else ())
+
+
+# Declared by the `multicluster:cost` field of StackConfig: what validation and the fleet's needs call.
+COST_RULES = BlockRules(check, needs)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import Issue, Model, dns_label, format_path
+from .fleetview import BlockRules
 from .needs import Needs
 
 if TYPE_CHECKING:
@@ -245,3 +246,7 @@ def _routing_problem(config: FleetView, routing: str) -> str | None:
             "of an active-passive fleet (use auto or failover)"
         )
     return None
+
+
+# Declared by the `multicluster:dns` field of StackConfig: what validation and the fleet's needs call.
+DNS_RULES = BlockRules(check, needs)

@@ -7,14 +7,15 @@ The blocks (config/mesh.py, config/gitops.py ...) sit below the stack config: th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, Field
 
-from .base import Model
+from .base import Issue, Model
 from .clusters import ClusterConfig, PrivateAsn, any_cidr, suggest
-from .needs import FleetNeeds
+from .needs import FleetNeeds, Needs
 from .regions import AWS_REGIONS, CONTINENTS, any_region
 
 # "Inbound or outbound rules per security group: 60 ... multiplied by the quota for security groups per network
@@ -220,3 +221,13 @@ class FleetView(Protocol):
     def needs(self) -> FleetNeeds:
         """What every block declares its clusters need from each other and from the clouds, aggregated."""
         ...
+
+
+@dataclass(frozen=True)
+class BlockRules:
+    """What a block module declares beside its model, named by its field of StackConfig: its checks (problems
+    that need the rest of the fleet) and, if its clusters need something of each other or of the clouds, its
+    needs (config/needs.py)."""
+
+    check: Callable[[FleetView], list[Issue]]
+    needs: Callable[[FleetView], Needs] | None = None

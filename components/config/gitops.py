@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from .base import Issue, Model, dns_label, format_path
 from .clusters import ClusterConfig, cluster_labels
+from .fleetview import BlockRules
 from .needs import Needs
 
 if TYPE_CHECKING:
@@ -300,3 +301,7 @@ def _placement_issues(config: FleetView, index: int, app: ApplicationConfig) -> 
 def registration_labels(config: FleetView, cluster: ClusterConfig) -> dict[str, str]:
     """The labels Argo CD sees on a cluster: its fleet labels (clusters.cluster_labels, the single definition)."""
     return cluster_labels(cluster, config.environment)
+
+
+# Declared by the `multicluster:gitops` field of StackConfig: what validation and the fleet's needs call.
+GITOPS_RULES = BlockRules(check, needs)

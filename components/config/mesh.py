@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from pydantic import AfterValidator, Field
 
 from .base import UNDECRYPTED, Issue, Loc, Model, Undecrypted, dns_label, format_path
+from .fleetview import BlockRules
 from .needs import FleetPort, Needs
 
 if TYPE_CHECKING:
@@ -681,3 +682,7 @@ def _multiply(curve: Curve, scalar: int) -> tuple[int, int]:
     if result is None:
         raise ValueError("the private scalar is zero")
     return result
+
+
+# Declared by the `multicluster:mesh` field of StackConfig: what validation and the fleet's needs call.
+MESH_RULES = BlockRules(check, needs)

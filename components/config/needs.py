@@ -5,8 +5,8 @@ cluster's API server (with why). Connectivity opens what is declared over the li
 servers admit the declared callers, the judge checks the declared paths: none of them knows which capability
 asked. The fleet plan (components/fleetplan.py) records the aggregate once.
 
-Adding a capability with cross-cluster traffic: a `needs` function in its block module, named in its line of
-`BLOCKS` (config/stack.py).
+Adding a capability with cross-cluster traffic: a `needs` function in its block module, named in its
+`BlockRules`; `StackConfig.needs()` (config/stack.py) aggregates every block's, once per config.
 """
 
 from __future__ import annotations

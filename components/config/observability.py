@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field
 
 from .base import UNDECRYPTED, Issue, Model, Undecrypted, format_path
 from .connectivity import linked
+from .fleetview import BlockRules
 from .needs import FleetPort, Needs
 
 if TYPE_CHECKING:
@@ -290,3 +291,7 @@ def _alert_issues(block: ObservabilityConfig) -> list[Issue]:
     if alerts.smtp is not None and not alerts.email:
         return [Issue(format_path(("observability", "alerts", "smtp")), "is set but alerts.email lists nobody")]
     return []
+
+
+# Declared by the `multicluster:observability` field of StackConfig: what validation and the fleet's needs call.
+OBSERVABILITY_RULES = BlockRules(check, needs)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from .base import Issue, Model, format_path
+from .fleetview import BlockRules
 from .gitops import LABEL_KEY, pinned_version
 
 if TYPE_CHECKING:
@@ -80,3 +81,7 @@ def check(config: FleetView) -> list[Issue]:
             )
         )
     return issues
+
+
+# Declared by the `multicluster:policy` field of StackConfig: what validation and the fleet's needs call.
+POLICY_RULES = BlockRules(check)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from .base import Issue, Model, dns_label, format_path
+from .fleetview import BlockRules
 from .regions import REGIONS_BY_CLOUD
 
 if TYPE_CHECKING:
@@ -83,3 +84,7 @@ def check(config: FleetView) -> list[Issue]:
         elif not store_readers(config, store):
             issues.append(Issue(format_path(at), f"no {store.cloud} cluster may read it (same cloud, same residency)"))
     return issues
+
+
+# Declared by the `multicluster:secrets` field of StackConfig: what validation and the fleet's needs call.
+SECRETS_RULES = BlockRules(check)

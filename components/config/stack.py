@@ -7,21 +7,22 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Annotated, Literal, TypeGuard, TypeVar, cast
+from typing import Annotated, Literal, TypeGuard, TypeVar, cast, get_args
 
 from pydantic import AfterValidator, Field, PrivateAttr
 
-from . import access, backup, connectivity, cost, dns, gitops, mesh, observability, policy, secrets
-from .access import AccessConfig
-from .backup import BackupConfig
+from .access import ACCESS_RULES, AccessConfig
+from .backup import BACKUP_RULES, BackupConfig
 from .base import Issue, Loc, Model, dns_label, format_path, short_path
 from .clusters import AWS_MACHINE_TYPE, GCP_MACHINE_TYPE, ClusterConfig
-from .cost import CostConfig
-from .dns import DnsConfig
+from .connectivity import CONNECTIVITY_RULES
+from .cost import COST_RULES, CostConfig
+from .dns import DNS_RULES, DnsConfig
 from .fleetview import (
     DEFAULT_ELASTIC_IPS,
     ELASTIC_IPS_QUOTA,
     B,
+    BlockRules,
     ConnectivityConfig,
     DeployerConfig,
     FleetView,
@@ -29,13 +30,13 @@ from .fleetview import (
     QuotasConfig,
     Residency,
 )
-from .gitops import GitopsConfig
-from .mesh import MeshConfig
+from .gitops import GITOPS_RULES, GitopsConfig
+from .mesh import MESH_RULES, MeshConfig
 from .needs import DEPLOYER, FleetNeeds, Needs, aggregate
-from .observability import ObservabilityConfig
-from .policy import PolicyConfig
+from .observability import OBSERVABILITY_RULES, ObservabilityConfig
+from .policy import POLICY_RULES, PolicyConfig
 from .regions import zone_id_prefix
-from .secrets import SecretsConfig
+from .secrets import SECRETS_RULES, SecretsConfig
 
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
@@ -73,16 +74,17 @@ class StackConfig(Model):
     )
     clusters: list[ClusterConfig] = Field(min_length=1)
     residencies: dict[str, Residency] = Field(default_factory=dict)
-    connectivity: ConnectivityConfig = Field(default_factory=ConnectivityConfig)
-    mesh: MeshConfig | None = None
-    gitops: GitopsConfig | None = None
-    backup: BackupConfig | None = None
-    dns: DnsConfig | None = None
-    observability: ObservabilityConfig | None = None
-    access: AccessConfig | None = None
-    secrets: SecretsConfig | None = None
-    policy: PolicyConfig | None = None
-    cost: CostConfig | None = None
+    # The blocks: each field names its model and its module's rules (BLOCKS below is read from these lines).
+    connectivity: Annotated[ConnectivityConfig, CONNECTIVITY_RULES] = Field(default_factory=ConnectivityConfig)
+    mesh: Annotated[MeshConfig | None, MESH_RULES] = None
+    gitops: Annotated[GitopsConfig | None, GITOPS_RULES] = None
+    backup: Annotated[BackupConfig | None, BACKUP_RULES] = None
+    dns: Annotated[DnsConfig | None, DNS_RULES] = None
+    observability: Annotated[ObservabilityConfig | None, OBSERVABILITY_RULES] = None
+    access: Annotated[AccessConfig | None, ACCESS_RULES] = None
+    secrets: Annotated[SecretsConfig | None, SECRETS_RULES] = None
+    policy: Annotated[PolicyConfig | None, POLICY_RULES] = None
+    cost: Annotated[CostConfig | None, COST_RULES] = None
     deployer: DeployerConfig = Field(default_factory=DeployerConfig)
     outage: OutageConfig = Field(default_factory=OutageConfig)
     quotas: QuotasConfig = Field(default_factory=QuotasConfig)
@@ -717,20 +719,21 @@ class Block:
     needs: Callable[[FleetView], Needs] | None = None
 
 
-# The blocks, in the order their checks run and their needs are declared (a later block's name for an API caller
-# wins). Adding a block: its module, its field of StackConfig, its line here.
-BLOCKS: tuple[Block, ...] = (
-    Block("connectivity", ConnectivityConfig, connectivity.check),
-    Block("mesh", MeshConfig, mesh.check, mesh.needs),
-    Block("gitops", GitopsConfig, gitops.check, gitops.needs),
-    Block("backup", BackupConfig, backup.check, backup.needs),
-    Block("dns", DnsConfig, dns.check, dns.needs),
-    Block("observability", ObservabilityConfig, observability.check, observability.needs),
-    Block("access", AccessConfig, access.check),
-    Block("secrets", SecretsConfig, secrets.check),
-    Block("policy", PolicyConfig, policy.check),
-    Block("cost", CostConfig, cost.check, cost.needs),
-)
+def declared_blocks(model: type[Model]) -> tuple[Block, ...]:
+    """The blocks of `model`: its fields that name their rules (BlockRules), in field order."""
+    found: list[Block] = []
+    for key, field in model.model_fields.items():
+        rules = next((m for m in field.metadata if isinstance(m, BlockRules)), None)
+        if rules is None:
+            continue
+        kinds = [a for a in get_args(field.annotation) if a is not type(None)] or [field.annotation]
+        found.append(Block(key, cast(type[Model], kinds[0]), rules.check, rules.needs))
+    return tuple(found)
+
+
+# The blocks, in the order of StackConfig's fields: the order their checks run and their needs are declared (a
+# later block's name for an API caller wins). Adding a block: its module (with its RULES) and its field.
+BLOCKS: tuple[Block, ...] = declared_blocks(StackConfig)
 BLOCK_KEYS: dict[type[Model], str] = {block.model: block.key for block in BLOCKS}
 
 
