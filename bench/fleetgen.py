@@ -17,8 +17,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from components.config import ConfigError, StackConfig, namespace_settings, parse_stack_config
+from components.config import ConfigError, StackConfig, namespace_settings
 from components.config.regions import AWS_REGIONS, GCP_REGIONS
+from components.fleetplan import validate_stack
 from tests.support import settings_of
 
 GCP_PROJECT = "acme-bench"
@@ -193,7 +194,7 @@ def raised_quotas(clusters: list[dict[str, Any]]) -> dict[str, Any]:
 def validate(config: dict[str, Any]) -> list[str]:
     """The config's problems, as the program would report them (empty when valid)."""
     try:
-        parse_stack_config(*namespace_settings(settings_of(config)))
+        validate_stack(*namespace_settings(settings_of(config)))
     except ConfigError as exc:
         return [str(issue) for issue in exc.issues]
     return []

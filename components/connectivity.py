@@ -33,19 +33,13 @@ import pulumi_random as random
 from .cluster import KubernetesCluster
 from .config import ClusterConfig
 from .config.connectivity import (
-    KIND_AWS_PEERING,
-    KIND_GCP_PEERING,
-    KIND_HA_VPN,
     KUBERNETES_API,
     TUNNELS,
     FleetPort,
-    Link,
-    Vpn,
     bgp_peer_name,
     external_gateway_name,
     firewall_name,
     interface_name,
-    link_name,
     peering_name,
     port_ranges,
     routed_ranges,
@@ -56,6 +50,7 @@ from .config.connectivity import (
     tunnel_name,
     vpn_gateway_name,
 )
+from .config.links import KIND_AWS_PEERING, KIND_GCP_PEERING, KIND_HA_VPN, Link, Vpn, link_name
 from .fleetplan import FleetPlan
 from .outputs import ConnectivityOutputs, LinkOutputs
 

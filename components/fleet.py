@@ -146,9 +146,9 @@ def merged_addresses(lists: list[list[str]]) -> list[str]:
     return sorted({address for addresses in lists for address in addresses if address})
 
 
-def build_fleet(config: StackConfig) -> Fleet:
-    """Create every component of the fleet described by `config`."""
-    plan = plan_fleet(config)
+def build_fleet(config: StackConfig, plan: FleetPlan | None = None) -> Fleet:
+    """Create every component of the fleet described by `config` (and its plan, when already computed)."""
+    plan = plan if plan is not None else plan_fleet(config)
     clusters = build_clusters(plan)
     parts = FleetParts(plan, clusters, project_services=build_project_services(plan))
     parts.aws_trusts = build_aws_trusts(plan, clusters)

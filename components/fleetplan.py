@@ -12,19 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import permutations
-from typing import cast
+from typing import Any, cast
 
 from .clouds import traits
-from .config import ClusterConfig, Residency, StackConfig
+from .config import ClusterConfig, ConfigError, Issue, Residency, StackConfig, parse_stack_config
 from .config.access import team_clusters
 from .config.backup import restore_peers
-from .config.base import Model
+from .config.base import Model, format_path
 from .config.clusters import cluster_labels
 from .config.connectivity import (
-    KIND_HA_VPN,
     FleetPort,
-    Link,
-    Vpn,
     api_clients,
     assign_asns,
     ingress_ports,
@@ -33,7 +30,8 @@ from .config.connectivity import (
     planned_vpns,
     vpn_of,
 )
-from .config.fleetview import B
+from .config.fleetview import DEFAULT_ELASTIC_IPS, ELASTIC_IPS_QUOTA, B
+from .config.links import KIND_HA_VPN, Link, Vpn
 from .config.mesh import mesh_peers
 from .config.observability import telemetry_scopes
 from .config.secrets import store_readers
@@ -195,7 +193,77 @@ def fleet_tags(config: StackConfig) -> dict[str, str]:
 
 
 def plan_fleet(config: StackConfig) -> FleetPlan:
-    """The fleet plan of a validated stack config."""
+    """The fleet plan of a validated stack config, judged by the rules across blocks; raises ConfigError (every
+    problem, with its key path) before any resource exists when the plan breaks one."""
+    plan = planned(config)
+    issues = plan_issues(config, plan)
+    if issues:
+        raise ConfigError(issues)
+    return plan
+
+
+def validate_stack(
+    raw: dict[str, Any], gcp_project: str | None = None, stack: str | None = None
+) -> tuple[StackConfig, FleetPlan]:
+    """The whole contract of a stack's `multicluster:` settings: the config with every block's and the fleet's
+    own rules (parse_stack_config), then its plan judged across blocks (plan_fleet). Raises ConfigError."""
+    config = parse_stack_config(raw, gcp_project, stack)
+    return config, plan_fleet(config)
+
+
+def plan_issues(config: StackConfig, plan: FleetPlan) -> list[Issue]:
+    """Validation across blocks, over the plan the program builds: each present block's plan checks (BLOCKS, from
+    its BlockRules), so the links, VPNs, ports and callers judged are the very values the components receive."""
+    return elastic_ip_issues(config, plan) + [
+        issue
+        for block in BLOCKS
+        if block.plan_check is not None and config.block(block.model) is not None
+        for issue in block.plan_check(config, plan)
+    ]
+
+
+# Amazon VPC quotas: "Elastic IP addresses per Region: 5" (https://docs.aws.amazon.com/vpc/latest/userguide/
+# amazon-vpc-limits.html); raised per region in Service Quotas and stated in multicluster:quotas.aws.elasticIps.
+def elastic_ips(plan: FleetPlan) -> dict[str, list[tuple[str, int]]]:
+    """Region -> the EKS clusters there and how many Elastic IPs each allocates: one per NAT gateway
+    (components/eks.py _private_routes) and, where the plan reserves its public entry (multicluster:dns), one per
+    zone."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for planned_cluster in plan.clusters.values():
+        cluster = planned_cluster.spec
+        if cluster.cloud != "aws":
+            continue
+        zones = cluster.aws_zones
+        count = cluster.nat_addresses + (zones if planned_cluster.reserved_entry else 0)
+        found.setdefault(cluster.region, []).append((cluster.name, count))
+    return found
+
+
+def elastic_ip_issues(config: StackConfig, plan: FleetPlan) -> list[Issue]:
+    """The Elastic IPs the plan allocates per region, against the default or stated quota."""
+    issues: list[Issue] = []
+    for region, users in elastic_ips(plan).items():
+        limit = config.quotas.aws.elastic_ips.get(region, DEFAULT_ELASTIC_IPS)
+        total = sum(count for _, count in users)
+        if total <= limit:
+            continue
+        first = plan.cluster(users[0][0]).index
+        held = "the default quota" if region not in config.quotas.aws.elastic_ips else "the stated quota"
+        issues.append(
+            Issue(
+                format_path(("clusters", first, "region")),
+                f"the EKS clusters in {region} need {total} Elastic IPs ("
+                + ", ".join(f"{name} {count}" for name, count in users)
+                + f": one per NAT gateway and, with multicluster:dns, one per zone for the public entry), over "
+                f"{held} of {limit}: raise it ({ELASTIC_IPS_QUOTA}) and state it in "
+                f"multicluster:quotas.aws.elasticIps.{region}, or use natGateways: single",
+            )
+        )
+    return issues
+
+
+def planned(config: StackConfig) -> FleetPlan:
+    """Every decision of the fleet plan, not yet judged across blocks (plan_fleet judges it)."""
     return FleetPlan(
         environment=config.environment,
         prefix=config.prefix,

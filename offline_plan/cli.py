@@ -25,11 +25,11 @@ from typing import Any, NoReturn
 import pulumi
 from rich.console import Console
 
-from components.config import ConfigError, StackConfig, namespace_settings, parse_stack_config
+from components.config import ConfigError, StackConfig, namespace_settings
 from components.config.regions import any_region
 from components.config.stackfile import StackFile, StackFileError, number_hint
 from components.config.stackfile import read as read_stack
-from components.fleetplan import plan_fleet
+from components.fleetplan import plan_fleet, validate_stack
 from components.program import main as program
 
 from .capture import Plan, run_program
@@ -225,8 +225,9 @@ def _run(argv: list[str] | None) -> int:
         print(str(exc), file=sys.stderr)
         return Exit.INVALID_INPUT
     try:
-        # Validate first, so a bad config never reaches the program.
-        config = parse_stack_config(*namespace_settings(stack.settings), stack=args.stack)
+        # Validate first, the config and the rules across blocks over its plan, so a bad config never reaches
+        # the program.
+        config, _ = validate_stack(*namespace_settings(stack.settings), stack=args.stack)
     except ConfigError as exc:
         print(config_report(exc, stack), file=sys.stderr)
         return Exit.INVALID_INPUT

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from components.config import ConfigError, parse_stack_config, read_stack_file
+from components.config import ConfigError, read_stack_file
+from components.fleetplan import validate_stack
 from components.program import main
 from offline_plan import Plan, run_program
 
@@ -98,7 +99,7 @@ def config_issues(config: dict[str, Any]) -> list[str]:
     """The validation problems of a `config:` mapping, as their messages ([] when it is valid)."""
     raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("multicluster:")}
     try:
-        parse_stack_config(raw, config.get("gcp:project"))
+        validate_stack(raw, config.get("gcp:project"))
     except ConfigError as err:
         return [str(issue) for issue in err.issues]
     return []

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.config import ConfigError, namespace_settings, parse_stack_config
+from components.fleetplan import plan_fleet, validate_stack
 from components.program import main
 from offline_plan.capture import CaptureMonitor, run_program
 from offline_plan.mocks import FleetMocks
@@ -22,7 +23,7 @@ def raw(config: dict) -> tuple[dict, str | None]:
 
 def problems(config: dict) -> list[str]:
     with pytest.raises(ConfigError) as err:
-        parse_stack_config(*raw(config))
+        validate_stack(*raw(config))
     return [str(issue) for issue in err.value.issues]
 
 
@@ -352,3 +353,51 @@ def test_a_private_api_server_needs_a_link_to_each_caller():
     parse_stack_config(
         *raw(fleet(*clusters, gitops=GITOPS, connectivity={"mode": "full-mesh"}, deployer={"network": "aws-usw2"}))
     )
+
+
+# --- two steps: the config's own rules, then the rules across blocks over its plan ---------------
+
+
+UNREACHABLE = (
+    "multicluster:clusters[1].endpoint.publicAccessCidrs is empty (private-only API server) but aws-use1, the gitops "
+    "hub, has no private link to aws-usw2: link them in multicluster:connectivity, or give aws-usw2 a public "
+    "endpoint (publicAccessCidrs; it admits its callers' NAT addresses)"
+)
+
+
+def unreachable_hub() -> dict:
+    clusters = [
+        aws_cluster("aws-use1", "us-east-1", 1),
+        aws_cluster("aws-usw2", "us-west-2", 2, role="standby", endpoint=PRIVATE),
+    ]
+    return fleet(*clusters, gitops=GITOPS, deployer={"network": "aws-usw2"})
+
+
+def test_the_rules_across_blocks_judge_the_plan_not_the_config_alone():
+    """parse_stack_config holds each block's and the fleet's own rules; whether the gitops hub reaches a private
+    API server is a question of the planned links, judged by plan_fleet on the very plan the program builds."""
+    config = parse_stack_config(*raw(unreachable_hub()))  # each block is valid on its own
+    with pytest.raises(ConfigError) as err:
+        plan_fleet(config)
+    assert [str(i) for i in err.value.issues] == [UNREACHABLE]
+    with pytest.raises(ConfigError) as err:
+        validate_stack(*raw(unreachable_hub()))
+    assert [str(i) for i in err.value.issues] == [UNREACHABLE]
+    linked = validate_stack(*raw({**unreachable_hub(), "multicluster:connectivity": {"mode": "full-mesh"}}))[1]
+    assert linked.network.connected == {frozenset({"aws-use1", "aws-usw2"})}
+
+
+def test_a_config_whose_plan_breaks_a_rule_across_blocks_stops_the_program_before_any_resource():
+    message, monitor = plan_must_fail(settings_of(unreachable_hub()))
+    assert message.splitlines() == ["invalid stack configuration (1 problem(s)):", f"  - {UNREACHABLE}"]
+    assert [r.type for r in monitor.requests.values()] == ["pulumi:pulumi:Stack"]
+
+
+def test_the_rules_of_the_plan_wait_for_the_rules_it_needs():
+    """A config the plan cannot be made from (here: a hub-spoke fleet without a hub) reports those problems only:
+    the rules across blocks run on a plan, and there is none yet."""
+    config = unreachable_hub()
+    config["multicluster:connectivity"] = {"mode": "hub-spoke"}
+    assert problems(config) == [
+        "multicluster:connectivity.hub is required when mode is hub-spoke (or hubs, one per residency)"
+    ]

@@ -17,6 +17,7 @@ from components.config import connectivity as plan
 from components.config.loader import namespace_settings
 from components.config.mesh import MESH_PORTS
 from components.config.needs import DEPLOYER
+from components.fleetplan import validate_stack
 from offline_plan import Plan
 from offline_plan.judge import Context, judge_plan
 from tests.support import UPSTREAM, aws_cluster, fleet, gcp_cluster, plan_config, settings_of
@@ -105,7 +106,7 @@ def transit() -> Plan:
 
 
 def config_of(config: dict):
-    return parse_stack_config(namespace_settings(settings_of(config))[0], "acme-test")
+    return validate_stack(namespace_settings(settings_of(config))[0], "acme-test")[0]
 
 
 def problems(config: dict, where: str = "") -> list[str]:
@@ -754,19 +755,34 @@ HUNDRED_GCP = ["us-central1", "europe-west1", "asia-east1", "us-east4", "europe-
 
 
 def hundred(**connectivity) -> dict:
-    """50 EKS and 50 GKE clusters with disjoint ranges, every pair linked."""
+    """50 EKS and 50 GKE clusters with disjoint ranges, every pair linked.
+
+    Partitioned into ten residencies (one AWS and one GCP region each) so that the fleet passes the rules the plan
+    needs first: one failover group holds at most 12 GKE clusters' staggered maintenance windows. Full-mesh still
+    links every pair, across residencies, and the mesh spans the fleet."""
     clusters = []
     for i in range(50):
-        eks = aws_cluster(f"aws-{i:02d}", HUNDRED_AWS[i % 10], i)
+        eks = aws_cluster(f"aws-{i:02d}", HUNDRED_AWS[i % 10], i, residency=f"r{i % 10}")
         eks["network"] = {"cidr": f"10.{i}.0.0/16", "serviceCidr": f"172.16.{i}.0/24", "natGateways": "single"}
-        gke = gcp_cluster(f"gcp-{i:02d}", HUNDRED_GCP[i % 10], i)
+        gke = gcp_cluster(f"gcp-{i:02d}", HUNDRED_GCP[i % 10], i, residency=f"r{i % 10}")
         gke["network"] = {
             "cidr": f"10.{50 + i}.0.0/16",
             "podCidr": f"10.{100 + i}.0.0/16",
             "serviceCidr": f"172.17.{i}.0/24",
         }
         clusters += [eks, gke]
-    return fleet(*clusters, failover="active-active", connectivity={"mode": "full-mesh", **connectivity}, mesh=ISTIO)
+    residencies = {
+        f"r{k}": {"regions": [HUNDRED_AWS[k], HUNDRED_GCP[k]], **({"default": True} if k == 0 else {})}
+        for k in range(10)
+    }
+    return fleet(
+        *clusters,
+        topology="partitioned",
+        residencies=residencies,
+        failover="active-active",
+        connectivity={"mode": "full-mesh", **connectivity},
+        mesh=ISTIO,
+    )
 
 
 def test_a_hundred_cluster_full_mesh_says_what_cannot_fit_and_where():
@@ -1404,7 +1420,7 @@ def test_peering_cannot_be_planned_over_overlapping_ranges():
 def test_the_east_west_load_balancers_rules_count_against_the_node_security_group():
     """With a mesh, the AWS cloud provider opens the internal east-west NLB's ports on the nodes' group: per port
     one rule per (summarised) source range and per zone's subnet, and an ICMP rule per source range."""
-    from components.config import namespace_settings, parse_stack_config
+    from components.config import namespace_settings
     from components.config.connectivity import count, load_balancer_rules, planned_links, planned_vpns
 
     clusters = [aws_cluster("aws-a", "us-east-1", 1), gcp_cluster("gcp-b", "us-central1", 2)]

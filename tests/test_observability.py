@@ -10,9 +10,9 @@ import promql_parser
 import pytest
 import yaml
 
-from components.config import ConfigError, namespace_settings, parse_stack_config
+from components.config import ConfigError, namespace_settings
 from components.config.observability import LOKI_PUSH, OTLP_GRPC, THANOS_SIDECAR, THANOS_STORE
-from components.fleetplan import plan_fleet
+from components.fleetplan import plan_fleet, validate_stack
 from components.observability_rules import RULER_LABEL, panel_expressions
 from offline_plan import Plan
 from offline_plan.judge import aws, aws_nlb
@@ -26,7 +26,7 @@ BLOCK = {"hub": "aws-use1"}
 
 
 def parse(config: dict[str, Any]):
-    return parse_stack_config(*namespace_settings(settings_of(config)), stack="test")
+    return validate_stack(*namespace_settings(settings_of(config)), stack="test")[0]
 
 
 def problems(config: dict[str, Any]) -> list[str]:

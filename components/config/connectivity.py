@@ -26,14 +26,11 @@ from .fleetview import (
     TGW,
     BlockRules,
     FleetView,
+    PlannedFleet,
 )
+from .links import KIND_GCP_PEERING, KIND_HA_VPN, Link, Vpn
 from .mesh import mesh_peers
 from .needs import DEPLOYER, FleetPort
-
-KIND_AWS_PEERING = "aws-peering"
-KIND_GCP_PEERING = "gcp-peering"
-KIND_HA_VPN = "ha-vpn"
-
 
 # --- the clouds' rules and default quotas ------------------------------------------------------------
 
@@ -92,37 +89,6 @@ def _hash(key: str) -> int:
 # --- topology ------------------------------------------------------------------------------------------
 
 
-def link_name(first: str, second: str) -> str:
-    """The name of the link between two clusters, the same whichever order they come in."""
-    return "--".join(sorted((first, second)))
-
-
-@dataclass(frozen=True, eq=False)
-class Link:
-    """Two linked clusters, in name order."""
-
-    first: ClusterConfig
-    second: ClusterConfig
-
-    @property
-    def name(self) -> str:
-        return link_name(self.first.name, self.second.name)
-
-    @property
-    def kind(self) -> str:
-        clouds = {self.first.cloud, self.second.cloud}
-        if clouds == {"aws"}:
-            return KIND_AWS_PEERING
-        return KIND_GCP_PEERING if clouds == {"gcp"} else KIND_HA_VPN
-
-    @property
-    def clusters(self) -> tuple[ClusterConfig, ClusterConfig]:
-        return self.first, self.second
-
-    def of_cloud(self, cloud: str) -> ClusterConfig:
-        return self.first if self.first.cloud == cloud else self.second
-
-
 def planned_links(config: FleetView) -> list[Link]:
     """The linked pairs, listed so that clusters appended to the config come last (GCP's chains of peering
     operations grow at their end)."""
@@ -158,36 +124,6 @@ def linked(config: FleetView, a: str, b: str) -> bool:
     if a not in names or b not in names:
         return False
     return block.hub_of(config.cluster(a)) == b or block.hub_of(config.cluster(b)) == a
-
-
-@dataclass(frozen=True, eq=False)
-class Vpn:
-    """One HA VPN: a GKE network to an AWS gateway, four BGP tunnels (Google's recipe for AWS).
-
-    With virtual private gateways there is one per linked (EKS, GKE) pair, named like the link; with transit
-    gateways one per (GKE cluster, AWS region), `<gke>--<region>`, shared by the region's linked EKS clusters.
-    """
-
-    name: str
-    gke: ClusterConfig
-    gateway: str  # "vgw:<eks cluster>" or "tgw:<region>": what its inside ranges must be unique on
-    region: str  # the AWS region its tunnels end in
-    eks: tuple[ClusterConfig, ...]  # the EKS clusters it links the GKE cluster to
-
-    @property
-    def via_transit_gateway(self) -> bool:
-        return self.gateway.startswith("tgw:")
-
-    @property
-    def aws_side(self) -> str:
-        """The AWS gateway, for messages."""
-        kind, _, name = self.gateway.partition(":")
-        return f"the transit gateway of {name}" if kind == "tgw" else f"the virtual private gateway of {name}"
-
-    @property
-    def gateways(self) -> frozenset[str]:
-        """Where its inside ranges must be unique: its AWS gateway and its GKE cluster's Cloud Router."""
-        return frozenset({self.gateway, f"router:{self.gke.name}"})
 
 
 def planned_vpns(config: FleetView, links: Sequence[Link] | None = None) -> list[Vpn]:
@@ -748,7 +684,7 @@ def capacity_issues(config: FleetView, links: Sequence[Link], vpns: Sequence[Vpn
 # --- reachability of the API servers -------------------------------------------------------------------------
 
 
-def reachability_issues(config: FleetView) -> list[Issue]:
+def reachability_issues(config: FleetView, connected: frozenset[frozenset[str]]) -> list[Issue]:
     """Every caller of a private-only EKS API server reaches it over a link.
 
     GKE API servers never need a link: every caller uses the DNS-based endpoint (components/gke.py), reachable
@@ -762,15 +698,17 @@ def reachability_issues(config: FleetView) -> list[Issue]:
     for i, cluster in enumerate(config.clusters):
         if private_only(cluster):
             at = format_path(("clusters", i, "endpoint", "publicAccessCidrs"))
-            issues += [Issue(at, message) for message in _unreachable_private_endpoint(config, cluster)]
+            issues += [Issue(at, message) for message in _unreachable_private_endpoint(config, cluster, connected)]
     return issues
 
 
-def _unreachable_private_endpoint(config: FleetView, cluster: ClusterConfig) -> list[str]:
+def _unreachable_private_endpoint(
+    config: FleetView, cluster: ClusterConfig, connected: frozenset[frozenset[str]]
+) -> list[str]:
     messages: list[str] = []
     private = "is empty (private-only API server)"
     for client, why in sorted(api_clients(config, cluster.name).items()):
-        if why != DEPLOYER and not linked(config, cluster.name, client):
+        if why != DEPLOYER and frozenset((cluster.name, client)) not in connected:
             messages.append(
                 f"{private} but {client}, {why}, has no private link to {cluster.name}: link them in "
                 f"multicluster:connectivity, or give {cluster.name} a public endpoint (publicAccessCidrs; it admits "
@@ -783,7 +721,7 @@ def _unreachable_private_endpoint(config: FleetView, cluster: ClusterConfig) -> 
             f"{cluster.name} or a cluster linked to it (a self-hosted runner in that network), or give "
             f"{cluster.name} a public endpoint"
         )
-    elif deployer != cluster.name and not linked(config, deployer, cluster.name):
+    elif deployer != cluster.name and frozenset((deployer, cluster.name)) not in connected:
         messages.append(
             f"{private} but Pulumi runs in the network of {deployer} (multicluster:deployer.network), which has no "
             f"private link to {cluster.name}: set multicluster:deployer.network to {cluster.name} or a cluster "
@@ -796,14 +734,16 @@ def _unreachable_private_endpoint(config: FleetView, cluster: ClusterConfig) -> 
 
 
 def check(config: FleetView) -> list[Issue]:
-    """The hub rules, then: reachability of private API servers, BGP numbers, inside ranges, names, quotas."""
-    hub_issues = _hub_issues(config)
-    if hub_issues:
-        return hub_issues
-    links = planned_links(config)
-    vpns = planned_vpns(config, links)
+    """The hub rules (the plan needs its hubs): one for the fleet, or one per residency, a surviving cluster."""
+    return _hub_issues(config)
+
+
+def plan_check(config: FleetView, plan: PlannedFleet) -> list[Issue]:
+    """Over the planned links and VPNs: reachability of private API servers, BGP numbers, inside ranges, names,
+    quotas."""
+    links, vpns = plan.network.links, plan.network.vpns
     return (
-        reachability_issues(config)
+        reachability_issues(config, plan.network.connected)
         + asn_field_issues(config, vpns)
         + asn_issues(config, vpns)
         + inside_range_issues(vpns)
@@ -871,4 +811,4 @@ def _residency_hub_issues(config: FleetView, hubs: dict[str, str]) -> list[Issue
 
 
 # Declared by the `multicluster:connectivity` field of StackConfig: what validation and the fleet's needs call.
-CONNECTIVITY_RULES = BlockRules(check)
+CONNECTIVITY_RULES = BlockRules(check, plan_check=plan_check)

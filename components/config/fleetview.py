@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field
 
 from .base import Issue, Model
 from .clusters import ClusterConfig, PrivateAsn, any_cidr, suggest
+from .links import Link, Vpn
 from .needs import FleetNeeds, Needs
 from .regions import AWS_REGIONS, CONTINENTS, any_region
 
@@ -223,11 +224,35 @@ class FleetView(Protocol):
         ...
 
 
+class PlannedNetwork(Protocol):
+    """The links the fleet plan decided (components/fleetplan.NetworkPlan is one)."""
+
+    @property
+    def links(self) -> Sequence[Link]: ...
+    @property
+    def vpns(self) -> Sequence[Vpn]: ...
+    @property
+    def connected(self) -> frozenset[frozenset[str]]: ...
+
+
+class PlannedFleet(Protocol):
+    """What the fleet plan decided that the rules across blocks judge (components/fleetplan.FleetPlan is one):
+    the links and what crosses them, and whose telemetry each hub keeps."""
+
+    @property
+    def network(self) -> PlannedNetwork: ...
+    @property
+    def telemetry_scopes(self) -> Mapping[str, tuple[str, ...]]: ...
+
+
 @dataclass(frozen=True)
 class BlockRules:
-    """What a block module declares beside its model, named by its field of StackConfig: its checks (problems
-    that need the rest of the fleet) and, if its clusters need something of each other or of the clouds, its
-    needs (config/needs.py)."""
+    """What a block module declares beside its model, named by its field of StackConfig: its checks (problems of
+    its settings with the rest of the fleet, before the plan), its needs (config/needs.py) if its clusters need
+    something of each other or of the clouds, and its plan checks if it judges what the plan decided (links and
+    what crosses them: the same values the program builds, so validation judges exactly what `pulumi up` creates).
+    """
 
     check: Callable[[FleetView], list[Issue]]
     needs: Callable[[FleetView], Needs] | None = None
+    plan_check: Callable[[FleetView, PlannedFleet], list[Issue]] | None = None

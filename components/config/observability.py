@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import AfterValidator, Field
 
 from .base import UNDECRYPTED, Issue, Model, Undecrypted, format_path
-from .connectivity import linked
 from .fleetview import BlockRules
 from .needs import FleetPort, Needs
 
 if TYPE_CHECKING:
-    from .fleetview import FleetView
+    from .fleetview import FleetView, PlannedFleet
 
 # Ports of the telemetry paths between a cluster and its hub (opened over the links by connectivity):
 # the hub's Thanos query calls each cluster's Thanos sidecar and store gateway (StoreAPI gRPC, thanos.io
@@ -166,15 +165,32 @@ def needs(config: FleetView) -> Needs:
 
 
 def check(config: FleetView) -> list[Issue]:
-    """Hubs that are clusters of the fleet (one per residency, inside it, when partitioned), linked to every
-    cluster they serve; mail receivers with a relay."""
+    """Hubs that are clusters of the fleet (one per residency, inside it, when partitioned); mail receivers with
+    a relay. That each hub is linked to the clusters it serves is judged on the plan (plan_check)."""
     block = config.block(ObservabilityConfig)
     if block is None:
         return []
-    issues = _hub_issues(config, block)
-    if not issues:
-        issues += _link_issues(config)
-    return issues + _alert_issues(block)
+    return _hub_issues(config, block) + _alert_issues(block)
+
+
+def plan_check(config: FleetView, plan: PlannedFleet) -> list[Issue]:
+    """Each hub is linked to every cluster it serves: telemetry travels over the planned links only."""
+    block = config.block(ObservabilityConfig)
+    assert block is not None  # run for the blocks present
+    issues: list[Issue] = []
+    for hub, members in plan.telemetry_scopes.items():
+        unlinked = [c for c in members if c != hub and frozenset((c, hub)) not in plan.network.connected]
+        if unlinked:
+            at = ("observability", "hub") if block.hub is not None else ("observability", "hubs")
+            issues.append(
+                Issue(
+                    format_path(at),
+                    f"'{hub}' is not linked to {', '.join(unlinked)} "
+                    f"(multicluster:connectivity.mode is {config.connectivity.mode}): telemetry "
+                    "travels over the fleet's private links only",
+                )
+            )
+    return issues
 
 
 def _hub_issues(config: FleetView, block: ObservabilityConfig) -> list[Issue]:
@@ -258,25 +274,6 @@ def _hub_cluster_issues(config: FleetView, at: tuple[str, ...], hub: str, names:
     return []
 
 
-def _link_issues(config: FleetView) -> list[Issue]:
-    block = config.block(ObservabilityConfig)
-    assert block is not None
-    issues: list[Issue] = []
-    for hub, members in telemetry_scopes(config).items():
-        unlinked = [c for c in members if c != hub and not linked(config, c, hub)]
-        if unlinked:
-            at = ("observability", "hub") if block.hub is not None else ("observability", "hubs")
-            issues.append(
-                Issue(
-                    format_path(at),
-                    f"'{hub}' is not linked to {', '.join(unlinked)} "
-                    f"(multicluster:connectivity.mode is {config.connectivity.mode}): telemetry "
-                    "travels over the fleet's private links only",
-                )
-            )
-    return issues
-
-
 def _alert_issues(block: ObservabilityConfig) -> list[Issue]:
     alerts = block.alerts
     if alerts.email and alerts.smtp is None:
@@ -294,4 +291,4 @@ def _alert_issues(block: ObservabilityConfig) -> list[Issue]:
 
 
 # Declared by the `multicluster:observability` field of StackConfig: what validation and the fleet's needs call.
-OBSERVABILITY_RULES = BlockRules(check, needs)
+OBSERVABILITY_RULES = BlockRules(check, needs, plan_check)

@@ -19,14 +19,13 @@ from .connectivity import CONNECTIVITY_RULES
 from .cost import COST_RULES, CostConfig
 from .dns import DNS_RULES, DnsConfig
 from .fleetview import (
-    DEFAULT_ELASTIC_IPS,
-    ELASTIC_IPS_QUOTA,
     B,
     BlockRules,
     ConnectivityConfig,
     DeployerConfig,
     FleetView,
     OutageConfig,
+    PlannedFleet,
     QuotasConfig,
     Residency,
 )
@@ -513,44 +512,8 @@ def fleet_issues(config: StackConfig) -> list[Issue]:
         + check_references(config)
         + check_drain(config)
         + check_maintenance(config)
-        + check_elastic_ips(config)
         + extension_issues(config)
     )
-
-
-def elastic_ips(config: StackConfig) -> dict[str, list[tuple[str, int]]]:
-    """Region -> the EKS clusters there and how many Elastic IPs each allocates: one per NAT gateway
-    (components/eks.py _private_routes) and, with multicluster:dns, one per zone for its public entry."""
-    found: dict[str, list[tuple[str, int]]] = {}
-    for cluster in config.clusters:
-        if cluster.cloud != "aws":
-            continue
-        zones = cluster.aws_zones
-        count = cluster.nat_addresses + (zones if config.dns is not None else 0)
-        found.setdefault(cluster.region, []).append((cluster.name, count))
-    return found
-
-
-def check_elastic_ips(config: StackConfig) -> list[Issue]:
-    issues: list[Issue] = []
-    for region, users in elastic_ips(config).items():
-        limit = config.quotas.aws.elastic_ips.get(region, DEFAULT_ELASTIC_IPS)
-        total = sum(count for _, count in users)
-        if total <= limit:
-            continue
-        first = next(i for i, c in enumerate(config.clusters) if c.name == users[0][0])
-        held = "the default quota" if region not in config.quotas.aws.elastic_ips else "the stated quota"
-        issues.append(
-            Issue(
-                format_path(("clusters", first, "region")),
-                f"the EKS clusters in {region} need {total} Elastic IPs ("
-                + ", ".join(f"{name} {count}" for name, count in users)
-                + f": one per NAT gateway and, with multicluster:dns, one per zone for the public entry), over "
-                f"{held} of {limit}: raise it ({ELASTIC_IPS_QUOTA}) and state it in "
-                f"multicluster:quotas.aws.elasticIps.{region}, or use natGateways: single",
-            )
-        )
-    return issues
 
 
 def check_prefix(config: StackConfig) -> list[Issue]:
@@ -717,6 +680,7 @@ class Block:
     model: type[Model]
     check: Callable[[FleetView], list[Issue]]
     needs: Callable[[FleetView], Needs] | None = None
+    plan_check: Callable[[FleetView, PlannedFleet], list[Issue]] | None = None
 
 
 def declared_blocks(model: type[Model]) -> tuple[Block, ...]:
@@ -727,7 +691,7 @@ def declared_blocks(model: type[Model]) -> tuple[Block, ...]:
         if rules is None:
             continue
         kinds = [a for a in get_args(field.annotation) if a is not type(None)] or [field.annotation]
-        found.append(Block(key, cast(type[Model], kinds[0]), rules.check, rules.needs))
+        found.append(Block(key, cast(type[Model], kinds[0]), rules.check, rules.needs, rules.plan_check))
     return tuple(found)
 
 
