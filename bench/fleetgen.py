@@ -19,22 +19,14 @@ from pydantic_core import PydanticUndefined
 
 from components.config import ConfigError, StackConfig, namespace_settings
 from components.config.regions import AWS_REGIONS, GCP_REGIONS
+from components.config.stack import BLOCKS
 from components.fleetplan import validate_stack
 from tests.support import settings_of
 
 GCP_PROJECT = "acme-bench"
-CAPABILITIES = (
-    "connectivity",
-    "mesh",
-    "gitops",
-    "backup",
-    "dns",
-    "observability",
-    "access",
-    "secrets",
-    "policy",
-    "cost",
-)
+# Every block of the stack config (config/stack.py BLOCKS, read from StackConfig's fields): a new capability is
+# benchmarked as soon as its field exists.
+CAPABILITIES = tuple(block.key for block in BLOCKS)
 # Preferred literal values, richest first; otherwise the first literal that is not "none".
 # Links: hub-spoke grows linearly; full-mesh (pairwise) is measured separately (bench --pairwise).
 PREFERRED = ("hub-spoke", "istio", "route53", "velero", "auto", "strict", "fleet", "all")
