@@ -18,6 +18,7 @@ from components.config.dns import DnsConfig
 from components.config.fleetview import BlockRules, ConnectivityConfig, FleetView
 from components.config.gitops import GitopsConfig
 from components.config.mesh import MeshConfig
+from components.config.needs import FleetPort, Needs
 from components.config.observability import PUSHED_PORTS, QUERIED_PORTS, ObservabilityConfig
 from components.config.policy import PolicyConfig
 from components.config.secrets import SecretsConfig
@@ -159,32 +160,58 @@ def test_the_import_layers_hold():
     assert "0 broken" in result.stdout
 
 
+class TelemetryConfig(Model):
+    """A block no stack has, whose clusters talk to each other."""
+
+
+TELEMETRY = FleetPort("telemetry", 4317)
+
+
+def telemetry_needs(c: FleetView) -> Needs:
+    return Needs(ports={("gcp-euw1", "aws-use1"): (TELEMETRY,)}, api_callers={"gcp-euw1": {"aws-use1": "x"}})
+
+
+class WithTelemetry(StackConfig):
+    telemetry: Annotated[TelemetryConfig | None, BlockRules(lambda c: [], telemetry_needs)] = None
+
+
 def test_connectivity_opens_what_a_block_declares_without_knowing_the_block(monkeypatch: pytest.MonkeyPatch):
-    """A new capability with cross-cluster traffic declares it (config/needs.py); the links open it."""
+    """A new capability with cross-cluster traffic declares it (config/needs.py); the links open it. Its needs
+    count only when the stack has the block."""
+    from components import fleetplan as fleetplan_module
     from components.config import stack as stack_module
-    from components.config.base import Model
     from components.config.connectivity import ingress_ports
-    from components.config.needs import FleetPort, Needs
 
-    config = config_of("prod")
-    telemetry = FleetPort("telemetry", 4317)
-
-    class TelemetryConfig(Model):
-        pass
-
-    def telemetry_needs(c: FleetView) -> Needs:
-        return Needs(ports={("gcp-euw1", "aws-use1"): (telemetry,)}, api_callers={"gcp-euw1": {"aws-use1": "x"}})
-
-    block = stack_module.Block("telemetry", TelemetryConfig, lambda c: [], telemetry_needs)
-    monkeypatch.setattr(stack_module, "BLOCKS", (*stack_module.BLOCKS, block))
-    config = config.model_copy()  # the needs are remembered per config object: a copy asks again
+    blocks = declared_blocks(WithTelemetry)
+    monkeypatch.setattr(stack_module, "BLOCKS", blocks)
+    monkeypatch.setattr(stack_module, "BLOCK_KEYS", {b.model: b.key for b in blocks})
+    monkeypatch.setattr(fleetplan_module, "BLOCKS", blocks)
+    raw, project = namespace_settings(settings_of(stack_config("prod")))
+    without = WithTelemetry.model_validate(raw)
+    without.set_context(project, "prod")
+    assert TELEMETRY not in plan_fleet(without).network.ports[("gcp-euw1", "aws-use1")]
+    config = WithTelemetry.model_validate({**raw, "telemetry": {}})
+    config.set_context(project, "prod")
     plan = plan_fleet(config)
-    assert telemetry in plan.network.ports[("gcp-euw1", "aws-use1")]
-    assert telemetry not in plan.network.ports[("aws-use1", "gcp-euw1")]
-    assert telemetry in ingress_ports(config, config.cluster("gcp-euw1"), config.cluster("aws-use1"))
+    assert TELEMETRY in plan.network.ports[("gcp-euw1", "aws-use1")]
+    assert TELEMETRY not in plan.network.ports[("aws-use1", "gcp-euw1")]
+    assert TELEMETRY in ingress_ports(config, config.cluster("gcp-euw1"), config.cluster("aws-use1"))
     # A later declaration renames a caller an earlier one named; the mesh's own ports stay.
     assert plan.cluster("gcp-euw1").api_callers["aws-use1"] == "x"
     assert 15443 in {p.port for p in plan.network.ports[("gcp-euw1", "aws-use1")]}
+
+
+def test_a_block_is_one_model_and_no_two_blocks_share_one():
+    class Union(StackConfig):
+        odd: Annotated[TraceConfig | TelemetryConfig | None, BlockRules(trace_check)] = None
+
+    class Twice(StackConfig):
+        again: Annotated[MeshConfig | None, BlockRules(trace_check)] = None
+
+    with pytest.raises(TypeError, match=r"block odd: its field must be one model, or that model \| None \(not "):
+        declared_blocks(Union)
+    with pytest.raises(TypeError, match="block again: MeshConfig is already the model of another block"):
+        declared_blocks(Twice)
 
 
 def import_cycles(packages: tuple[str, ...], *, annotations: bool = False) -> list[list[str]]:

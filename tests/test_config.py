@@ -323,7 +323,7 @@ def test_malformed_configs_give_a_report_never_a_traceback(mutations):
         except (TypeError, KeyError, IndexError):
             continue  # an earlier mutation removed the container; keep what we have
     try:
-        parse_stack_config(*raw(config))
+        validate_stack(*raw(config))  # both steps: the config's own rules, then its plan's
     except ConfigError as exc:
         assert exc.issues
         assert all(issue.path.startswith("multicluster") for issue in exc.issues)
@@ -350,7 +350,7 @@ def test_a_private_api_server_needs_a_link_to_each_caller():
         "gitops hub, has no private link to aws-usw2: link them in multicluster:connectivity, or give aws-usw2 a "
         "public endpoint (publicAccessCidrs; it admits its callers' NAT addresses)"
     ]
-    parse_stack_config(
+    validate_stack(
         *raw(fleet(*clusters, gitops=GITOPS, connectivity={"mode": "full-mesh"}, deployer={"network": "aws-usw2"}))
     )
 

@@ -115,6 +115,17 @@ def test_the_field_validates_the_block_with_its_rules():
 
 
 @pytest.mark.usefixtures("registered")
+def test_a_stack_without_the_block_runs_none_of_its_rules_and_builds_none_of_it():
+    settings, secret_keys, config = staging_with({"sampling": 5})
+    config = config.model_copy(update={"trace": None})
+    assert stack_module.fleet_issues(config) == []  # its check (which expects its block) is not run
+    built: list[Fleet] = []
+    planned = run_program(lambda: built.append(build_fleet(config)), settings, secret_keys, "staging")
+    assert "trace" not in built[0].outputs()
+    assert planned.of_type(Trace.TYPE) == []
+
+
+@pytest.mark.usefixtures("registered")
 def test_the_composition_builds_it_through_the_port_and_exports_it():
     settings, secret_keys, config = staging_with({"sampling": 5})
     assert stack_module.fleet_issues(config) == []

@@ -251,6 +251,7 @@ class BlockRules:
     its settings with the rest of the fleet, before the plan), its needs (config/needs.py) if its clusters need
     something of each other or of the clouds, and its plan checks if it judges what the plan decided (links and
     what crosses them: the same values the program builds, so validation judges exactly what `pulumi up` creates).
+    All three run only for a block the stack has.
     """
 
     check: Callable[[FleetView], list[Issue]]

@@ -30,7 +30,9 @@ from .stackfile import SECURE_PLACEHOLDER, StackFile, StackFileError
 
 
 def parse_stack_config(raw: dict[str, Any], gcp_project: str | None = None, stack: str | None = None) -> StackConfig:
-    """Validate the `multicluster:` settings of stack `stack`; raise ConfigError listing every problem."""
+    """Validate the `multicluster:` settings of stack `stack`: each block's rules and the fleet's own; raise
+    ConfigError listing every problem. The rules across blocks judge the fleet plan next (fleetplan.plan_fleet;
+    fleetplan.validate_stack runs both)."""
     try:
         config = StackConfig.model_validate(raw)
     except ValidationError as exc:

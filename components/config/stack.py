@@ -162,11 +162,13 @@ class StackConfig(Model):
         return cast(B | None, getattr(self, BLOCK_KEYS[kind]))
 
     def needs(self) -> FleetNeeds:
-        """Every block's declared needs (BLOCKS, then the deployer's), computed once: the rules ask per pair,
-        many times per validation and plan."""
-        return self.remembered(
-            "needs", lambda: aggregate([*(b.needs(self) for b in BLOCKS if b.needs is not None), deployer_needs(self)])
-        )
+        """The declared needs of every block the stack has (BLOCKS, then the deployer's), computed once: the rules
+        ask per pair, many times per validation and plan."""
+        return self.remembered("needs", lambda: aggregate(self._declared_needs()))
+
+    def _declared_needs(self) -> list[Needs]:
+        blocks = [b for b in BLOCKS if self.block(b.model) is not None]
+        return [*(b.needs(self) for b in blocks if b.needs is not None), deployer_needs(self)]
 
     def cluster(self, name: str) -> ClusterConfig:
         return next(c for c in self.clusters if c.name == name)
@@ -691,7 +693,12 @@ def declared_blocks(model: type[Model]) -> tuple[Block, ...]:
         if rules is None:
             continue
         kinds = [a for a in get_args(field.annotation) if a is not type(None)] or [field.annotation]
-        found.append(Block(key, cast(type[Model], kinds[0]), rules.check, rules.needs, rules.plan_check))
+        kind = kinds[0]
+        if len(kinds) != 1 or not (isinstance(kind, type) and issubclass(kind, Model)):
+            raise TypeError(f"block {key}: its field must be one model, or that model | None (not {field.annotation})")
+        if any(block.model is kind for block in found):
+            raise TypeError(f"block {key}: {kind.__name__} is already the model of another block")
+        found.append(Block(key, kind, rules.check, rules.needs, rules.plan_check))
     return tuple(found)
 
 
@@ -711,5 +718,5 @@ def deployer_needs(config: FleetView) -> Needs:
 
 
 def extension_issues(config: StackConfig) -> list[Issue]:
-    """Checks of the optional capability blocks (BLOCKS)."""
-    return [issue for block in BLOCKS for issue in block.check(config)]
+    """Checks of the blocks the stack has (BLOCKS): a block's rules never run for a block it leaves out."""
+    return [issue for block in BLOCKS if config.block(block.model) is not None for issue in block.check(config)]
