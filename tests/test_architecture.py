@@ -265,3 +265,26 @@ def test_every_module_has_its_place_in_the_layers():
     # components/plan is the shim that keeps `python -m components.plan` working: it runs offline_plan.
     assert modules("components") - {"plan"} == layered("program-layers")
     assert modules("offline_plan") == layered("plan-layers")
+
+
+def test_every_cloud_of_the_config_has_its_cluster_and_a_builder_in_every_per_cloud_table():
+    """Adding a cloud is a checklist this test holds: its config variant (clusters.Cloud), its cluster
+    implementation, its traits, and one builder in each capability's per-cloud table (docs/architecture.md)."""
+    from typing import get_args
+
+    from components import access, backup, gitops, observability, secrets
+    from components.clouds import CLOUDS
+    from components.config.clusters import Cloud
+    from components.fleet import CLUSTER_IMPLEMENTATIONS
+
+    clouds = set(get_args(Cloud))
+    tables = {
+        "fleet.CLUSTER_IMPLEMENTATIONS": CLUSTER_IMPLEMENTATIONS,
+        "clouds.CLOUDS": CLOUDS,
+        "access.GRANTS": access.GRANTS,
+        "backup.STORES": backup.STORES,
+        "gitops.TARGETS": gitops.TARGETS,
+        "observability.STORES": observability.STORES,
+        "secrets.CLOUD_SECRETS": secrets.CLOUD_SECRETS,
+    }
+    assert {name: set(table) for name, table in tables.items()} == dict.fromkeys(tables, clouds)
