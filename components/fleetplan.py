@@ -5,6 +5,9 @@ the ports each side opens to the other), which clusters form a mesh, whose backu
 calls each API server, which GKE issuers AWS must trust, what gcp:project must enable. The composition
 (components/fleet.py) computes it once and hands each capability the parts it needs; capabilities never
 re-derive these rules from the config, so each rule has one home and one answer.
+
+The rules across blocks judge the plan itself (plan_fleet: each block's `plan_check`, the planned Elastic IPs),
+so what validation accepts is exactly what the components receive; validate_stack is the whole contract.
 """
 
 from __future__ import annotations

@@ -113,19 +113,6 @@ def planned_links(config: FleetView) -> list[Link]:
     return [Link(*sorted(pair, key=lambda c: c.name)) for pair in sorted(pairs, key=age)]
 
 
-def linked(config: FleetView, a: str, b: str) -> bool:
-    """Whether the connectivity mode links clusters a and b."""
-    block = config.connectivity
-    if a == b or block.mode == "none":
-        return False
-    if block.mode == "full-mesh":
-        return True
-    names = {c.name for c in config.clusters}
-    if a not in names or b not in names:
-        return False
-    return block.hub_of(config.cluster(a)) == b or block.hub_of(config.cluster(b)) == a
-
-
 def planned_vpns(config: FleetView, links: Sequence[Link] | None = None) -> list[Vpn]:
     """The HA VPNs of the fleet, in the order of the links that first need them."""
     vpns: dict[str, Vpn] = {}
