@@ -5,13 +5,14 @@ the offline plan's region-loss simulation reads it). Pure: no Pulumi.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
 from .clouds import traits
-from .config import ClusterConfig, Residency, StackConfig
+from .config import ClusterConfig, Residency
 from .config.dns import DnsConfig, RecordConfig, effective_routing
+from .config.fleetview import FleetView
 from .config.regions import AWS_REGIONS, GCP_REGIONS
 
 SetMode = Literal["single", "latency", "weighted", "failover"]
@@ -82,7 +83,7 @@ class RecordPlan:
         return {s.name.removesuffix(prefix): s.name for s in self.sets if s.name.endswith(prefix)} if self.geo else {}
 
 
-def plan_record(config: StackConfig, record: RecordConfig) -> RecordPlan:
+def plan_record(config: FleetView, record: RecordConfig) -> RecordPlan:
     """Which clusters answer `record` and how, from the topology and failover mode."""
     routing = effective_routing(config, record)
     if routing != "geo":
@@ -93,7 +94,7 @@ def plan_record(config: StackConfig, record: RecordConfig) -> RecordPlan:
     return RecordPlan(record, routing, sets, geo_rules(config))
 
 
-def endpoint_set(name: str, members: list[ClusterConfig], routing: str) -> EndpointSet:
+def endpoint_set(name: str, members: Sequence[ClusterConfig], routing: str) -> EndpointSet:
     """The set of `members` (configured order, primary first); drained members get no answers."""
     ordered = tuple(sorted(members, key=lambda c: c.role != "primary"))  # primary first, stable otherwise
     # A routing other than geo, which plan_record resolves into sets: latency, weighted or failover.
@@ -102,7 +103,7 @@ def endpoint_set(name: str, members: list[ClusterConfig], routing: str) -> Endpo
     return EndpointSet(name, mode, serving, tuple(c for c in ordered if c.drain))
 
 
-def geo_rules(config: StackConfig) -> tuple[GeoRule, ...]:
+def geo_rules(config: FleetView) -> tuple[GeoRule, ...]:
     rules: list[GeoRule] = []
     for key, residency in config.residencies.items():
         rules += [GeoRule(key, continent=c) for c in residency.continents]
