@@ -3,6 +3,8 @@
 The blocks (config/mesh.py, config/gitops.py ...) sit below the stack config: their rules are typed against
 `FleetView`, which `StackConfig` (config/stack.py) fulfils, and read another block only by its model type
 (`fleet.block(AccessConfig)`), so no block module names `StackConfig` and the stack config imports them one way.
+`PlannedFleet` is what their plan checks read of the fleet plan (components/fleetplan.py), and `BlockRules` what a
+block module declares for its field of StackConfig.
 """
 
 from __future__ import annotations
