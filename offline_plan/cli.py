@@ -29,7 +29,7 @@ from components.config import ConfigError, StackConfig, namespace_settings
 from components.config.regions import any_region
 from components.config.stackfile import StackFile, StackFileError, number_hint
 from components.config.stackfile import read as read_stack
-from components.fleetplan import plan_fleet, validate_stack
+from components.fleetplan import FleetPlan, validate_stack
 from components.program import main as program
 
 from .capture import Plan, run_program
@@ -227,7 +227,7 @@ def _run(argv: list[str] | None) -> int:
     try:
         # Validate first, the config and the rules across blocks over its plan, so a bad config never reaches
         # the program.
-        config, _ = validate_stack(*namespace_settings(stack.settings), stack=args.stack)
+        config, fleet = validate_stack(*namespace_settings(stack.settings), stack=args.stack)
     except ConfigError as exc:
         print(config_report(exc, stack), file=sys.stderr)
         return Exit.INVALID_INPUT
@@ -240,7 +240,7 @@ def _run(argv: list[str] | None) -> int:
         print(f"error: no upstream data folder {upstream} (--upstream or ${UPSTREAM_ENV})", file=sys.stderr)
         return Exit.INVALID_INPUT
     try:
-        outcome = plan_stack(stack, args.stack, args.engine_preview, base, upstream, config)
+        outcome = plan_stack(stack, args.stack, args.engine_preview, base, upstream, config, fleet)
         if args.region_down:
             outcome.outage = simulate(config, outcome.plan, args.region_down)
         if args.require_survive == "region":
@@ -280,6 +280,7 @@ def plan_stack(
     base: BasePlan | None,
     upstream: Path | None,
     config: StackConfig | None = None,
+    fleet: FleetPlan | None = None,
 ) -> Outcome:
     judge = Judge(
         Context(
@@ -294,8 +295,7 @@ def plan_stack(
     )
     refusals = protected_deletions(base, plan) + outage_refusals(base, plan) if base is not None else []
     changes = diff(base, plan) if base is not None else None
-    if base is not None and changes is not None and config is not None:
-        fleet = plan_fleet(config)
+    if base is not None and changes is not None and fleet is not None:
         serving = {n for n, c in fleet.clusters.items() if not c.spec.drain}
         moved = version_changes(base, plan, CLUSTER_TYPES)
         waves, warnings = upgrade_waves(moved, dict(fleet.failover_groups), serving, refuse=fleet.protected)
